@@ -1,0 +1,144 @@
+"""
+opinion_rules: executable, testable rules from written response plans for
+online public-opinion incidents (网络舆情应急处置预案).
+
+The core story::
+
+    engine = opinion_rules.Engine(plan)
+    result = engine.evaluate(incident, at=datetime(2026, 11, 23, 12, tzinfo=CST))
+    for action in result.due():
+        print(action.owners, action.title, action.due, action.clause)
+"""
+
+from __future__ import annotations
+
+from . import exceptions
+from ._conditions import (
+    AllOf,
+    Always,
+    AnyOf,
+    CategoryIs,
+    Compare,
+    EventSeen,
+    Not,
+    OneOf,
+    all_of,
+    any_of,
+    category,
+    event_seen,
+    fact,
+    grade,
+    measure,
+    not_,
+)
+from ._deadlines import (
+    Anchor,
+    Deadline,
+    Offset,
+    after,
+    end_of_day,
+    immediately,
+    no_deadline,
+    promptly,
+    until,
+)
+from ._engine import BACKENDS, DEFAULT_BACKEND, Engine
+from ._facts import Event, Incident, Observation, load_incident
+from ._loaders import load_plan
+from ._plan import (
+    CHANNELS,
+    Action,
+    Category,
+    Clause,
+    FactSpec,
+    Grade,
+    Plan,
+    Principle,
+    Role,
+)
+from ._results import (
+    STATUSES,
+    ActionStatus,
+    Assessment,
+    CategoryMatch,
+    GradeReached,
+    Owner,
+)
+from ._version import __version__
+from ._windows import Measure, Window, cumulative, rolling
+from .exceptions import (
+    BackendUnavailableError,
+    EngineError,
+    FactError,
+    OpinionRulesError,
+    PlanError,
+    PlanLoadError,
+    PlanValidationError,
+    Problem,
+)
+
+
+__all__ = [
+    "BACKENDS",
+    "CHANNELS",
+    "DEFAULT_BACKEND",
+    "STATUSES",
+    "Action",
+    "ActionStatus",
+    "AllOf",
+    "Always",
+    "Anchor",
+    "AnyOf",
+    "Assessment",
+    "BackendUnavailableError",
+    "Category",
+    "CategoryIs",
+    "CategoryMatch",
+    "Clause",
+    "Compare",
+    "Deadline",
+    "Engine",
+    "EngineError",
+    "Event",
+    "EventSeen",
+    "FactError",
+    "FactSpec",
+    "Grade",
+    "GradeReached",
+    "Incident",
+    "Measure",
+    "Not",
+    "Observation",
+    "Offset",
+    "OneOf",
+    "OpinionRulesError",
+    "Owner",
+    "Plan",
+    "PlanError",
+    "PlanLoadError",
+    "PlanValidationError",
+    "Principle",
+    "Problem",
+    "Role",
+    "Window",
+    "__version__",
+    "after",
+    "all_of",
+    "any_of",
+    "category",
+    "cumulative",
+    "end_of_day",
+    "event_seen",
+    "exceptions",
+    "fact",
+    "grade",
+    "immediately",
+    "load_incident",
+    "load_plan",
+    "measure",
+    "no_deadline",
+    "not_",
+    "promptly",
+    "rolling",
+    "until",
+]

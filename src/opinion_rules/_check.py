@@ -1,0 +1,73 @@
+"""
+Check an incident against the plan it is evaluated with.
+
+The incident format leaves names free; the plan fixes them.  Every metric,
+fact and action an incident names must be declared by the plan, and fact
+values must have the declared type, so that a typo is an error instead of a
+silently ignored fact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from ._facts import Incident
+from ._plan import FactSpec, Plan
+from ._suggest import expected_names
+from .exceptions import FactError, Problem, describe
+
+
+def check_incident(plan: Plan, incident: Incident) -> None:
+    """
+    Raise :class:`FactError` listing every way *incident* does not fit *plan*.
+    """
+    problems = list(_problems(plan, incident))
+    if problems:
+        raise FactError(f"incident {incident.id!r} (plan {plan.id!r})", problems)
+
+
+def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
+    specs = {f.id: f for f in plan.facts}
+    actions = {a.id for a in plan.actions}
+    for i, obs in enumerate(incident.observations):
+        if obs.metric not in plan.metrics:
+            yield Problem(
+                f"observations[{i}].metric",
+                f"metric {obs.metric!r} is not declared by the plan",
+                expected_names(obs.metric, plan.metrics),
+            )
+    for name, value in incident.facts.items():
+        yield from _fact_problems(specs, name, value, f"facts.{name}")
+    for i, event in enumerate(incident.events):
+        if event.type == "action_done" and event.action not in actions:
+            yield Problem(
+                f"events[{i}].action",
+                f"action {event.action!r} is not defined by the plan",
+                expected_names(str(event.action), actions),
+            )
+        if event.type == "fact":
+            yield from _fact_problems(specs, str(event.fact), event.value, f"events[{i}].value")
+
+
+def _fact_problems(specs: dict[str, FactSpec], name: str, value: object, where: str) -> Iterator[Problem]:
+    spec = specs.get(name)
+    if spec is None:
+        yield Problem(where, f"fact {name!r} is not declared by the plan", expected_names(name, specs))
+        return
+    match spec.type:
+        case "number":
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = ok and math.isfinite(value)  # type: ignore[arg-type]
+            expected = "a number"
+        case "bool":
+            ok = isinstance(value, bool)
+            expected = "true or false"
+        case "text":
+            ok = isinstance(value, str)
+            expected = "a string"
+        case _:
+            ok = isinstance(value, str) and value in spec.choices
+            expected = f"one of {list(spec.choices)}"
+    if not ok:
+        yield Problem(where, f"fact {name!r} has a value of the wrong type", expected, describe(value))

@@ -1,0 +1,569 @@
+"""
+The frozen attrs model of a response plan (预案).
+
+Every value class validates its own fields at construction; :class:`Plan`
+then checks the whole: unique ids, references that resolve, conditions that
+compare facts with values of the right type, and a clause on every grade,
+category, principle and action.  An invalid plan cannot be constructed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from ._conditions import (
+    Always,
+    CategoryIs,
+    Compare,
+    Condition,
+    EventSeen,
+    FactRef,
+    GradeRef,
+    MeasureRef,
+    OneOf,
+    walk,
+)
+from ._deadlines import Deadline
+from ._validators import (
+    is_identifier,
+    is_slug,
+    non_empty_text,
+    non_negative_duration,
+)
+from ._windows import Measure
+from .exceptions import PlanValidationError, Problem
+
+
+__all__ = [
+    "CHANNELS",
+    "Action",
+    "Category",
+    "Clause",
+    "FactSpec",
+    "Grade",
+    "Plan",
+    "Principle",
+    "Role",
+]
+
+#: Channels an action may use.
+CHANNELS = (
+    "phone",            # 电话报告
+    "written_report",   # 书面报告, 专报, 简报
+    "bulletin",         # 舆情动态 and other internal bulletins
+    "notice",           # 通知, 通报
+    "web_post",         # 跟帖, 网站/微博回应
+    "press_release",    # 新闻通稿, 权威发布
+    "press_conference", # 新闻发布会, 通报会
+    "meeting",          # 会商, 应对会
+    "monitoring",       # 监测
+    "in_person",        # 当面沟通
+    "legal",            # 法律声明, 报请依法处置
+    "internal",         # 内部办理, 审定, 批示
+    "unspecified",      # the plan does not say how
+)
+
+
+@attrs.frozen
+class Clause:
+    """
+    The plan sentence a model element comes from.
+
+    Args:
+        ref: Where it is in the plan, e.g. ``五(一)3``.
+        text: The sentence, quoted verbatim.
+
+    .. versionadded:: 0.1.0
+    """
+
+    ref: str = attrs.field(validator=non_empty_text)
+    text: str = attrs.field(validator=non_empty_text)
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.text}"
+
+
+def _optional_clause(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Clause):
+        raise TypeError(
+            f"'{attribute.name}' must be a Clause (got {value!r}, a "
+            f"{type(value).__name__})"
+        )
+
+
+def _is_condition(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    from ._conditions import CONDITION_TYPES  # noqa: PLC0415 - avoid a cycle at import
+
+    if not isinstance(value, CONDITION_TYPES):
+        raise TypeError(
+            f"'{attribute.name}' must be a condition (got {value!r}, a "
+            f"{type(value).__name__})"
+        )
+
+
+@functools.total_ordering
+@attrs.frozen(eq=True, order=False)
+class Grade:
+    """
+    One level of a plan's grade scale, e.g. 一般 / 较大 / 重大 / 特别重大.
+
+    Grades compare by *rank* only: names are labels, and "重大" is the top
+    level in one plan and the second in another.
+
+    Args:
+        id: Stable identifier, e.g. ``major``.
+        name: The plan's own name, e.g. ``重大网络舆情``.
+        rank: Position on the scale; higher is more severe.
+        criteria: The condition that makes an incident this grade.
+        clause: The sentence defining the grade.
+        name_en: An English label, optional.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    name: str = attrs.field(validator=non_empty_text)
+    rank: int = attrs.field(validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
+    criteria: Condition = attrs.field(validator=_is_condition)
+    clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
+    name_en: str = ""
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Grade):
+            return NotImplemented
+        return self.rank < other.rank
+
+
+FactType = Literal["bool", "number", "text", "enum"]
+_FACT_TYPES = ("bool", "number", "text", "enum")
+
+
+def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(values, str):
+        raise TypeError(f"expected a list, not the string {values!r}")
+    return tuple(values)
+
+
+@attrs.frozen
+class FactSpec:
+    """
+    A fact incidents may carry, with its type.
+
+    Args:
+        id: The key in the incident's ``facts`` object.
+        type: ``bool``, ``number``, ``text`` or ``enum``.
+        choices: For ``enum``: the allowed values, lowest first when
+            *ordered*.
+        ordered: For ``enum``: whether ``gt``/``ge``/... compare positions in
+            *choices* (e.g. accident grade 一般 < 较大 < 重大).
+        label: Words for reasons.
+        clause: Where the plan speaks of this fact, optional.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    type: FactType = "text"
+    choices: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    ordered: bool = False
+    label: str = ""
+    clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
+
+    def __attrs_post_init__(self) -> None:
+        if self.type not in _FACT_TYPES:
+            raise ValueError(
+                f"'type' must be one of {list(_FACT_TYPES)} (got {self.type!r})"
+            )
+        if self.type == "enum":
+            if not self.choices:
+                raise ValueError(f"enum fact {self.id!r} needs 'choices'")
+            if len(set(self.choices)) != len(self.choices):
+                raise ValueError(f"enum fact {self.id!r} has duplicate choices")
+        elif self.choices or self.ordered:
+            raise ValueError(
+                f"'choices' and 'ordered' are only for enum facts "
+                f"(fact {self.id!r} is {self.type})"
+            )
+
+    def describe(self) -> str:
+        """
+        Words for this fact in reasons.
+        """
+        return self.label or self.id
+
+
+@attrs.frozen
+class Category:
+    """
+    A handling category (处置类别), chosen independently of the grade.
+
+    Args:
+        id: Stable identifier, e.g. ``malicious_hype``.
+        name: The plan's name, e.g. ``恶意炒作``.
+        condition: When an incident is in this category; over facts and
+            measures.
+        clause: The sentence defining the category.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    name: str = attrs.field(validator=non_empty_text)
+    condition: Condition = attrs.field(validator=_is_condition)
+    clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
+    name_en: str = ""
+
+
+@attrs.frozen
+class Principle:
+    """
+    A working principle (工作原则): text the engine does not execute, kept so
+    every part of the plan is represented and can be cited.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    name: str = attrs.field(validator=non_empty_text)
+    text: str = attrs.field(validator=non_empty_text)
+    clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
+
+
+@attrs.frozen
+class Role:
+    """
+    A unit or person that owns actions, e.g. 舆情处.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    name: str = attrs.field(validator=non_empty_text)
+    name_en: str = ""
+
+
+def _is_channel(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in CHANNELS:
+        raise ValueError(
+            f"'{attribute.name}' must be one of {list(CHANNELS)} (got {value!r})"
+        )
+
+
+@attrs.frozen
+class Action:
+    """
+    An obligation: who does what, by which channel, by when, and why.
+
+    Args:
+        id: Stable identifier; incidents report completion with it.
+        title: What is to be done, in the plan's words.
+        owners: Role ids responsible, first the lead.
+        channel: One of :data:`CHANNELS`.
+        deadline: When it falls due.
+        condition: When the action applies, e.g. ``grade() >= "major"``.
+        clause: The sentence the action comes from.
+        stage: Workflow stage, e.g. ``report`` or ``respond``; free text.
+
+    Several deliverables from one anchor are separate actions.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    title: str = attrs.field(validator=non_empty_text)
+    owners: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    channel: str = attrs.field(validator=_is_channel)
+    deadline: Deadline = attrs.field(validator=attrs.validators.instance_of(Deadline))
+    condition: Condition = attrs.field(factory=Always, validator=_is_condition)
+    clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
+    stage: str = ""
+
+    @owners.validator
+    def _check_owners(self, _attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+        if not value:
+            raise ValueError(f"action {self.id!r} needs at least one owner")
+
+
+def _is_zone(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(
+            f"'{attribute.name}' must be an IANA timezone name such as "
+            f"'Asia/Shanghai' (got {value!r})"
+        ) from None
+
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(values)
+
+
+@attrs.frozen
+class Plan:
+    """
+    A response plan: grades, measures, facts, categories, principles, roles
+    and actions, each citing its clause.
+
+    Args:
+        id: Stable identifier, e.g. ``work-safety``.
+        title: The plan's title.
+        issuer: Who issued it.
+        version: The plan version; compiled rules are cached per content.
+        source: Where the text comes from.
+        timezone: IANA name; "当日" and calendar days are counted in it.
+        metrics: Observation metrics incidents may report, e.g. ``clicks``.
+        grades: The grade scale, any order; ranks must be distinct.
+        measures: Metric windows the criteria use.
+        facts: Facts incidents may carry.
+        categories: Handling categories.
+        principles: Working principles.
+        roles: Units and people that own actions.
+        actions: Obligations.
+        immediate_tolerance: Organisation-set slack for "立即"; default 0.
+        prompt_tolerance: Organisation-set time for "及时"; default none,
+            which leaves such actions without a due time.
+
+    Raises:
+        PlanValidationError: listing every problem found.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_slug)
+    title: str = attrs.field(validator=non_empty_text)
+    issuer: str = attrs.field(validator=non_empty_text)
+    version: str = attrs.field(validator=non_empty_text)
+    source: str = attrs.field(validator=non_empty_text)
+    grades: tuple[Grade, ...] = attrs.field(converter=_tuple)
+    actions: tuple[Action, ...] = attrs.field(converter=_tuple)
+    roles: tuple[Role, ...] = attrs.field(converter=_tuple)
+    metrics: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    measures: tuple[Measure, ...] = attrs.field(default=(), converter=_tuple)
+    facts: tuple[FactSpec, ...] = attrs.field(default=(), converter=_tuple)
+    categories: tuple[Category, ...] = attrs.field(default=(), converter=_tuple)
+    principles: tuple[Principle, ...] = attrs.field(default=(), converter=_tuple)
+    timezone: str = attrs.field(default="Asia/Shanghai", validator=_is_zone)
+    immediate_tolerance: timedelta = attrs.field(
+        default=timedelta(0), validator=non_negative_duration
+    )
+    prompt_tolerance: timedelta | None = attrs.field(
+        default=None, validator=non_negative_duration
+    )
+
+    def __attrs_post_init__(self) -> None:
+        problems = list(_check_plan(self))
+        if problems:
+            raise PlanValidationError(f"plan {self.id!r}", problems)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """
+        The plan's timezone as a :class:`~zoneinfo.ZoneInfo`.
+        """
+        return ZoneInfo(self.timezone)
+
+    def grade(self, grade_id: str) -> Grade:
+        """
+        Return the grade *grade_id*.
+
+        Raises:
+            KeyError: if the plan has no such grade.
+        """
+        for item in self.grades:
+            if item.id == grade_id:
+                return item
+        raise KeyError(grade_id)
+
+    def action(self, action_id: str) -> Action:
+        """
+        Return the action *action_id*.
+
+        Raises:
+            KeyError: if the plan has no such action.
+        """
+        for item in self.actions:
+            if item.id == action_id:
+                return item
+        raise KeyError(action_id)
+
+    def scale(self) -> tuple[Grade, ...]:
+        """
+        The grades from lowest to highest rank.
+        """
+        return tuple(sorted(self.grades))
+
+
+# -- whole-plan checks --------------------------------------------------------
+
+
+def _check_types(plan: Plan) -> Iterator[Problem]:
+    for group, cls in (
+        ("grades", Grade),
+        ("actions", Action),
+        ("roles", Role),
+        ("measures", Measure),
+        ("facts", FactSpec),
+        ("categories", Category),
+        ("principles", Principle),
+    ):
+        for i, item in enumerate(getattr(plan, group)):
+            if not isinstance(item, cls):
+                yield Problem(
+                    f"{group}[{i}]",
+                    f"must be a {cls.__name__}",
+                    got=f"{item!r}, a {type(item).__name__}",
+                )
+
+
+def _check_plan(plan: Plan) -> Iterator[Problem]:
+    type_problems = list(_check_types(plan))
+    if type_problems:
+        yield from type_problems
+        return
+    for group in ("grades", "actions", "roles", "measures", "facts", "categories", "principles"):
+        counts = Counter(item.id for item in getattr(plan, group))
+        for item_id, n in counts.items():
+            if n > 1:
+                yield Problem(group, f"id {item_id!r} is used {n} times", "unique ids")
+    for metric, n in Counter(plan.metrics).items():
+        if n > 1:
+            yield Problem("metrics", f"metric {metric!r} is listed {n} times")
+    ranks = Counter(g.rank for g in plan.grades)
+    for rank, n in ranks.items():
+        if n > 1:
+            yield Problem("grades", f"rank {rank} is used by {n} grades", "distinct ranks")
+    if not plan.grades:
+        yield Problem("grades", "the plan has no grades", "at least one grade")
+
+    for i, m in enumerate(plan.measures):
+        if m.metric not in plan.metrics:
+            yield Problem(
+                f"measures[{i}].metric",
+                f"metric {m.metric!r} is not declared in the plan's metrics",
+                f"one of {list(plan.metrics)}",
+            )
+
+    for i, g in enumerate(plan.grades):
+        yield from _check_condition(plan, g.criteria, f"grades[{i}].criteria", allow_state=False)
+        if g.clause is None:
+            yield Problem(f"grades[{i}].clause", f"grade {g.id!r} cites no clause", "the sentence defining it")
+    for i, c in enumerate(plan.categories):
+        yield from _check_condition(plan, c.condition, f"categories[{i}].condition", allow_state=False)
+        if c.clause is None:
+            yield Problem(f"categories[{i}].clause", f"category {c.id!r} cites no clause", "the sentence defining it")
+    for i, p in enumerate(plan.principles):
+        if p.clause is None:
+            yield Problem(f"principles[{i}].clause", f"principle {p.id!r} cites no clause", "the sentence stating it")
+
+    role_ids = {r.id for r in plan.roles}
+    action_ids = {a.id for a in plan.actions}
+    for i, a in enumerate(plan.actions):
+        where = f"actions[{i}]"
+        yield from _check_condition(plan, a.condition, f"{where}.condition", allow_state=True)
+        for j, owner in enumerate(a.owners):
+            if owner not in role_ids:
+                yield Problem(
+                    f"{where}.owners[{j}]",
+                    f"role {owner!r} is not defined",
+                    f"one of {sorted(role_ids)}",
+                )
+        anchor = a.deadline.anchor
+        if anchor.action is not None:
+            if anchor.action not in action_ids:
+                yield Problem(
+                    f"{where}.deadline.anchor",
+                    f"action {anchor.action!r} is not defined",
+                    f"one of {sorted(action_ids)}",
+                )
+            elif anchor.action == a.id:
+                yield Problem(f"{where}.deadline.anchor", f"action {a.id!r} is anchored on its own completion")
+        if a.clause is None:
+            yield Problem(f"{where}.clause", f"action {a.id!r} cites no clause", "the sentence it comes from")
+
+
+def _check_condition(plan: Plan, condition: Condition, where: str, *, allow_state: bool) -> Iterator[Problem]:
+    measures = {m.id for m in plan.measures}
+    facts = {f.id: f for f in plan.facts}
+    categories = {c.id for c in plan.categories}
+    grades = {g.id for g in plan.grades}
+    for node in walk(condition):
+        match node:
+            case Compare() | OneOf():
+                values = node.values if isinstance(node, OneOf) else (node.value,)
+                op = node.op if isinstance(node, Compare) else "eq"
+                yield from _check_operand(
+                    node.operand, op, values, where, measures, facts, grades, allow_state=allow_state
+                )
+            case CategoryIs(cat):
+                if not allow_state:
+                    yield Problem(where, "only action conditions may refer to categories")
+                elif cat not in categories:
+                    yield Problem(where, f"category {cat!r} is not defined", f"one of {sorted(categories)}")
+            case EventSeen() | Always():
+                pass
+            case _:
+                pass
+
+
+def _check_operand(
+    operand: object,
+    op: str,
+    values: tuple[object, ...],
+    where: str,
+    measures: set[str],
+    facts: dict[str, FactSpec],
+    grades: set[str],
+    *,
+    allow_state: bool,
+) -> Iterator[Problem]:
+    ordering = op in ("gt", "ge", "lt", "le")
+    match operand:
+        case MeasureRef(mid):
+            if mid not in measures:
+                yield Problem(where, f"measure {mid!r} is not defined", f"one of {sorted(measures)}")
+            for v in values:
+                if isinstance(v, bool) or not isinstance(v, int | float):
+                    yield Problem(where, f"measure {mid!r} is compared with a non-number", "a number", repr(v))
+        case GradeRef():
+            if not allow_state:
+                yield Problem(where, "only action conditions may refer to the grade")
+            for v in values:
+                if v not in grades:
+                    yield Problem(where, f"grade {v!r} is not defined", f"one of {sorted(grades)}")
+        case FactRef(fid):
+            spec = facts.get(fid)
+            if spec is None:
+                yield Problem(where, f"fact {fid!r} is not declared", f"one of {sorted(facts)}")
+                return
+            yield from _check_fact_values(spec, ordering, values, where)
+        case _:
+            yield Problem(where, "comparison on an unknown operand", got=repr(operand))
+
+
+def _check_fact_values(spec: FactSpec, ordering: bool, values: tuple[object, ...], where: str) -> Iterator[Problem]:
+    fid = spec.id
+    if ordering and not (spec.type == "number" or (spec.type == "enum" and spec.ordered)):
+        yield Problem(where, f"fact {fid!r} ({spec.type}) cannot be compared with >, >=, < or <=", "a number or ordered enum fact")
+    for v in values:
+        match spec.type:
+            case "number":
+                ok = isinstance(v, int | float) and not isinstance(v, bool)
+                expected = "a number"
+            case "bool":
+                ok = isinstance(v, bool)
+                expected = "true or false"
+            case "text":
+                ok = isinstance(v, str)
+                expected = "text"
+            case _:
+                ok = v in spec.choices
+                expected = f"one of {list(spec.choices)}"
+        if not ok:
+            yield Problem(where, f"fact {fid!r} is compared with a value of the wrong type", expected, repr(v))

@@ -1,0 +1,224 @@
+"""
+What an evaluation returns: the grade, its history, the handling categories
+and every applicable action with its status, each citing its clause.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from ._plan import Clause
+
+
+__all__ = [
+    "ActionStatus",
+    "Assessment",
+    "CategoryMatch",
+    "GradeReached",
+    "Owner",
+]
+
+Status = Literal["waiting", "pending", "overdue", "done", "done_late"]
+#: Every action status, in the order a duty moves through them.
+STATUSES: tuple[Status, ...] = ("waiting", "pending", "overdue", "done", "done_late")
+
+
+@attrs.frozen
+class GradeReached:
+    """
+    A grade the incident reached, and since when.
+
+    Attributes:
+        id, name, rank: The grade.
+        since: The first instant its criteria held.
+        reason: Which criteria held then, with values, e.g.
+            ``clicks in 1 d = 1200 > 1000``.
+        clause: The sentence defining the grade.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    name: str
+    rank: int
+    since: datetime
+    reason: str
+    clause: Clause | None
+
+
+@attrs.frozen
+class CategoryMatch:
+    """
+    A handling category the incident was put in, and since when.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    name: str
+    since: datetime
+    reason: str
+    clause: Clause | None
+
+
+@attrs.frozen
+class Owner:
+    """
+    A role responsible for an action.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    name: str
+
+
+@attrs.frozen
+class ActionStatus:
+    """
+    One applicable action at the evaluation instant.
+
+    Attributes:
+        id, title, owners, channel: From the plan.
+        anchor_event: What the clock runs from: the deadline's anchor, or
+            ``condition_met`` when the action's condition first held after
+            the anchor (an upgrade starts the new grade's duties then).
+        anchor_at: When that happened; ``None`` while it has not.
+        due: The due instant; ``None`` while waiting, or when the plan gives
+            no time (see *deadline_kind*).
+        deadline_kind: ``offset``, ``immediately``, ``promptly``,
+            ``end_of_day``, ``none`` or ``until``.
+        status: ``waiting``, ``pending``, ``overdue``, ``done`` or
+            ``done_late``.
+        done_at: When it was done (or, for ``until`` duties, ended).
+        applies_since: When the action's condition first held.
+        clause: The sentence it comes from.
+        reason: One line: why it applies and how its due time is set.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    title: str
+    owners: tuple[Owner, ...]
+    channel: str
+    anchor_event: str
+    anchor_at: datetime | None
+    due: datetime | None
+    deadline_kind: str
+    status: Status
+    done_at: datetime | None
+    applies_since: datetime
+    clause: Clause | None
+    reason: str
+
+
+@attrs.frozen
+class Assessment:
+    """
+    The result of evaluating one incident against one plan at one instant.
+
+    Attributes:
+        plan_id, plan_title, plan_version: Which plan.
+        incident_id: Which incident.
+        at: The evaluation instant; only facts known at or before it count.
+        timezone: The plan's timezone; :meth:`to_dict` renders times in it.
+        grade: The highest grade reached so far, or ``None`` if ungraded.
+        grade_history: Each upgrade, in order.
+        categories: Handling categories matched so far.
+        actions: Every action whose condition has held, in plan order.
+
+    .. versionadded:: 0.1.0
+    """
+
+    plan_id: str
+    plan_title: str
+    plan_version: str
+    incident_id: str
+    at: datetime
+    timezone: str
+    grade: GradeReached | None
+    grade_history: tuple[GradeReached, ...]
+    categories: tuple[CategoryMatch, ...]
+    actions: tuple[ActionStatus, ...]
+
+    def action(self, action_id: str) -> ActionStatus:
+        """
+        Return the status of action *action_id*.
+
+        Raises:
+            KeyError: if the action does not apply (or does not exist).
+        """
+        for item in self.actions:
+            if item.id == action_id:
+                return item
+        raise KeyError(action_id)
+
+    def due(self) -> tuple[ActionStatus, ...]:
+        """
+        The actions still to be done: ``pending`` or ``overdue``.
+        """
+        return tuple(a for a in self.actions if a.status in ("pending", "overdue"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Render as JSON-ready data; times are ISO 8601 in the plan's timezone.
+
+        .. versionadded:: 0.1.0
+        """
+        tz = ZoneInfo(self.timezone)
+
+        def when(value: datetime | None) -> str | None:
+            return None if value is None else value.astimezone(tz).isoformat()
+
+        def clause(value: Clause | None) -> dict[str, str] | None:
+            return None if value is None else {"ref": value.ref, "text": value.text}
+
+        def grade(value: GradeReached) -> dict[str, Any]:
+            return {
+                "id": value.id,
+                "name": value.name,
+                "rank": value.rank,
+                "since": when(value.since),
+                "reason": value.reason,
+                "clause": clause(value.clause),
+            }
+
+        return {
+            "plan": {"id": self.plan_id, "title": self.plan_title, "version": self.plan_version},
+            "incident": {"id": self.incident_id},
+            "at": when(self.at),
+            "grade": None if self.grade is None else grade(self.grade),
+            "grade_history": [grade(g) for g in self.grade_history],
+            "categories": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "since": when(c.since),
+                    "reason": c.reason,
+                    "clause": clause(c.clause),
+                }
+                for c in self.categories
+            ],
+            "actions": [
+                {
+                    "id": a.id,
+                    "title": a.title,
+                    "owners": [{"id": o.id, "name": o.name} for o in a.owners],
+                    "channel": a.channel,
+                    "anchor": {"event": a.anchor_event, "at": when(a.anchor_at)},
+                    "due": when(a.due),
+                    "deadline_kind": a.deadline_kind,
+                    "status": a.status,
+                    "done_at": when(a.done_at),
+                    "applies_since": when(a.applies_since),
+                    "clause": clause(a.clause),
+                    "reason": a.reason,
+                }
+                for a in self.actions
+            ],
+        }

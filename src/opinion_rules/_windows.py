@@ -1,0 +1,288 @@
+"""
+Measures: a metric, a window and an aggregation, declared by the plan.
+
+A measure's value at instant *t* is derived from the incident's observations
+with ``at <= t`` only.  See ``docs/explanation/evaluation-semantics.md`` for
+the exact derivation; in short:
+
+* Observations are grouped in *series* by ``(metric, site, channel)``.
+* ``kind="total"`` observations are cumulative snapshots.  The series value
+  ``V(x)`` is the latest snapshot at or before *x*.  Before a series' first
+  snapshot its value is not known; the engine uses the first snapshot as the
+  baseline (so counts are lower bounds: only growth the data proves is
+  counted), except that when the incident has ``posted_at``, the series is
+  known to be 0 at ``posted_at``.
+* ``kind="increment"`` observations each add their value at their instant.
+* A ``rolling`` window of length *w* at *t* covers ``(t - w, t]``: the growth
+  ``V(t) - V(t - w)`` for totals, the sum of increments inside it otherwise.
+* A ``cumulative`` window covers everything up to *t*.
+* ``sum`` adds the series, ``max`` takes the largest series, and
+  ``distinct_sites`` counts sites with at least one observation in the window.
+* A measure is unknown (not 0) until at least one observation of its metric
+  (after the channel filter) is known.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Literal
+
+import attrs
+
+from ._validators import is_identifier, positive_duration
+
+
+__all__ = ["Measure", "Window", "cumulative", "rolling"]
+
+Aggregate = Literal["sum", "max", "distinct_sites"]
+_AGGREGATES = ("sum", "max", "distinct_sites")
+
+
+@attrs.frozen
+class Window:
+    """
+    The span of time a measure counts over.
+
+    Args:
+        kind: ``rolling`` (the last *length* up to the evaluation instant,
+            start excluded, end included) or ``cumulative`` (everything up to
+            the evaluation instant).
+        length: For ``rolling`` windows: how long, e.g. 24 hours for "1天内".
+
+    .. versionadded:: 0.1.0
+    """
+
+    kind: Literal["rolling", "cumulative"]
+    length: timedelta | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind == "rolling":
+            positive_duration(self, attrs.fields(Window).length, self.length)
+        elif self.kind == "cumulative":
+            if self.length is not None:
+                raise ValueError("a cumulative window takes no 'length'")
+        else:
+            raise ValueError(
+                f"'kind' must be 'rolling' or 'cumulative' (got {self.kind!r})"
+            )
+
+    def describe(self) -> str:
+        """
+        Render the window in words, e.g. ``in 24 h``.
+        """
+        if self.length is None:
+            return "in total"
+        seconds = int(self.length.total_seconds())
+        if seconds % 86400 == 0:
+            return f"in {seconds // 86400} d"
+        if seconds % 3600 == 0:
+            return f"in {seconds // 3600} h"
+        return f"in {seconds // 60} min" if seconds % 60 == 0 else f"in {seconds} s"
+
+
+def rolling(*, days: float = 0, hours: float = 0, minutes: float = 0) -> Window:
+    """
+    A rolling window, e.g. ``rolling(days=1)`` for "1天内" read as 24 hours.
+
+    .. versionadded:: 0.1.0
+    """
+    return Window("rolling", timedelta(days=days, hours=hours, minutes=minutes))
+
+
+def cumulative() -> Window:
+    """
+    A window covering everything up to the evaluation instant.
+
+    .. versionadded:: 0.1.0
+    """
+    return Window("cumulative")
+
+
+def _is_aggregate(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in _AGGREGATES:
+        raise ValueError(
+            f"'{attribute.name}' must be one of {list(_AGGREGATES)} "
+            f"(got {value!r})"
+        )
+
+
+def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(values, str):
+        raise TypeError(f"expected a list of names, not the string {values!r}")
+    return tuple(values)
+
+
+@attrs.frozen
+class Measure:
+    """
+    A named quantity that grade criteria compare against thresholds.
+
+    Args:
+        id: Identifier used in conditions: ``measure("clicks_1d") > 1000``.
+        metric: The observation metric it counts, e.g. ``clicks``.
+        window: :func:`rolling` or :func:`cumulative`.
+        aggregate: ``sum`` over series (default), ``max`` of one series, or
+            ``distinct_sites``.
+        channels: Only observations on these channels count; empty means all.
+        label: Words for reasons, e.g. ``跟贴点击次数(1天内)``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    metric: str = attrs.field(validator=is_identifier)
+    window: Window = attrs.field(validator=attrs.validators.instance_of(Window))
+    aggregate: Aggregate = attrs.field(default="sum", validator=_is_aggregate)
+    channels: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    label: str = ""
+
+    def describe(self) -> str:
+        """
+        Words for this measure in reasons: its label, or a generated name.
+        """
+        if self.label:
+            return self.label
+        what = "sites" if self.aggregate == "distinct_sites" else self.metric
+        scope = f" on {'/'.join(self.channels)}" if self.channels else ""
+        return f"{what}{scope} {self.window.describe()}"
+
+
+@attrs.frozen
+class Point:
+    """
+    One observation reduced to what measures need.
+    """
+
+    at: datetime
+    value: float | int
+    site: str | None
+    channel: str | None
+
+
+class SeriesIndex:
+    """
+    Observations of one metric, grouped by series and sorted, for fast
+    window queries at many instants.
+    """
+
+    def __init__(
+        self,
+        totals: dict[tuple[str | None, str | None], Sequence[Point]],
+        increments: dict[tuple[str | None, str | None], Sequence[Point]],
+        posted_at: datetime | None,
+    ) -> None:
+        self._totals = {
+            key: _TotalSeries(points, posted_at) for key, points in totals.items()
+        }
+        self._increments = {
+            key: _IncrementSeries(points) for key, points in increments.items()
+        }
+        self._first_by_channel: dict[str | None, datetime] = {}
+        for key, series in [*self._totals.items(), *self._increments.items()]:
+            channel = key[1]
+            known = self._first_by_channel.get(channel)
+            if known is None or series.first < known:
+                self._first_by_channel[channel] = series.first
+
+    def first_known(self, channels: tuple[str, ...]) -> datetime | None:
+        """
+        The earliest observation instant on *channels* (all if empty).
+        """
+        times = [
+            first
+            for channel, first in self._first_by_channel.items()
+            if not channels or channel in channels
+        ]
+        return min(times) if times else None
+
+    def value(self, measure: Measure, t: datetime) -> float | int | None:
+        """
+        The value of *measure* at *t*, or ``None`` while it is unknown.
+        """
+        first = self.first_known(measure.channels)
+        if first is None or first > t:
+            return None
+        start = None if measure.window.length is None else t - measure.window.length
+        per_series: list[float | int] = []
+        sites: set[str | None] = set()
+        for (site, channel), series in [*self._totals.items(), *self._increments.items()]:
+            if measure.channels and channel not in measure.channels:
+                continue
+            if measure.aggregate == "distinct_sites":
+                if series.seen_in(start, t):
+                    sites.add(site)
+            else:
+                per_series.append(series.amount(start, t))
+        if measure.aggregate == "distinct_sites":
+            return len(sites)
+        if measure.aggregate == "max":
+            return max(per_series, default=0)
+        return sum(per_series)
+
+    def change_points(self, measure: Measure) -> Iterable[datetime]:
+        """
+        Instants at which *measure*'s value may change.
+        """
+        for (_site, channel), series in [*self._totals.items(), *self._increments.items()]:
+            if measure.channels and channel not in measure.channels:
+                continue
+            for at in series.times:
+                yield at
+                if measure.window.length is not None:
+                    # The observation leaves the window (t - w, t] at at + w.
+                    yield at + measure.window.length
+
+
+class _TotalSeries:
+    def __init__(self, points: Sequence[Point], posted_at: datetime | None) -> None:
+        self.times = [p.at for p in points]
+        self.values = [p.value for p in points]
+        self.first = self.times[0]
+        # Incident validation guarantees posted_at <= every observation.
+        self._zero_at = posted_at
+
+    def _value_at(self, x: datetime) -> float | int:
+        i = bisect.bisect_right(self.times, x)
+        if i:
+            return self.values[i - 1]
+        if self._zero_at is not None and x <= self._zero_at:
+            # The statement did not exist yet: every counter was 0.
+            return 0
+        # Between posting (or the unknown past) and the first snapshot the
+        # value is unknown but at most the first snapshot; using the first
+        # snapshot as the baseline makes window growth a lower bound.
+        return self.values[0]
+
+    def amount(self, start: datetime | None, end: datetime) -> float | int:
+        if start is None:
+            i = bisect.bisect_right(self.times, end)
+            return self.values[i - 1] if i else 0
+        return self._value_at(end) - self._value_at(start)
+
+    def seen_in(self, start: datetime | None, end: datetime) -> bool:
+        return _any_in(self.times, start, end)
+
+
+class _IncrementSeries:
+    def __init__(self, points: Sequence[Point]) -> None:
+        self.times = [p.at for p in points]
+        self.first = self.times[0]
+        self._prefix = [0.0 if isinstance(points[0].value, float) else 0]
+        for p in points:
+            self._prefix.append(self._prefix[-1] + p.value)
+
+    def amount(self, start: datetime | None, end: datetime) -> float | int:
+        hi = bisect.bisect_right(self.times, end)
+        lo = 0 if start is None else bisect.bisect_right(self.times, start)
+        return self._prefix[hi] - self._prefix[lo] if hi > lo else 0
+
+    def seen_in(self, start: datetime | None, end: datetime) -> bool:
+        return _any_in(self.times, start, end)
+
+
+def _any_in(times: Sequence[datetime], start: datetime | None, end: datetime) -> bool:
+    hi = bisect.bisect_right(times, end)
+    lo = 0 if start is None else bisect.bisect_right(times, start)
+    return hi > lo
