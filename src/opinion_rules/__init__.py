@@ -64,6 +64,7 @@ from ._results import (
     GradeReached,
     Owner,
 )
+from ._schemas import incident_schema
 from ._version import __version__
 from ._windows import Measure, Window, cumulative, rolling
 from .exceptions import (
@@ -133,6 +134,7 @@ __all__ = [
     "fact",
     "grade",
     "immediately",
+    "incident_schema",
     "load_incident",
     "load_plan",
     "measure",

@@ -1,0 +1,194 @@
+"""
+The ``opinion-rules`` command line.
+
+Exit codes:
+
+* 0 — success;
+* 2 — bad input: the plan, the incident or ``--at`` is wrong (one line on
+  stderr, no traceback);
+* 3 — an evaluation backend failed (a bug; please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TextIO
+
+from dateutil.parser import isoparse
+
+from ._engine import BACKENDS, DEFAULT_BACKEND, Engine
+from ._facts import load_incident
+from ._loaders import load_plan
+from ._results import ActionStatus, Assessment
+from ._version import __version__
+from .exceptions import (
+    BackendUnavailableError,
+    EngineError,
+    FactError,
+    OpinionRulesError,
+    PlanError,
+)
+
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_ENGINE = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="opinion-rules",
+        description="Evaluate incidents against response plans for online public-opinion incidents.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="grade an incident and list the actions due at an instant",
+        description="Grade INCIDENT against PLAN as of --at and list every applicable action.",
+    )
+    evaluate.add_argument("plan", metavar="PLAN", help="a plan: path/to/plan.py, plan.py:NAME or module:NAME")
+    evaluate.add_argument("incident", metavar="INCIDENT", help="an incident file in the JSON interchange format")
+    evaluate.add_argument(
+        "--at",
+        metavar="ISO8601",
+        help="evaluation instant with UTC offset, e.g. 2026-11-23T14:00:00+08:00 (default: now)",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the assessment as JSON")
+    evaluate.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="evaluation backend")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """
+    Run the command line; return the exit code.
+    """
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        at = _parse_at(args.at)
+        plan = load_plan(args.plan)
+        incident = load_incident(args.incident)
+        engine = Engine(plan, backend=args.backend)
+        assessment = engine.evaluate(incident, at=at)
+    except (PlanError, FactError, BackendUnavailableError) as exc:
+        print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+        return EXIT_BAD_INPUT
+    except EngineError as exc:
+        print(f"opinion-rules: engine failure: {_one_line(exc)}", file=err)
+        return EXIT_ENGINE
+    except OpinionRulesError as exc:  # pragma: no cover - every subclass is handled above
+        print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+        return EXIT_BAD_INPUT
+    if args.json:
+        json.dump(assessment.to_dict(), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(render_table(assessment))
+    return EXIT_OK
+
+
+def _parse_at(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now().astimezone()  # clock-ok: the CLI's documented default
+    try:
+        at = isoparse(text)
+    except ValueError:
+        raise FactError("--at", [_problem(text, "is not an ISO 8601 datetime")]) from None
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise FactError("--at", [_problem(text, "has no UTC offset (naive datetime)")])
+    return at
+
+
+def _problem(text: str, message: str) -> object:
+    from .exceptions import Problem  # noqa: PLC0415 - keep the import list short
+
+    return Problem("", message, "an ISO 8601 datetime with offset, e.g. 2026-11-23T14:00:00+08:00", repr(text))
+
+
+def _one_line(exc: Exception) -> str:
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _short(value: datetime | None, assessment: Assessment) -> str:
+    if value is None:
+        return "-"
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    return value.astimezone(ZoneInfo(assessment.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _due_cell(action: ActionStatus, assessment: Assessment) -> str:
+    if action.due is not None:
+        return _short(action.due, assessment)
+    if action.anchor_at is None:
+        return "-"
+    if action.deadline_kind == "until":
+        return "continuing"
+    return "no time set"
+
+
+def render_table(assessment: Assessment) -> str:
+    """
+    Render an assessment as a readable text report.
+    """
+    lines = [
+        f"plan      {assessment.plan_id} {assessment.plan_title} (version {assessment.plan_version})",
+        f"incident  {assessment.incident_id}, as of {assessment.at.isoformat()}",
+    ]
+    if assessment.grade is None:
+        lines.append("grade     ungraded: no grade's criteria have held")
+    else:
+        g = assessment.grade
+        lines.append(f"grade     {g.name} ({g.id}, rank {g.rank}) since {_short(g.since, assessment)}")
+        lines.append(f"          because {g.reason}")
+        if len(assessment.grade_history) > 1:
+            steps = " -> ".join(f"{h.name} {_short(h.since, assessment)}" for h in assessment.grade_history)
+            lines.append(f"history   {steps}")
+    if assessment.categories:
+        names = ", ".join(f"{c.name} ({c.id})" for c in assessment.categories)
+        lines.append(f"category  {names}")
+    else:
+        lines.append("category  none matched")
+    lines.append("")
+    header = ("STATUS", "DUE", "ACTION", "OWNERS", "CLAUSE")
+    rows = [
+        (
+            a.status,
+            _due_cell(a, assessment),
+            f"{a.id}: {a.title}",
+            ", ".join(o.id for o in a.owners),
+            a.clause.ref if a.clause else "-",
+        )
+        for a in assessment.actions
+    ]
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        cells = [_pad(cell, widths[i]) for i, cell in enumerate(row[:-1])]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    if not rows:
+        lines.append("(no action applies)")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
