@@ -1,0 +1,71 @@
+"""
+Shared fixtures and hypothesis profiles.
+
+Profiles: ``ci`` (derandomized, used when CI is set), ``dev`` (default) and
+``fast``; choose one with HYPOTHESIS_PROFILE.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import opinion_rules
+
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fast", max_examples=10, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+CST = timezone(timedelta(hours=8), "CST")
+
+
+def _durable_importable() -> bool:
+    from opinion_rules._durable import durable_available
+
+    return durable_available()
+
+
+def cst(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """
+    An instant in November 2026, China Standard Time.
+    """
+    return datetime(2026, 11, day, hour, minute, second, tzinfo=CST)
+
+
+@pytest.fixture(scope="session")
+def work_safety() -> opinion_rules.Plan:
+    """
+    The work-safety plan from examples/.
+    """
+    return opinion_rules.load_plan(EXAMPLES / "work_safety.py")
+
+
+BACKEND_PARAMS = [
+    pytest.param("python", id="python"),
+    pytest.param(
+        "durable",
+        id="durable",
+        marks=pytest.mark.skipif(not _durable_importable(), reason="durable_rules does not import here"),
+    ),
+]
+
+
+@pytest.fixture(scope="session", params=BACKEND_PARAMS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """
+    Each evaluation backend in turn.
+    """
+    return str(request.param)
