@@ -1,0 +1,217 @@
+"""
+Hypothesis strategies: random plans and incidents that exercise every
+operator, window, aggregation, fact type, deadline kind and anchor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import strategies as st
+
+import opinion_rules as o
+
+
+BASE = datetime(2026, 11, 23, 0, 0, tzinfo=timezone(timedelta(hours=8)))
+METRICS = ("m0", "m1")
+CHANNELS = ("c0", "c1")
+SITES = ("s0", "s1", "s2")
+EVENT_TYPES = ("x", "y")
+OPS = ("gt", "ge", "lt", "le", "eq", "ne")
+
+FACTS = (
+    o.FactSpec("n", type="number"),
+    o.FactSpec("b", type="bool"),
+    o.FactSpec("t", type="text"),
+    o.FactSpec("o", type="enum", choices=("lo", "mid", "hi"), ordered=True),
+    o.FactSpec("u", type="enum", choices=("p", "q", "r")),
+)
+
+# Numbers that stress the durable encoding: tiny floats (1e-05 is rejected by
+# durable_rules' parser), huge integers, and values equal to bounds.
+numbers = st.one_of(
+    st.integers(min_value=0, max_value=60),
+    st.sampled_from([0.5, 1e-05, 2.5e-07, 10.0, 1e20, 2**70]),
+)
+observed_values = st.one_of(
+    st.integers(min_value=0, max_value=60),
+    st.sampled_from([0.5, 1e-05, 10.0, 1e20]),
+)
+
+
+@st.composite
+def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
+    count = draw(st.integers(min_value=1, max_value=3))
+    out = []
+    for i in range(count):
+        window = draw(
+            st.one_of(
+                st.integers(min_value=1, max_value=48).map(lambda h: o.rolling(hours=h)),
+                st.just(o.cumulative()),
+            )
+        )
+        out.append(
+            o.Measure(
+                f"q{i}",
+                metric=draw(st.sampled_from(METRICS)),
+                window=window,
+                aggregate=draw(st.sampled_from(["sum", "max", "distinct_sites"])),
+                channels=draw(st.lists(st.sampled_from(CHANNELS), unique=True, max_size=2)),
+            )
+        )
+    return tuple(out)
+
+
+def fact_leaf() -> st.SearchStrategy[o.Compare | o.OneOf]:
+    return st.one_of(
+        st.builds(lambda op, v: o.Compare(o.fact("n"), op, v), st.sampled_from(OPS), numbers),
+        st.builds(lambda op, v: o.Compare(o.fact("b"), op, v), st.sampled_from(["eq", "ne"]), st.booleans()),
+        st.builds(lambda op, v: o.Compare(o.fact("t"), op, v), st.sampled_from(["eq", "ne"]), st.sampled_from(["x", "重大"])),
+        st.builds(lambda vs: o.fact("t").one_of(*vs), st.lists(st.sampled_from(["x", "y", "重大"]), min_size=1, max_size=2)),
+        st.builds(lambda op, v: o.Compare(o.fact("o"), op, v), st.sampled_from(OPS), st.sampled_from(["lo", "mid", "hi"])),
+        st.builds(lambda op, v: o.Compare(o.fact("u"), op, v), st.sampled_from(["eq", "ne"]), st.sampled_from(["p", "q", "r"])),
+    )
+
+
+def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        leaves,
+        lambda children: st.one_of(
+            st.lists(children, min_size=1, max_size=3).map(lambda xs: o.AllOf(xs)),
+            st.lists(children, min_size=1, max_size=3).map(lambda xs: o.AnyOf(xs)),
+            children.map(o.Not),
+        ),
+        max_leaves=6,
+    )
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> o.Plan:
+    plan_measures = draw(measures())
+    measure_leaf = st.builds(
+        lambda m, op, v: o.Compare(o.measure(m.id), op, v),
+        st.sampled_from(plan_measures),
+        st.sampled_from(OPS),
+        numbers,
+    )
+    criteria = trees(st.one_of(measure_leaf, fact_leaf(), st.just(o.Always())))
+    n_grades = draw(st.integers(min_value=1, max_value=4))
+    ranks = draw(st.permutations(range(n_grades)))
+    clause = o.Clause("x", "text")
+    grades = tuple(
+        o.Grade(f"g{i}", f"grade {i}", rank=ranks[i], criteria=draw(criteria), clause=clause)
+        for i in range(n_grades)
+    )
+    n_categories = draw(st.integers(min_value=0, max_value=2))
+    categories = tuple(
+        o.Category(f"k{i}", f"category {i}", draw(criteria), clause) for i in range(n_categories)
+    )
+    state_leaf = st.one_of(
+        st.builds(lambda op, g: o.Compare(o.grade(), op, g.id), st.sampled_from(OPS), st.sampled_from(grades)),
+        st.sampled_from(EVENT_TYPES).map(o.event_seen),
+        *([st.sampled_from(categories).map(lambda c: o.category(c.id))] if categories else []),
+    )
+    conditions = trees(st.one_of(state_leaf, measure_leaf, fact_leaf(), st.just(o.Always())))
+    n_actions = draw(st.integers(min_value=1, max_value=4))
+    anchors = st.sampled_from(["discovered", "posted", "x", *[f"action_done:a{i}" for i in range(n_actions)]])
+    deadlines = st.one_of(
+        st.builds(
+            lambda a, d, h, m: o.after(a, days=d, hours=h, minutes=m),
+            anchors,
+            st.integers(0, 2),
+            st.integers(0, 5),
+            st.integers(1, 90),
+        ),
+        st.builds(o.immediately, anchors),
+        st.builds(o.promptly, anchors),
+        st.builds(o.end_of_day, anchors),
+        st.builds(o.no_deadline, anchors),
+        st.builds(o.until, anchors, st.sampled_from(EVENT_TYPES)),
+    )
+    actions = []
+    for i in range(n_actions):
+        deadline = draw(deadlines.filter(lambda d, i=i: d.anchor.action != f"a{i}"))
+        actions.append(
+            o.Action(
+                f"a{i}",
+                f"action {i}",
+                owners=("r",),
+                channel="notice",
+                deadline=deadline,
+                condition=draw(conditions),
+                clause=clause,
+            )
+        )
+    return o.Plan(
+        id="random",
+        title="random plan",
+        issuer="tests",
+        version="1",
+        source="hypothesis",
+        metrics=METRICS,
+        measures=plan_measures,
+        facts=FACTS,
+        grades=grades,
+        categories=categories,
+        roles=(o.Role("r", "role"),),
+        actions=tuple(actions),
+        immediate_tolerance=draw(st.sampled_from([timedelta(0), timedelta(minutes=15)])),
+        prompt_tolerance=draw(st.sampled_from([None, timedelta(hours=2)])),
+    )
+
+
+def instants(max_minutes: int = 3000) -> st.SearchStrategy[datetime]:
+    return st.integers(min_value=0, max_value=max_minutes).map(lambda m: BASE + timedelta(minutes=m))
+
+
+@st.composite
+def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
+    posted = draw(st.one_of(st.none(), instants(600)))
+    low = 0 if posted is None else int((posted - BASE).total_seconds() // 60)
+    later = st.integers(min_value=low, max_value=3000).map(lambda m: BASE + timedelta(minutes=m))
+    kinds: dict[tuple[str, str | None, str | None], str] = {}
+    totals_seen: set[tuple[str, str | None, str | None, datetime]] = set()
+    observations = []
+    for _ in range(draw(st.integers(min_value=0, max_value=8))):
+        metric = draw(st.sampled_from(METRICS))
+        site = draw(st.sampled_from([*SITES, None]))
+        channel = draw(st.sampled_from([*CHANNELS, None]))
+        key = (metric, site, channel)
+        kind = kinds.setdefault(key, draw(st.sampled_from(["total", "increment"])))
+        at = draw(later)
+        if kind == "total":
+            if (*key, at) in totals_seen:
+                continue
+            totals_seen.add((*key, at))
+        observations.append(o.Observation(at, metric, draw(observed_values), site, channel, kind))
+    facts: dict[str, Any] = {}
+    fact_values = {
+        "n": numbers,
+        "b": st.booleans(),
+        "t": st.sampled_from(["x", "y", "重大"]),
+        "o": st.sampled_from(["lo", "mid", "hi"]),
+        "u": st.sampled_from(["p", "q", "r"]),
+    }
+    for name, values in fact_values.items():
+        if draw(st.booleans()):
+            facts[name] = draw(values)
+    events = []
+    for _ in range(draw(st.integers(min_value=0, max_value=5))):
+        choice = draw(st.sampled_from(["done", "x", "y", "fact"]))
+        at = draw(later)
+        if choice == "done":
+            events.append(o.Event(at, "action_done", action=draw(st.sampled_from([a.id for a in plan.actions]))))
+        elif choice == "fact":
+            name = draw(st.sampled_from(sorted(fact_values)))
+            events.append(o.Event(at, "fact", fact=name, value=draw(fact_values[name])))
+        else:
+            events.append(o.Event(at, choice))
+    return o.Incident(
+        "random",
+        discovered_at=draw(later),
+        posted_at=posted,
+        facts=facts,
+        observations=observations,
+        events=events,
+    )
