@@ -21,6 +21,11 @@ and evaluates every one of them at one fixed instant with three evaluators:
 
 The hand-written grade must equal both engines' grade for every incident;
 each mismatch is printed and the script exits 1 if there is any.
+The hand-written grade keeps strictly to the as-of rule: at an instant *t*
+a site counts only once it has reported at or before *t*.  On 2026-11-23
+(opinion_rules 0.1.0) both engines break that rule for about 0.5 % of these
+incidents, so the check fails; see "Known issues" in
+``docs/explanation/evaluation-semantics.md``.
 The script prints evaluations per second for the three evaluators and their
 ratios, all measured in the same run.
 It asserts nothing about timings: they depend on the machine.
@@ -107,7 +112,7 @@ def make_incident(rng: random.Random, number: int, plan: opinion_rules.Plan) -> 
     One random incident in the JSON interchange format.
 
     Posted 4 to 36 hours before :data:`AT`, discovered up to 3 hours later;
-    2 or 3 sites report ``clicks`` totals, weibo (sometimes also a blog and a
+    2 (or 3) sites report ``clicks`` totals, weibo (sometimes also a blog and a
     news site) reports ``reposts`` totals; some readings arrive after
     :data:`AT` and must be ignored.  Facts come from the plan's enums, some
     known from the start, ``netizen_concern`` sometimes only from a ``fact``
@@ -115,18 +120,23 @@ def make_incident(rng: random.Random, number: int, plan: opinion_rules.Plan) -> 
     """
     posted = AT - timedelta(minutes=rng.randint(4 * 60, 36 * 60))
     discovered = posted + timedelta(minutes=rng.randint(10, 180))
-    last = AT + timedelta(hours=2)
+    last = AT + timedelta(hours=4)
     observations: list[dict[str, object]] = []
 
     scale = 10 ** rng.uniform(2.3, 5.0)  # total clicks over all sites
-    sites = rng.sample(CLICK_SITES, rng.randint(2, 3))
+    sites = rng.sample(CLICK_SITES, 2 if rng.random() < 0.6 else 3)
     weights = [rng.random() + 0.05 for _ in sites]
     for (site, channel), weight in zip(sites, weights, strict=True):
         final = int(scale * weight / sum(weights))
         for at, value in _totals(rng, posted, last, final, rng.randint(1, 2)):
             observations.append(
-                {"at": _iso(at), "metric": "clicks", "value": value,
-                 "site": site, "channel": channel}
+                {
+                    "at": _iso(at),
+                    "metric": "clicks",
+                    "value": value,
+                    "site": site,
+                    "channel": channel,
+                }
             )
 
     for index, (site, channel) in enumerate(REPOST_SERIES):
@@ -138,8 +148,13 @@ def make_incident(rng: random.Random, number: int, plan: opinion_rules.Plan) -> 
             final = int(10 ** rng.uniform(0.5, 2.9))
         for at, value in _totals(rng, posted, last, final, rng.randint(1, 2)):
             observations.append(
-                {"at": _iso(at), "metric": "reposts", "value": value,
-                 "site": site, "channel": channel}
+                {
+                    "at": _iso(at),
+                    "metric": "reposts",
+                    "value": value,
+                    "site": site,
+                    "channel": channel,
+                }
             )
 
     specs = {spec.id: spec for spec in plan.facts}
@@ -151,26 +166,29 @@ def make_incident(rng: random.Random, number: int, plan: opinion_rules.Plan) -> 
         facts["netizen_concern"] = rng.choice(concern)
     elif draw < 0.8:
         events.append(
-            {"at": _iso(_between(rng, discovered, last)), "type": "fact",
-             "fact": "netizen_concern", "value": rng.choice(concern)}
+            {
+                "at": _iso(_between(rng, discovered, last)),
+                "type": "fact",
+                "fact": "netizen_concern",
+                "value": rng.choice(concern),
+            }
         )
     if rng.random() < 0.7:
         facts["content_nature"] = rng.choice(specs["content_nature"].choices)
     if rng.random() < 0.5:
         facts["needs_support"] = rng.random() < 0.5
     if rng.random() < 0.3:
-        facts["new_accident_grade"] = rng.choice(
-            specs["new_accident_grade"].choices
-        )
-    if rng.random() < 0.5:
-        events.append(
-            {"at": _iso(_between(rng, discovered, last)),
-             "type": "action_done", "action": "assess_and_grade"}
-        )
+        facts["new_accident_grade"] = rng.choice(specs["new_accident_grade"].choices)
     if rng.random() < 0.3:
         events.append(
-            {"at": _iso(_between(rng, discovered, last)), "type": "subsided"}
+            {
+                "at": _iso(_between(rng, discovered, last)),
+                "type": "action_done",
+                "action": "assess_and_grade",
+            }
         )
+    if rng.random() < 0.3:
+        events.append({"at": _iso(_between(rng, discovered, last)), "type": "subsided"})
 
     incident: dict[str, object] = {
         "id": f"BENCH-{number:05d}",
@@ -184,13 +202,18 @@ def make_incident(rng: random.Random, number: int, plan: opinion_rules.Plan) -> 
     return incident
 
 
-# -- the hand-written grade ----------------------------------------------------
+# -- the hand-written grade ---------------------------------------------------
 
 
 Series = dict[tuple[str | None, str | None], tuple[list[datetime], list[float]]]
 
 
-def _series(incident: opinion_rules.Incident, metric: str, at: datetime, channels: tuple[str, ...] = ()) -> Series:
+def _series(
+    incident: opinion_rules.Incident,
+    metric: str,
+    at: datetime,
+    channels: tuple[str, ...] = (),
+) -> Series:
     out: Series = {}
     for obs in sorted(incident.observations, key=lambda o: o.at):
         if obs.metric != metric or obs.at > at:
@@ -205,7 +228,12 @@ def _series(incident: opinion_rules.Incident, metric: str, at: datetime, channel
     return out
 
 
-def _total_at(times: list[datetime], values: list[float], x: datetime, posted: datetime | None) -> float:
+def _total_at(
+    times: list[datetime],
+    values: list[float],
+    x: datetime,
+    posted: datetime | None,
+) -> float:
     """
     The series total at *x*: the latest snapshot at or before *x*; before
     the first snapshot 0 if *x* is at or before posting, else the first
@@ -285,7 +313,7 @@ def hand_written_grade(incident: opinion_rules.Incident, at: datetime) -> str | 
     return GRADE_IDS.get(best)
 
 
-# -- timing --------------------------------------------------------------------
+# -- timing -------------------------------------------------------------------
 
 
 def _time(
@@ -299,7 +327,9 @@ def _time(
     return time.perf_counter() - start, grades
 
 
-def _engine_grade(engine: opinion_rules.Engine) -> Callable[[opinion_rules.Incident], str | None]:
+def _engine_grade(
+    engine: opinion_rules.Engine,
+) -> Callable[[opinion_rules.Incident], str | None]:
     def grade(incident: opinion_rules.Incident) -> str | None:
         result = engine.evaluate(incident, at=AT)
         return None if result.grade is None else result.grade.id
@@ -309,8 +339,19 @@ def _engine_grade(engine: opinion_rules.Engine) -> Callable[[opinion_rules.Incid
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].strip())
-    parser.add_argument("--incidents", type=int, default=10000, metavar="N", help="how many incidents (default 10000)")
-    parser.add_argument("--seed", type=int, default=20261123, help="random seed (default 20261123)")
+    parser.add_argument(
+        "--incidents",
+        type=int,
+        default=10000,
+        metavar="N",
+        help="how many incidents (default 10000)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=20261123,
+        help="random seed (default 20261123)",
+    )
     args = parser.parse_args(argv)
     if args.incidents < 1:
         parser.error("--incidents must be at least 1")
@@ -318,12 +359,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = opinion_rules.load_plan(PLAN_PATH)
     rng = random.Random(args.seed)
     incidents = [
-        opinion_rules.Incident.from_dict(make_incident(rng, i, plan))
-        for i in range(args.incidents)
+        opinion_rules.Incident.from_dict(make_incident(rng, i, plan)) for i in range(args.incidents)
     ]
     observations = sum(len(i.observations) for i in incidents)
     print(f"plan        {plan.id} ({PLAN_PATH.relative_to(ROOT)})")
-    print(f"incidents   {len(incidents)} (seed {args.seed}), {observations / len(incidents):.1f} observations each on average")
+    print(
+        f"incidents   {len(incidents)} (seed {args.seed}),"
+        f" {observations / len(incidents):.1f} observations each on average"
+    )
     print(f"at          {AT.isoformat()}")
     print(f"python      {platform.python_version()} on {platform.machine()}")
     print()
@@ -335,17 +378,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs[backend] = _time(_engine_grade(engine), incidents)
 
     expected = runs["hand-written"][1]
-    mismatches = 0
+    mismatches: Counter[str] = Counter()
     for backend in ("python", "durable"):
         for incident, want, got in zip(incidents, expected, runs[backend][1], strict=True):
             if want != got:
-                mismatches += 1
+                mismatches[backend] += 1
                 print(f"MISMATCH {backend:7} {incident.id}: hand-written {want}, engine {got}")
 
     counts = Counter(expected)
     spread = ", ".join(f"{g or 'ungraded'} {counts[g]}" for g in (None, *GRADE_IDS.values()))
     print(f"grades      {spread}")
-    print(f"mismatches  {mismatches} (hand-written vs python and durable)")
+    print(
+        f"mismatches  python {mismatches['python']},"
+        f" durable {mismatches['durable']}"
+        f" (engine grade != hand-written grade, of {len(incidents)})"
+    )
     print()
     print(f"{'evaluator':<14}{'seconds':>9}{'evaluations/s':>16}")
     for name, (seconds, _grades) in runs.items():
@@ -354,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     hand, python, durable = (runs[n][0] for n in ("hand-written", "python", "durable"))
     print(f"python / hand-written  {python / hand:6.1f}x the time per evaluation")
     print(f"durable / python       {durable / python:6.1f}x the time per evaluation")
-    return 1 if mismatches else 0
+    return 1 if sum(mismatches.values()) else 0
 
 
 if __name__ == "__main__":

@@ -104,14 +104,20 @@ FACTS = (
         type="enum",
         choices=("inquiry", "doubt", "demand", "other"),
         label="网民诉求类型(询问/质疑/诉求)",
-        clause=Clause("二(三)1", "一般网络舆情。指网民对某项政策或某个事故处理进行询问、提出质疑、表达诉求,仅有少量围观的舆情。"),
+        clause=Clause(
+            "二(三)1",
+            "一般网络舆情。指网民对某项政策或某个事故处理进行询问、提出质疑、表达诉求,仅有少量围观的舆情。",
+        ),
     ),
     FactSpec(
         "content_nature",
         type="enum",
         choices=("suggestion", "valid_criticism", "vague_tip", "false_harmful", "malicious_hype"),
         label="舆情内容性质",
-        clause=Clause("五(四)", "根据舆情级别和涉事原因,按照“实事求是、公开透明,口径一致、准确及时”的原则……进行回应。"),
+        clause=Clause(
+            "五(四)",
+            "根据舆情级别和涉事原因,按照“实事求是、公开透明,口径一致、准确及时”的原则……进行回应。",
+        ),
     ),
     FactSpec(
         "new_accident_grade",
@@ -145,7 +151,10 @@ GRADES = (
         "一般网络舆情",
         rank=0,
         criteria=fact("netizen_concern").one_of("inquiry", "doubt", "demand"),
-        clause=Clause("二(三)1", "一般网络舆情。指网民对某项政策或某个事故处理进行询问、提出质疑、表达诉求,仅有少量围观的舆情。"),
+        clause=Clause(
+            "二(三)1",
+            "一般网络舆情。指网民对某项政策或某个事故处理进行询问、提出质疑、表达诉求,仅有少量围观的舆情。",
+        ),
         name_en="ordinary",
     ),
     Grade(
@@ -156,7 +165,10 @@ GRADES = (
             all_of(MULTI_SITE, measure("clicks_1d") > 1000),
             measure("reposts") > 100,
         ),
-        clause=Clause("二(三)2", "较大网络舆情。指同一言论在不同网站出现,跟贴点击次数在1天内超过1000次,或者在微博、博客转发超过100次,有可能造成较大负面影响的舆情。"),
+        clause=Clause(
+            "二(三)2",
+            "较大网络舆情。指同一言论在不同网站出现,跟贴点击次数在1天内超过1000次,或者在微博、博客转发超过100次,有可能造成较大负面影响的舆情。",
+        ),
         name_en="larger",
     ),
     Grade(
@@ -167,7 +179,10 @@ GRADES = (
             all_of(MULTI_SITE, measure("clicks_1d") > 10000),
             measure("reposts") > 300,
         ),
-        clause=Clause("二(三)3", "重大网络舆情。指同一言论在不同网站同时出现,点击次数在1天内超过1万次,或微博、博客转发超过300次,有可能造成重大影响的舆情。"),
+        clause=Clause(
+            "二(三)3",
+            "重大网络舆情。指同一言论在不同网站同时出现,点击次数在1天内超过1万次,或微博、博客转发超过300次,有可能造成重大影响的舆情。",
+        ),
         name_en="major",
     ),
     Grade(
@@ -178,7 +193,10 @@ GRADES = (
             all_of(MULTI_SITE, measure("clicks_1d") > 50000),
             measure("reposts") > 500,
         ),
-        clause=Clause("二(三)4", "特别重大网络舆情。指同一言论在不同网站出现,1天内点击次数超过5万次以上;或微博、博客转发超过500次以上,有可能造成重大负面影响或造成重大围观事件的舆情。"),
+        clause=Clause(
+            "二(三)4",
+            "特别重大网络舆情。指同一言论在不同网站出现,1天内点击次数超过5万次以上;或微博、博客转发超过500次以上,有可能造成重大负面影响或造成重大围观事件的舆情。",
+        ),
         name_en="especially major",
     ),
 )
@@ -196,25 +214,37 @@ CATEGORIES = (
         "valid_criticism",
         "属实或有一定根据的批评",
         fact("content_nature").eq("valid_criticism"),
-        Clause("五(四)2", "对反映安全生产工作问题情况属实的,或有一定根据的批评性舆情,要以解决反映的问题为重点,直面问题,勇担责任,及时跟帖回应,表明态度,主动道歉,公开处理结果,理顺和稳定公众情绪,扭转不利导向。"),
+        Clause(
+            "五(四)2",
+            "对反映安全生产工作问题情况属实的,或有一定根据的批评性舆情,要以解决反映的问题为重点,直面问题,勇担责任,及时跟帖回应,表明态度,主动道歉,公开处理结果,理顺和稳定公众情绪,扭转不利导向。",
+        ),
     ),
     Category(
         "vague_tip",
         "线索不明晰的举报",
         fact("content_nature").eq("vague_tip"),
-        Clause("五(四)3", "对带有举报性质,但线索不明晰的舆情,相关单位要及时回应,跟踪深挖线索,严查违法违规行为,给社会公众一个明确解决问题的预期,及时公开事实真相和处理结果。"),
+        Clause(
+            "五(四)3",
+            "对带有举报性质,但线索不明晰的舆情,相关单位要及时回应,跟踪深挖线索,严查违法违规行为,给社会公众一个明确解决问题的预期,及时公开事实真相和处理结果。",
+        ),
     ),
     Category(
         "false_harmful",
         "严重失实、恶意中伤的有害信息",
         fact("content_nature").eq("false_harmful"),
-        Clause("五(四)4", "对内容严重失实、恶意中伤、严重误导社会认知的有害信息,要力争及时、客观、准确地发布事实真相,公开辟谣,澄清事实,提请有关网站对不实信息或谣言进行删除、覆盖等操作,消除不良影响。"),
+        Clause(
+            "五(四)4",
+            "对内容严重失实、恶意中伤、严重误导社会认知的有害信息,要力争及时、客观、准确地发布事实真相,公开辟谣,澄清事实,提请有关网站对不实信息或谣言进行删除、覆盖等操作,消除不良影响。",
+        ),
     ),
     Category(
         "malicious_hype",
         "蓄意破坏、恶意反复炒作",
         fact("content_nature").eq("malicious_hype"),
-        Clause("五(四)5", "对蓄意破坏、恶意反复炒作,可能引发舆情发酵的信息,要及时澄清事实真相,舒缓社会公众的情绪。要注重从源头上控制信息的进一步传播,平息事态。"),
+        Clause(
+            "五(四)5",
+            "对蓄意破坏、恶意反复炒作,可能引发舆情发酵的信息,要及时澄清事实真相,舒缓社会公众的情绪。要注重从源头上控制信息的进一步传播,平息事态。",
+        ),
     ),
 )
 
@@ -225,31 +255,46 @@ PRINCIPLES = (
         "timely_assessment",
         "及时研判，准确把握",
         "网络舆情出现后，应及时分析研判，对事件予以准确定性，并提出具有针对性的应对措施。",
-        Clause("二(一)", "及时研判,准确把握。网络舆情出现后,应及时分析研判,对事件予以准确定性,并提出具有针对性的应对措施。"),
+        Clause(
+            "二(一)",
+            "及时研判,准确把握。网络舆情出现后,应及时分析研判,对事件予以准确定性,并提出具有针对性的应对措施。",
+        ),
     ),
     Principle(
         "positive_guidance",
         "积极发声，正面引导",
         "及时准确发布权威信息，有效引导网上舆论，掌控舆论的主导权和话语权，化解和降低不良影响。",
-        Clause("二(二)", "积极发声,正面引导。及时准确发布权威信息,有效引导网上舆论,掌控舆论的主导权和话语权,化解和降低不良影响,使网络宣传服务于安全生产工作大局,服务于突发事件的妥善处置。"),
+        Clause(
+            "二(二)",
+            "积极发声,正面引导。及时准确发布权威信息,有效引导网上舆论,掌控舆论的主导权和话语权,化解和降低不良影响,使网络宣传服务于安全生产工作大局,服务于突发事件的妥善处置。",
+        ),
     ),
     Principle(
         "graded_response",
         "分级应对，有序管理",
         "针对不同等级的舆情，坚持分级应对的原则，采取不同应对措施，提高效率，注重效果。",
-        Clause("二(三)", "分级应对,有序管理。根据网络舆论可能造成社会影响的大小,安全生产网络舆情划分为一般网络舆情、较大网络舆情、重大网络舆情和特别重大网络舆情。针对不同等级的舆情,坚持分级应对的原则,采取不同应对措施,提高效率,注重效果。"),
+        Clause(
+            "二(三)",
+            "分级应对,有序管理。根据网络舆论可能造成社会影响的大小,安全生产网络舆情划分为一般网络舆情、较大网络舆情、重大网络舆情和特别重大网络舆情。针对不同等级的舆情,坚持分级应对的原则,采取不同应对措施,提高效率,注重效果。",
+        ),
     ),
     Principle(
         "whoever_governs_responds",
         "谁主管、谁负责",
         "严格执行保密、新闻、宣传法律法规，按照“谁主管、谁负责”的原则进行应对处置。",
-        Clause("四", "应对网络舆情,要严格执行保密、新闻、宣传法律法规,按照“谁主管、谁负责”的原则进行应对处置"),
+        Clause(
+            "四",
+            "应对网络舆情,要严格执行保密、新闻、宣传法律法规,按照“谁主管、谁负责”的原则进行应对处置",
+        ),
     ),
     Principle(
         "positive_orientation",
         "坚持正面导向",
         "通过权威发布和解疑释惑，增加相关工作的透明度，以疏代堵，积极把握网络舆论主动权。",
-        Clause("五", "坚持正面导向的原则,通过权威发布和解疑释惑,增加相关工作的透明度,以疏代堵,积极把握网络舆论主动权。"),
+        Clause(
+            "五",
+            "坚持正面导向的原则,通过权威发布和解疑释惑,增加相关工作的透明度,以疏代堵,积极把握网络舆论主动权。",
+        ),
     ),
 )
 
@@ -272,7 +317,10 @@ ACTIONS = (
         owners=("opinion_office",),
         channel="internal",
         deadline=promptly("discovered"),
-        clause=Clause("五(一)", "舆情处值班人员通过舆情收集系统实时搜集安全生产相关信息,通过分析预判其对安全生产工作的潜在影响和风险,确定舆情的等级和影响程度,筛选出相关舆情并按以下分类报送和处置"),
+        clause=Clause(
+            "五(一)",
+            "舆情处值班人员通过舆情收集系统实时搜集安全生产相关信息,通过分析预判其对安全生产工作的潜在影响和风险,确定舆情的等级和影响程度,筛选出相关舆情并按以下分类报送和处置",
+        ),
         stage="assess",
     ),
     Action(
@@ -413,7 +461,10 @@ ACTIONS = (
         channel="unspecified",
         condition=event_seen("worsening"),
         deadline=promptly("worsening"),
-        clause=Clause("五(二)", "在跟踪监测过程中发现有舆情发酵、影响面不断扩大等不良发展趋势时,要及时报告人事司(宣教办)。"),
+        clause=Clause(
+            "五(二)",
+            "在跟踪监测过程中发现有舆情发酵、影响面不断扩大等不良发展趋势时,要及时报告人事司(宣教办)。",
+        ),
         stage="monitor",
     ),
     # 五(三) 会商措施
@@ -424,7 +475,10 @@ ACTIONS = (
         channel="meeting",
         condition=GRADE_IS_GENERAL,
         deadline=no_deadline("discovered"),
-        clause=Clause("五(三)1", "1.一般网络舆情。由相关业务司局和单位负责组织进行会商,研判舆情潜在风险,提出应对意见并进行回应。"),
+        clause=Clause(
+            "五(三)1",
+            "1.一般网络舆情。由相关业务司局和单位负责组织进行会商,研判舆情潜在风险,提出应对意见并进行回应。",
+        ),
         stage="consult",
     ),
     Action(
@@ -434,7 +488,10 @@ ACTIONS = (
         channel="meeting",
         condition=GRADE_IS_LARGER,
         deadline=no_deadline("discovered"),
-        clause=Clause("五(三)2", "2.较大网络舆情。由人事司(宣教办)负责组织相关单位进行会商,研究提出回应方式应对意见,报总局分管领导审定后实施。"),
+        clause=Clause(
+            "五(三)2",
+            "2.较大网络舆情。由人事司(宣教办)负责组织相关单位进行会商,研究提出回应方式应对意见,报总局分管领导审定后实施。",
+        ),
         stage="consult",
     ),
     Action(
@@ -444,7 +501,10 @@ ACTIONS = (
         channel="meeting",
         condition=MAJOR_OR_ABOVE,
         deadline=no_deadline("discovered"),
-        clause=Clause("五(三)3", "3.重大以上舆情。由总局分管领导牵头,组织相关业务司局和单位召开舆情应对会,根据舆情反映的事件性质和研判结果,研究提出舆情处理措施,拟定应对方案。"),
+        clause=Clause(
+            "五(三)3",
+            "3.重大以上舆情。由总局分管领导牵头,组织相关业务司局和单位召开舆情应对会,根据舆情反映的事件性质和研判结果,研究提出舆情处理措施,拟定应对方案。",
+        ),
         stage="consult",
     ),
     Action(
@@ -465,7 +525,9 @@ ACTIONS = (
         channel="web_post",
         condition=category("suggestion"),
         deadline=promptly("discovered"),
-        clause=Clause("五(四)1", "对与安全生产工作密切相关的意见、建议,可研究提出回应意见,及时跟帖回复。"),
+        clause=Clause(
+            "五(四)1", "对与安全生产工作密切相关的意见、建议,可研究提出回应意见,及时跟帖回复。"
+        ),
         stage="respond",
     ),
     Action(
@@ -475,7 +537,10 @@ ACTIONS = (
         channel="web_post",
         condition=category("valid_criticism"),
         deadline=promptly("discovered"),
-        clause=Clause("五(四)2", "对反映安全生产工作问题情况属实的,或有一定根据的批评性舆情,要以解决反映的问题为重点,直面问题,勇担责任,及时跟帖回应,表明态度,主动道歉,公开处理结果,理顺和稳定公众情绪,扭转不利导向。"),
+        clause=Clause(
+            "五(四)2",
+            "对反映安全生产工作问题情况属实的,或有一定根据的批评性舆情,要以解决反映的问题为重点,直面问题,勇担责任,及时跟帖回应,表明态度,主动道歉,公开处理结果,理顺和稳定公众情绪,扭转不利导向。",
+        ),
         stage="respond",
     ),
     Action(
@@ -485,7 +550,10 @@ ACTIONS = (
         channel="web_post",
         condition=category("vague_tip"),
         deadline=promptly("discovered"),
-        clause=Clause("五(四)3", "对带有举报性质,但线索不明晰的舆情,相关单位要及时回应,跟踪深挖线索,严查违法违规行为,给社会公众一个明确解决问题的预期,及时公开事实真相和处理结果。"),
+        clause=Clause(
+            "五(四)3",
+            "对带有举报性质,但线索不明晰的舆情,相关单位要及时回应,跟踪深挖线索,严查违法违规行为,给社会公众一个明确解决问题的预期,及时公开事实真相和处理结果。",
+        ),
         stage="respond",
     ),
     Action(
@@ -495,7 +563,10 @@ ACTIONS = (
         channel="press_release",
         condition=category("false_harmful"),
         deadline=promptly("discovered"),
-        clause=Clause("五(四)4", "对内容严重失实、恶意中伤、严重误导社会认知的有害信息,要力争及时、客观、准确地发布事实真相,公开辟谣,澄清事实,提请有关网站对不实信息或谣言进行删除、覆盖等操作,消除不良影响。"),
+        clause=Clause(
+            "五(四)4",
+            "对内容严重失实、恶意中伤、严重误导社会认知的有害信息,要力争及时、客观、准确地发布事实真相,公开辟谣,澄清事实,提请有关网站对不实信息或谣言进行删除、覆盖等操作,消除不良影响。",
+        ),
         stage="respond",
     ),
     Action(
@@ -515,7 +586,10 @@ ACTIONS = (
         channel="press_release",
         condition=category("malicious_hype"),
         deadline=promptly("discovered"),
-        clause=Clause("五(四)5", "对蓄意破坏、恶意反复炒作,可能引发舆情发酵的信息,要及时澄清事实真相,舒缓社会公众的情绪。要注重从源头上控制信息的进一步传播,平息事态。"),
+        clause=Clause(
+            "五(四)5",
+            "对蓄意破坏、恶意反复炒作,可能引发舆情发酵的信息,要及时澄清事实真相,舒缓社会公众的情绪。要注重从源头上控制信息的进一步传播,平息事态。",
+        ),
         stage="respond",
     ),
     Action(
@@ -536,7 +610,10 @@ ACTIONS = (
         channel="in_person",
         condition=GRADE_IS_GENERAL,
         deadline=no_deadline("subsided"),
-        clause=Clause("五(五)1", "舆情事件平息后,相关单位应做好善后工作。……1.一般网络舆情。应直接与网站或首发信息人沟通,了解其发布原由,及时化解有关矛盾,促成其主动删帖。"),
+        clause=Clause(
+            "五(五)1",
+            "舆情事件平息后,相关单位应做好善后工作。……1.一般网络舆情。应直接与网站或首发信息人沟通,了解其发布原由,及时化解有关矛盾,促成其主动删帖。",
+        ),
         stage="subside",
     ),
     Action(
@@ -544,7 +621,9 @@ ACTIONS = (
         "请当地相关部门协助处理清除重大的恶意网络负面信息",
         owners=("relevant_units",),
         channel="notice",
-        condition=all_of(MAJOR_OR_ABOVE, any_of(category("malicious_hype"), category("false_harmful"))),
+        condition=all_of(
+            MAJOR_OR_ABOVE, any_of(category("malicious_hype"), category("false_harmful"))
+        ),
         deadline=no_deadline("subsided"),
         clause=Clause("五(五)2", "2.对于重大的恶意网络负面信息,请当地相关部门协助处理清除"),
         stage="subside",
@@ -556,7 +635,10 @@ ACTIONS = (
         channel="legal",
         condition=category("false_harmful"),
         deadline=no_deadline("subsided"),
-        clause=Clause("五(五)2", "对于恶意诋毁的信息,应利用法律手段,发表法律声明,强调追究法律责任,敦促删除不实信息。"),
+        clause=Clause(
+            "五(五)2",
+            "对于恶意诋毁的信息,应利用法律手段,发表法律声明,强调追究法律责任,敦促删除不实信息。",
+        ),
         stage="subside",
     ),
     Action(
@@ -577,7 +659,10 @@ ACTIONS = (
         channel="unspecified",
         condition=event_seen("reply_doubted"),
         deadline=no_deadline("reply_doubted"),
-        clause=Clause("六(一)", "继续跟踪。舆情处继续收集跟踪舆情,掌握网络舆论的演化过程,向人事司(宣教办)汇总报告网民对回复提出的质疑。"),
+        clause=Clause(
+            "六(一)",
+            "继续跟踪。舆情处继续收集跟踪舆情,掌握网络舆论的演化过程,向人事司(宣教办)汇总报告网民对回复提出的质疑。",
+        ),
         stage="guide",
     ),
     Action(
@@ -587,7 +672,10 @@ ACTIONS = (
         channel="web_post",
         condition=event_seen("reply_doubted"),
         deadline=promptly("reply_doubted"),
-        clause=Clause("六(二)", "继续引导。人事司(宣教办)要及时研究后续回应意见,对网络出现的言论进行正面引导。"),
+        clause=Clause(
+            "六(二)",
+            "继续引导。人事司(宣教办)要及时研究后续回应意见,对网络出现的言论进行正面引导。",
+        ),
         stage="guide",
     ),
     Action(
@@ -597,7 +685,10 @@ ACTIONS = (
         channel="in_person",
         condition=ANY_GRADE,
         deadline=until("discovered", "subsided"),
-        clause=Clause("六(三)", "继续沟通。相关单位要保持与首发信息人的沟通,争取通过良好沟通最终达成舆情事件彻底平息。"),
+        clause=Clause(
+            "六(三)",
+            "继续沟通。相关单位要保持与首发信息人的沟通,争取通过良好沟通最终达成舆情事件彻底平息。",
+        ),
         stage="guide",
     ),
     Action(
@@ -607,7 +698,10 @@ ACTIONS = (
         channel="written_report",
         condition=ANY_GRADE,
         deadline=no_deadline("subsided"),
-        clause=Clause("六(四)", "总结评估。舆情事件处置工作结束后,应针对舆情危机中暴露出来的问题,对整个舆情事件的处置情况、经验教训进行总结,提出改进工作意见。"),
+        clause=Clause(
+            "六(四)",
+            "总结评估。舆情事件处置工作结束后,应针对舆情危机中暴露出来的问题,对整个舆情事件的处置情况、经验教训进行总结,提出改进工作意见。",
+        ),
         stage="review",
     ),
 )

@@ -58,7 +58,9 @@ BACKEND_PARAMS = [
     pytest.param(
         "durable",
         id="durable",
-        marks=pytest.mark.skipif(not _durable_importable(), reason="durable_rules does not import here"),
+        marks=pytest.mark.skipif(
+            not _durable_importable(), reason="durable_rules does not import here"
+        ),
     ),
 ]
 

@@ -66,11 +66,30 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
 def fact_leaf() -> st.SearchStrategy[o.Compare | o.OneOf]:
     return st.one_of(
         st.builds(lambda op, v: o.Compare(o.fact("n"), op, v), st.sampled_from(OPS), numbers),
-        st.builds(lambda op, v: o.Compare(o.fact("b"), op, v), st.sampled_from(["eq", "ne"]), st.booleans()),
-        st.builds(lambda op, v: o.Compare(o.fact("t"), op, v), st.sampled_from(["eq", "ne"]), st.sampled_from(["x", "重大"])),
-        st.builds(lambda vs: o.fact("t").one_of(*vs), st.lists(st.sampled_from(["x", "y", "重大"]), min_size=1, max_size=2)),
-        st.builds(lambda op, v: o.Compare(o.fact("o"), op, v), st.sampled_from(OPS), st.sampled_from(["lo", "mid", "hi"])),
-        st.builds(lambda op, v: o.Compare(o.fact("u"), op, v), st.sampled_from(["eq", "ne"]), st.sampled_from(["p", "q", "r"])),
+        st.builds(
+            lambda op, v: o.Compare(o.fact("b"), op, v),
+            st.sampled_from(["eq", "ne"]),
+            st.booleans(),
+        ),
+        st.builds(
+            lambda op, v: o.Compare(o.fact("t"), op, v),
+            st.sampled_from(["eq", "ne"]),
+            st.sampled_from(["x", "重大"]),
+        ),
+        st.builds(
+            lambda vs: o.fact("t").one_of(*vs),
+            st.lists(st.sampled_from(["x", "y", "重大"]), min_size=1, max_size=2),
+        ),
+        st.builds(
+            lambda op, v: o.Compare(o.fact("o"), op, v),
+            st.sampled_from(OPS),
+            st.sampled_from(["lo", "mid", "hi"]),
+        ),
+        st.builds(
+            lambda op, v: o.Compare(o.fact("u"), op, v),
+            st.sampled_from(["eq", "ne"]),
+            st.sampled_from(["p", "q", "r"]),
+        ),
     )
 
 
@@ -78,8 +97,8 @@ def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.recursive(
         leaves,
         lambda children: st.one_of(
-            st.lists(children, min_size=1, max_size=3).map(lambda xs: o.AllOf(xs)),
-            st.lists(children, min_size=1, max_size=3).map(lambda xs: o.AnyOf(xs)),
+            st.lists(children, min_size=1, max_size=3).map(o.AllOf),
+            st.lists(children, min_size=1, max_size=3).map(o.AnyOf),
             children.map(o.Not),
         ),
         max_leaves=6,
@@ -108,13 +127,19 @@ def plans(draw: st.DrawFn) -> o.Plan:
         o.Category(f"k{i}", f"category {i}", draw(criteria), clause) for i in range(n_categories)
     )
     state_leaf = st.one_of(
-        st.builds(lambda op, g: o.Compare(o.grade(), op, g.id), st.sampled_from(OPS), st.sampled_from(grades)),
+        st.builds(
+            lambda op, g: o.Compare(o.grade(), op, g.id),
+            st.sampled_from(OPS),
+            st.sampled_from(grades),
+        ),
         st.sampled_from(EVENT_TYPES).map(o.event_seen),
         *([st.sampled_from(categories).map(lambda c: o.category(c.id))] if categories else []),
     )
     conditions = trees(st.one_of(state_leaf, measure_leaf, fact_leaf(), st.just(o.Always())))
     n_actions = draw(st.integers(min_value=1, max_value=4))
-    anchors = st.sampled_from(["discovered", "posted", "x", *[f"action_done:a{i}" for i in range(n_actions)]])
+    anchors = st.sampled_from(
+        ["discovered", "posted", "x", *[f"action_done:a{i}" for i in range(n_actions)]]
+    )
     deadlines = st.one_of(
         st.builds(
             lambda a, d, h, m: o.after(a, days=d, hours=h, minutes=m),
@@ -162,7 +187,9 @@ def plans(draw: st.DrawFn) -> o.Plan:
 
 
 def instants(max_minutes: int = 3000) -> st.SearchStrategy[datetime]:
-    return st.integers(min_value=0, max_value=max_minutes).map(lambda m: BASE + timedelta(minutes=m))
+    return st.integers(min_value=0, max_value=max_minutes).map(
+        lambda m: BASE + timedelta(minutes=m)
+    )
 
 
 @st.composite
@@ -201,7 +228,11 @@ def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
         choice = draw(st.sampled_from(["done", "x", "y", "fact"]))
         at = draw(later)
         if choice == "done":
-            events.append(o.Event(at, "action_done", action=draw(st.sampled_from([a.id for a in plan.actions]))))
+            events.append(
+                o.Event(
+                    at, "action_done", action=draw(st.sampled_from([a.id for a in plan.actions]))
+                )
+            )
         elif choice == "fact":
             name = draw(st.sampled_from(sorted(fact_values)))
             events.append(o.Event(at, "fact", fact=name, value=draw(fact_values[name])))

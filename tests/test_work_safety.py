@@ -34,7 +34,13 @@ def make_incident(
         {"at": at.isoformat(), "metric": "clicks", "value": value, "site": site, "channel": "forum"}
         for at, site, value in clicks
     ] + [
-        {"at": at.isoformat(), "metric": "reposts", "value": value, "site": f"{channel}.example", "channel": channel}
+        {
+            "at": at.isoformat(),
+            "metric": "reposts",
+            "value": value,
+            "site": f"{channel}.example",
+            "channel": channel,
+        }
         for at, channel, value in reposts
     ]
     data: dict[str, Any] = {
@@ -49,7 +55,9 @@ def make_incident(
     return opinion_rules.Incident.from_dict(data)
 
 
-def two_site_clicks(total: int, split: float, at: datetime) -> tuple[tuple[datetime, str, int], ...]:
+def two_site_clicks(
+    total: int, split: float, at: datetime
+) -> tuple[tuple[datetime, str, int], ...]:
     """
     *total* clicks spread over two sites, all within one day of posting.
     """
@@ -73,8 +81,12 @@ def test_click_bounds_are_strict(work_safety, backend, bound, grade, split):
     engine = Engine(work_safety, backend=backend)
     at = cst(23, 10)
 
-    at_bound = engine.evaluate(make_incident(clicks=two_site_clicks(bound, split, at), posted=cst(23, 8)), at=at)
-    above = engine.evaluate(make_incident(clicks=two_site_clicks(bound + 1, split, at), posted=cst(23, 8)), at=at)
+    at_bound = engine.evaluate(
+        make_incident(clicks=two_site_clicks(bound, split, at), posted=cst(23, 8)), at=at
+    )
+    above = engine.evaluate(
+        make_incident(clicks=two_site_clicks(bound + 1, split, at), posted=cst(23, 8)), at=at
+    )
 
     assert RANK.get(grade_id(at_bound) or "", -1) < RANK[grade]
     assert grade == grade_id(above)
@@ -98,7 +110,9 @@ def test_reposts_on_other_channels_do_not_count(work_safety, backend):
     """Only 微博、博客 reposts count towards the grade."""
     at = cst(23, 10)
 
-    result = Engine(work_safety, backend=backend).evaluate(make_incident(reposts=((at, "wechat", 10_000),)), at=at)
+    result = Engine(work_safety, backend=backend).evaluate(
+        make_incident(reposts=((at, "wechat", 10_000),)), at=at
+    )
 
     assert result.grade is None
 
@@ -114,7 +128,7 @@ def test_clicks_on_one_site_do_not_grade(work_safety, backend):
 
 
 def test_clicks_older_than_one_day_do_not_count(work_safety, backend):
-    """"1天内" is a rolling 24 hours: growth before the window is not counted."""
+    """ "1天内" is a rolling 24 hours: growth before the window is not counted."""
     clicks = (
         (cst(22, 9), "a.example", 900),
         (cst(22, 9), "b.example", 900),
@@ -123,12 +137,14 @@ def test_clicks_older_than_one_day_do_not_count(work_safety, backend):
     )
     engine = Engine(work_safety, backend=backend)
 
-    result = engine.evaluate(make_incident(clicks=clicks, discovered=cst(22, 9), posted=cst(22, 8)), at=cst(23, 10))
+    result = engine.evaluate(
+        make_incident(clicks=clicks, discovered=cst(22, 9), posted=cst(22, 8)), at=cst(23, 10)
+    )
 
     # Day 1: 1800 > 1000 -> 较大 on the 22nd; the 23rd adds only 600.
-    assert "larger" == grade_id(result)
+    assert grade_id(result) == "larger"
     assert cst(22, 9) == result.grade.since
-    assert 1 == len([h for h in result.grade_history if h.id == "larger"])
+    assert len([h for h in result.grade_history if h.id == "larger"]) == 1
 
 
 def test_general_needs_an_inquiry_doubt_or_demand(work_safety, backend):
@@ -140,20 +156,27 @@ def test_general_needs_an_inquiry_doubt_or_demand(work_safety, backend):
     other = engine.evaluate(make_incident(facts={"netizen_concern": "other"}), at=at)
     unknown = engine.evaluate(make_incident(), at=at)
 
-    assert "general" == grade_id(asked)
+    assert grade_id(asked) == "general"
     assert other.grade is None
     assert unknown.grade is None
 
 
 @pytest.mark.parametrize("reposts", [301, 501])
 def test_major_or_above_includes_major(work_safety, backend, reposts):
-    """"重大以上" procedures apply to 重大 and to 特别重大."""
+    """ "重大以上" procedures apply to 重大 and to 特别重大."""
     at = cst(23, 10)
 
-    result = Engine(work_safety, backend=backend).evaluate(make_incident(reposts=((at, "weibo", reposts),)), at=at)
+    result = Engine(work_safety, backend=backend).evaluate(
+        make_incident(reposts=((at, "weibo", reposts),)), at=at
+    )
 
     ids = {a.id for a in result.actions}
-    assert {"major_phone_report", "major_activate_plan", "major_special_report", "consult_major"} <= ids
+    assert {
+        "major_phone_report",
+        "major_activate_plan",
+        "major_special_report",
+        "consult_major",
+    } <= ids
     assert "larger_report" not in ids
 
 
@@ -164,12 +187,14 @@ def test_phone_report_is_due_the_moment_the_grade_is_reached(work_safety, backen
     incident = make_incident(reposts=((cst(23, 10), "weibo", 50), (reached, "weibo", 301)))
 
     at_reach = engine.evaluate(incident, at=reached).action("major_phone_report")
-    later = engine.evaluate(incident, at=reached + timedelta(seconds=1)).action("major_phone_report")
+    later = engine.evaluate(incident, at=reached + timedelta(seconds=1)).action(
+        "major_phone_report"
+    )
 
     assert reached == at_reach.due
-    assert "condition_met" == at_reach.anchor_event
-    assert "pending" == at_reach.status
-    assert "overdue" == later.status
+    assert at_reach.anchor_event == "condition_met"
+    assert at_reach.status == "pending"
+    assert later.status == "overdue"
 
 
 def test_phone_report_done_on_time_and_late(work_safety, backend):
@@ -183,20 +208,20 @@ def test_phone_report_done_on_time_and_late(work_safety, backend):
         incident = make_incident(reposts=obs, events=(event,))
         return engine.evaluate(incident, at=cst(23, 18)).action("major_phone_report").status
 
-    assert "done" == status(reached)
-    assert "done_late" == status(reached + timedelta(minutes=1))
+    assert status(reached) == "done"
+    assert status(reached + timedelta(minutes=1)) == "done_late"
 
 
 def test_grade_reached_before_discovery_runs_from_discovery(work_safety, backend):
-    """"舆情处发现后要立即电话报告": the clock cannot start before discovery."""
+    """ "舆情处发现后要立即电话报告": the clock cannot start before discovery."""
     incident = make_incident(reposts=((cst(23, 8), "weibo", 400),), discovered=cst(23, 9))
 
     before = Engine(work_safety, backend=backend).evaluate(incident, at=cst(23, 8, 30))
     after = Engine(work_safety, backend=backend).evaluate(incident, at=cst(23, 9))
 
-    assert "waiting" == before.action("major_phone_report").status
+    assert before.action("major_phone_report").status == "waiting"
     assert cst(23, 9) == after.action("major_phone_report").due
-    assert "discovered" == after.action("major_phone_report").anchor_event
+    assert after.action("major_phone_report").anchor_event == "discovered"
 
 
 def test_monitoring_continues_until_subsided(work_safety, backend):
@@ -211,9 +236,9 @@ def test_monitoring_continues_until_subsided(work_safety, backend):
     during = engine.evaluate(incident, at=cst(24, 17)).action("monitor_until_subsided")
     after = engine.evaluate(incident, at=cst(25, 9)).action("monitor_until_subsided")
 
-    assert "pending" == during.status
+    assert during.status == "pending"
     assert during.due is None
-    assert "done" == after.status
+    assert after.status == "done"
     assert subsided == after.done_at
 
 
@@ -229,9 +254,9 @@ def test_summary_waits_for_the_incident_to_subside(work_safety, backend):
     before = engine.evaluate(incident, at=cst(24, 17)).action("summary_evaluation")
     after = engine.evaluate(incident, at=cst(24, 18)).action("summary_evaluation")
 
-    assert "waiting" == before.status
+    assert before.status == "waiting"
     assert before.anchor_at is None
-    assert "pending" == after.status
+    assert after.status == "pending"
     assert subsided == after.anchor_at
 
 
@@ -244,18 +269,20 @@ def test_upgrade_from_larger_to_major(work_safety, backend):
     incident = make_incident(
         clicks=clicks,
         posted=cst(23, 8),
-        events=({"at": cst(23, 10, 20).isoformat(), "type": "action_done", "action": "larger_report"},),
+        events=(
+            {"at": cst(23, 10, 20).isoformat(), "type": "action_done", "action": "larger_report"},
+        ),
     )
 
     result = Engine(work_safety, backend=backend).evaluate(incident, at=cst(23, 14))
 
-    assert ["larger", "major"] == [h.id for h in result.grade_history]
+    assert [h.id for h in result.grade_history] == ["larger", "major"]
     assert [cst(23, 10), cst(23, 13)] == [h.since for h in result.grade_history]
-    assert "done" == result.action("larger_report").status
+    assert result.action("larger_report").status == "done"
     assert "larger_characterise" in {a.id for a in result.actions}
     phone = result.action("major_phone_report")
     assert cst(23, 13) == phone.due
-    assert "overdue" == phone.status
+    assert phone.status == "overdue"
     assert "clicks" not in phone.reason
     assert "重大网络舆情" in phone.reason
 
@@ -268,11 +295,11 @@ def test_grade_reason_quotes_the_values(work_safety, backend):
     result = Engine(work_safety, backend=backend).evaluate(incident, at=at)
 
     assert "跟贴点击次数(1天内) = 1200 > 1000" in result.grade.reason
-    assert "二(三)2" == result.grade.clause.ref
+    assert result.grade.clause.ref == "二(三)2"
 
 
 def test_supporting_units_are_notified_only_when_needed(work_safety, backend):
-    """"需要请其他单位配合支持的，应当同时通报相关单位"."""
+    """ "需要请其他单位配合支持的，应当同时通报相关单位"."""
     at = cst(23, 10)
     obs = ((at, "weibo", 400),)
     engine = Engine(work_safety, backend=backend)
@@ -288,7 +315,9 @@ def test_supporting_units_are_notified_only_when_needed(work_safety, backend):
     ("accident", "applies"),
     [("ordinary", False), ("larger", True), ("major", True), ("especially_major", True)],
 )
-def test_new_accident_of_larger_or_above_goes_to_the_duty_office(work_safety, backend, accident, applies):
+def test_new_accident_of_larger_or_above_goes_to_the_duty_office(
+    work_safety, backend, accident, applies
+):
     """五(一)4: 刚发生的较大以上生产安全事故 → 立即通知总局总值班室."""
     result = Engine(work_safety, backend=backend).evaluate(
         make_incident(facts={"new_accident_grade": accident}), at=cst(23, 10)
@@ -319,7 +348,12 @@ def test_each_response_mode_follows_its_category(work_safety, backend, nature, a
 
 def test_every_element_cites_a_clause(work_safety):
     """Every grade, category, principle and action quotes its sentence."""
-    elements = [*work_safety.grades, *work_safety.categories, *work_safety.principles, *work_safety.actions]
+    elements = [
+        *work_safety.grades,
+        *work_safety.categories,
+        *work_safety.principles,
+        *work_safety.actions,
+    ]
 
     assert all(e.clause is not None and e.clause.text for e in elements)
 
@@ -328,11 +362,16 @@ def test_every_clause_is_quoted_from_the_seed(work_safety):
     """Clause texts are verbatim from the source document (ignoring the "……" elisions)."""
     from .conftest import ROOT
 
-    seed = (ROOT.parent / "shared" / "seeds" / "000_375a4e5818a17de0.txt")
+    seed = ROOT.parent / "shared" / "seeds" / "000_375a4e5818a17de0.txt"
     if not seed.exists():
         pytest.skip("the seed documents are not next to this checkout")
     text = seed.read_text(encoding="utf-8").replace("(", "(").replace(")", ")")
-    elements = [*work_safety.grades, *work_safety.categories, *work_safety.principles, *work_safety.actions]
+    elements = [
+        *work_safety.grades,
+        *work_safety.categories,
+        *work_safety.principles,
+        *work_safety.actions,
+    ]
 
     for element in elements:
         for part in element.clause.text.split("……"):

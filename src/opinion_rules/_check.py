@@ -50,10 +50,14 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
             yield from _fact_problems(specs, str(event.fact), event.value, f"events[{i}].value")
 
 
-def _fact_problems(specs: dict[str, FactSpec], name: str, value: object, where: str) -> Iterator[Problem]:
+def _fact_problems(
+    specs: dict[str, FactSpec], name: str, value: object, where: str
+) -> Iterator[Problem]:
     spec = specs.get(name)
     if spec is None:
-        yield Problem(where, f"fact {name!r} is not declared by the plan", expected_names(name, specs))
+        yield Problem(
+            where, f"fact {name!r} is not declared by the plan", expected_names(name, specs)
+        )
         return
     match spec.type:
         case "number":
@@ -70,4 +74,6 @@ def _fact_problems(specs: dict[str, FactSpec], name: str, value: object, where: 
             ok = isinstance(value, str) and value in spec.choices
             expected = f"one of {list(spec.choices)}"
     if not ok:
-        yield Problem(where, f"fact {name!r} has a value of the wrong type", expected, describe(value))
+        yield Problem(
+            where, f"fact {name!r} has a value of the wrong type", expected, describe(value)
+        )

@@ -12,6 +12,7 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import unicodedata
@@ -32,6 +33,7 @@ from .exceptions import (
     FactError,
     OpinionRulesError,
     PlanError,
+    Problem,
 )
 
 
@@ -48,7 +50,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="opinion-rules",
-        description="Evaluate incidents against response plans for online public-opinion incidents.",
+        description="Evaluate incidents against response plans for online public-opinion "
+        "incidents.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -57,25 +60,37 @@ def _parser() -> argparse.ArgumentParser:
         help="grade an incident and list the actions due at an instant",
         description="Grade INCIDENT against PLAN as of --at and list every applicable action.",
     )
-    evaluate.add_argument("plan", metavar="PLAN", help="a plan: path/to/plan.py, plan.py:NAME or module:NAME")
-    evaluate.add_argument("incident", metavar="INCIDENT", help="an incident file in the JSON interchange format")
+    evaluate.add_argument(
+        "plan", metavar="PLAN", help="a plan: path/to/plan.py, plan.py:NAME or module:NAME"
+    )
+    evaluate.add_argument(
+        "incident", metavar="INCIDENT", help="an incident file in the JSON interchange format"
+    )
     evaluate.add_argument(
         "--at",
         metavar="ISO8601",
         help="evaluation instant with UTC offset, e.g. 2026-11-23T14:00:00+08:00 (default: now)",
     )
     evaluate.add_argument("--json", action="store_true", help="print the assessment as JSON")
-    evaluate.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="evaluation backend")
+    evaluate.add_argument(
+        "--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="evaluation backend"
+    )
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     """
     Run the command line; return the exit code.
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    args = _parser().parse_args(argv)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         at = _parse_at(args.at)
         plan = load_plan(args.plan)
@@ -111,10 +126,10 @@ def _parse_at(text: str | None) -> datetime:
     return at
 
 
-def _problem(text: str, message: str) -> object:
-    from .exceptions import Problem  # noqa: PLC0415 - keep the import list short
-
-    return Problem("", message, "an ISO 8601 datetime with offset, e.g. 2026-11-23T14:00:00+08:00", repr(text))
+def _problem(text: str, message: str) -> Problem:
+    return Problem(
+        "", message, "an ISO 8601 datetime with offset, e.g. 2026-11-23T14:00:00+08:00", repr(text)
+    )
 
 
 def _one_line(exc: Exception) -> str:
@@ -152,17 +167,21 @@ def render_table(assessment: Assessment) -> str:
     Render an assessment as a readable text report.
     """
     lines = [
-        f"plan      {assessment.plan_id} {assessment.plan_title} (version {assessment.plan_version})",
+        f"plan      {assessment.plan_id} {assessment.plan_title} ({assessment.plan_version})",
         f"incident  {assessment.incident_id}, as of {assessment.at.isoformat()}",
     ]
     if assessment.grade is None:
         lines.append("grade     ungraded: no grade's criteria have held")
     else:
         g = assessment.grade
-        lines.append(f"grade     {g.name} ({g.id}, rank {g.rank}) since {_short(g.since, assessment)}")
+        lines.append(
+            f"grade     {g.name} ({g.id}, rank {g.rank}) since {_short(g.since, assessment)}"
+        )
         lines.append(f"          because {g.reason}")
         if len(assessment.grade_history) > 1:
-            steps = " -> ".join(f"{h.name} {_short(h.since, assessment)}" for h in assessment.grade_history)
+            steps = " -> ".join(
+                f"{h.name} {_short(h.since, assessment)}" for h in assessment.grade_history
+            )
             lines.append(f"history   {steps}")
     if assessment.categories:
         names = ", ".join(f"{c.name} ({c.id})" for c in assessment.categories)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -36,8 +36,8 @@ from ._validators import is_identifier
 __all__ = [
     "OPERATORS",
     "AllOf",
-    "AnyOf",
     "Always",
+    "AnyOf",
     "CategoryIs",
     "Compare",
     "Condition",
@@ -62,7 +62,7 @@ Op = Literal["gt", "ge", "lt", "le", "eq", "ne"]
 Scalar = int | float | str | bool
 
 #: Python functions for each comparison operator.
-OPERATORS: dict[str, Callable[[object, object], bool]] = {
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "gt": operator.gt,
     "ge": operator.ge,
     "lt": operator.lt,
@@ -91,13 +91,10 @@ SYMBOLS: dict[str, str] = {
 
 def _is_op(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in OPERATORS:
-        raise ValueError(
-            f"'{attribute.name}' must be one of {sorted(OPERATORS)} "
-            f"(got {value!r})"
-        )
+        raise ValueError(f"'{attribute.name}' must be one of {sorted(OPERATORS)} (got {value!r})")
 
 
-def _is_scalar(_inst: object, attribute: attrs.Attribute[Scalar], value: Scalar) -> None:
+def _is_scalar(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, int | float | str):
         raise TypeError(
             f"'{attribute.name}' must be a number, string or bool "
@@ -215,7 +212,7 @@ def _tuple_of_scalars(values: Iterable[Scalar]) -> tuple[Scalar, ...]:
     return tuple(values)
 
 
-def _non_empty(_inst: object, attribute: attrs.Attribute[tuple[object, ...]], value: tuple[object, ...]) -> None:
+def _non_empty(_inst: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
     if not value:
         raise ValueError(f"'{attribute.name}' must not be empty")
 
@@ -287,11 +284,10 @@ def _tuple_of_conditions(items: Iterable[Condition]) -> tuple[Condition, ...]:
     return tuple(items)
 
 
-def _is_condition(_inst: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _is_condition(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, CONDITION_TYPES):
         raise TypeError(
-            f"'{attribute.name}' must hold conditions "
-            f"(got {value!r}, a {type(value).__name__})"
+            f"'{attribute.name}' must hold conditions (got {value!r}, a {type(value).__name__})"
         )
 
 

@@ -30,9 +30,7 @@ __all__ = [
     "until",
 ]
 
-DeadlineKind = Literal[
-    "offset", "immediately", "promptly", "end_of_day", "none", "until"
-]
+DeadlineKind = Literal["offset", "immediately", "promptly", "end_of_day", "none", "until"]
 _KINDS = ("offset", "immediately", "promptly", "end_of_day", "none", "until")
 
 #: Anchor events the engine knows without the incident naming them.
@@ -72,8 +70,7 @@ class Anchor:
             is_identifier(self, _attribute, value)
         elif value is not None:
             raise ValueError(
-                f"'action' is only allowed with event 'action_done' "
-                f"(got event {self.event!r})"
+                f"'action' is only allowed with event 'action_done' (got event {self.event!r})"
             )
 
     def __str__(self) -> str:
@@ -92,9 +89,7 @@ def _to_anchor(value: Anchor | str) -> Anchor:
 
 def _non_negative_int(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(
-            f"'{attribute.name}' must be a non-negative integer (got {value!r})"
-        )
+        raise ValueError(f"'{attribute.name}' must be a non-negative integer (got {value!r})")
 
 
 @attrs.frozen
@@ -168,31 +163,22 @@ class Deadline:
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in _KINDS:
-            raise ValueError(
-                f"'kind' must be one of {list(_KINDS)} (got {self.kind!r})"
-            )
+            raise ValueError(f"'kind' must be one of {list(_KINDS)} (got {self.kind!r})")
         if self.kind == "offset":
             if self.offset is None or self.offset.is_zero():
-                raise ValueError(
-                    "deadline kind 'offset' needs a non-zero 'offset'"
-                )
+                raise ValueError("deadline kind 'offset' needs a non-zero 'offset'")
         elif self.offset is not None:
             raise ValueError(
-                f"'offset' is only allowed with kind 'offset' "
-                f"(got kind {self.kind!r})"
+                f"'offset' is only allowed with kind 'offset' (got kind {self.kind!r})"
             )
         if self.kind == "until":
             if self.until is None:
                 raise ValueError(
-                    "deadline kind 'until' needs 'until' (the event that "
-                    "ends the duty)"
+                    "deadline kind 'until' needs 'until' (the event that ends the duty)"
                 )
             is_identifier(self, attrs.fields(Deadline).until, self.until)
         elif self.until is not None:
-            raise ValueError(
-                f"'until' is only allowed with kind 'until' "
-                f"(got kind {self.kind!r})"
-            )
+            raise ValueError(f"'until' is only allowed with kind 'until' (got kind {self.kind!r})")
 
     def describe(self) -> str:
         """
@@ -291,7 +277,9 @@ def due_time(
             # may name any IANA zone.
             local = start.astimezone(tz)
             if offset.days:
-                local = (local.replace(tzinfo=None) + relativedelta(days=offset.days)).replace(tzinfo=tz)
+                local = (local.replace(tzinfo=None) + relativedelta(days=offset.days)).replace(
+                    tzinfo=tz
+                )
             elapsed = timedelta(hours=offset.hours, minutes=offset.minutes)
             # Aware + timedelta is wall-clock arithmetic in Python; go
             # through UTC so hours are elapsed hours.

@@ -51,7 +51,6 @@ from .exceptions import BackendUnavailableError, EngineError
 __all__ = ["DurableBackend", "durable_available"]
 
 try:  # durable_rules does not import on Python 3.13+.
-    import durable_rules_engine
     from durable import engine as _durable_engine
 except ImportError as _exc:  # pragma: no cover - exercised on 3.13+
     _IMPORT_ERROR: ImportError | None = _exc
@@ -98,21 +97,19 @@ class _SlotCodec:
                 if not any(_same(leaf.value, c) for c in constants[leaf.slot]):
                     constants[leaf.slot].append(leaf.value)
         self._kinds = dict(program.slots)
-        self._numbers = {
-            slot: sorted(values)  # type: ignore[type-var]
+        self._numbers: dict[str, list[Any]] = {
+            slot: sorted(values)  # number slots hold numbers only
             for slot, values in constants.items()
             if self._kinds[slot] == "number"
         }
         self._categories = {
-            slot: values
-            for slot, values in constants.items()
-            if self._kinds[slot] == "category"
+            slot: values for slot, values in constants.items() if self._kinds[slot] == "category"
         }
 
     def encode(self, slot: str, value: object) -> int:
         if slot in self._numbers:
             bounds = self._numbers[slot]
-            below = bisect.bisect_left(bounds, value)  # type: ignore[arg-type]
+            below = bisect.bisect_left(bounds, value)
             exact = below < len(bounds) and bounds[below] == value
             return 2 * below + int(exact)
         for position, constant in enumerate(self._categories[slot], start=1):
@@ -189,7 +186,9 @@ class _Registered:
     fired: list[str]
 
 
-def _ruleset_json(program: Program, codec: _SlotCodec) -> tuple[dict[str, Any], dict[str, tuple[str, bool]]]:
+def _ruleset_json(
+    program: Program, codec: _SlotCodec
+) -> tuple[dict[str, Any], dict[str, tuple[str, bool]]]:
     rules: dict[str, Any] = {
         _SENTINEL: {"all": [{"m": {"o": 1}}]},
     }
@@ -207,7 +206,7 @@ def _quiet_host() -> Any:
     global _HOST  # noqa: PLW0603 - one host per process, like the engine itself
     if _HOST is None:
 
-        class _QuietHost(_durable_engine.Host):  # type: ignore[misc,name-defined]
+        class _QuietHost(_durable_engine.Host):  # type: ignore[misc]
             def _run(self) -> None:
                 # No dispatch or timer threads: they race with delete_state,
                 # and nothing here uses timers or queued actions.
@@ -226,7 +225,9 @@ class DurableBackend:
 
     def __init__(self, program: Program) -> None:
         if _IMPORT_ERROR is not None:
-            raise BackendUnavailableError("durable", f"durable_rules cannot be imported ({_IMPORT_ERROR})")
+            raise BackendUnavailableError(
+                "durable", f"durable_rules cannot be imported ({_IMPORT_ERROR})"
+            )
         self._codec = _SlotCodec(program)
         self._ruleset_name = f"opinion_rules_{program.digest()[:40]}"
         with _LOCK:
@@ -271,7 +272,9 @@ class DurableBackend:
                     try:
                         _quiet_host().delete_state(self._ruleset_name, _SESSION_ID)
                     except Exception as exc:
-                        raise EngineError(f"durable_rules could not delete session state: {exc}") from exc
+                        raise EngineError(
+                            f"durable_rules could not delete session state: {exc}"
+                        ) from exc
 
 
 class DurableSession:
@@ -299,7 +302,9 @@ class DurableSession:
         if isinstance(state, dict) and "exception" in state:
             raise EngineError(f"a durable_rules action raised: {state['exception']}")
         if _SENTINEL not in fired:
-            raise EngineError("durable_rules ran no action for a snapshot (sentinel rule did not fire)")
+            raise EngineError(
+                "durable_rules ran no action for a snapshot (sentinel rule did not fire)"
+            )
         try:
             host.retract_fact(registered.name, message)
         except Exception as exc:

@@ -103,6 +103,8 @@ def _make_backend(name: str, program: Program) -> Backend:
         return PythonBackend(program)
     if name == "durable":
         if not durable_available():
-            raise BackendUnavailableError("durable", "durable_rules does not import in this interpreter")
+            raise BackendUnavailableError(
+                "durable", "durable_rules does not import in this interpreter"
+            )
         return DurableBackend(program)
     raise BackendUnavailableError(name, f"unknown backend; expected one of {list(BACKENDS)}")

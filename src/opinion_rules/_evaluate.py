@@ -61,11 +61,21 @@ def check_at(at: object) -> datetime:
     Require *at* to be a timezone-aware datetime.
     """
     if not isinstance(at, datetime):
-        raise FactError("evaluation", [Problem("at", "is not a datetime", "a timezone-aware datetime", repr(at))])
+        raise FactError(
+            "evaluation",
+            [Problem("at", "is not a datetime", "a timezone-aware datetime", repr(at))],
+        )
     if at.tzinfo is None or at.utcoffset() is None:
         raise FactError(
             "evaluation",
-            [Problem("at", "is naive", "a timezone-aware datetime, e.g. 2026-11-23T12:00:00+08:00", at.isoformat())],
+            [
+                Problem(
+                    "at",
+                    "is naive",
+                    "a timezone-aware datetime, e.g. 2026-11-23T12:00:00+08:00",
+                    at.isoformat(),
+                )
+            ],
         )
     return at
 
@@ -129,14 +139,22 @@ class _Timeline:
 
 
 def _index(observations: list[Observation], posted_at: datetime | None) -> dict[str, SeriesIndex]:
-    totals: dict[str, dict[tuple[str | None, str | None], list[Point]]] = defaultdict(lambda: defaultdict(list))
-    increments: dict[str, dict[tuple[str | None, str | None], list[Point]]] = defaultdict(lambda: defaultdict(list))
+    totals: dict[str, dict[tuple[str | None, str | None], list[Point]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    increments: dict[str, dict[tuple[str | None, str | None], list[Point]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for obs in sorted(observations, key=lambda o: o.at):
         target = totals if obs.kind == "total" else increments
-        target[obs.metric][(obs.site, obs.channel)].append(Point(obs.at, obs.value, obs.site, obs.channel))
+        target[obs.metric][(obs.site, obs.channel)].append(
+            Point(obs.at, obs.value, obs.site, obs.channel)
+        )
     metrics = set(totals) | set(increments)
     return {
-        metric: SeriesIndex(dict(totals.get(metric, {})), dict(increments.get(metric, {})), posted_at)
+        metric: SeriesIndex(
+            dict(totals.get(metric, {})), dict(increments.get(metric, {})), posted_at
+        )
         for metric in metrics
     }
 
@@ -149,14 +167,22 @@ class _FirstHeld:
     def __init__(self) -> None:
         self.since: dict[str, tuple[datetime, Snapshot]] = {}
 
-    def record(self, results: Mapping[str, bool | None], t: datetime, snapshot: Snapshot) -> list[str]:
-        new = [rule_id for rule_id, held in results.items() if held is True and rule_id not in self.since]
+    def record(
+        self, results: Mapping[str, bool | None], t: datetime, snapshot: Snapshot
+    ) -> list[str]:
+        new = [
+            rule_id
+            for rule_id, held in results.items()
+            if held is True and rule_id not in self.since
+        ]
         for rule_id in new:
             self.since[rule_id] = (t, snapshot)
         return new
 
 
-def evaluate(plan: Plan, program: Program, backend: Backend, incident: Incident, at: datetime) -> Assessment:
+def evaluate(
+    plan: Plan, program: Program, backend: Backend, incident: Incident, at: datetime
+) -> Assessment:
     """
     Evaluate *incident* against *plan* as of *at*.
     """
@@ -206,7 +232,14 @@ def evaluate(plan: Plan, program: Program, backend: Backend, incident: Incident,
     )
     roles = {r.id: r.name for r in plan.roles}
     actions = tuple(
-        _action_status(plan, action, timeline, first.since[f"a.{action.id}"][0], reason(f"a.{action.id}"), roles)
+        _action_status(
+            plan,
+            action,
+            timeline,
+            first.since[f"a.{action.id}"][0],
+            reason(f"a.{action.id}"),
+            roles,
+        )
         for action in plan.actions
         if f"a.{action.id}" in first.since
     )

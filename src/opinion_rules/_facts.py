@@ -33,15 +33,11 @@ ObservationKind = Literal["total", "increment"]
 
 def _is_count(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(
-            f"'{attribute.name}' must be a number (got {describe(value)})"
-        )
+        raise TypeError(f"'{attribute.name}' must be a number (got {describe(value)})")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"'{attribute.name}' must be finite (got {value!r})")
     if value < 0:
-        raise ValueError(
-            f"'{attribute.name}' must not be negative (got {value!r})"
-        )
+        raise ValueError(f"'{attribute.name}' must not be negative (got {value!r})")
 
 
 def _optional_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -51,9 +47,7 @@ def _optional_text(_inst: object, attribute: attrs.Attribute[Any], value: object
 
 def _is_kind(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value not in ("total", "increment"):
-        raise ValueError(
-            f"'{attribute.name}' must be 'total' or 'increment' (got {value!r})"
-        )
+        raise ValueError(f"'{attribute.name}' must be 'total' or 'increment' (got {value!r})")
 
 
 @attrs.frozen
@@ -110,16 +104,14 @@ class Event:
                 raise ValueError("an 'action_done' event needs 'action'")
         elif self.action is not None:
             raise ValueError(
-                f"'action' is only allowed on 'action_done' events "
-                f"(got type {self.type!r})"
+                f"'action' is only allowed on 'action_done' events (got type {self.type!r})"
             )
         if self.type == "fact":
             if self.fact is None or self.value is None:
                 raise ValueError("a 'fact' event needs 'fact' and 'value'")
         elif self.fact is not None or self.value is not None:
             raise ValueError(
-                f"'fact' and 'value' are only allowed on 'fact' events "
-                f"(got type {self.type!r})"
+                f"'fact' and 'value' are only allowed on 'fact' events (got type {self.type!r})"
             )
 
 
@@ -236,8 +228,7 @@ def _consistency_problems(incident: Incident) -> Iterator[Problem]:
         if known != obs.kind:
             yield Problem(
                 f"{where}.kind",
-                f"series {_series_name(key)} mixes 'total' and 'increment' "
-                "observations",
+                f"series {_series_name(key)} mixes 'total' and 'increment' observations",
                 f"{known!r} like the earlier ones",
                 repr(obs.kind),
             )
@@ -246,8 +237,7 @@ def _consistency_problems(incident: Incident) -> Iterator[Problem]:
             if seen != obs.value:
                 yield Problem(
                     f"{where}.value",
-                    f"series {_series_name(key)} has two different totals at "
-                    f"{obs.at.isoformat()}",
+                    f"series {_series_name(key)} has two different totals at {obs.at.isoformat()}",
                     f"{seen!r} or no second reading",
                     repr(obs.value),
                 )
@@ -269,10 +259,14 @@ class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(self, path: str, message: str, expected: str | None = None, got: str | None = None) -> None:
+    def add(
+        self, path: str, message: str, expected: str | None = None, got: str | None = None
+    ) -> None:
         self.problems.append(Problem(path, message, expected, got))
 
-    def time(self, obj: Mapping[str, Any], key: str, path: str, *, required: bool) -> datetime | None:
+    def time(
+        self, obj: Mapping[str, Any], key: str, path: str, *, required: bool
+    ) -> datetime | None:
         if key not in obj or obj[key] is None:
             if required:
                 self.add(f"{path}{key}", "is missing", "an ISO 8601 datetime with a UTC offset")
@@ -292,7 +286,15 @@ class _Collector:
             return None
         return parsed
 
-    def text(self, obj: Mapping[str, Any], key: str, path: str, *, required: bool, identifier: bool = False) -> str | None:
+    def text(
+        self,
+        obj: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool,
+        identifier: bool = False,
+    ) -> str | None:
         if key not in obj or obj[key] is None:
             if required:
                 self.add(f"{path}{key}", "is missing", "a string")
@@ -302,7 +304,12 @@ class _Collector:
             self.add(f"{path}{key}", "is not a non-empty string", "a string", describe(value))
             return None
         if identifier and not _is_identifier_text(value):
-            self.add(f"{path}{key}", "is not an identifier", "a letter, then letters, digits or '_'", repr(value))
+            self.add(
+                f"{path}{key}",
+                "is not an identifier",
+                "a letter, then letters, digits or '_'",
+                repr(value),
+            )
             return None
         return value
 
@@ -331,7 +338,9 @@ _EVENT_KEYS = ("at", "type", "action", "fact", "value")
 def _parse_incident(data: object, source: str) -> Incident:
     c = _Collector()
     if not isinstance(data, Mapping):
-        raise FactError(source, [Problem("", "the incident must be a JSON object", got=describe(data))])
+        raise FactError(
+            source, [Problem("", "the incident must be a JSON object", got=describe(data))]
+        )
     c.keys(data, _INCIDENT_KEYS, "")
     incident_id = c.text(data, "id", "", required=True)
     discovered = c.time(data, "discovered_at", "", required=True)
@@ -390,8 +399,9 @@ def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
         if kind not in ("total", "increment"):
             c.add(f"{path}kind", "is not a known kind", "'total' or 'increment'", describe(kind))
         if len(c.problems) == before:
-            assert at is not None and metric is not None  # noqa: S101
-            yield Observation(at, metric, value, site, channel, kind)
+            assert at is not None  # noqa: S101 - no new problems means it parsed
+            assert metric is not None  # noqa: S101
+            yield Observation(at, metric, value, site, channel, kind)  # type: ignore[arg-type]  # checked above
 
 
 def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
@@ -414,7 +424,12 @@ def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
             if "value" not in item:
                 c.add(f"{path}value", "is missing", "the fact's value")
             elif not _is_scalar(value):
-                c.add(f"{path}value", "is not a scalar", "a string, number or boolean", describe(value))
+                c.add(
+                    f"{path}value",
+                    "is not a scalar",
+                    "a string, number or boolean",
+                    describe(value),
+                )
         elif "value" in item:
             c.add(f"{path}value", "is only allowed on 'fact' events")
         if event_type not in (None, "action_done") and "action" in item:
@@ -422,7 +437,8 @@ def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
         if event_type not in (None, "fact") and "fact" in item:
             c.add(f"{path}fact", "is only allowed on 'fact' events")
         if len(c.problems) == before:
-            assert at is not None and event_type is not None  # noqa: S101
+            assert at is not None  # noqa: S101 - no new problems means it parsed
+            assert event_type is not None  # noqa: S101
             yield Event(at, event_type, action, fact, value)
 
 

@@ -98,5 +98,7 @@ def _pick(text: str, namespace: dict[str, object], attribute: str | None) -> Pla
             )
         value = plans[0]
     if not isinstance(value, Plan):
-        raise PlanLoadError(text, f"{attribute or 'PLAN'} is not a Plan (it is a {type(value).__name__})")
+        raise PlanLoadError(
+            text, f"{attribute or 'PLAN'} is not a Plan (it is a {type(value).__name__})"
+        )
     return value

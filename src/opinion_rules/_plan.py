@@ -55,19 +55,19 @@ __all__ = [
 
 #: Channels an action may use.
 CHANNELS = (
-    "phone",            # 电话报告
-    "written_report",   # 书面报告, 专报, 简报
-    "bulletin",         # 舆情动态 and other internal bulletins
-    "notice",           # 通知, 通报
-    "web_post",         # 跟帖, 网站/微博回应
-    "press_release",    # 新闻通稿, 权威发布
-    "press_conference", # 新闻发布会, 通报会
-    "meeting",          # 会商, 应对会
-    "monitoring",       # 监测
-    "in_person",        # 当面沟通
-    "legal",            # 法律声明, 报请依法处置
-    "internal",         # 内部办理, 审定, 批示
-    "unspecified",      # the plan does not say how
+    "phone",  # 电话报告
+    "written_report",  # 书面报告, 专报, 简报
+    "bulletin",  # 舆情动态 and other internal bulletins
+    "notice",  # 通知, 通报
+    "web_post",  # 跟帖, 网站/微博回应
+    "press_release",  # 新闻通稿, 权威发布
+    "press_conference",  # 新闻发布会, 通报会
+    "meeting",  # 会商, 应对会
+    "monitoring",  # 监测
+    "in_person",  # 当面沟通
+    "legal",  # 法律声明, 报请依法处置
+    "internal",  # 内部办理, 审定, 批示
+    "unspecified",  # the plan does not say how
 )
 
 
@@ -93,8 +93,7 @@ class Clause:
 def _optional_clause(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, Clause):
         raise TypeError(
-            f"'{attribute.name}' must be a Clause (got {value!r}, a "
-            f"{type(value).__name__})"
+            f"'{attribute.name}' must be a Clause (got {value!r}, a {type(value).__name__})"
         )
 
 
@@ -103,8 +102,7 @@ def _is_condition(_inst: object, attribute: attrs.Attribute[Any], value: object)
 
     if not isinstance(value, CONDITION_TYPES):
         raise TypeError(
-            f"'{attribute.name}' must be a condition (got {value!r}, a "
-            f"{type(value).__name__})"
+            f"'{attribute.name}' must be a condition (got {value!r}, a {type(value).__name__})"
         )
 
 
@@ -178,9 +176,7 @@ class FactSpec:
 
     def __attrs_post_init__(self) -> None:
         if self.type not in _FACT_TYPES:
-            raise ValueError(
-                f"'type' must be one of {list(_FACT_TYPES)} (got {self.type!r})"
-            )
+            raise ValueError(f"'type' must be one of {list(_FACT_TYPES)} (got {self.type!r})")
         if self.type == "enum":
             if not self.choices:
                 raise ValueError(f"enum fact {self.id!r} needs 'choices'")
@@ -188,8 +184,7 @@ class FactSpec:
                 raise ValueError(f"enum fact {self.id!r} has duplicate choices")
         elif self.choices or self.ordered:
             raise ValueError(
-                f"'choices' and 'ordered' are only for enum facts "
-                f"(fact {self.id!r} is {self.type})"
+                f"'choices' and 'ordered' are only for enum facts (fact {self.id!r} is {self.type})"
             )
 
     def describe(self) -> str:
@@ -251,9 +246,7 @@ class Role:
 
 def _is_channel(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in CHANNELS:
-        raise ValueError(
-            f"'{attribute.name}' must be one of {list(CHANNELS)} (got {value!r})"
-        )
+        raise ValueError(f"'{attribute.name}' must be one of {list(CHANNELS)} (got {value!r})")
 
 
 @attrs.frozen
@@ -286,7 +279,9 @@ class Action:
     stage: str = ""
 
     @owners.validator
-    def _check_owners(self, _attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+    def _check_owners(
+        self, _attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]
+    ) -> None:
         if not value:
             raise ValueError(f"action {self.id!r} needs at least one owner")
 
@@ -353,9 +348,7 @@ class Plan:
     immediate_tolerance: timedelta = attrs.field(
         default=timedelta(0), validator=non_negative_duration
     )
-    prompt_tolerance: timedelta | None = attrs.field(
-        default=None, validator=non_negative_duration
-    )
+    prompt_tolerance: timedelta | None = attrs.field(default=None, validator=non_negative_duration)
 
     def __attrs_post_init__(self) -> None:
         problems = list(_check_plan(self))
@@ -453,14 +446,26 @@ def _check_plan(plan: Plan) -> Iterator[Problem]:
     for i, g in enumerate(plan.grades):
         yield from _check_condition(plan, g.criteria, f"grades[{i}].criteria", allow_state=False)
         if g.clause is None:
-            yield Problem(f"grades[{i}].clause", f"grade {g.id!r} cites no clause", "the sentence defining it")
+            yield Problem(
+                f"grades[{i}].clause", f"grade {g.id!r} cites no clause", "the sentence defining it"
+            )
     for i, c in enumerate(plan.categories):
-        yield from _check_condition(plan, c.condition, f"categories[{i}].condition", allow_state=False)
+        yield from _check_condition(
+            plan, c.condition, f"categories[{i}].condition", allow_state=False
+        )
         if c.clause is None:
-            yield Problem(f"categories[{i}].clause", f"category {c.id!r} cites no clause", "the sentence defining it")
+            yield Problem(
+                f"categories[{i}].clause",
+                f"category {c.id!r} cites no clause",
+                "the sentence defining it",
+            )
     for i, p in enumerate(plan.principles):
         if p.clause is None:
-            yield Problem(f"principles[{i}].clause", f"principle {p.id!r} cites no clause", "the sentence stating it")
+            yield Problem(
+                f"principles[{i}].clause",
+                f"principle {p.id!r} cites no clause",
+                "the sentence stating it",
+            )
 
     role_ids = {r.id for r in plan.roles}
     action_ids = {a.id for a in plan.actions}
@@ -483,12 +488,18 @@ def _check_plan(plan: Plan) -> Iterator[Problem]:
                     f"one of {sorted(action_ids)}",
                 )
             elif anchor.action == a.id:
-                yield Problem(f"{where}.deadline.anchor", f"action {a.id!r} is anchored on its own completion")
+                yield Problem(
+                    f"{where}.deadline.anchor", f"action {a.id!r} is anchored on its own completion"
+                )
         if a.clause is None:
-            yield Problem(f"{where}.clause", f"action {a.id!r} cites no clause", "the sentence it comes from")
+            yield Problem(
+                f"{where}.clause", f"action {a.id!r} cites no clause", "the sentence it comes from"
+            )
 
 
-def _check_condition(plan: Plan, condition: Condition, where: str, *, allow_state: bool) -> Iterator[Problem]:
+def _check_condition(
+    plan: Plan, condition: Condition, where: str, *, allow_state: bool
+) -> Iterator[Problem]:
     measures = {m.id for m in plan.measures}
     facts = {f.id: f for f in plan.facts}
     categories = {c.id for c in plan.categories}
@@ -499,13 +510,22 @@ def _check_condition(plan: Plan, condition: Condition, where: str, *, allow_stat
                 values = node.values if isinstance(node, OneOf) else (node.value,)
                 op = node.op if isinstance(node, Compare) else "eq"
                 yield from _check_operand(
-                    node.operand, op, values, where, measures, facts, grades, allow_state=allow_state
+                    node.operand,
+                    op,
+                    values,
+                    where,
+                    measures,
+                    facts,
+                    grades,
+                    allow_state=allow_state,
                 )
             case CategoryIs(cat):
                 if not allow_state:
                     yield Problem(where, "only action conditions may refer to categories")
                 elif cat not in categories:
-                    yield Problem(where, f"category {cat!r} is not defined", f"one of {sorted(categories)}")
+                    yield Problem(
+                        where, f"category {cat!r} is not defined", f"one of {sorted(categories)}"
+                    )
             case EventSeen() | Always():
                 pass
             case _:
@@ -527,10 +547,14 @@ def _check_operand(
     match operand:
         case MeasureRef(mid):
             if mid not in measures:
-                yield Problem(where, f"measure {mid!r} is not defined", f"one of {sorted(measures)}")
+                yield Problem(
+                    where, f"measure {mid!r} is not defined", f"one of {sorted(measures)}"
+                )
             for v in values:
                 if isinstance(v, bool) or not isinstance(v, int | float):
-                    yield Problem(where, f"measure {mid!r} is compared with a non-number", "a number", repr(v))
+                    yield Problem(
+                        where, f"measure {mid!r} is compared with a non-number", "a number", repr(v)
+                    )
         case GradeRef():
             if not allow_state:
                 yield Problem(where, "only action conditions may refer to the grade")
@@ -547,10 +571,16 @@ def _check_operand(
             yield Problem(where, "comparison on an unknown operand", got=repr(operand))
 
 
-def _check_fact_values(spec: FactSpec, ordering: bool, values: tuple[object, ...], where: str) -> Iterator[Problem]:
+def _check_fact_values(
+    spec: FactSpec, ordering: bool, values: tuple[object, ...], where: str
+) -> Iterator[Problem]:
     fid = spec.id
     if ordering and not (spec.type == "number" or (spec.type == "enum" and spec.ordered)):
-        yield Problem(where, f"fact {fid!r} ({spec.type}) cannot be compared with >, >=, < or <=", "a number or ordered enum fact")
+        yield Problem(
+            where,
+            f"fact {fid!r} ({spec.type}) cannot be compared with >, >=, < or <=",
+            "a number or ordered enum fact",
+        )
     for v in values:
         match spec.type:
             case "number":
@@ -566,4 +596,6 @@ def _check_fact_values(spec: FactSpec, ordering: bool, values: tuple[object, ...
                 ok = v in spec.choices
                 expected = f"one of {list(spec.choices)}"
         if not ok:
-            yield Problem(where, f"fact {fid!r} is compared with a value of the wrong type", expected, repr(v))
+            yield Problem(
+                where, f"fact {fid!r} is compared with a value of the wrong type", expected, repr(v)
+            )

@@ -18,6 +18,10 @@ def incident_schema() -> dict[str, Any]:
 
     .. versionadded:: 0.1.0
     """
-    text = resources.files("opinion_rules").joinpath("schemas/incident.schema.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("opinion_rules")
+        .joinpath("schemas/incident.schema.json")
+        .read_text(encoding="utf-8")
+    )
     data: dict[str, Any] = json.loads(text)
     return data

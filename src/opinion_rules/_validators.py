@@ -35,8 +35,7 @@ def is_slug(_inst: object, attribute: attrs.Attribute[Any], value: object) -> No
     """
     if not isinstance(value, str) or not _SLUG.match(value):
         raise ValueError(
-            f"'{attribute.name}' must be letters, digits, '.', '_' or '-' "
-            f"(got {value!r})"
+            f"'{attribute.name}' must be letters, digits, '.', '_' or '-' (got {value!r})"
         )
 
 
@@ -45,9 +44,7 @@ def non_empty_text(_inst: object, attribute: attrs.Attribute[Any], value: object
     Require a non-blank string.
     """
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(
-            f"'{attribute.name}' must be non-empty text (got {value!r})"
-        )
+        raise ValueError(f"'{attribute.name}' must be non-empty text (got {value!r})")
 
 
 def is_aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -58,13 +55,10 @@ def is_aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> N
         return
     if not isinstance(value, datetime):
         raise TypeError(
-            f"'{attribute.name}' must be a datetime (got {value!r}, a "
-            f"{type(value).__name__})"
+            f"'{attribute.name}' must be a datetime (got {value!r}, a {type(value).__name__})"
         )
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(
-            f"'{attribute.name}' must be timezone-aware (got naive {value})"
-        )
+        raise ValueError(f"'{attribute.name}' must be timezone-aware (got naive {value})")
 
 
 def non_negative_duration(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -74,13 +68,9 @@ def non_negative_duration(_inst: object, attribute: attrs.Attribute[Any], value:
     if value is None:
         return
     if not isinstance(value, timedelta):
-        raise TypeError(
-            f"'{attribute.name}' must be a timedelta (got {value!r})"
-        )
+        raise TypeError(f"'{attribute.name}' must be a timedelta (got {value!r})")
     if value < timedelta(0):
-        raise ValueError(
-            f"'{attribute.name}' must not be negative (got {value})"
-        )
+        raise ValueError(f"'{attribute.name}' must not be negative (got {value})")
 
 
 def positive_duration(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -88,10 +78,6 @@ def positive_duration(_inst: object, attribute: attrs.Attribute[Any], value: obj
     Require a timedelta longer than zero.
     """
     if not isinstance(value, timedelta):
-        raise TypeError(
-            f"'{attribute.name}' must be a timedelta (got {value!r})"
-        )
+        raise TypeError(f"'{attribute.name}' must be a timedelta (got {value!r})")
     if value <= timedelta(0):
-        raise ValueError(
-            f"'{attribute.name}' must be longer than zero (got {value})"
-        )
+        raise ValueError(f"'{attribute.name}' must be longer than zero (got {value})")

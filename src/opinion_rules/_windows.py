@@ -25,6 +25,7 @@ the exact derivation; in short:
 from __future__ import annotations
 
 import bisect
+from fractions import Fraction
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
@@ -64,9 +65,7 @@ class Window:
             if self.length is not None:
                 raise ValueError("a cumulative window takes no 'length'")
         else:
-            raise ValueError(
-                f"'kind' must be 'rolling' or 'cumulative' (got {self.kind!r})"
-            )
+            raise ValueError(f"'kind' must be 'rolling' or 'cumulative' (got {self.kind!r})")
 
     def describe(self) -> str:
         """
@@ -102,10 +101,7 @@ def cumulative() -> Window:
 
 def _is_aggregate(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in _AGGREGATES:
-        raise ValueError(
-            f"'{attribute.name}' must be one of {list(_AGGREGATES)} "
-            f"(got {value!r})"
-        )
+        raise ValueError(f"'{attribute.name}' must be one of {list(_AGGREGATES)} (got {value!r})")
 
 
 def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
@@ -161,6 +157,9 @@ class Point:
     channel: str | None
 
 
+_SeriesKey = tuple[str | None, str | None]
+
+
 class SeriesIndex:
     """
     Observations of one metric, grouped by series and sorted, for fast
@@ -173,14 +172,12 @@ class SeriesIndex:
         increments: dict[tuple[str | None, str | None], Sequence[Point]],
         posted_at: datetime | None,
     ) -> None:
-        self._totals = {
-            key: _TotalSeries(points, posted_at) for key, points in totals.items()
-        }
-        self._increments = {
-            key: _IncrementSeries(points) for key, points in increments.items()
-        }
+        self._series: list[tuple[_SeriesKey, _TotalSeries | _IncrementSeries]] = [
+            *((key, _TotalSeries(points, posted_at)) for key, points in totals.items()),
+            *((key, _IncrementSeries(points)) for key, points in increments.items()),
+        ]
         self._first_by_channel: dict[str | None, datetime] = {}
-        for key, series in [*self._totals.items(), *self._increments.items()]:
+        for key, series in self._series:
             channel = key[1]
             known = self._first_by_channel.get(channel)
             if known is None or series.first < known:
@@ -205,9 +202,9 @@ class SeriesIndex:
         if first is None or first > t:
             return None
         start = None if measure.window.length is None else t - measure.window.length
-        per_series: list[float | int] = []
+        per_series: list[Fraction | int] = []
         sites: set[str | None] = set()
-        for (site, channel), series in [*self._totals.items(), *self._increments.items()]:
+        for (site, channel), series in self._series:
             if measure.channels and channel not in measure.channels:
                 continue
             if measure.aggregate == "distinct_sites":
@@ -218,14 +215,14 @@ class SeriesIndex:
         if measure.aggregate == "distinct_sites":
             return len(sites)
         if measure.aggregate == "max":
-            return max(per_series, default=0)
-        return sum(per_series)
+            return finish(max(per_series, default=0))
+        return finish(sum(per_series))
 
     def change_points(self, measure: Measure) -> Iterable[datetime]:
         """
         Instants at which *measure*'s value may change.
         """
-        for (_site, channel), series in [*self._totals.items(), *self._increments.items()]:
+        for (_site, channel), series in self._series:
             if measure.channels and channel not in measure.channels:
                 continue
             for at in series.times:
@@ -255,11 +252,11 @@ class _TotalSeries:
         # snapshot as the baseline makes window growth a lower bound.
         return self.values[0]
 
-    def amount(self, start: datetime | None, end: datetime) -> float | int:
+    def amount(self, start: datetime | None, end: datetime) -> Fraction | int:
         if start is None:
             i = bisect.bisect_right(self.times, end)
-            return self.values[i - 1] if i else 0
-        return self._value_at(end) - self._value_at(start)
+            return exact(self.values[i - 1]) if i else 0
+        return exact(self._value_at(end)) - exact(self._value_at(start))
 
     def seen_in(self, start: datetime | None, end: datetime) -> bool:
         return _any_in(self.times, start, end)
@@ -269,17 +266,33 @@ class _IncrementSeries:
     def __init__(self, points: Sequence[Point]) -> None:
         self.times = [p.at for p in points]
         self.first = self.times[0]
-        self._prefix = [0.0 if isinstance(points[0].value, float) else 0]
+        # Exact prefix sums: a difference of float prefix sums can differ
+        # from the window's true sum and flip a threshold comparison.
+        self._prefix: list[Fraction | int] = [0]
         for p in points:
-            self._prefix.append(self._prefix[-1] + p.value)
+            self._prefix.append(self._prefix[-1] + exact(p.value))
 
-    def amount(self, start: datetime | None, end: datetime) -> float | int:
+    def amount(self, start: datetime | None, end: datetime) -> Fraction | int:
         hi = bisect.bisect_right(self.times, end)
         lo = 0 if start is None else bisect.bisect_right(self.times, start)
         return self._prefix[hi] - self._prefix[lo] if hi > lo else 0
 
     def seen_in(self, start: datetime | None, end: datetime) -> bool:
         return _any_in(self.times, start, end)
+
+
+def exact(value: float | int) -> Fraction | int:
+    """
+    The exact value of an observation: floats become fractions.
+    """
+    return Fraction(value) if isinstance(value, float) else value
+
+
+def finish(value: Fraction | int) -> float | int:
+    """
+    Round an exact result once: integers stay integers, the rest are floats.
+    """
+    return float(value) if isinstance(value, Fraction) else value
 
 
 def _any_in(times: Sequence[datetime], start: datetime | None, end: datetime) -> bool:

@@ -1,0 +1,62 @@
+"""
+The README's commands and the bundled examples keep working.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from .conftest import EXAMPLES, ROOT
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sh\n(.*?)\n```", text, flags=re.DOTALL)
+
+
+def test_readme_has_the_two_commands():
+    """The README shows one command for the main job and one for the tests; CI runs the latter."""
+    main_job, tests = readme_commands()
+
+    assert "opinion-rules evaluate examples/work_safety.py" in main_job
+    assert "pytest" in tests
+    assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_readme_main_job_runs():
+    """The evaluate part of the README's main-job command prints the assessment."""
+    main_job = readme_commands()[0]
+    evaluate = main_job.split("&& .venv/bin/opinion-rules ", 1)[1].split()
+    result = subprocess.run(
+        [sys.executable, "-m", "opinion_rules", *evaluate],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert 0 == result.returncode, result.stderr
+    assert "重大网络舆情" in result.stdout
+
+
+def test_readme_python_snippet_runs():
+    """The README's Python example runs as shown."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippet = re.findall(r"```python\n(.*?)\n```", text, flags=re.DOTALL)[0]
+    result = subprocess.run(
+        [sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+    assert 0 == result.returncode, result.stderr
+    assert "major_notify_units" not in result.stdout  # titles are printed, not ids
+    assert "同时通报相关单位" in result.stdout
+
+
+def test_every_example_plan_loads():
+    """Every example plan module builds a valid plan."""
+    import opinion_rules
+
+    for path in EXAMPLES.glob("*.py"):
+        assert isinstance(opinion_rules.load_plan(path), opinion_rules.Plan)
