@@ -6,7 +6,6 @@ recomputation, and grades are reached at the first instant a bound is passed.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
 from fractions import Fraction
 
 from hypothesis import given

@@ -25,9 +25,9 @@ the exact derivation; in short:
 from __future__ import annotations
 
 import bisect
-from fractions import Fraction
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Literal
 
 import attrs
@@ -281,7 +281,7 @@ class _IncrementSeries:
         return _any_in(self.times, start, end)
 
 
-def exact(value: float | int) -> Fraction | int:
+def exact(value: float) -> Fraction | int:
     """
     The exact value of an observation: floats become fractions.
     """
