@@ -1,0 +1,147 @@
+"""
+Engine construction and backend selection.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import opinion_rules as o
+from opinion_rules import _durable, _engine
+
+from .conftest import cst
+
+
+def test_default_backend_is_python(work_safety):
+    """Without a choice, the engine uses the measured-faster python backend."""
+    assert "python" == o.Engine(work_safety).backend
+
+
+def test_unknown_backend_is_refused(work_safety):
+    """An unknown backend name raises BackendUnavailableError naming the choices."""
+    with pytest.raises(o.BackendUnavailableError, match="expected one of"):
+        o.Engine(work_safety, backend="drools")
+
+
+def test_without_durable_rules_the_python_backend_still_works(work_safety, monkeypatch):
+    """Where durable_rules does not import (Python 3.13+), durable is refused and python works."""
+    monkeypatch.setattr(_durable, "_IMPORT_ERROR", ImportError("simulated"))
+    monkeypatch.setattr(_engine, "durable_available", lambda: False)
+
+    with pytest.raises(o.BackendUnavailableError, match="durable"):
+        o.Engine(work_safety, backend="durable")
+    result = o.Engine(work_safety).evaluate(
+        {
+            "id": "x",
+            "discovered_at": cst(23, 9).isoformat(),
+            "facts": {"netizen_concern": "inquiry"},
+        },
+        at=cst(23, 10),
+    )
+
+    assert "general" == result.grade.id
+
+
+def test_engine_needs_a_plan():
+    """Passing something else than a Plan is a TypeError at construction."""
+    with pytest.raises(TypeError, match="needs a Plan"):
+        o.Engine({"id": "x"})  # type: ignore[arg-type]
+
+
+def test_invalid_plan_reports_every_problem():
+    """A plan with several mistakes reports them all at once, each with its path."""
+    clause = o.Clause("x", "t")
+    with pytest.raises(o.PlanValidationError) as info:
+        o.Plan(
+            id="bad",
+            title="t",
+            issuer="t",
+            version="1",
+            source="t",
+            metrics=("clicks",),
+            measures=(o.Measure("c", metric="clikcs", window=o.cumulative()),),
+            grades=(
+                o.Grade("g", "g", 0, o.measure("nope") > 1, clause),
+                o.Grade("h", "h", 0, o.Always()),
+            ),
+            roles=(o.Role("r", "r"),),
+            actions=(
+                o.Action(
+                    "a",
+                    "a",
+                    owners=("boss",),
+                    channel="phone",
+                    deadline=o.immediately("discovered"),
+                    condition=o.grade() >= "huge",
+                    clause=clause,
+                ),
+            ),
+        )
+
+    messages = [str(p) for p in info.value.problems]
+    assert "grades: rank 0 is used by 2 grades; expected distinct ranks" in messages
+    assert (
+        "measures[0].metric: metric 'clikcs' is not declared in the plan's metrics; expected one of ['clicks']"
+        in messages
+    )
+    assert any(m.startswith("grades[0].criteria: measure 'nope' is not defined") for m in messages)
+    assert (
+        "grades[1].clause: grade 'h' cites no clause; expected the sentence defining it" in messages
+    )
+    assert any(m.startswith("actions[0].owners[0]: role 'boss' is not defined") for m in messages)
+    assert any(m.startswith("actions[0].condition: grade 'huge' is not defined") for m in messages)
+
+
+def test_grade_conditions_cannot_refer_to_the_grade():
+    """Grade criteria over the grade itself are rejected (they would be circular)."""
+    clause = o.Clause("x", "t")
+    with pytest.raises(
+        o.PlanValidationError, match="only action conditions may refer to the grade"
+    ):
+        o.Plan(
+            id="bad",
+            title="t",
+            issuer="t",
+            version="1",
+            source="t",
+            grades=(o.Grade("g", "g", 0, o.grade() >= "g", clause),),
+            roles=(),
+            actions=(),
+        )
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: o.Compare(o.measure("x"), "gte", 1), "'op' must be one of"),
+        (lambda: o.Compare(o.measure("x"), "gt", float("nan")), "must be finite"),
+        (lambda: o.measure("bad id") > 1, "must be an identifier"),
+        (lambda: o.after("discovered"), "needs a non-zero 'offset'"),
+        (lambda: o.Deadline("discovered", "until"), "needs 'until'"),
+        (lambda: o.rolling(hours=0), "must be longer than zero"),
+        (lambda: o.Observation(cst(23, 9), "clicks", -1), "must not be negative"),
+        (
+            lambda: o.Observation(cst(23, 9).replace(tzinfo=None), "clicks", 1),
+            "must be timezone-aware",
+        ),
+        (lambda: o.FactSpec("f", type="enum"), "needs 'choices'"),
+        (
+            lambda: o.Plan(
+                id="p",
+                title="t",
+                issuer="t",
+                version="1",
+                source="t",
+                grades=(),
+                roles=(),
+                actions=(),
+                timezone="Mars/Olympus",
+            ),
+            "IANA timezone",
+        ),
+    ],
+)
+def test_invalid_value_objects_cannot_be_built(build, message):
+    """Validators run at construction, so an invalid object never exists."""
+    with pytest.raises((ValueError, TypeError), match=message):
+        build()
