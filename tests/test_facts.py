@@ -135,11 +135,11 @@ def test_two_different_totals_at_one_instant_are_rejected():
     [
         (
             lambda d: d["observations"][0].update(metric="clikcs"),
-            "observations[0].metric: metric 'clikcs' is not declared by the plan; expected did you mean 'clicks'?",
+            "observations[0].metric: metric 'clikcs' is not declared by the plan; expected one of 'clicks', 'reposts'; did you mean 'clicks'?",
         ),
         (
             lambda d: d["events"][0].update(action="larger_reprot"),
-            "events[0].action: action 'larger_reprot' is not defined by the plan; expected did you mean 'larger_report'?",
+            "events[0].action: action 'larger_reprot' is not defined by the plan; expected one of",
         ),
         (
             lambda d: d["facts"].update(needs_support="yes"),

@@ -137,3 +137,31 @@ def test_grade_is_reached_at_the_first_instant_the_bound_is_passed(hours, bound,
         None,
     )
     assert first == (None if result.grade is None else result.grade.since)
+
+
+def test_a_later_first_reading_is_not_counted_earlier():
+    """Regression: a site first read at T must not count towards the grade before T (no look-ahead)."""
+    plan_path = __import__("tests.conftest", fromlist=["EXAMPLES"]).EXAMPLES / "work_safety.py"
+    plan = o.load_plan(plan_path)
+    day = datetime(2026, 11, 23, 9, tzinfo=s.BASE.tzinfo)
+    incident = o.Incident.from_dict(
+        {
+            "id": "look-ahead",
+            "discovered_at": day.isoformat(),
+            "posted_at": (day - timedelta(hours=1)).isoformat(),
+            "observations": [
+                {"at": day.isoformat(), "metric": "clicks", "value": 400, "site": "a.cn"},
+                {"at": day.isoformat(), "metric": "clicks", "value": 300, "site": "c.cn"},
+                {
+                    "at": (day + timedelta(days=1, hours=1)).isoformat(),
+                    "metric": "clicks",
+                    "value": 20000,
+                    "site": "b.cn",
+                },
+            ],
+        }
+    )
+
+    result = o.Engine(plan).evaluate(incident, at=day + timedelta(days=1, hours=1))
+
+    assert [] == [g.id for g in result.grade_history if g.since < day + timedelta(days=1, hours=1)]

@@ -19,5 +19,5 @@ def expected_names(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     listing = ", ".join(repr(k) for k in known)
     if close:
-        return f"did you mean {close[0]!r}? (one of {listing})"
+        return f"one of {listing}; did you mean {close[0]!r}?"
     return f"one of {listing}"

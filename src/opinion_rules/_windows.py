@@ -230,6 +230,10 @@ class SeriesIndex:
                 if measure.window.length is not None:
                     # The observation leaves the window (t - w, t] at at + w.
                     yield at + measure.window.length
+            zero_at = getattr(series, "zero_at", None)
+            if zero_at is not None and measure.window.length is not None:
+                # The posting-time zero baseline leaves the window too.
+                yield zero_at + measure.window.length
 
 
 class _TotalSeries:
@@ -238,13 +242,13 @@ class _TotalSeries:
         self.values = [p.value for p in points]
         self.first = self.times[0]
         # Incident validation guarantees posted_at <= every observation.
-        self._zero_at = posted_at
+        self.zero_at = posted_at
 
     def _value_at(self, x: datetime) -> float | int:
         i = bisect.bisect_right(self.times, x)
         if i:
             return self.values[i - 1]
-        if self._zero_at is not None and x <= self._zero_at:
+        if self.zero_at is not None and x <= self.zero_at:
             # The statement did not exist yet: every counter was 0.
             return 0
         # Between posting (or the unknown past) and the first snapshot the
@@ -256,6 +260,10 @@ class _TotalSeries:
         if start is None:
             i = bisect.bisect_right(self.times, end)
             return exact(self.values[i - 1]) if i else 0
+        if end < self.first:
+            # No reading at or before `end`: nothing is known yet, and using
+            # a later reading would look ahead.  The lower bound is 0.
+            return 0
         return exact(self._value_at(end)) - exact(self._value_at(start))
 
     def seen_in(self, start: datetime | None, end: datetime) -> bool:
