@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 import opinion_rules as o
+from opinion_rules._check import event_types
 
 
 BASE = datetime(2026, 11, 23, 0, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -224,8 +225,9 @@ def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
         if draw(st.booleans()):
             facts[name] = draw(values)
     events = []
+    used = sorted(event_types(plan) - {"action_done", "fact"})
     for _ in range(draw(st.integers(min_value=0, max_value=5))):
-        choice = draw(st.sampled_from(["done", "x", "y", "fact"]))
+        choice = draw(st.sampled_from(["done", *used, "fact"]))
         at = draw(later)
         if choice == "done":
             events.append(

@@ -214,3 +214,29 @@ def test_schema_and_parser_reject_the_same_shapes(change):
         jsonschema.validate(data, o.incident_schema())
     with pytest.raises(o.FactError):
         o.Incident.from_dict(data)
+
+
+def test_unknown_event_types_are_rejected(work_safety):
+    """A misspelt event type (e.g. 'subsidd') is an error, not an event silently never seen."""
+    data = valid()
+    data["events"][1]["type"] = "subsidd"
+
+    with pytest.raises(o.FactError) as info:
+        o.Engine(work_safety).evaluate(data, at=cst(23, 12))
+
+    assert any(
+        str(p).startswith("events[1].type: event type 'subsidd' is not used by the plan")
+        and "did you mean 'subsided'" in str(p)
+        for p in info.value.problems
+    )
+
+
+def test_null_optional_fields_are_accepted_by_parser_and_schema():
+    """posted_at, site and channel may be null: parser and schema agree."""
+    data = valid()
+    data["posted_at"] = None
+    data["observations"][0]["site"] = None
+    data["observations"][0]["channel"] = None
+
+    jsonschema.validate(data, o.incident_schema())
+    assert o.Incident.from_dict(data).posted_at is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from ._conditions import EventSeen, walk
 from ._facts import Incident
 from ._plan import FactSpec, Plan
 from ._suggest import expected_names
@@ -39,7 +40,14 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
             )
     for name, value in incident.facts.items():
         yield from _fact_problems(specs, name, value, f"facts.{name}")
+    known_events = event_types(plan)
     for i, event in enumerate(incident.events):
+        if event.type not in known_events:
+            yield Problem(
+                f"events[{i}].type",
+                f"event type {event.type!r} is not used by the plan",
+                expected_names(event.type, known_events),
+            )
         if event.type == "action_done" and event.action not in actions:
             yield Problem(
                 f"events[{i}].action",
@@ -48,6 +56,27 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
             )
         if event.type == "fact":
             yield from _fact_problems(specs, str(event.fact), event.value, f"events[{i}].value")
+
+
+def event_types(plan: Plan) -> set[str]:
+    """
+    Event types an incident may record for *plan*: the built-in ones and
+    every type the plan anchors on, waits for or tests.
+    """
+    types = {"action_done", "fact"}
+    for action in plan.actions:
+        anchor = action.deadline.anchor.event
+        if anchor not in ("discovered", "posted"):
+            types.add(anchor)
+        if action.deadline.until is not None:
+            types.add(action.deadline.until)
+    for condition in (
+        [g.criteria for g in plan.grades]
+        + [c.condition for c in plan.categories]
+        + [a.condition for a in plan.actions]
+    ):
+        types.update(node.event for node in walk(condition) if isinstance(node, EventSeen))
+    return types
 
 
 def _fact_problems(
