@@ -48,6 +48,7 @@ __all__ = [
     "Not",
     "OneOf",
     "Operand",
+    "Param",
     "all_of",
     "any_of",
     "category",
@@ -56,6 +57,7 @@ __all__ = [
     "grade",
     "measure",
     "not_",
+    "param",
 ]
 
 Op = Literal["gt", "ge", "lt", "le", "eq", "ne"]
@@ -94,7 +96,36 @@ def _is_op(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
         raise ValueError(f"'{attribute.name}' must be one of {sorted(OPERATORS)} (got {value!r})")
 
 
+@attrs.frozen(repr=False)
+class Param:
+    """
+    A plan parameter used in place of a constant: ``fact("temperature") > param("fever")``.
+
+    Plans leave some numbers blank ("体温超过℃"); the plan declares a
+    :class:`~opinion_rules.Parameter` for each, and the engine substitutes
+    its value before compiling.
+
+    .. versionadded:: 0.2.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+
+    def __repr__(self) -> str:
+        return f"${self.id}"
+
+
+def param(parameter_id: str) -> Param:
+    """
+    Refer to the plan parameter *parameter_id*.
+
+    .. versionadded:: 0.2.0
+    """
+    return Param(parameter_id)
+
+
 def _is_scalar(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, Param):
+        return
     if not isinstance(value, int | float | str):
         raise TypeError(
             f"'{attribute.name}' must be a number, string or bool "
@@ -112,34 +143,34 @@ class _Comparable:
     operands can be compared and hashed.  Use :meth:`eq` and :meth:`ne`.
     """
 
-    def _compare(self, op: str, value: Scalar) -> Compare:
+    def _compare(self, op: str, value: Scalar | Param) -> Compare:
         return Compare(self, op, value)  # type: ignore[arg-type]
 
-    def __gt__(self, value: Scalar) -> Compare:
+    def __gt__(self, value: Scalar | Param) -> Compare:
         return self._compare("gt", value)
 
-    def __ge__(self, value: Scalar) -> Compare:
+    def __ge__(self, value: Scalar | Param) -> Compare:
         return self._compare("ge", value)
 
-    def __lt__(self, value: Scalar) -> Compare:
+    def __lt__(self, value: Scalar | Param) -> Compare:
         return self._compare("lt", value)
 
-    def __le__(self, value: Scalar) -> Compare:
+    def __le__(self, value: Scalar | Param) -> Compare:
         return self._compare("le", value)
 
-    def eq(self, value: Scalar) -> Compare:
+    def eq(self, value: Scalar | Param) -> Compare:
         """
         Build ``self == value``.
         """
         return self._compare("eq", value)
 
-    def ne(self, value: Scalar) -> Compare:
+    def ne(self, value: Scalar | Param) -> Compare:
         """
         Build ``self != value``.
         """
         return self._compare("ne", value)
 
-    def one_of(self, *values: Scalar) -> OneOf:
+    def one_of(self, *values: Scalar | Param) -> OneOf:
         """
         Build ``self in values``.
         """
@@ -202,13 +233,13 @@ class Compare:
 
     operand: Operand
     op: Op = attrs.field(validator=_is_op)
-    value: Scalar = attrs.field(validator=_is_scalar)
+    value: Scalar | Param = attrs.field(validator=_is_scalar)
 
     def __repr__(self) -> str:
         return f"<{self.operand!r} {SYMBOLS[self.op]} {self.value!r}>"
 
 
-def _tuple_of_scalars(values: Iterable[Scalar]) -> tuple[Scalar, ...]:
+def _tuple_of_scalars(values: Iterable[Scalar | Param]) -> tuple[Scalar | Param, ...]:
     return tuple(values)
 
 
@@ -226,7 +257,7 @@ class OneOf:
     """
 
     operand: Operand
-    values: tuple[Scalar, ...] = attrs.field(
+    values: tuple[Scalar | Param, ...] = attrs.field(
         converter=_tuple_of_scalars,
         validator=[
             _non_empty,

@@ -50,8 +50,8 @@ class Engine:
     def __init__(self, plan: Plan, *, backend: str = DEFAULT_BACKEND) -> None:
         if not isinstance(plan, Plan):
             raise TypeError(f"Engine needs a Plan (got {plan!r}, a {type(plan).__name__})")
-        self._plan = plan
-        self._program = compile_plan(plan)
+        self._plan = plan.bound()  # required parameters must have values
+        self._program = compile_plan(self._plan)
         self._backend = _make_backend(backend, self._program)
 
     @property

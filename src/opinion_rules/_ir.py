@@ -41,6 +41,7 @@ from ._conditions import (
     MeasureRef,
     Not,
     OneOf,
+    Param,
 )
 from ._plan import Plan
 
@@ -174,12 +175,12 @@ class _Compiler:
                 self.slots[f"e_{event}"] = "category"
                 return Leaf(f"e_{event}", "eq", value=True)
             case Compare(operand, op, value):
-                slot, encoded = self.operand(operand, value)
+                slot, encoded = self.operand(operand, _constant(value))
                 return Leaf(slot, op, encoded)
             case OneOf(operand, values):
                 leaves = []
                 for value in values:
-                    slot, encoded = self.operand(operand, value)
+                    slot, encoded = self.operand(operand, _constant(value))
                     leaves.append(Leaf(slot, "eq", encoded))
                 return leaves[0] if len(leaves) == 1 else Or(tuple(leaves))
         raise TypeError(f"not a condition: {condition!r}")  # pragma: no cover
@@ -201,3 +202,10 @@ class _Compiler:
                 self.slots[slot] = "number" if spec.type == "number" else "category"
                 return slot, value
         raise TypeError(f"not an operand: {operand!r}")  # pragma: no cover
+
+
+def _constant(value: object) -> Value:
+    if isinstance(value, Param):
+        # Engine compiles Plan.bound(), which has no parameters left.
+        raise TypeError(f"unbound plan parameter {value!r}; compile plan.bound()")
+    return value  # type: ignore[return-value]  # a Scalar, checked by the plan

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from ._conditions import (
+    AllOf,
     Always,
+    AnyOf,
     CategoryIs,
     Compare,
     Condition,
@@ -27,7 +29,9 @@ from ._conditions import (
     FactRef,
     GradeRef,
     MeasureRef,
+    Not,
     OneOf,
+    Param,
     walk,
 )
 from ._deadlines import Deadline
@@ -300,6 +304,48 @@ def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(values)
 
 
+def _optional_number(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # noqa: PLR0124 - NaN check
+        raise TypeError(f"'{attribute.name}' must be a number or None (got {value!r})")
+
+
+@attrs.frozen
+class Parameter:
+    """
+    A number the plan text leaves to the organisation, e.g. the blank in
+    "体温超过℃".
+
+    Conditions use it with :func:`~opinion_rules.param`.  A parameter without
+    a *value* is *required*: the plan can be checked and rendered, but an
+    :class:`~opinion_rules.Engine` refuses it until a value is supplied with
+    :meth:`Plan.with_parameters`.  The library never invents the number.
+
+    .. versionadded:: 0.2.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    label: str = attrs.field(validator=non_empty_text)
+    value: int | float | None = attrs.field(default=None, validator=_optional_number)
+    unit: str = ""
+    clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
+
+
+@attrs.frozen
+class Note:
+    """
+    A sentence of the plan that is prose only: it is not modelled as a rule,
+    and *reason* says why (e.g. it states an attitude, or needs a judgement
+    no fact records).  Listing these keeps the model honest about coverage.
+
+    .. versionadded:: 0.2.0
+    """
+
+    clause: Clause = attrs.field(validator=attrs.validators.instance_of(Clause))
+    reason: str = attrs.field(validator=non_empty_text)
+
+
 @attrs.frozen
 class Plan:
     """
@@ -324,6 +370,8 @@ class Plan:
         immediate_tolerance: Organisation-set slack for "立即"; default 0.
         prompt_tolerance: Organisation-set time for "及时"; default none,
             which leaves such actions without a due time.
+        parameters: Numbers the text leaves blank (see :class:`Parameter`).
+        notes: Sentences that are prose only (see :class:`Note`).
 
     Raises:
         PlanValidationError: listing every problem found.
@@ -349,6 +397,8 @@ class Plan:
         default=timedelta(0), validator=non_negative_duration
     )
     prompt_tolerance: timedelta | None = attrs.field(default=None, validator=non_negative_duration)
+    parameters: tuple[Parameter, ...] = attrs.field(default=(), converter=_tuple)
+    notes: tuple[Note, ...] = attrs.field(default=(), converter=_tuple)
 
     def __attrs_post_init__(self) -> None:
         problems = list(_check_plan(self))
@@ -392,6 +442,97 @@ class Plan:
         """
         return tuple(sorted(self.grades))
 
+    def with_parameters(self, **values: float) -> Plan:
+        """
+        Return a copy of the plan with parameter values set.
+
+        Raises:
+            PlanValidationError: for a name the plan does not declare, or a
+                value that is not a number.
+
+        .. versionadded:: 0.2.0
+        """
+        declared = {p.id for p in self.parameters}
+        problems = [
+            Problem(
+                f"parameters.{name}",
+                "the plan declares no such parameter",
+                f"one of {sorted(declared)}",
+            )
+            for name in values
+            if name not in declared
+        ]
+        problems += [
+            Problem(f"parameters.{name}", "parameter values must be numbers", got=repr(value))
+            for name, value in values.items()
+            if isinstance(value, bool) or not isinstance(value, int | float)
+        ]
+        if problems:
+            raise PlanValidationError(f"plan {self.id!r}", problems)
+        return attrs.evolve(
+            self,
+            parameters=tuple(
+                attrs.evolve(p, value=values[p.id]) if p.id in values else p
+                for p in self.parameters
+            ),
+        )
+
+    def bound(self) -> Plan:
+        """
+        Return the plan with every :func:`~opinion_rules.param` replaced by
+        its value, as the engine runs it.
+
+        Raises:
+            PlanValidationError: naming every required parameter that has
+                no value.
+
+        .. versionadded:: 0.2.0
+        """
+        missing = [
+            Problem(
+                f"parameters.{p.id}",
+                f"required parameter {p.id!r} ({p.label}) has no value",
+                f"a value supplied with Plan.with_parameters({p.id}=...)",
+                got=f"clause {p.clause.ref}: {p.clause.text}" if p.clause else None,
+            )
+            for p in self.parameters
+            if p.value is None
+        ]
+        if missing:
+            raise PlanValidationError(f"plan {self.id!r}", missing)
+        if not self.parameters:
+            return self
+        values = {p.id: p.value for p in self.parameters}
+        return attrs.evolve(
+            self,
+            grades=tuple(attrs.evolve(g, criteria=_bind(g.criteria, values)) for g in self.grades),
+            categories=tuple(
+                attrs.evolve(c, condition=_bind(c.condition, values)) for c in self.categories
+            ),
+            actions=tuple(
+                attrs.evolve(a, condition=_bind(a.condition, values)) for a in self.actions
+            ),
+        )
+
+
+def _bind(condition: Condition, values: dict[str, Any]) -> Condition:
+    def value(v: Any) -> Any:
+        return values[v.id] if isinstance(v, Param) else v
+
+    match condition:
+        case Compare(operand, op, v):
+            return Compare(operand, op, value(v))
+        case OneOf(operand, vs):
+            return OneOf(operand, tuple(value(v) for v in vs))
+        case AllOf(items):
+            return AllOf(tuple(_bind(i, values) for i in items))
+        case AnyOf(items):
+            return AnyOf(tuple(_bind(i, values) for i in items))
+        case Not(item):
+            return Not(_bind(item, values))
+        case _:
+            return condition
+
 
 # -- whole-plan checks --------------------------------------------------------
 
@@ -405,6 +546,8 @@ def _check_types(plan: Plan) -> Iterator[Problem]:
         ("facts", FactSpec),
         ("categories", Category),
         ("principles", Principle),
+        ("parameters", Parameter),
+        ("notes", Note),
     ):
         for i, item in enumerate(getattr(plan, group)):
             if not isinstance(item, cls):
@@ -420,7 +563,16 @@ def _check_plan(plan: Plan) -> Iterator[Problem]:
     if type_problems:
         yield from type_problems
         return
-    for group in ("grades", "actions", "roles", "measures", "facts", "categories", "principles"):
+    for group in (
+        "grades",
+        "actions",
+        "roles",
+        "measures",
+        "facts",
+        "categories",
+        "principles",
+        "parameters",
+    ):
         counts = Counter(item.id for item in getattr(plan, group))
         for item_id, n in counts.items():
             if n > 1:
@@ -504,10 +656,24 @@ def _check_condition(
     facts = {f.id: f for f in plan.facts}
     categories = {c.id for c in plan.categories}
     grades = {g.id for g in plan.grades}
+    parameters = {p.id: p for p in plan.parameters}
     for node in walk(condition):
         match node:
             case Compare() | OneOf():
-                values = node.values if isinstance(node, OneOf) else (node.value,)
+                raw = node.values if isinstance(node, OneOf) else (node.value,)
+                values = []
+                for v in raw:
+                    if not isinstance(v, Param):
+                        values.append(v)
+                    elif v.id not in parameters:
+                        yield Problem(
+                            where,
+                            f"parameter {v.id!r} is not declared",
+                            f"one of {sorted(parameters)}",
+                        )
+                    else:  # a required parameter is checked as the number it will be
+                        value = parameters[v.id].value
+                        values.append(0 if value is None else value)
                 op = node.op if isinstance(node, Compare) else "eq"
                 yield from _check_operand(
                     node.operand,
@@ -535,7 +701,7 @@ def _check_condition(
 def _check_operand(
     operand: object,
     op: str,
-    values: tuple[object, ...],
+    values: Sequence[object],
     where: str,
     measures: set[str],
     facts: dict[str, FactSpec],
@@ -555,6 +721,14 @@ def _check_operand(
                     yield Problem(
                         where, f"measure {mid!r} is compared with a non-number", "a number", repr(v)
                     )
+                elif v < 0:
+                    yield Problem(
+                        where,
+                        f"measure {mid!r} is compared with a negative number "
+                        "(counts are never negative)",
+                        "a threshold >= 0",
+                        repr(v),
+                    )
         case GradeRef():
             if not allow_state:
                 yield Problem(where, "only action conditions may refer to the grade")
@@ -572,7 +746,7 @@ def _check_operand(
 
 
 def _check_fact_values(
-    spec: FactSpec, ordering: bool, values: tuple[object, ...], where: str
+    spec: FactSpec, ordering: bool, values: Sequence[object], where: str
 ) -> Iterator[Problem]:
     fid = spec.id
     if ordering and not (spec.type == "number" or (spec.type == "enum" and spec.ordered)):
