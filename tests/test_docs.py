@@ -19,6 +19,7 @@ import pytest
 
 from .conftest import ROOT
 
+
 EXAMPLE = re.compile(
     r"```(python|sh)\n(.*?)\n```\n(?:\n[^\n`]*\n)?\n```text\n(.*?)\n```", re.DOTALL
 )
@@ -56,7 +57,9 @@ def test_docs_have_runnable_examples():
     assert str(Path("docs/tutorial/evaluate-an-incident.md")) in pages
 
 
-@pytest.mark.parametrize(("argv", "output"), [e[1:] for e in EXAMPLES], ids=[e[0] for e in EXAMPLES])
+@pytest.mark.parametrize(
+    ("argv", "output"), [e[1:] for e in EXAMPLES], ids=[e[0] for e in EXAMPLES]
+)
 def test_docs_example_prints_what_it_says(argv: list[str], output: str):
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
 

@@ -20,7 +20,7 @@ def test_readme_has_the_two_commands():
     """The README shows one command for the main job and one for the tests; CI runs the latter."""
     main_job, tests = readme_commands()
 
-    assert "opinion-rules evaluate examples/work_safety.py" in main_job
+    assert "opinion-rules evaluate examples/plans/work_safety.yaml" in main_job
     assert "pytest" in tests
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 

@@ -46,6 +46,7 @@ from ._deadlines import (
 )
 from ._engine import BACKENDS, DEFAULT_BACKEND, Engine
 from ._facts import Event, Incident, Observation, load_incident
+from ._lint import Finding, lint_plan
 from ._loaders import load_plan
 from ._plan import (
     CHANNELS,
@@ -60,6 +61,8 @@ from ._plan import (
     Principle,
     Role,
 )
+from ._planfile import dump_plan
+from ._render import render_plan
 from ._results import (
     STATUSES,
     ActionStatus,
@@ -68,7 +71,7 @@ from ._results import (
     GradeReached,
     Owner,
 )
-from ._schemas import incident_schema
+from ._schemas import incident_schema, plan_schema
 from ._version import __version__
 from ._windows import Measure, Window, cumulative, rolling
 from .exceptions import (
@@ -108,6 +111,7 @@ __all__ = [
     "EventSeen",
     "FactError",
     "FactSpec",
+    "Finding",
     "Grade",
     "GradeReached",
     "Incident",
@@ -135,6 +139,7 @@ __all__ = [
     "any_of",
     "category",
     "cumulative",
+    "dump_plan",
     "end_of_day",
     "event_seen",
     "exceptions",
@@ -142,13 +147,16 @@ __all__ = [
     "grade",
     "immediately",
     "incident_schema",
+    "lint_plan",
     "load_incident",
     "load_plan",
     "measure",
     "no_deadline",
     "not_",
     "param",
+    "plan_schema",
     "promptly",
+    "render_plan",
     "rolling",
     "until",
 ]

@@ -3,9 +3,10 @@ The ``opinion-rules`` command line.
 
 Exit codes:
 
-* 0 — success;
-* 2 — bad input: the plan, the incident or ``--at`` is wrong (one line on
-  stderr, no traceback);
+* 0 — success (``check``: no errors; warnings allowed);
+* 1 — ``check`` only: a plan has errors;
+* 2 — bad input: the plan, the incident or ``--at`` is wrong, or (``check``)
+  a plan file cannot be read or parsed (one line on stderr, no traceback);
 * 3 — an evaluation backend failed (a bug; please report it).
 """
 
@@ -24,7 +25,10 @@ from dateutil.parser import isoparse
 
 from ._engine import BACKENDS, DEFAULT_BACKEND, Engine
 from ._facts import load_incident
+from ._lint import Finding, lint_plan
 from ._loaders import load_plan
+from ._planfile import SUFFIXES, plan_places
+from ._render import LANGUAGES, render_plan
 from ._results import ActionStatus, Assessment
 from ._version import __version__
 from .exceptions import (
@@ -33,11 +37,14 @@ from .exceptions import (
     FactError,
     OpinionRulesError,
     PlanError,
+    PlanLoadError,
+    PlanValidationError,
     Problem,
 )
 
 
 EXIT_OK = 0
+EXIT_ERRORS = 1
 EXIT_BAD_INPUT = 2
 EXIT_ENGINE = 3
 
@@ -60,9 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         help="grade an incident and list the actions due at an instant",
         description="Grade INCIDENT against PLAN as of --at and list every applicable action.",
     )
-    evaluate.add_argument(
-        "plan", metavar="PLAN", help="a plan: path/to/plan.py, plan.py:NAME or module:NAME"
-    )
+    evaluate.add_argument("plan", metavar="PLAN", help=_PLAN_HELP)
     evaluate.add_argument(
         "incident", metavar="INCIDENT", help="an incident file in the JSON interchange format"
     )
@@ -75,7 +80,29 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="evaluation backend"
     )
+    check = commands.add_parser(
+        "check",
+        help="validate plans and run the logical checks (lint)",
+        description="Validate each PLAN and report logical problems. Exit 0 if no plan has "
+        "errors (warnings allowed), 1 if one has, 2 if one cannot be read or parsed.",
+    )
+    check.add_argument("plans", metavar="PLAN", nargs="+", help=_PLAN_HELP)
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    render = commands.add_parser(
+        "render",
+        help="write a plan as a readable document",
+        description="Render PLAN as Markdown or HTML: grades, categories, report chain per "
+        "grade with deadlines in words, principles; every line cites its clause.",
+    )
+    render.add_argument("plan", metavar="PLAN", help=_PLAN_HELP)
+    render.add_argument("--format", choices=("md", "html"), default="md", help="output format")
+    render.add_argument(
+        "--lang", choices=LANGUAGES, default="zh", help="label language (names from the plan)"
+    )
     return parser
+
+
+_PLAN_HELP = "a plan: plan.yaml, plan.toml, plan.json, plan.py, plan.py:NAME or module:NAME"
 
 
 def main(
@@ -91,6 +118,16 @@ def main(
             args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    if args.command == "check":
+        return run_check(args.plans, as_json=args.json, out=out)
+    if args.command == "render":
+        try:
+            text = render_plan(load_plan(args.plan), args.format, args.lang)
+        except PlanError as exc:
+            print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+            return EXIT_BAD_INPUT
+        out.write(text)
+        return EXIT_OK
     try:
         at = _parse_at(args.at)
         plan = load_plan(args.plan)
@@ -207,6 +244,111 @@ def render_table(assessment: Assessment) -> str:
     if not rows:
         lines.append("(no action applies)")
     return "\n".join(lines) + "\n"
+
+
+def _check_one(source: str) -> tuple[str, list[dict[str, object]]]:
+    """
+    Check one plan; return its status (``ok``, ``errors``, ``unusable``) and
+    findings as dicts with severity, code, path, message, line and column.
+    """
+    try:
+        plan = load_plan(source)
+    except PlanValidationError as exc:
+        return "errors", [
+            {
+                "severity": "error",
+                "code": "invalid",
+                "path": p.path,
+                "message": p.message
+                + (f"; expected {p.expected}" if p.expected else "")
+                + (f" (got {p.got})" if p.got else ""),
+                "line": p.line,
+                "column": p.column,
+            }
+            for p in exc.problems
+        ]
+    except PlanLoadError as exc:
+        return "unusable", [
+            {
+                "severity": "error",
+                "code": "unreadable",
+                "path": "",
+                "message": exc.reason,
+                "line": exc.line,
+                "column": exc.column,
+            }
+        ]
+    except PlanError as exc:
+        return "unusable", [
+            {
+                "severity": "error",
+                "code": "unreadable",
+                "path": "",
+                "message": _one_line(exc),
+                "line": None,
+                "column": None,
+            }
+        ]
+    places = plan_places(source) if source.lower().endswith(tuple(SUFFIXES)) else {}
+    findings: list[Finding] = lint_plan(plan)
+    out: list[dict[str, object]] = []
+    for f in findings:
+        line, column = _place(places, f.path)
+        out.append(
+            {
+                "severity": f.severity,
+                "code": f.code,
+                "path": f.path,
+                "message": f.message,
+                "line": line,
+                "column": column,
+            }
+        )
+    status = "errors" if any(f.severity == "error" for f in findings) else "ok"
+    return status, out
+
+
+def _place(places: dict[str, tuple[int, int]], path: str) -> tuple[int | None, int | None]:
+    while path:
+        if path in places:
+            return places[path]
+        path = path.rpartition(".")[0] if "." in path else path.partition("[")[0]
+        if path in places:
+            return places[path]
+        if "[" not in path and "." not in path:
+            break
+    return None, None
+
+
+def run_check(sources: Sequence[str], *, as_json: bool, out: TextIO) -> int:
+    """
+    ``opinion-rules check``: print findings; return the exit code.
+    """
+    results = [(source, *_check_one(source)) for source in sources]
+    if as_json:
+        report = {
+            "plans": [
+                {"plan": source, "status": status, "findings": findings}
+                for source, status, findings in results
+            ],
+            "errors": sum(f["severity"] == "error" for _, _, fs in results for f in fs),
+            "warnings": sum(f["severity"] == "warning" for _, _, fs in results for f in fs),
+        }
+        json.dump(report, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        for source, status, findings in results:
+            for f in findings:
+                where = source if f["line"] is None else f"{source}:{f['line']}:{f['column']}"
+                path = f"{f['path']}: " if f["path"] else ""
+                out.write(f"{where}: {f['severity']}[{f['code']}]: {path}{f['message']}\n")
+            if status == "ok":
+                warnings = len(findings)
+                out.write(f"{source}: ok" + (f" ({warnings} warnings)" if warnings else "") + "\n")
+    statuses = {status for _, status, _ in results}
+    if "unusable" in statuses:
+        return EXIT_BAD_INPUT
+    return EXIT_ERRORS if "errors" in statuses else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

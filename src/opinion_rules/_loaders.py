@@ -1,8 +1,6 @@
 """
-Find a plan: a Python file or a ``module:attribute`` reference.
-
-Plan data files (YAML, TOML, JSON) come in a later release; until then a plan
-is Python code built with the public API.
+Find a plan: a plan file (YAML, TOML, JSON), a Python file or a
+``module:attribute`` reference.
 """
 
 from __future__ import annotations
@@ -13,6 +11,7 @@ import sys
 from pathlib import Path
 
 from ._plan import Plan
+from ._planfile import SUFFIXES, load_plan_file
 from .exceptions import PlanError, PlanLoadError
 
 
@@ -21,10 +20,13 @@ __all__ = ["load_plan"]
 
 def load_plan(source: str | Path) -> Plan:
     """
-    Load a plan from a Python file or a ``module:attribute`` reference.
+    Load a plan from a plan file, a Python file or a ``module:attribute``
+    reference.
 
     *source* may be:
 
+    * ``path/to/plan.yaml`` (or ``.yml``, ``.toml``, ``.json``) — a plan file,
+      read safely (see docs/reference/plan-file-format.md);
     * ``path/to/plan.py`` — the file is run as a module, and its ``PLAN``
       attribute is used (or its only :class:`Plan` if it has no ``PLAN``);
     * ``path/to/plan.py:NAME`` — the same, using attribute ``NAME``;
@@ -32,12 +34,17 @@ def load_plan(source: str | Path) -> Plan:
 
     Raises:
         PlanLoadError: if the file or module cannot be found or run, or holds
-            no plan.
+            no plan; for a plan file, if it is not valid YAML/TOML/JSON.
+        PlanValidationError: for a plan file, listing every problem, each
+            with its file, line and column.
         PlanError: if building the plan raised one (it is passed through).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 plan files.
     """
     text = str(source)
+    if Path(text).suffix.lower() in SUFFIXES:
+        return load_plan_file(text)
     where, _, attribute = text.partition(":") if not _is_windows_drive(text) else (text, "", "")
     if where.endswith(".py") or Path(where).suffix == ".py":
         module = _run_file(text, Path(where))
@@ -51,8 +58,8 @@ def load_plan(source: str | Path) -> Plan:
     else:
         raise PlanLoadError(
             text,
-            "expected a Python file ('plan.py', 'plan.py:NAME') or "
-            "'module:NAME'; plan data files are not supported yet",
+            "expected a plan file (.yaml, .yml, .toml, .json), a Python file "
+            "('plan.py', 'plan.py:NAME') or 'module:NAME'",
         )
     return _pick(text, module.__dict__, attribute or None)
 

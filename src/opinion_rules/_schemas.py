@@ -9,6 +9,24 @@ from importlib import resources
 from typing import Any
 
 
+def _shipped(name: str) -> dict[str, Any]:
+    text = resources.files("opinion_rules").joinpath(f"schemas/{name}").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def plan_schema() -> dict[str, Any]:
+    """
+    Return the JSON Schema (draft 2020-12) of plan files, for editors.
+
+    The schema checks the shape; conditions, cross-references and the
+    logical checks are done by ``load_plan`` and ``opinion-rules check``.
+
+    .. versionadded:: 0.2.0
+    """
+    return _shipped("plan.schema.json")
+
+
 def incident_schema() -> dict[str, Any]:
     """
     Return the JSON Schema (draft 2020-12) of the incident interchange format.
@@ -18,10 +36,4 @@ def incident_schema() -> dict[str, Any]:
 
     .. versionadded:: 0.1.0
     """
-    text = (
-        resources.files("opinion_rules")
-        .joinpath("schemas/incident.schema.json")
-        .read_text(encoding="utf-8")
-    )
-    data: dict[str, Any] = json.loads(text)
-    return data
+    return _shipped("incident.schema.json")

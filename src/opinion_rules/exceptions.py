@@ -51,17 +51,25 @@ class Problem:
         message: What is wrong, in one sentence.
         expected: What was expected instead, if that can be said.
         got: A short rendering of the offending value, if any.
+        file, line, column: Where in a plan file the problem is (1-based),
+            when it comes from one; rendered as ``file:line:column:``.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 *file*, *line* and *column*.
     """
 
     path: str
     message: str
     expected: str | None = None
     got: str | None = None
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
         text = f"{self.path}: {self.message}" if self.path else self.message
+        if self.line is not None:
+            text = f"{self.file or '<string>'}:{self.line}:{self.column or 1}: {text}"
         if self.expected is not None:
             text += f"; expected {self.expected}"
         if self.got is not None:
@@ -118,14 +126,21 @@ class PlanLoadError(PlanError):
     Attributes:
         source: The file path or ``module:attribute`` that was asked for.
         reason: Why it could not be loaded.
+        line, column: Where in the file (1-based), for a syntax error.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 *line* and *column*.
     """
 
-    def __init__(self, source: str, reason: str) -> None:
+    def __init__(
+        self, source: str, reason: str, *, line: int | None = None, column: int | None = None
+    ) -> None:
         self.source = source
         self.reason = reason
-        super().__init__(f"{source}: {reason}")
+        self.line = line
+        self.column = column
+        where = source if line is None else f"{source}:{line}:{column or 1}"
+        super().__init__(f"{where}: {reason}")
 
 
 class PlanValidationError(_ProblemsMixin, PlanError):

@@ -1,0 +1,460 @@
+"""
+Render a plan as a document its readers recognise: grade table with
+thresholds, handling categories, the report chain per grade with deadlines
+in words ("发现后3小时内", "当日内"), principles, parameters and the
+sentences left as prose; every line cites its clause.
+
+The document is built once as blocks and written as Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from typing import Any
+
+from ._conditions import (
+    AllOf,
+    Always,
+    AnyOf,
+    CategoryIs,
+    Compare,
+    Condition,
+    EventSeen,
+    FactRef,
+    GradeRef,
+    MeasureRef,
+    Not,
+    OneOf,
+    Param,
+)
+from ._deadlines import Deadline
+from ._plan import Action, Clause, Plan
+
+
+__all__ = ["LANGUAGES", "render_plan"]
+
+LANGUAGES = ("zh", "en")
+
+_WORDS = {
+    "zh": {
+        "issuer": "发布单位",
+        "version": "版本",
+        "source": "来源",
+        "timezone": "时区",
+        "principles": "工作原则",
+        "grades": "舆情分级",
+        "grade": "等级",
+        "rank": "级别",
+        "criteria": "判定标准",
+        "clause": "条款",
+        "categories": "处置类别",
+        "category": "类别",
+        "condition": "适用情形",
+        "chain": "报告和处置",
+        "all_grades": "不分等级",
+        "action": "事项",
+        "owners": "责任单位",
+        "channel": "方式",
+        "deadline": "时限",
+        "parameters": "参数",
+        "parameter": "参数",
+        "value": "取值",
+        "required": "必须由使用单位设定",
+        "notes": "未建模的条文",
+        "reason": "原因",
+        "and": "且",
+        "or": "或",
+        "not": "并非",
+        "always": "任何情形",
+    },
+    "en": {
+        "issuer": "Issuer",
+        "version": "Version",
+        "source": "Source",
+        "timezone": "Timezone",
+        "principles": "Working principles",
+        "grades": "Grades",
+        "grade": "Grade",
+        "rank": "Rank",
+        "criteria": "Criteria",
+        "clause": "Clause",
+        "categories": "Handling categories",
+        "category": "Category",
+        "condition": "Applies when",
+        "chain": "Reporting and handling",
+        "all_grades": "Every grade",
+        "action": "Action",
+        "owners": "Owners",
+        "channel": "Channel",
+        "deadline": "Deadline",
+        "parameters": "Parameters",
+        "parameter": "Parameter",
+        "value": "Value",
+        "required": "required: set by the organisation",
+        "notes": "Sentences not modelled",
+        "reason": "Why",
+        "and": "and",
+        "or": "or",
+        "not": "not",
+        "always": "always",
+    },
+}
+_OPS = {
+    "zh": {
+        "gt": "超过",
+        "ge": "达到或超过",
+        "lt": "低于",
+        "le": "不超过",
+        "eq": "为",
+        "ne": "不为",
+    },
+    "en": {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=", "ne": "!="},
+}
+_CHANNELS = {
+    "phone": ("电话报告", "phone"),
+    "written_report": ("书面报告", "written report"),
+    "bulletin": ("舆情动态", "bulletin"),
+    "notice": ("通知、通报", "notice"),
+    "web_post": ("网上回应", "web post"),
+    "press_release": ("新闻通稿", "press release"),
+    "press_conference": ("新闻发布会", "press conference"),
+    "meeting": ("会商", "meeting"),
+    "monitoring": ("监测", "monitoring"),
+    "in_person": ("当面沟通", "in person"),
+    "legal": ("依法处置", "legal"),
+    "internal": ("内部办理", "internal"),
+    "unspecified": ("未规定", "unspecified"),
+}
+_ANCHORS = {
+    "discovered": ("发现", "discovery"),
+    "posted": ("发布", "posting"),
+    "subsided": ("舆情平息", "subsiding"),
+    "case_closed": ("办结", "case closure"),
+}
+
+
+def render_plan(plan: Plan, fmt: str = "md", lang: str = "zh") -> str:
+    """
+    Render *plan* as ``md`` or ``html``, in ``zh`` (default) or ``en``
+    labels (English names where the plan provides them).
+
+    .. versionadded:: 0.2.0
+    """
+    if fmt not in ("md", "html"):
+        raise ValueError(f"unknown format {fmt!r}; expected 'md' or 'html'")
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+    blocks = list(_Document(plan, lang).blocks())
+    return _markdown(blocks) if fmt == "md" else _html(plan, blocks, lang)
+
+
+Block = tuple[str, Any]  # ("h1"|"h2"|"h3"|"table"|"list", content)
+
+
+class _Document:
+    def __init__(self, plan: Plan, lang: str) -> None:
+        self.plan = plan
+        self.lang = lang
+        self.w = _WORDS[lang]
+        self.en = lang == "en"
+
+    def blocks(self) -> Iterator[Block]:
+        plan, w = self.plan, self.w
+        yield "h1", plan.title
+        yield (
+            "list",
+            [
+                f"{w['issuer']}: {plan.issuer}",
+                f"{w['version']}: {plan.version}",
+                f"{w['source']}: {plan.source}",
+                f"{w['timezone']}: {plan.timezone}",
+            ],
+        )
+        if plan.principles:
+            yield "h2", w["principles"]
+            yield "list", [f"{p.name}: {p.text} {self.cite(p.clause)}" for p in plan.principles]
+        yield "h2", w["grades"]
+        yield (
+            "table",
+            (
+                [w["grade"], w["rank"], w["criteria"], w["clause"]],
+                [
+                    [
+                        self.name(g.name, g.name_en),
+                        str(g.rank),
+                        self.condition(g.criteria),
+                        self.ref(g.clause),
+                    ]
+                    for g in reversed(plan.scale())
+                ],
+            ),
+        )
+        if plan.categories:
+            yield "h2", w["categories"]
+            yield (
+                "table",
+                (
+                    [w["category"], w["condition"], w["clause"]],
+                    [
+                        [
+                            self.name(c.name, c.name_en),
+                            self.condition(c.condition),
+                            self.ref(c.clause),
+                        ]
+                        for c in plan.categories
+                    ],
+                ),
+            )
+        yield "h2", w["chain"]
+        for title, actions in self.chains():
+            yield "h3", title
+            yield (
+                "table",
+                (
+                    [
+                        w["action"],
+                        w["owners"],
+                        w["channel"],
+                        w["deadline"],
+                        w["condition"],
+                        w["clause"],
+                    ],
+                    [
+                        [
+                            a.title,
+                            "、".join(self.role(o) for o in a.owners)
+                            if not self.en
+                            else ", ".join(self.role(o) for o in a.owners),
+                            _CHANNELS.get(a.channel, (a.channel, a.channel))[1 if self.en else 0],
+                            self.deadline(a.deadline),
+                            self.condition(a.condition),
+                            self.ref(a.clause),
+                        ]
+                        for a in actions
+                    ],
+                ),
+            )
+        if plan.parameters:
+            yield "h2", w["parameters"]
+            yield (
+                "table",
+                (
+                    [w["parameter"], w["value"], w["clause"]],
+                    [
+                        [
+                            f"{p.label} (${p.id})",
+                            f"{p.value}{p.unit}" if p.value is not None else w["required"],
+                            self.ref(p.clause),
+                        ]
+                        for p in plan.parameters
+                    ],
+                ),
+            )
+        if plan.notes:
+            yield "h2", w["notes"]
+            yield (
+                "table",
+                (
+                    [w["clause"], w["reason"]],
+                    [[f"{n.clause.ref} {n.clause.text}", n.reason] for n in plan.notes],
+                ),
+            )
+
+    def chains(self) -> Iterator[tuple[str, list[Action]]]:
+        ranks = {g.id: g.rank for g in self.plan.grades}
+        by_grade: dict[str | None, list[Action]] = {}
+        for action in self.plan.actions:
+            by_grade.setdefault(_grade_of(action, ranks), []).append(action)
+        if None in by_grade:
+            yield self.w["all_grades"], by_grade[None]
+        for g in self.plan.scale():
+            if g.id in by_grade:
+                yield self.name(g.name, g.name_en), by_grade[g.id]
+
+    # -- words --
+
+    def name(self, zh: str, en: str) -> str:
+        return en if self.en and en else zh
+
+    def role(self, role_id: str) -> str:
+        role = next((r for r in self.plan.roles if r.id == role_id), None)
+        return self.name(role.name, role.name_en) if role else role_id
+
+    def ref(self, clause: Clause | None) -> str:
+        return clause.ref if clause else "-"
+
+    def cite(self, clause: Clause | None) -> str:
+        return f"〔{clause.ref}〕" if clause else ""
+
+    def anchor(self, text: str) -> str:
+        if text.startswith("action_done:"):
+            action_id = text.partition(":")[2]
+            title = next((a.title for a in self.plan.actions if a.id == action_id), action_id)
+            return f"“{title}”完成" if not self.en else f"completion of “{title}”"
+        words = _ANCHORS.get(text)
+        return (words[1] if self.en else words[0]) if words else text
+
+    def deadline(self, deadline: Deadline) -> str:
+        anchor = self.anchor(str(deadline.anchor))
+        if self.en:
+            match deadline.kind:
+                case "offset":
+                    return f"within {_span_en(deadline)} of {anchor}"
+                case "immediately":
+                    return f"immediately on {anchor}"
+                case "promptly":
+                    return f"promptly after {anchor}"
+                case "end_of_day":
+                    return f"by the end of the day of {anchor}"
+                case "until":
+                    return f"from {anchor} until {self.anchor(str(deadline.until))}"
+                case _:
+                    return f"after {anchor}, no time stated"
+        match deadline.kind:
+            case "offset":
+                return f"{anchor}后{_span_zh(deadline)}内"
+            case "immediately":
+                return f"{anchor}后立即"
+            case "promptly":
+                return f"{anchor}后及时"
+            case "end_of_day":
+                return f"{anchor}当日内"
+            case "until":
+                return f"自{anchor}起直至{self.anchor(str(deadline.until))}"
+            case _:
+                return f"{anchor}后(未规定时限)"
+
+    def condition(self, condition: Condition) -> str:
+        w = self.w
+        match condition:
+            case Always():
+                return w["always"]
+            case AllOf(items) | AnyOf(items):
+                joiner = f" {w['and'] if isinstance(condition, AllOf) else w['or']} "
+                return joiner.join(
+                    f"({self.condition(i)})" if isinstance(i, AllOf | AnyOf) else self.condition(i)
+                    for i in items
+                )
+            case Not(item):
+                return f"{w['not']}({self.condition(item)})"
+            case CategoryIs(cat):
+                category = next((c for c in self.plan.categories if c.id == cat), None)
+                name = self.name(category.name, category.name_en) if category else cat
+                return f"{w['category']}: {name}"
+            case EventSeen(event):
+                return f"{self.anchor(event)}" + (" recorded" if self.en else "已发生")
+            case Compare(operand, op, value):
+                gap = " " if self.en else ""
+                words = (self.operand(operand), _OPS[self.lang][op], self.value(operand, value))
+                return gap.join(words)
+            case OneOf(operand, values):
+                listed = "/".join(self.value(operand, v) for v in values)
+                return f"{self.operand(operand)} {'in' if self.en else '为'} {listed}"
+        return repr(condition)  # type: ignore[unreachable]  # pragma: no cover
+
+    def operand(self, operand: object) -> str:
+        match operand:
+            case GradeRef():
+                return self.w["grade"]
+            case MeasureRef(name):
+                m = next((m for m in self.plan.measures if m.id == name), None)
+                return (m.label or name) if m and not self.en else name
+            case FactRef(name):
+                f = next((f for f in self.plan.facts if f.id == name), None)
+                return (f.label or name) if f and not self.en else name
+        return repr(operand)  # pragma: no cover
+
+    def value(self, operand: object, value: object) -> str:
+        if isinstance(value, Param):
+            p = next((p for p in self.plan.parameters if p.id == value.id), None)
+            if p is None:
+                return f"${value.id}"
+            return f"{p.value}{p.unit}" if p.value is not None else f"{p.label}(${p.id})"
+        if isinstance(operand, GradeRef):
+            g = next((g for g in self.plan.grades if g.id == value), None)
+            return self.name(g.name, g.name_en) if g else str(value)
+        if isinstance(value, bool):
+            return ("true" if value else "false") if self.en else ("是" if value else "否")
+        if isinstance(value, int) and not self.en and value >= 10000 and value % 10000 == 0:
+            return f"{value // 10000}万"
+        return str(value)
+
+
+def _grade_of(action: Action, ranks: dict[str, int]) -> str | None:
+    items = action.condition.items if isinstance(action.condition, AllOf) else (action.condition,)
+    for item in items:
+        if (
+            isinstance(item, Compare)
+            and isinstance(item.operand, GradeRef)
+            and item.op in ("eq", "ge")
+            and str(item.value) in ranks
+        ):
+            return str(item.value)
+    return None
+
+
+def _span_zh(deadline: Deadline) -> str:
+    o = deadline.offset
+    assert o is not None  # noqa: S101 - offset deadlines have one
+    return "".join(
+        f"{n}{u}" for n, u in ((o.days, "日"), (o.hours, "小时"), (o.minutes, "分钟")) if n
+    )
+
+
+def _span_en(deadline: Deadline) -> str:
+    o = deadline.offset
+    assert o is not None  # noqa: S101 - offset deadlines have one
+    parts = ((o.days, "day"), (o.hours, "hour"), (o.minutes, "minute"))
+    return " ".join(f"{n} {u}{'s' if n != 1 else ''}" for n, u in parts if n)
+
+
+# -- writers ----------------------------------------------------------------------
+
+
+def _cell_md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(blocks: list[Block]) -> str:
+    out: list[str] = []
+    for kind, content in blocks:
+        match kind:
+            case "h1" | "h2" | "h3":
+                out.append(f"{'#' * int(kind[1])} {content}\n")
+            case "list":
+                out.extend(f"- {item}" for item in content)
+                out.append("")
+            case "table":
+                header, rows = content
+                out.append("| " + " | ".join(header) + " |")
+                out.append("|" + "---|" * len(header))
+                out.extend("| " + " | ".join(_cell_md(c) for c in row) + " |" for row in rows)
+                out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _html(plan: Plan, blocks: list[Block], lang: str) -> str:
+    e = html.escape
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
+        f'<head><meta charset="utf-8"><title>{e(plan.title)}</title></head>',
+        "<body>",
+    ]
+    for kind, content in blocks:
+        match kind:
+            case "h1" | "h2" | "h3":
+                out.append(f"<{kind}>{e(str(content))}</{kind}>")
+            case "list":
+                out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in content) + "</ul>")
+            case "table":
+                header, rows = content
+                out.append("<table>")
+                out.append("<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
+                out.extend(
+                    "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows
+                )
+                out.append("</table>")
+    out.extend(["</body>", "</html>"])
+    return "\n".join(out) + "\n"
