@@ -120,3 +120,20 @@ def test_unknown_backend_exits_2():
 
     assert 2 == code
     assert "invalid choice" in err
+
+
+def test_param_supplies_a_required_plan_parameter():
+    """The cultural-venue plan leaves the fever threshold blank; --param fills it."""
+    argv = [
+        "evaluate",
+        str(EXAMPLES / "plans" / "cultural_venues.yaml"),
+        str(EXAMPLES / "incidents" / "cultural_venue_case.json"),
+        "--at",
+        "2026-11-27T18:00:00+08:00",
+    ]
+    out, err = io.StringIO(), io.StringIO()
+
+    assert 2 == main(argv, stdout=out, stderr=err)
+    assert "required parameter 'fever_threshold'" in err.getvalue()
+    assert 0 == main([*argv, "--param", "fever_threshold=37.3"], stdout=out, stderr=err)
+    assert 2 == main([*argv, "--param", "fever_threshold=hot"], stdout=out, stderr=err)

@@ -27,6 +27,7 @@ from ._engine import BACKENDS, DEFAULT_BACKEND, Engine
 from ._facts import load_incident
 from ._lint import Finding, lint_plan
 from ._loaders import load_plan
+from ._plan import Plan
 from ._planfile import SUFFIXES, plan_places
 from ._render import LANGUAGES, render_plan
 from ._results import ActionStatus, Assessment
@@ -80,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="evaluation backend"
     )
+    evaluate.add_argument(
+        "--param",
+        metavar="NAME=NUMBER",
+        action="append",
+        default=[],
+        help="a value for a plan parameter, e.g. fever_threshold=37.3 (repeatable)",
+    )
     check = commands.add_parser(
         "check",
         help="validate plans and run the logical checks (lint)",
@@ -130,7 +138,7 @@ def main(
         return EXIT_OK
     try:
         at = _parse_at(args.at)
-        plan = load_plan(args.plan)
+        plan = _with_params(load_plan(args.plan), args.param)
         incident = load_incident(args.incident)
         engine = Engine(plan, backend=args.backend)
         assessment = engine.evaluate(incident, at=at)
@@ -161,6 +169,18 @@ def _parse_at(text: str | None) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise FactError("--at", [_problem(text, "has no UTC offset (naive datetime)")])
     return at
+
+
+def _with_params(plan: Plan, pairs: Sequence[str]) -> Plan:
+    values: dict[str, float] = {}
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        try:
+            values[name.strip()] = int(text) if text.strip().lstrip("-").isdigit() else float(text)
+        except ValueError:
+            problem = Problem(f"--param {pair}", "is not NAME=NUMBER", "e.g. fever_threshold=37.3")
+            raise PlanValidationError("--param", [problem]) from None
+    return plan.with_parameters(**values) if values else plan
 
 
 def _problem(text: str, message: str) -> Problem:

@@ -121,7 +121,10 @@ def _mark_place(mark: Any) -> tuple[int, int]:
 
 
 def _parse_yaml(text: str) -> Node:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader rejects control characters here
+    except yaml.YAMLError as exc:
+        raise FileSyntaxError(f"not valid YAML: {exc}".replace("\n", " "), 1, 1) from None
     try:
         root = loader.get_single_node()
         if root is None:

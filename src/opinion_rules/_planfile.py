@@ -60,6 +60,7 @@ FORMATS = ("yaml", "toml", "json")
 _DURATION = re.compile(
     r"\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*", re.IGNORECASE
 )
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DURATION_FORM = "a duration such as '3h', '30m', '1d' or '1h30m'"
 
 
@@ -155,10 +156,16 @@ class _Reader:
         allowed = (*required, *optional)
         for key in node.value:
             if key not in allowed:
+                hint = (
+                    ""
+                    if _IDENTIFIER.fullmatch(key)
+                    else " (if it is part of a text, quote the text: in {…} a comma or a"
+                    " colon followed by a space ends it)"
+                )
                 self.problem(
                     node,
-                    _join(path, key),
-                    f"unknown key {key!r}",
+                    path,
+                    f"unknown key {key!r}{hint}",
                     expected_names(key, allowed),
                     place=node.key_places[key],
                 )
@@ -296,6 +303,7 @@ class _Reader:
                         "seconds are not allowed here",
                         "days, hours or minutes",
                     )
+                    return None
                 offset = Offset(days=days, hours=hours, minutes=minutes)
         until = self.text(fields["until"], f"{path}.until") if "until" in fields else None
         implied = "offset" if "within" in fields else "until" if "until" in fields else None

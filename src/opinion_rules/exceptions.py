@@ -105,7 +105,9 @@ class _ProblemsMixin:
 
     def _render(self) -> str:
         if len(self.problems) == 1:
-            return f"{self.subject}: {self.problems[0]}"
+            problem = self.problems[0]
+            # A located problem already starts with its file.
+            return str(problem) if problem.line is not None else f"{self.subject}: {problem}"
         lines = [f"{self.subject}: {len(self.problems)} problems"]
         lines.extend(f"  {problem}" for problem in self.problems)
         return "\n".join(lines)
