@@ -352,3 +352,12 @@ def test_unknown_parameter_is_an_error():
         plan.with_parameters(limt=1)
     (problem,) = problems_of(PARAMETRISED.replace("$limit", "$limt"))
     assert "parameter 'limt' is not declared" in problem.message
+
+
+def test_problem_about_a_key_the_file_lacks_is_placed_at_the_root():
+    """Regression: locating 'grades' when the file has no grades looped forever."""
+    problems = problems_of(
+        "id: x\ntitle: t\nissuer: i\nversion: '1'\nsource: s\nroles: []\nactions: []\n"
+    )
+
+    assert any("no grades" in p.message and (1, 1) == (p.line, p.column) for p in problems)

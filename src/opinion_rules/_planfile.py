@@ -574,7 +574,10 @@ def _nearest(index: dict[str, Node], path: str) -> Node | None:
     while path:
         if path in index:
             return index[path]
-        path = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", path)
+        shorter = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", path)
+        if shorter == path:  # a top-level name the file lacks: the root is nearest
+            return None
+        path = shorter
     return None
 
 
