@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -71,3 +72,43 @@ def backend(request: pytest.FixtureRequest) -> str:
     Each evaluation backend in turn.
     """
     return str(request.param)
+
+
+# -- per-plan engines: a test module defines a module-scoped ``plan`` fixture --------
+
+
+@pytest.fixture(scope="module")
+def engines() -> dict[str, opinion_rules.Engine]:
+    """Engines built so far in this module, by backend."""
+    return {}
+
+
+@pytest.fixture
+def engine(
+    plan: opinion_rules.Plan, engines: dict[str, opinion_rules.Engine], backend: str
+) -> opinion_rules.Engine:
+    """An engine for the module's plan on each backend in turn."""
+    if backend not in engines:
+        engines[backend] = opinion_rules.Engine(plan, backend=backend)
+    return engines[backend]
+
+
+@pytest.fixture(scope="module")
+def python_engine(plan: opinion_rules.Plan) -> opinion_rules.Engine:
+    """The python backend, for property tests with many examples."""
+    return opinion_rules.Engine(plan, backend="python")
+
+
+# -- incident event builders -----------------------------------------------------------
+
+
+def done(action: str, at: datetime) -> dict[str, Any]:
+    return {"at": at.isoformat(), "type": "action_done", "action": action}
+
+
+def event(kind: str, at: datetime) -> dict[str, Any]:
+    return {"at": at.isoformat(), "type": kind}
+
+
+def learned(fact: str, value: Any, at: datetime) -> dict[str, Any]:
+    return {"at": at.isoformat(), "type": "fact", "fact": fact, "value": value}

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import opinion_rules
 
-from .conftest import CST, cst
+from .conftest import CST, cst, done, event
 
 
 PLAN_FILE = Path(__file__).parents[1] / "examples/plans/archives_bureau.yaml"
@@ -54,28 +54,6 @@ def plan() -> opinion_rules.Plan:
     return opinion_rules.load_plan(PLAN_FILE)
 
 
-@pytest.fixture(scope="module")
-def engines() -> dict[str, opinion_rules.Engine]:
-    """Engines built so far in this module, by backend."""
-    return {}
-
-
-@pytest.fixture
-def engine(
-    plan: opinion_rules.Plan, engines: dict[str, opinion_rules.Engine], backend: str
-) -> opinion_rules.Engine:
-    """An engine for the plan on each backend in turn."""
-    if backend not in engines:
-        engines[backend] = opinion_rules.Engine(plan, backend=backend)
-    return engines[backend]
-
-
-@pytest.fixture(scope="module")
-def python_engine(plan: opinion_rules.Plan) -> opinion_rules.Engine:
-    """The python backend, for property tests with many examples."""
-    return opinion_rules.Engine(plan, backend="python")
-
-
 def incident(
     discovered: datetime,
     *,
@@ -89,14 +67,6 @@ def incident(
         "facts": facts,
         "events": events or [],
     }
-
-
-def done(action: str, at: datetime) -> dict[str, Any]:
-    return {"at": at.isoformat(), "type": "action_done", "action": action}
-
-
-def event(kind: str, at: datetime) -> dict[str, Any]:
-    return {"at": at.isoformat(), "type": kind}
 
 
 def applying(result: opinion_rules.Assessment) -> set[str]:

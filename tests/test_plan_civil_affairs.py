@@ -10,7 +10,7 @@ read.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import opinion_rules
 
-from .conftest import cst
+from .conftest import cst, done, event, learned
 
 
 ROOT = Path(__file__).parents[1]
@@ -56,28 +56,6 @@ def plan() -> opinion_rules.Plan:
     return opinion_rules.load_plan(PLAN_FILE)
 
 
-@pytest.fixture(scope="module")
-def engines() -> dict[str, opinion_rules.Engine]:
-    """Engines built so far in this module, by backend."""
-    return {}
-
-
-@pytest.fixture
-def engine(
-    plan: opinion_rules.Plan, engines: dict[str, opinion_rules.Engine], backend: str
-) -> opinion_rules.Engine:
-    """An engine for the plan on each backend in turn."""
-    if backend not in engines:
-        engines[backend] = opinion_rules.Engine(plan, backend=backend)
-    return engines[backend]
-
-
-@pytest.fixture(scope="module")
-def python_engine(plan: opinion_rules.Plan) -> opinion_rules.Engine:
-    """The python backend, for property tests with many examples."""
-    return opinion_rules.Engine(plan, backend="python")
-
-
 def incident(*, events: list[dict[str, Any]] | None = None, **facts: Any) -> dict[str, Any]:
     """An incident discovered at 23日 09:00 with *facts* known from the start."""
     return {
@@ -86,18 +64,6 @@ def incident(*, events: list[dict[str, Any]] | None = None, **facts: Any) -> dic
         "facts": facts,
         "events": events or [],
     }
-
-
-def done(action: str, at: datetime) -> dict[str, Any]:
-    return {"at": at.isoformat(), "type": "action_done", "action": action}
-
-
-def event(kind: str, at: datetime) -> dict[str, Any]:
-    return {"at": at.isoformat(), "type": kind}
-
-
-def learned(fact: str, value: Any, at: datetime) -> dict[str, Any]:
-    return {"at": at.isoformat(), "type": "fact", "fact": fact, "value": value}
 
 
 def applying(result: opinion_rules.Assessment) -> set[str]:
