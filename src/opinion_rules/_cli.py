@@ -28,7 +28,7 @@ from ._facts import load_incident
 from ._lint import Finding, lint_plan
 from ._loaders import load_plan
 from ._plan import Plan
-from ._planfile import SUFFIXES, plan_places
+from ._planfile import SUFFIXES, nearest, plan_places
 from ._render import LANGUAGES, render_plan
 from ._results import ActionStatus, Assessment
 from ._version import __version__
@@ -313,7 +313,7 @@ def _check_one(source: str) -> tuple[str, list[dict[str, object]]]:
     findings: list[Finding] = lint_plan(plan)
     out: list[dict[str, object]] = []
     for f in findings:
-        line, column = _place(places, f.path)
+        line, column = nearest(places, f.path) or (None, None)
         out.append(
             {
                 "severity": f.severity,
@@ -326,18 +326,6 @@ def _check_one(source: str) -> tuple[str, list[dict[str, object]]]:
         )
     status = "errors" if any(f.severity == "error" for f in findings) else "ok"
     return status, out
-
-
-def _place(places: dict[str, tuple[int, int]], path: str) -> tuple[int | None, int | None]:
-    while path:
-        if path in places:
-            return places[path]
-        path = path.rpartition(".")[0] if "." in path else path.partition("[")[0]
-        if path in places:
-            return places[path]
-        if "[" not in path and "." not in path:
-            break
-    return None, None
 
 
 def run_check(sources: Sequence[str], *, as_json: bool, out: TextIO) -> int:

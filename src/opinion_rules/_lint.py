@@ -38,7 +38,7 @@ from ._conditions import (
     OneOf,
     walk,
 )
-from ._plan import Action, Plan
+from ._plan import Action, Plan, action_grade
 
 
 __all__ = ["Finding", "lint_plan"]
@@ -312,19 +312,6 @@ def _never_applies(plan: Plan, samples: _Samples) -> Iterator[Finding]:
             )
 
 
-def _action_grade(plan: Plan, action: Action) -> int | None:
-    ranks = {g.id: g.rank for g in plan.grades}
-    items = action.condition.items if isinstance(action.condition, AllOf) else (action.condition,)
-    for item in items:
-        if (
-            isinstance(item, Compare)
-            and isinstance(item.operand, GradeRef)
-            and item.op in ("eq", "ge")
-        ):
-            return ranks.get(str(item.value))
-    return None
-
-
 def _allowance(action: Action) -> timedelta | None:
     deadline = action.deadline
     if deadline.kind == "immediately":
@@ -337,10 +324,12 @@ def _allowance(action: Action) -> timedelta | None:
 
 def _looser_deadlines(plan: Plan) -> Iterator[Finding]:
     index = {a.id: i for i, a in enumerate(plan.actions)}
+    ranks = {g.id: g.rank for g in plan.grades}
     graded = [
-        (a, rank, allowance)
+        (a, ranks[grade_id], allowance)
         for a in plan.actions
-        if (rank := _action_grade(plan, a)) is not None and (allowance := _allowance(a)) is not None
+        if (grade_id := action_grade(a, ranks)) is not None
+        and (allowance := _allowance(a)) is not None
     ]
     for (a, rank_a, time_a), (b, rank_b, time_b) in itertools.permutations(graded, 2):
         same_kind = (

@@ -773,3 +773,21 @@ def _check_fact_values(
             yield Problem(
                 where, f"fact {fid!r} is compared with a value of the wrong type", expected, repr(v)
             )
+
+
+def action_grade(action: Action, grade_ids: Iterable[str]) -> str | None:
+    """
+    The grade an action is keyed on: the ``grade == g`` or ``grade >= g`` in
+    its condition (alone or in a top-level ``all``), if any.
+    """
+    known = set(grade_ids)
+    items = action.condition.items if isinstance(action.condition, AllOf) else (action.condition,)
+    for item in items:
+        if (
+            isinstance(item, Compare)
+            and isinstance(item.operand, GradeRef)
+            and item.op in ("eq", "ge")
+            and str(item.value) in known
+        ):
+            return str(item.value)
+    return None

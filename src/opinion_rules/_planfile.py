@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -49,6 +49,7 @@ __all__ = [
     "build_plan_schema",
     "dump_plan",
     "load_plan_file",
+    "nearest",
     "plan_places",
     "read_plan_text",
 ]
@@ -60,6 +61,7 @@ FORMATS = ("yaml", "toml", "json")
 _DURATION = re.compile(
     r"\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*", re.IGNORECASE
 )
+T = TypeVar("T")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DURATION_FORM = "a duration such as '3h', '30m', '1d' or '1h30m'"
 
@@ -497,7 +499,7 @@ class _Reader:
                 path = _file_path(problem.path, sections)
                 if partial and _refers_to(problem.message, known_ids):
                     continue
-                target = _nearest(index, path) or node
+                target = nearest(index, path) or node
                 self.problems.append(
                     attrs.evolve(
                         problem, path=path, file=self.source, line=target.line, column=target.column
@@ -570,7 +572,11 @@ def _index(node: Node, path: str) -> Iterator[tuple[str, Node]]:
             yield from _index(child, f"{path}[{i}]")
 
 
-def _nearest(index: dict[str, Node], path: str) -> Node | None:
+def nearest(index: Mapping[str, T], path: str) -> T | None:
+    """
+    The entry for *path* in *index*, or for its closest enclosing path
+    (``actions[2].owners[0]`` -> ``actions[2].owners`` -> ``actions[2]`` …).
+    """
     while path:
         if path in index:
             return index[path]

@@ -29,7 +29,7 @@ from ._conditions import (
     Param,
 )
 from ._deadlines import Deadline
-from ._plan import Action, Clause, Plan
+from ._plan import Action, Clause, Plan, action_grade
 
 
 __all__ = ["LANGUAGES", "render_plan"]
@@ -265,7 +265,7 @@ class _Document:
         ranks = {g.id: g.rank for g in self.plan.grades}
         by_grade: dict[str | None, list[Action]] = {}
         for action in self.plan.actions:
-            by_grade.setdefault(_grade_of(action, ranks), []).append(action)
+            by_grade.setdefault(action_grade(action, ranks), []).append(action)
         if None in by_grade:
             yield self.w["all_grades"], by_grade[None]
         for g in self.plan.scale():
@@ -379,19 +379,6 @@ class _Document:
         if isinstance(value, int) and not self.en and value >= 10000 and value % 10000 == 0:
             return f"{value // 10000}万"
         return str(value)
-
-
-def _grade_of(action: Action, ranks: dict[str, int]) -> str | None:
-    items = action.condition.items if isinstance(action.condition, AllOf) else (action.condition,)
-    for item in items:
-        if (
-            isinstance(item, Compare)
-            and isinstance(item.operand, GradeRef)
-            and item.op in ("eq", "ge")
-            and str(item.value) in ranks
-        ):
-            return str(item.value)
-    return None
 
 
 def _span_zh(deadline: Deadline) -> str:
