@@ -5,7 +5,7 @@ operator, window, aggregation, fact type, deadline kind and anchor.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
@@ -15,6 +15,16 @@ from opinion_rules._check import event_types
 
 
 BASE = datetime(2026, 11, 23, 0, 0, tzinfo=timezone(timedelta(hours=8)))
+# A small data calendar around BASE (a Monday): Wednesday 2026-11-25 is a
+# holiday and Saturday 2026-11-28 a make-up working day.
+CALENDAR = o.DataCalendar(
+    "test",
+    2026,
+    2027,
+    holidays={date(2026, 11, 25)},
+    workdays={date(2026, 11, 28)},
+    hours=((time(9), time(12)), (time(13), time(17, 30))),
+)
 METRICS = ("m0", "m1")
 CHANNELS = ("c0", "c1")
 SITES = ("s0", "s1", "s2")
@@ -50,6 +60,8 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
             st.one_of(
                 st.integers(min_value=1, max_value=48).map(lambda h: o.rolling(hours=h)),
                 st.just(o.cumulative()),
+                st.just(o.calendar_day()),
+                st.integers(min_value=1, max_value=3).map(lambda d: o.sustained(days=d)),
             )
         )
         out.append(
@@ -138,26 +150,23 @@ def plans(draw: st.DrawFn) -> o.Plan:
     )
     conditions = trees(st.one_of(state_leaf, measure_leaf, fact_leaf(), st.just(o.Always())))
     n_actions = draw(st.integers(min_value=1, max_value=4))
-    anchors = st.sampled_from(
-        ["discovered", "posted", "x", *[f"action_done:a{i}" for i in range(n_actions)]]
-    )
-    deadlines = st.one_of(
-        st.builds(
-            lambda a, d, h, m: o.after(a, days=d, hours=h, minutes=m),
-            anchors,
-            st.integers(0, 2),
-            st.integers(0, 5),
-            st.integers(1, 90),
-        ),
-        st.builds(o.immediately, anchors),
-        st.builds(o.promptly, anchors),
-        st.builds(o.end_of_day, anchors),
-        st.builds(o.no_deadline, anchors),
-        st.builds(o.until, anchors, st.sampled_from(EVENT_TYPES)),
-    )
     actions = []
     for i in range(n_actions):
-        deadline = draw(deadlines.filter(lambda d, i=i: d.anchor.action != f"a{i}"))
+        # Anchors on other actions only look back, so plans never wait in a cycle.
+        earlier = [f"a{j}" for j in range(i)]
+        anchors = st.sampled_from(
+            [
+                "discovered",
+                "posted",
+                "x",
+                *[f"action_done:{a}" for a in earlier],
+                *[f"overdue:{a}" for a in earlier],
+                *[f"overdue:{a}+1wd" for a in earlier],
+                *[f"grade_reached:{g.id}" for g in grades],
+                *[f"category_assigned:{c.id}" for c in categories],
+            ]
+        )
+        deadline = draw(deadlines(anchors))
         actions.append(
             o.Action(
                 f"a{i}",
@@ -184,6 +193,74 @@ def plans(draw: st.DrawFn) -> o.Plan:
         actions=tuple(actions),
         immediate_tolerance=draw(st.sampled_from([timedelta(0), timedelta(minutes=15)])),
         prompt_tolerance=draw(st.sampled_from([None, timedelta(hours=2)])),
+        calendar=CALENDAR,
+        day_end=draw(st.sampled_from([None, time(17, 30)])),
+    )
+
+
+def deadlines(anchors: st.SearchStrategy[str]) -> st.SearchStrategy[o.Deadline]:
+    """
+    Every deadline kind, clock, day-counting rule, recurrence and extension.
+    """
+    extensions = st.one_of(
+        st.none(),
+        st.builds(
+            o.Extension,
+            st.just("x"),
+            st.sampled_from([o.Offset(hours=2), o.Offset(working_days=1), o.Offset(days=1)]),
+            st.sampled_from([None, o.Offset(working_days=3), o.Offset(hours=6)]),
+        ),
+    )
+    return st.one_of(
+        st.builds(
+            lambda a, d, h, m, clock, ext, extend: o.after(
+                a,
+                days=d,
+                hours=h,
+                minutes=m,
+                clock=clock if not d else "calendar",
+                extend_past_holiday=extend,
+                extension=ext,
+            ),
+            anchors,
+            st.integers(0, 2),
+            st.integers(0, 5),
+            st.integers(1, 90),
+            st.sampled_from(["calendar", "shift_start", "pause"]),
+            extensions,
+            st.booleans(),
+        ),
+        st.builds(
+            lambda a, n, ext: o.after(a, working_days=n, extension=ext),
+            anchors,
+            st.integers(1, 3),
+            extensions,
+        ),
+        st.builds(
+            lambda a, n, extend: o.after(
+                a, days=n, start_next_day=True, extend_past_holiday=extend
+            ),
+            anchors,
+            st.integers(1, 3),
+            st.booleans(),
+        ),
+        st.builds(o.immediately, anchors),
+        st.builds(o.promptly, anchors),
+        st.builds(lambda a, ext: o.end_of_day(a, extension=ext), anchors, extensions),
+        st.builds(o.no_deadline, anchors),
+        st.builds(o.until, anchors, st.sampled_from(EVENT_TYPES)),
+        st.builds(
+            lambda a, h, until: o.recurring(a, every=timedelta(hours=h), until=until),
+            anchors,
+            st.integers(1, 12),
+            st.sampled_from([None, *EVENT_TYPES]),
+        ),
+        st.builds(
+            lambda a, n, until: o.recurring(a, per_day=n, until=until),
+            anchors,
+            st.integers(1, 2),
+            st.sampled_from([None, *EVENT_TYPES]),
+        ),
     )
 
 
@@ -239,7 +316,9 @@ def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
             name = draw(st.sampled_from(sorted(fact_values)))
             events.append(o.Event(at, "fact", fact=name, value=draw(fact_values[name])))
         else:
-            events.append(o.Event(at, choice))
+            # Custom events sometimes name an action (extension requests).
+            about = draw(st.sampled_from([None, *(a.id for a in plan.actions)]))
+            events.append(o.Event(at, choice, action=about))
     return o.Incident(
         "random",
         discovered_at=draw(later),

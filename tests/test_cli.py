@@ -40,9 +40,17 @@ def test_json_output_has_the_documented_keys():
     data = json.loads(out)
 
     assert 0 == code
-    assert ["plan", "incident", "at", "grade", "grade_history", "categories", "actions"] == list(
-        data
-    )
+    assert [
+        "plan",
+        "incident",
+        "at",
+        "grade",
+        "grade_history",
+        "categories",
+        "actions",
+        "chains",
+        "next_change",
+    ] == list(data)
     assert "2026-11-23T14:00:00+08:00" == data["at"]
     assert {
         "id",

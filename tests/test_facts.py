@@ -202,7 +202,15 @@ def test_schema_accepts_the_examples():
         lambda d: d["observations"][0].update(kind="delta"),
         lambda d: d["events"][0].pop("action"),
         lambda d: d.update(extra=1),
-        lambda d: d["events"][1].update(action="x"),
+        lambda d: d["events"].append(
+            {
+                "at": "2026-11-23T12:00:00+08:00",
+                "type": "fact",
+                "fact": "netizen_concern",
+                "value": "doubt",
+                "action": "larger_report",
+            }
+        ),
     ],
 )
 def test_schema_and_parser_reject_the_same_shapes(change):

@@ -13,6 +13,7 @@ The core story::
 from __future__ import annotations
 
 from . import exceptions
+from ._calendars import ChinaCalendar, DataCalendar, WorkingCalendar
 from ._conditions import (
     AllOf,
     Always,
@@ -36,12 +37,15 @@ from ._conditions import (
 from ._deadlines import (
     Anchor,
     Deadline,
+    Extension,
     Offset,
+    Recurrence,
     after,
     end_of_day,
     immediately,
     no_deadline,
     promptly,
+    recurring,
     until,
 )
 from ._engine import BACKENDS, DEFAULT_BACKEND, Engine
@@ -53,12 +57,14 @@ from ._plan import (
     Action,
     Category,
     Clause,
+    EventSpec,
     FactSpec,
     Grade,
     Note,
     Parameter,
     Plan,
     Principle,
+    ReportChain,
     Role,
 )
 from ._planfile import dump_plan
@@ -68,14 +74,16 @@ from ._results import (
     ActionStatus,
     Assessment,
     CategoryMatch,
+    ChainStatus,
     GradeReached,
     Owner,
 )
 from ._schemas import incident_schema, plan_schema
 from ._version import __version__
-from ._windows import Measure, Window, cumulative, rolling
+from ._windows import Measure, Window, calendar_day, cumulative, rolling, sustained
 from .exceptions import (
     BackendUnavailableError,
+    CalendarRangeError,
     EngineError,
     FactError,
     OpinionRulesError,
@@ -99,16 +107,22 @@ __all__ = [
     "AnyOf",
     "Assessment",
     "BackendUnavailableError",
+    "CalendarRangeError",
     "Category",
     "CategoryIs",
     "CategoryMatch",
+    "ChainStatus",
+    "ChinaCalendar",
     "Clause",
     "Compare",
+    "DataCalendar",
     "Deadline",
     "Engine",
     "EngineError",
     "Event",
     "EventSeen",
+    "EventSpec",
+    "Extension",
     "FactError",
     "FactSpec",
     "Finding",
@@ -131,12 +145,16 @@ __all__ = [
     "PlanValidationError",
     "Principle",
     "Problem",
+    "Recurrence",
+    "ReportChain",
     "Role",
     "Window",
+    "WorkingCalendar",
     "__version__",
     "after",
     "all_of",
     "any_of",
+    "calendar_day",
     "category",
     "cumulative",
     "dump_plan",
@@ -156,7 +174,9 @@ __all__ = [
     "param",
     "plan_schema",
     "promptly",
+    "recurring",
     "render_plan",
     "rolling",
+    "sustained",
     "until",
 ]

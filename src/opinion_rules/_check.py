@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ._conditions import EventSeen, walk
 from ._facts import Incident
-from ._plan import FactSpec, Plan
+from ._plan import FactSpec, Plan, custom_events
 from ._suggest import expected_names
 from .exceptions import FactError, Problem, describe
 
@@ -48,7 +48,7 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
                 f"event type {event.type!r} is not used by the plan",
                 expected_names(event.type, known_events),
             )
-        if event.type == "action_done" and event.action not in actions:
+        if event.action is not None and event.action not in actions:
             yield Problem(
                 f"events[{i}].action",
                 f"action {event.action!r} is not defined by the plan",
@@ -63,13 +63,9 @@ def event_types(plan: Plan) -> set[str]:
     Event types an incident may record for *plan*: the built-in ones and
     every type the plan anchors on, waits for or tests.
     """
-    types = {"action_done", "fact"}
+    types = {"action_done", "fact", *(e.id for e in plan.events)}
     for action in plan.actions:
-        anchor = action.deadline.anchor.event
-        if anchor not in ("discovered", "posted"):
-            types.add(anchor)
-        if action.deadline.until is not None:
-            types.add(action.deadline.until)
+        types.update(event for event, _field in custom_events(action.deadline))
     for condition in (
         [g.criteria for g in plan.grades]
         + [c.condition for c in plan.categories]

@@ -7,34 +7,189 @@ plan's timezone and never reads a clock.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
-from typing import Literal
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from ._validators import is_identifier
+from ._calendars import (
+    WorkingCalendar,
+    add_working_time,
+    next_working_instant,
+    nth_working_day_after,
+    working_day_on_or_after,
+)
+from ._validators import is_identifier, positive_duration
 
 
 __all__ = [
     "Anchor",
     "Deadline",
     "DeadlineKind",
+    "Extension",
     "Offset",
+    "Recurrence",
     "after",
     "end_of_day",
     "immediately",
     "no_deadline",
     "promptly",
+    "recurring",
     "until",
 ]
 
-DeadlineKind = Literal["offset", "immediately", "promptly", "end_of_day", "none", "until"]
-_KINDS = ("offset", "immediately", "promptly", "end_of_day", "none", "until")
+DeadlineKind = Literal[
+    "offset", "immediately", "promptly", "end_of_day", "none", "until", "recurring"
+]
+_KINDS = ("offset", "immediately", "promptly", "end_of_day", "none", "until", "recurring")
+Clock = Literal["calendar", "shift_start", "pause"]
+_CLOCKS = ("calendar", "shift_start", "pause")
 
 #: Anchor events the engine knows without the incident naming them.
-BUILTIN_ANCHORS = ("discovered", "posted", "action_done")
+BUILTIN_ANCHORS = ("discovered", "posted")
+#: Anchor events that name a plan item after a colon: ``action_done:reply``.
+REF_ANCHORS = {
+    "action_done": "action",
+    "overdue": "action",
+    "grade_reached": "grade",
+    "category_assigned": "category",
+}
+
+
+def _non_negative_int(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"'{attribute.name}' must be a non-negative integer (got {value!r})")
+
+
+_OFFSET_TEXT = re.compile(
+    r"\s*(?:(\d+)\s*wd)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*",
+    re.IGNORECASE,
+)
+#: How offsets are written in plan files and anchor texts.
+OFFSET_FORM = "a period such as '3h', '30m', '1d', '1h30m' or '5wd' (working days)"
+
+
+@attrs.frozen
+class Offset:
+    """
+    How long after the anchor a deadline falls.
+
+    Args:
+        days: Calendar days (``5日内``).  Counted on the plan's local wall
+            clock: 1 day after 09:00 is 09:00 the next local day, unless
+            *start_next_day*.
+        hours, minutes: Elapsed time (``3小时内``), on the *clock* the plan
+            chooses.
+        working_days: Working days (``5个工作日内``) by the plan's calendar.
+            The anchor's day never counts; due at the end of the last working
+            day (the plan's ``day_end``).  Not combined with other units.
+        clock: For hours and minutes: ``calendar`` (default; nights and
+            holidays count, ``24小时内(含休息日、节假日)``), ``shift_start``
+            (an anchor outside working hours starts the clock at the next
+            working time) or ``pause`` (only working hours count).
+        start_next_day: For days: the anchor's day is not counted and the
+            period ends at the end of its last day (``次日起5日内``).
+        extend_past_holiday: When the last day is not a working day, the
+            deadline moves to the same time on the next working day
+            (``非工作日顺延``, Civil Code art. 203).
+
+    .. versionadded:: 0.1.0
+    .. versionchanged:: 0.3.0 *working_days*, *clock*, *start_next_day* and
+       *extend_past_holiday*.
+    """
+
+    days: int = attrs.field(default=0, validator=_non_negative_int)
+    hours: int = attrs.field(default=0, validator=_non_negative_int)
+    minutes: int = attrs.field(default=0, validator=_non_negative_int)
+    working_days: int = attrs.field(default=0, validator=_non_negative_int)
+    clock: Clock = "calendar"
+    start_next_day: bool = False
+    extend_past_holiday: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.clock not in _CLOCKS:
+            raise ValueError(f"'clock' must be one of {list(_CLOCKS)} (got {self.clock!r})")
+        if self.working_days and (self.days or self.hours or self.minutes):
+            raise ValueError("working days are not combined with days, hours or minutes")
+        if self.working_days and (self.start_next_day or self.extend_past_holiday):
+            raise ValueError(
+                "working days always start the next day and end on a working day; "
+                "'start_next_day' and 'extend_past_holiday' do not apply"
+            )
+        if self.start_next_day and (not self.days or self.hours or self.minutes):
+            raise ValueError("'start_next_day' applies to whole days only (e.g. days=5)")
+        if self.clock != "calendar" and (self.days or self.working_days):
+            raise ValueError(
+                f"clock {self.clock!r} applies to hours and minutes only, not to days"
+            )
+        for name in ("start_next_day", "extend_past_holiday"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"'{name}' must be true or false (got {getattr(self, name)!r})")
+
+    def is_zero(self) -> bool:
+        """
+        Tell whether the offset is empty.
+        """
+        return not (self.days or self.hours or self.minutes or self.working_days)
+
+    def needs_calendar(self) -> bool:
+        """
+        Tell whether computing this offset asks a working calendar.
+        """
+        return bool(self.working_days) or self.clock != "calendar" or self.extend_past_holiday
+
+    def text(self) -> str:
+        """
+        The period in plan-file form, e.g. ``3h``, ``1d12h`` or ``5wd``.
+        """
+        parts = (
+            (self.working_days, "wd"),
+            (self.days, "d"),
+            (self.hours, "h"),
+            (self.minutes, "m"),
+        )
+        return "".join(f"{n}{u}" for n, u in parts if n) or "0m"
+
+    def describe(self) -> str:
+        """
+        Render the offset in Chinese, e.g. ``3小时`` or ``次日起5个工作日``.
+        """
+        parts = []
+        if self.working_days:
+            parts.append(f"{self.working_days}个工作日")
+        if self.days:
+            parts.append(f"{self.days}日")
+        if self.hours:
+            parts.append(f"{self.hours}小时")
+        if self.minutes:
+            parts.append(f"{self.minutes}分钟")
+        words = "".join(parts) or "0分钟"
+        if self.start_next_day:
+            words = f"次日起{words}"
+        if self.clock == "shift_start":
+            words += "(工作时间起算)"
+        elif self.clock == "pause":
+            words += "(仅计工作时间)"
+        if self.extend_past_holiday:
+            words += "(非工作日顺延)"
+        return words
+
+
+def parse_offset(text: str) -> Offset:
+    """
+    Read an offset written as in plan files: ``3h``, ``1d12h``, ``5wd``.
+
+    Raises:
+        ValueError: if *text* is not of that form.
+    """
+    match = _OFFSET_TEXT.fullmatch(text)
+    if match is None or not any(match.groups()):
+        raise ValueError(f"{text!r} is not {OFFSET_FORM}")
+    working_days, days, hours, minutes = (int(g or 0) for g in match.groups())
+    return Offset(days=days, hours=hours, minutes=minutes, working_days=working_days)
 
 
 @attrs.frozen
@@ -44,88 +199,176 @@ class Anchor:
 
     Args:
         event: ``discovered`` (the incident's ``discovered_at``), ``posted``
-            (``posted_at``), ``action_done`` (needs *action*), or any event
-            type the incident records, e.g. ``subsided`` or ``case_closed``.
-        action: For ``action_done``: the action whose completion is the
-            anchor.
+            (``posted_at``), ``action_done`` (*ref* is an action: its first
+            completion), ``overdue`` (*ref* is an action: the instant it
+            became overdue, plus *late_by*), ``grade_reached`` (*ref* is a
+            grade: when the incident first reached it or a higher one),
+            ``category_assigned`` (*ref* is a category: when it first
+            matched), or any event type the incident records, e.g.
+            ``case_claimed`` or ``case_closed``.
+        ref: The action, grade or category the event names.
+        late_by: For ``overdue``: how late the other action must be, e.g.
+            ``Offset(working_days=5)`` for "超过办理时限5个工作日".  The
+            anchor happens only if the other action is still not done then.
 
     Whatever the anchor, an action's clock never starts before the moment its
     condition of application first held: an incident upgraded at 10:00
     starts the new grade's obligations at 10:00.
 
+    Written as text: ``action_done:reply``, ``overdue:reply``,
+    ``overdue:reply+5wd``, ``grade_reached:major``.
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.3.0 ``overdue``, ``grade_reached`` and
+       ``category_assigned``; *action* became *ref*.
     """
 
     event: str = attrs.field(validator=is_identifier)
-    action: str | None = attrs.field(default=None)
+    ref: str | None = attrs.field(default=None)
+    late_by: Offset | None = attrs.field(default=None)
 
-    @action.validator
-    def _check_action(self, _attribute: attrs.Attribute[str | None], value: str | None) -> None:
-        if self.event == "action_done":
-            if value is None:
+    def __attrs_post_init__(self) -> None:
+        kind = REF_ANCHORS.get(self.event)
+        if kind is not None:
+            if self.ref is None:
                 raise ValueError(
-                    "anchor 'action_done' needs 'action' (the action whose "
-                    "completion starts the clock)"
+                    f"anchor {self.event!r} needs the {kind} it refers to "
+                    f"(write '{self.event}:<{kind} id>')"
                 )
-            is_identifier(self, _attribute, value)
-        elif value is not None:
+            is_identifier(self, attrs.fields(Anchor).ref, self.ref)
+        elif self.ref is not None:
             raise ValueError(
-                f"'action' is only allowed with event 'action_done' (got event {self.event!r})"
+                f"only anchors {sorted(REF_ANCHORS)} name a plan item (got event {self.event!r})"
             )
+        if self.late_by is not None:
+            if self.event != "overdue":
+                raise ValueError(f"'late_by' is only allowed on 'overdue' anchors (got {self})")
+            if not isinstance(self.late_by, Offset) or self.late_by.is_zero():
+                raise ValueError(f"'late_by' must be a non-zero Offset (got {self.late_by!r})")
+
+    @property
+    def action(self) -> str | None:
+        """
+        The action this anchor waits on (``action_done`` and ``overdue``).
+        """
+        return self.ref if REF_ANCHORS.get(self.event) == "action" else None
 
     def __str__(self) -> str:
-        if self.action is not None:
-            return f"action_done:{self.action}"
-        return self.event
+        if self.ref is None:
+            return self.event
+        late = "" if self.late_by is None else f"+{self.late_by.text()}"
+        return f"{self.event}:{self.ref}{late}"
+
+
+def parse_anchor(text: str) -> Anchor:
+    """
+    Read an anchor written as text: ``discovered``, ``action_done:reply``,
+    ``overdue:reply+5wd``.
+
+    Raises:
+        ValueError: if *text* is not of that form.
+    """
+    event, colon, rest = text.partition(":")
+    if not colon:
+        return Anchor(event)
+    ref, plus, late = rest.partition("+")
+    return Anchor(event, ref, parse_offset(late) if plus else None)
 
 
 def _to_anchor(value: Anchor | str) -> Anchor:
-    if isinstance(value, Anchor):
-        return value
-    if isinstance(value, str) and value.startswith("action_done:"):
-        return Anchor("action_done", value.partition(":")[2])
-    return Anchor(value)
-
-
-def _non_negative_int(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"'{attribute.name}' must be a non-negative integer (got {value!r})")
+    if isinstance(value, str):
+        return parse_anchor(value)
+    return value
 
 
 @attrs.frozen
-class Offset:
+class Extension:
     """
-    How long after the anchor a deadline falls.
+    An extension of a deadline (延期): each *event* recorded for the action
+    at or before the current due instant moves it by *by*, never beyond
+    *cap* after the clock's start (``最长不超过15个工作日``).  A request made
+    after the deadline has passed does not rescue it.
 
-    *minutes* and *hours* are elapsed time; *days* are calendar days counted
-    on the plan's local wall clock (``5日内``), so a deadline 1 day after
-    09:00 is 09:00 the next local day.
+    The incident records the request as an event of type *event* whose
+    ``action`` is the action's id.
 
-    .. versionadded:: 0.1.0
+    .. versionadded:: 0.3.0
     """
 
-    days: int = attrs.field(default=0, validator=_non_negative_int)
-    hours: int = attrs.field(default=0, validator=_non_negative_int)
-    minutes: int = attrs.field(default=0, validator=_non_negative_int)
+    event: str = attrs.field(validator=is_identifier)
+    by: Offset = attrs.field(validator=attrs.validators.instance_of(Offset))
+    cap: Offset | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Offset))
+    )
 
-    def is_zero(self) -> bool:
-        """
-        Tell whether the offset is empty.
-        """
-        return not (self.days or self.hours or self.minutes)
+    def __attrs_post_init__(self) -> None:
+        if self.by.is_zero():
+            raise ValueError("an extension needs a non-zero 'by'")
+        if self.cap is not None and self.cap.is_zero():
+            raise ValueError("an extension's 'cap' must be non-zero")
+
+
+@attrs.frozen
+class Recurrence:
+    """
+    A duty that repeats while it is active (续报).
+
+    Exactly one of:
+
+    *every*
+        one completion in each period of this length from the start
+        (``每2小时续报一次``); occurrence *k* is due at start + k × *every*.
+    *per_day*
+        at least this many completions on each local calendar day from the
+        start's day (``每日至少续报1次``), due at each day's end.
+
+    The duty stops at the first *until* event after the start (``直至舆情平息``);
+    occurrences due after it are not owed.  Completions are ``action_done``
+    events of the action.
+
+    .. versionadded:: 0.3.0
+    """
+
+    every: timedelta | None = attrs.field(
+        default=None, validator=attrs.validators.optional(positive_duration)
+    )
+    per_day: int | None = attrs.field(default=None)
+    until: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(is_identifier)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if (self.every is None) == (self.per_day is None):
+            raise ValueError("a recurrence has exactly one of 'every' and 'per_day'")
+        if self.per_day is not None and (
+            isinstance(self.per_day, bool) or not isinstance(self.per_day, int) or self.per_day < 1
+        ):
+            raise ValueError(f"'per_day' must be a whole number >= 1 (got {self.per_day!r})")
 
     def describe(self) -> str:
         """
-        Render the offset in Chinese, e.g. ``3小时``.
+        Render in Chinese, e.g. ``每日至少1次``.
         """
-        parts = []
-        if self.days:
-            parts.append(f"{self.days}日")
-        if self.hours:
-            parts.append(f"{self.hours}小时")
-        if self.minutes:
-            parts.append(f"{self.minutes}分钟")
-        return "".join(parts) or "0分钟"
+        if self.per_day is not None:
+            words = f"每日至少{self.per_day}次"
+        else:
+            assert self.every is not None  # noqa: S101 - checked at construction
+            words = f"每{_span_words(self.every)}一次"
+        return words if self.until is None else f"{words}，直至{self.until}"
+
+
+def _span_words(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400}日"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}小时"
+    return f"{seconds // 60}分钟"
+
+
+def _optional_offset(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, Offset):
+        raise TypeError(f"'{attribute.name}' must be an Offset or None (got {value!r})")
 
 
 @attrs.frozen
@@ -136,8 +379,8 @@ class Deadline:
     Kinds:
 
     ``offset``
-        anchor + *offset* (``发现后三小时内``); done at the instant itself is
-        on time.
+        anchor + *offset* (``发现后三小时内``, ``5个工作日内``); done at the
+        instant itself is on time.
     ``immediately``
         ``立即``, ``第一时间``, ``当即``: due at the anchor, plus the
         organisation's ``Plan.immediate_tolerance`` (default zero).
@@ -146,20 +389,30 @@ class Deadline:
         ``Plan.prompt_tolerance`` if the organisation set one, else no due
         time.  Results say which.
     ``end_of_day``
-        ``当日内``: 24:00 local time on the anchor's day.
+        ``当日内``: the end of the anchor's local day (``Plan.day_end``,
+        24:00 unless the plan sets close of business); an anchor after the
+        day end falls to the next day's end.
     ``none``
         the plan states no time at all.
     ``until``
         a continuing duty from the anchor until the event *until* is recorded
         (``直至舆情平息为止``); it is done when that event happens.
+    ``recurring``
+        a duty repeated per *recurrence* (``每日至少续报1次``).
+
+    *extension* lets an ``offset`` or ``end_of_day`` deadline be extended
+    (``可延期，最长不超过15个工作日``).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.3.0 ``recurring``; *extension*.
     """
 
     anchor: Anchor = attrs.field(converter=_to_anchor)
     kind: DeadlineKind = "none"
-    offset: Offset | None = None
+    offset: Offset | None = attrs.field(default=None, validator=_optional_offset)
     until: str | None = None
+    recurrence: Recurrence | None = None
+    extension: Extension | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -179,6 +432,32 @@ class Deadline:
             is_identifier(self, attrs.fields(Deadline).until, self.until)
         elif self.until is not None:
             raise ValueError(f"'until' is only allowed with kind 'until' (got kind {self.kind!r})")
+        if self.kind == "recurring":
+            if not isinstance(self.recurrence, Recurrence):
+                raise ValueError("deadline kind 'recurring' needs a 'recurrence'")
+        elif self.recurrence is not None:
+            raise ValueError(
+                f"'recurrence' is only allowed with kind 'recurring' (got kind {self.kind!r})"
+            )
+        if self.extension is not None:
+            if self.kind not in ("offset", "end_of_day"):
+                raise ValueError(
+                    f"'extension' applies to 'offset' and 'end_of_day' deadlines "
+                    f"(got kind {self.kind!r})"
+                )
+            if not isinstance(self.extension, Extension):
+                raise TypeError(f"'extension' must be an Extension (got {self.extension!r})")
+
+    def offsets(self) -> list[Offset]:
+        """
+        Every offset this deadline computes with (for calendar checks).
+        """
+        out = [o for o in (self.offset, self.anchor.late_by) if o is not None]
+        if self.extension is not None:
+            out.append(self.extension.by)
+            if self.extension.cap is not None:
+                out.append(self.extension.cap)
+        return out
 
     def describe(self) -> str:
         """
@@ -188,26 +467,56 @@ class Deadline:
         match self.kind:
             case "offset":
                 assert self.offset is not None  # noqa: S101 - checked at construction
-                return f"{anchor}后{self.offset.describe()}内"
+                words = f"{anchor}后{self.offset.describe()}内"
             case "immediately":
-                return f"{anchor}后立即"
+                words = f"{anchor}后立即"
             case "promptly":
-                return f"{anchor}后及时"
+                words = f"{anchor}后及时"
             case "end_of_day":
-                return f"{anchor}当日内"
+                words = f"{anchor}当日内"
             case "until":
-                return f"自{anchor}起直至{self.until}"
+                words = f"自{anchor}起直至{self.until}"
+            case "recurring":
+                assert self.recurrence is not None  # noqa: S101 - checked at construction
+                words = f"自{anchor}起{self.recurrence.describe()}"
             case _:
-                return f"{anchor}后(未规定时限)"
+                words = f"{anchor}后(未规定时限)"
+        if self.extension is not None:
+            ext = self.extension
+            cap = "" if ext.cap is None else f"，最长不超过{ext.cap.describe()}"
+            words += f"(可延期{ext.by.describe()}{cap})"
+        return words
 
 
-def after(anchor: Anchor | str, *, days: int = 0, hours: int = 0, minutes: int = 0) -> Deadline:
+def after(
+    anchor: Anchor | str,
+    *,
+    days: int = 0,
+    hours: int = 0,
+    minutes: int = 0,
+    working_days: int = 0,
+    clock: Clock = "calendar",
+    start_next_day: bool = False,
+    extend_past_holiday: bool = False,
+    extension: Extension | None = None,
+) -> Deadline:
     """
-    Due *days*, *hours* and *minutes* after *anchor*: ``after("discovered", hours=3)``.
+    Due a period after *anchor*: ``after("discovered", hours=3)``,
+    ``after("case_claimed", working_days=5)``.  See :class:`Offset`.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.3.0 working days, clocks, day counting, extensions.
     """
-    return Deadline(anchor, "offset", Offset(days=days, hours=hours, minutes=minutes))
+    offset = Offset(
+        days=days,
+        hours=hours,
+        minutes=minutes,
+        working_days=working_days,
+        clock=clock,
+        start_next_day=start_next_day,
+        extend_past_holiday=extend_past_holiday,
+    )
+    return Deadline(anchor, "offset", offset, extension=extension)
 
 
 def immediately(anchor: Anchor | str) -> Deadline:
@@ -228,13 +537,13 @@ def promptly(anchor: Anchor | str) -> Deadline:
     return Deadline(anchor, "promptly")
 
 
-def end_of_day(anchor: Anchor | str) -> Deadline:
+def end_of_day(anchor: Anchor | str, *, extension: Extension | None = None) -> Deadline:
     """
-    Due at 24:00 local time on the anchor's day (当日内).
+    Due at the end of the anchor's local day (当日内, 办结之日内).
 
     .. versionadded:: 0.1.0
     """
-    return Deadline(anchor, "end_of_day")
+    return Deadline(anchor, "end_of_day", extension=extension)
 
 
 def no_deadline(anchor: Anchor | str) -> Deadline:
@@ -255,41 +564,114 @@ def until(anchor: Anchor | str, event: str) -> Deadline:
     return Deadline(anchor, "until", until=event)
 
 
-def due_time(
-    deadline: Deadline,
-    start: datetime,
-    tz: ZoneInfo,
+def recurring(
+    anchor: Anchor | str,
     *,
-    immediate_tolerance: timedelta,
-    prompt_tolerance: timedelta | None,
-) -> datetime | None:
+    every: timedelta | None = None,
+    per_day: int | None = None,
+    until: str | None = None,
+) -> Deadline:
+    """
+    A repeated duty: ``recurring("grade_reached:major", per_day=1,
+    until="subsided")`` for "每日至少续报1次，直至平息".  See :class:`Recurrence`.
+
+    .. versionadded:: 0.3.0
+    """
+    return Deadline(anchor, "recurring", recurrence=Recurrence(every, per_day, until))
+
+
+# -- arithmetic ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class TimeRules:
+    """
+    What deadline arithmetic needs from the plan: its timezone, calendar,
+    day end and the organisation's tolerances.
+    """
+
+    tz: ZoneInfo
+    calendar: WorkingCalendar | None
+    day_end: time | None
+    immediate_tolerance: timedelta
+    prompt_tolerance: timedelta | None
+
+    def end_of(self, day: date) -> datetime:
+        """
+        The instant *day* ends: 24:00 (the next midnight) or the day end.
+        """
+        if self.day_end is None:
+            return datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
+        return datetime.combine(day, self.day_end, tzinfo=self.tz)
+
+    def needs_calendar(self) -> WorkingCalendar:
+        if self.calendar is None:  # the plan validator makes this unreachable
+            raise AssertionError("a calendar-dependent deadline in a plan without a calendar")
+        return self.calendar
+
+
+def add_offset(offset: Offset, start: datetime, rules: TimeRules) -> datetime:
+    """
+    *start* + *offset*, by the plan's timezone, calendar and day end.
+    """
+    tz = rules.tz
+    local = start.astimezone(tz)
+    if offset.working_days:
+        calendar = rules.needs_calendar()
+        return rules.end_of(nth_working_day_after(calendar, local.date(), offset.working_days))
+    if offset.start_next_day:
+        last_day = local.date() + timedelta(days=offset.days)
+        if offset.extend_past_holiday:
+            last_day = working_day_on_or_after(rules.needs_calendar(), last_day)
+        return rules.end_of(last_day)
+    if offset.days:
+        # Calendar days move the local wall-clock date.
+        local = (local.replace(tzinfo=None) + relativedelta(days=offset.days)).replace(tzinfo=tz)
+    elapsed = timedelta(hours=offset.hours, minutes=offset.minutes)
+    if elapsed:
+        match offset.clock:
+            case "pause":
+                local = add_working_time(rules.needs_calendar(), local, tz, elapsed)
+            case "shift_start":
+                local = next_working_instant(rules.needs_calendar(), local, tz)
+                local = _elapsed(local, elapsed, tz)
+            case _:
+                local = _elapsed(local, elapsed, tz)
+    if offset.extend_past_holiday:
+        calendar = rules.needs_calendar()
+        day = local.date()
+        moved = working_day_on_or_after(calendar, day)
+        if moved != day:
+            local = datetime.combine(moved, local.timetz().replace(tzinfo=None), tzinfo=tz)
+    return local
+
+
+def _elapsed(local: datetime, elapsed: timedelta, tz: ZoneInfo) -> datetime:
+    # Aware + timedelta is wall-clock arithmetic in Python; go through UTC
+    # so hours are elapsed hours even across a DST change.
+    return (local.astimezone(UTC) + elapsed).astimezone(tz)
+
+
+def due_time(deadline: Deadline, start: datetime, rules: TimeRules) -> datetime | None:
     """
     Compute the due instant of *deadline* whose clock starts at *start*.
 
-    Returns ``None`` for deadlines without a due instant.
+    Returns ``None`` for deadlines without a due instant (``promptly``
+    without a tolerance, ``none``, ``until``, ``recurring``).
     """
     match deadline.kind:
         case "offset":
             assert deadline.offset is not None  # noqa: S101 - checked at construction
-            offset = deadline.offset
-            # Calendar days move the local wall-clock date; hours and minutes
-            # are elapsed time.  Asia/Shanghai has no DST today, but plans
-            # may name any IANA zone.
-            local = start.astimezone(tz)
-            if offset.days:
-                local = (local.replace(tzinfo=None) + relativedelta(days=offset.days)).replace(
-                    tzinfo=tz
-                )
-            elapsed = timedelta(hours=offset.hours, minutes=offset.minutes)
-            # Aware + timedelta is wall-clock arithmetic in Python; go
-            # through UTC so hours are elapsed hours.
-            return (local.astimezone(UTC) + elapsed).astimezone(tz)
+            return add_offset(deadline.offset, start, rules)
         case "immediately":
-            return start + immediate_tolerance
+            return start + rules.immediate_tolerance
         case "promptly":
-            return None if prompt_tolerance is None else start + prompt_tolerance
+            return None if rules.prompt_tolerance is None else start + rules.prompt_tolerance
         case "end_of_day":
-            local_day = start.astimezone(tz).date() + timedelta(days=1)
-            return datetime.combine(local_day, time(0), tzinfo=tz)
+            local = start.astimezone(rules.tz)
+            end = rules.end_of(local.date())
+            # Discovered after close of business: the day has ended, so the
+            # duty falls on the next day's end (never a due before its start).
+            return end if start < end else rules.end_of(local.date() + timedelta(days=1))
         case _:
             return None

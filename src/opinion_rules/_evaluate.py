@@ -20,26 +20,21 @@ The loop is the same for every backend; a backend only matches snapshots.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from ._check import check_incident
-from ._deadlines import due_time
+from ._conditions import Compare, MeasureRef, OneOf, walk
 from ._explain import Labels, explain
 from ._facts import Incident, Observation
 from ._ir import Program, Rule
-from ._plan import Action, Plan
-from ._results import (
-    ActionStatus,
-    Assessment,
-    CategoryMatch,
-    GradeReached,
-    Owner,
-    Status,
-)
-from ._windows import Point, SeriesIndex
+from ._plan import Plan
+from ._results import Assessment, CategoryMatch, GradeReached
+from ._statuses import Known, Times
+from ._windows import Measure, Point, SeriesIndex
 from .exceptions import FactError, Problem
 
 
@@ -92,21 +87,50 @@ class _Timeline:
         observations = [o for o in incident.observations if o.at <= at]
         self.events = sorted((e for e in incident.events if e.at <= at), key=lambda e: e.at)
         self.first_event: dict[str, datetime] = {}
-        self.first_done: dict[str, datetime] = {}
+        self.done_times: dict[str, list[datetime]] = defaultdict(list)
         for event in self.events:
             self.first_event.setdefault(event.type, event.at)
-            if event.action is not None:
-                self.first_done.setdefault(event.action, event.at)
-        self.indexes = _index(observations, incident.posted_at)
+            if event.type == "action_done" and event.action is not None:
+                self.done_times[event.action].append(event.at)
+        self.indexes = _index(observations, incident.posted_at, plan.tz)
         self.slots = program.slots
         self.fact_changes = [e for e in self.events if e.type == "fact"]
+
+    def _measure_points(self, measure: Measure) -> Iterable[datetime]:
+        index = self.indexes.get(measure.metric)
+        return () if index is None else index.change_points(measure)
+
+    def upcoming(self, held: Mapping[str, object]) -> list[datetime]:
+        """
+        Instants after *at* where a measure that a rule not yet held reads
+        changes with no new observation (one leaves a window, a day ends).
+        Rules that held stay held, so their measures no longer matter.
+        """
+        plan = self.plan
+        conditions = {
+            **{f"g.{g.id}": g.criteria for g in plan.grades},
+            **{f"c.{c.id}": c.condition for c in plan.categories},
+            **{f"a.{a.id}": a.condition for a in plan.actions},
+        }
+        watched = {
+            node.operand.id
+            for rule_id, condition in conditions.items()
+            if rule_id not in held
+            for node in walk(condition)
+            if isinstance(node, Compare | OneOf) and isinstance(node.operand, MeasureRef)
+        }
+        return [
+            t
+            for measure in self.plan.measures
+            if measure.id in watched
+            for t in self._measure_points(measure)
+            if t > self.at
+        ]
 
     def change_points(self) -> list[datetime]:
         points: set[datetime] = set()
         for measure in self.plan.measures:
-            index = self.indexes.get(measure.metric)
-            if index is not None:
-                points.update(index.change_points(measure))
+            points.update(self._measure_points(measure))
         points.update(e.at for e in self.events)
         points.add(self.incident.discovered_at)
         if self.incident.posted_at is not None:
@@ -138,7 +162,9 @@ class _Timeline:
         return snap
 
 
-def _index(observations: list[Observation], posted_at: datetime | None) -> dict[str, SeriesIndex]:
+def _index(
+    observations: list[Observation], posted_at: datetime | None, tz: ZoneInfo
+) -> dict[str, SeriesIndex]:
     totals: dict[str, dict[tuple[str | None, str | None], list[Point]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -153,7 +179,7 @@ def _index(observations: list[Observation], posted_at: datetime | None) -> dict[
     metrics = set(totals) | set(increments)
     return {
         metric: SeriesIndex(
-            dict(totals.get(metric, {})), dict(increments.get(metric, {})), posted_at
+            dict(totals.get(metric, {})), dict(increments.get(metric, {})), posted_at, tz
         )
         for metric in metrics
     }
@@ -230,19 +256,31 @@ def evaluate(
         for c in plan.categories
         if f"c.{c.id}" in first.since
     )
-    roles = {r.id: r.name for r in plan.roles}
-    actions = tuple(
-        _action_status(
-            plan,
-            action,
-            timeline,
-            first.since[f"a.{action.id}"][0],
-            reason(f"a.{action.id}"),
-            roles,
-        )
-        for action in plan.actions
-        if f"a.{action.id}" in first.since
+    grade_since: dict[str, datetime] = {}
+    for g in plan.grades:
+        reached_at = [t for gid, t in history if ranks[gid] >= g.rank]
+        if reached_at:
+            grade_since[g.id] = reached_at[0]
+    known = Known(
+        at=at,
+        incident=incident,
+        events=timeline.events,
+        first_event=timeline.first_event,
+        done_times=timeline.done_times,
+        grade_since=grade_since,
+        category_since={c.id: first.since[f"c.{c.id}"][0] for c in categories},
+        applies={
+            a.id: (first.since[f"a.{a.id}"][0], reason(f"a.{a.id}"))
+            for a in plan.actions
+            if f"a.{a.id}" in first.since
+        },
     )
+    times = Times(plan, known)
+    actions = tuple(
+        status for action in plan.actions if (status := times.status(action)) is not None
+    )
+    chains = tuple(times.chain(i) for i in range(len(plan.chains)))
+    times.changes.extend(timeline.upcoming(first.since))
     return Assessment(
         plan_id=plan.id,
         plan_title=plan.title,
@@ -254,105 +292,9 @@ def evaluate(
         grade_history=grade_history,
         categories=categories,
         actions=actions,
+        chains=chains,
+        next_change=times.next_change(),
     )
-
-
-def _anchor_time(action: Action, timeline: _Timeline) -> datetime | None:
-    anchor = action.deadline.anchor
-    incident = timeline.incident
-    at = timeline.at
-    match anchor.event:
-        case "discovered":
-            t: datetime | None = incident.discovered_at
-        case "posted":
-            t = incident.posted_at
-        case "action_done":
-            t = timeline.first_done.get(str(anchor.action))
-        case other:
-            t = timeline.first_event.get(other)
-    return t if t is not None and t <= at else None
-
-
-def _ending(action: Action, timeline: _Timeline, start: datetime) -> datetime | None:
-    """
-    For ``until`` duties: the first ending event at or after the start.
-    """
-    for event in timeline.events:
-        if event.type == action.deadline.until and event.at >= start:
-            return event.at
-    return None
-
-
-def _action_status(
-    plan: Plan,
-    action: Action,
-    timeline: _Timeline,
-    applies_since: datetime,
-    applies_reason: str,
-    roles: Mapping[str, str],
-) -> ActionStatus:
-    deadline = action.deadline
-    anchor_at = _anchor_time(action, timeline)
-    anchor_event = str(deadline.anchor)
-    start = anchor_at
-    if anchor_at is not None and applies_since > anchor_at:
-        start, anchor_event = applies_since, "condition_met"
-    due = None
-    if start is not None:
-        due = due_time(
-            deadline,
-            start,
-            plan.tz,
-            immediate_tolerance=plan.immediate_tolerance,
-            prompt_tolerance=plan.prompt_tolerance,
-        )
-    if deadline.kind == "until":
-        done_at = None if start is None else _ending(action, timeline, start)
-    else:
-        done_at = timeline.first_done.get(action.id)
-    status: Status
-    if done_at is not None:
-        status = "done" if due is None or done_at <= due else "done_late"
-    elif start is None:
-        status = "waiting"
-    elif due is not None and timeline.at > due:
-        status = "overdue"
-    else:
-        status = "pending"
-    return ActionStatus(
-        id=action.id,
-        title=action.title,
-        owners=tuple(Owner(o, roles[o]) for o in action.owners),
-        channel=action.channel,
-        anchor_event=anchor_event,
-        anchor_at=start,
-        due=due,
-        deadline_kind=deadline.kind,
-        status=status,
-        done_at=done_at,
-        applies_since=applies_since,
-        clause=action.clause,
-        reason=f"applies: {applies_reason}; due: {_deadline_words(plan, action, due)}",
-    )
-
-
-def _deadline_words(plan: Plan, action: Action, due: datetime | None) -> str:
-    deadline = action.deadline
-    words = deadline.describe()
-    match deadline.kind:
-        case "immediately":
-            tolerance = plan.immediate_tolerance
-            return f"{words} (立即; tolerance {tolerance})"
-        case "promptly":
-            if plan.prompt_tolerance is None:
-                return f"{words} (及时: the plan sets no time, so no due time)"
-            return f"{words} (及时; organisation-set time {plan.prompt_tolerance})"
-        case "none":
-            return f"{words} (the plan states no time)"
-        case "until":
-            return f"{words} (continuing duty)"
-        case _:
-            return words if due is not None else f"{words} (anchor not yet reached)"
 
 
 __all__ = ["Backend", "Session", "check_at", "evaluate"]

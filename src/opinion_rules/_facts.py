@@ -85,7 +85,8 @@ class Event:
         type: ``action_done`` (needs *action*), ``fact`` (needs *fact* and
             *value*: the fact became known at *at*), or any other event type
             the plan uses, e.g. ``subsided``, ``case_closed``, ``worsening``.
-        action: For ``action_done``: the action id.
+        action: For ``action_done``: the action id.  Other events may name
+            the action they concern, e.g. an extension request (延期申请).
         fact: For ``fact``: the fact id.
         value: For ``fact``: its value.
 
@@ -99,13 +100,10 @@ class Event:
     value: Scalar | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.type == "action_done":
-            if self.action is None:
-                raise ValueError("an 'action_done' event needs 'action'")
-        elif self.action is not None:
-            raise ValueError(
-                f"'action' is only allowed on 'action_done' events (got type {self.type!r})"
-            )
+        if self.type == "action_done" and self.action is None:
+            raise ValueError("an 'action_done' event needs 'action'")
+        if self.type == "fact" and self.action is not None:
+            raise ValueError("a 'fact' event takes no 'action'")
         if self.type == "fact":
             if self.fact is None or self.value is None:
                 raise ValueError("a 'fact' event needs 'fact' and 'value'")

@@ -12,12 +12,13 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from ._calendars import WorkingCalendar
 from ._conditions import (
     AllOf,
     Always,
@@ -34,7 +35,8 @@ from ._conditions import (
     Param,
     walk,
 )
-from ._deadlines import Deadline
+from ._deadlines import BUILTIN_ANCHORS, REF_ANCHORS, Deadline, Offset, TimeRules
+from ._suggest import expected_names
 from ._validators import (
     is_identifier,
     is_slug,
@@ -50,10 +52,12 @@ __all__ = [
     "Action",
     "Category",
     "Clause",
+    "EventSpec",
     "FactSpec",
     "Grade",
     "Plan",
     "Principle",
+    "ReportChain",
     "Role",
 ]
 
@@ -346,6 +350,84 @@ class Note:
     reason: str = attrs.field(validator=non_empty_text)
 
 
+#: Event types every plan knows: the incident's own instants and the
+#: generic events incidents record.
+BUILTIN_EVENTS = (*BUILTIN_ANCHORS, "fact")
+
+
+@attrs.frozen
+class EventSpec:
+    """
+    An event type incidents record for this plan, e.g. ``case_claimed``
+    (受理), ``case_closed`` (办结), ``subsided`` (平息).
+
+    Declaring events is optional; once a plan declares any, every event its
+    deadlines and conditions name must be declared, so a misspelt anchor is a
+    plan error instead of a duty that never starts.
+
+    .. versionadded:: 0.3.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    label: str = ""
+    clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
+
+
+def _optional_bound(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, Offset) or value.is_zero()):
+        raise ValueError(f"'{attribute.name}' must be a non-zero Offset or None (got {value!r})")
+
+
+@attrs.frozen
+class ReportChain:
+    """
+    A report chain (逐级上报): actions done in turn, each running from the
+    previous one's completion, with an optional worst-case *bound* for the
+    whole chain from the first hop's start (e.g. "最迟不超过…小时报至…").
+
+    Args:
+        id: Identifier.
+        title: What the chain is, e.g. ``重大舆情逐级上报``.
+        hops: Action ids in order; each after the first must be anchored on
+            ``action_done:<previous hop>``.
+        bound: The whole chain's limit, counted like a deadline offset.
+        clause: The sentence it comes from.
+
+    .. versionadded:: 0.3.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    title: str = attrs.field(validator=non_empty_text)
+    hops: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    bound: Offset | None = attrs.field(default=None, validator=_optional_bound)
+    clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
+
+    @hops.validator
+    def _check_hops(self, _attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+        if len(value) < 2:
+            raise ValueError(f"chain {self.id!r} needs at least two hops (got {list(value)})")
+        if len(set(value)) != len(value):
+            raise ValueError(f"chain {self.id!r} lists an action twice: {list(value)}")
+
+
+def _optional_calendar(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, WorkingCalendar):
+        raise TypeError(
+            f"'{attribute.name}' must be a working calendar (ChinaCalendar, DataCalendar, or an "
+            f"object with name, hours and is_working_day) or None (got {value!r})"
+        )
+
+
+def _optional_day_end(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, time) or value.tzinfo is not None or value == time(0):
+        raise ValueError(
+            f"'{attribute.name}' must be a naive time after 00:00, e.g. time(17, 30), "
+            f"or None for 24:00 (got {value!r})"
+        )
+
+
 @attrs.frozen
 class Plan:
     """
@@ -372,6 +454,14 @@ class Plan:
             which leaves such actions without a due time.
         parameters: Numbers the text leaves blank (see :class:`Parameter`).
         notes: Sentences that are prose only (see :class:`Note`).
+        calendar: The working calendar for working-day deadlines, holiday
+            extensions and working-hour clocks; none by default, and a plan
+            whose deadlines need one is refused without it.
+        day_end: When a day ends for "当日内" and day-counted deadlines:
+            ``None`` (default) for 24:00, or a time such as 17:30 (close of
+            business, Civil Code art. 203).
+        events: Event types incidents record (see :class:`EventSpec`).
+        chains: Report chains with whole-chain bounds (:class:`ReportChain`).
 
     Raises:
         PlanValidationError: listing every problem found.
@@ -399,6 +489,10 @@ class Plan:
     prompt_tolerance: timedelta | None = attrs.field(default=None, validator=non_negative_duration)
     parameters: tuple[Parameter, ...] = attrs.field(default=(), converter=_tuple)
     notes: tuple[Note, ...] = attrs.field(default=(), converter=_tuple)
+    calendar: WorkingCalendar | None = attrs.field(default=None, validator=_optional_calendar)
+    day_end: time | None = attrs.field(default=None, validator=_optional_day_end)
+    events: tuple[EventSpec, ...] = attrs.field(default=(), converter=_tuple)
+    chains: tuple[ReportChain, ...] = attrs.field(default=(), converter=_tuple)
 
     def __attrs_post_init__(self) -> None:
         problems = list(_check_plan(self))
@@ -411,6 +505,20 @@ class Plan:
         The plan's timezone as a :class:`~zoneinfo.ZoneInfo`.
         """
         return ZoneInfo(self.timezone)
+
+    @property
+    def time_rules(self) -> TimeRules:
+        """
+        What deadline arithmetic needs: timezone, calendar, day end and
+        tolerances.
+        """
+        return TimeRules(
+            self.tz,
+            self.calendar,
+            self.day_end,
+            self.immediate_tolerance,
+            self.prompt_tolerance,
+        )
 
     def grade(self, grade_id: str) -> Grade:
         """
@@ -548,6 +656,8 @@ def _check_types(plan: Plan) -> Iterator[Problem]:
         ("principles", Principle),
         ("parameters", Parameter),
         ("notes", Note),
+        ("events", EventSpec),
+        ("chains", ReportChain),
     ):
         for i, item in enumerate(getattr(plan, group)):
             if not isinstance(item, cls):
@@ -572,6 +682,8 @@ def _check_plan(plan: Plan) -> Iterator[Problem]:
         "categories",
         "principles",
         "parameters",
+        "events",
+        "chains",
     ):
         counts = Counter(item.id for item in getattr(plan, group))
         for item_id, n in counts.items():
@@ -620,7 +732,6 @@ def _check_plan(plan: Plan) -> Iterator[Problem]:
             )
 
     role_ids = {r.id for r in plan.roles}
-    action_ids = {a.id for a in plan.actions}
     for i, a in enumerate(plan.actions):
         where = f"actions[{i}]"
         yield from _check_condition(plan, a.condition, f"{where}.condition", allow_state=True)
@@ -631,22 +742,139 @@ def _check_plan(plan: Plan) -> Iterator[Problem]:
                     f"role {owner!r} is not defined",
                     f"one of {sorted(role_ids)}",
                 )
-        anchor = a.deadline.anchor
-        if anchor.action is not None:
-            if anchor.action not in action_ids:
-                yield Problem(
-                    f"{where}.deadline.anchor",
-                    f"action {anchor.action!r} is not defined",
-                    f"one of {sorted(action_ids)}",
-                )
-            elif anchor.action == a.id:
-                yield Problem(
-                    f"{where}.deadline.anchor", f"action {a.id!r} is anchored on its own completion"
-                )
         if a.clause is None:
             yield Problem(
                 f"{where}.clause", f"action {a.id!r} cites no clause", "the sentence it comes from"
             )
+    yield from _check_timing(plan)
+
+
+def _check_timing(plan: Plan) -> Iterator[Problem]:
+    """
+    Anchors that resolve, no waiting cycles, calendars where deadlines need
+    them, declared events, and report chains that follow their hops.
+    """
+    refs = {
+        "action": {a.id for a in plan.actions},
+        "grade": {g.id for g in plan.grades},
+        "category": {c.id for c in plan.categories},
+    }
+    declared_events = {e.id for e in plan.events}
+    for i, e in enumerate(plan.events):
+        if e.id in (*BUILTIN_EVENTS, *REF_ANCHORS):
+            yield Problem(f"events[{i}].id", f"{e.id!r} is a built-in event; do not declare it")
+    waits: dict[str, str] = {}
+    for i, a in enumerate(plan.actions):
+        where = f"actions[{i}].deadline"
+        deadline = a.deadline
+        anchor = deadline.anchor
+        kind = REF_ANCHORS.get(anchor.event)
+        if kind is not None and anchor.ref not in refs[kind]:
+            yield Problem(
+                f"{where}.anchor",
+                f"{kind} {anchor.ref!r} is not defined",
+                f"one of {sorted(refs[kind])}",
+            )
+        elif kind == "action":
+            if anchor.ref == a.id:
+                yield Problem(f"{where}.anchor", f"action {a.id!r} is anchored on itself")
+            else:
+                waits[a.id] = str(anchor.ref)
+        for event, field in custom_events(deadline):
+            if declared_events and event not in declared_events:
+                yield Problem(
+                    f"{where}.{field}",
+                    f"event {event!r} is not declared in the plan's events",
+                    expected_names(event, declared_events),
+                )
+        for offset in deadline.offsets():
+            if offset.needs_calendar() and plan.calendar is None:
+                yield Problem(
+                    where,
+                    f"{offset.describe()} needs a working calendar and the plan has none",
+                    "a plan 'calendar' (china, or holiday and make-up day data)",
+                )
+            elif offset.clock != "calendar" and plan.calendar and not plan.calendar.hours:
+                yield Problem(
+                    where,
+                    f"clock {offset.clock!r} needs working hours and calendar "
+                    f"{plan.calendar.name!r} states none",
+                    "the calendar's working 'hours', e.g. 09:00-12:00 and 13:30-17:30",
+                )
+    yield from _wait_cycles(plan, waits)
+    if declared_events:
+        conditions = [
+            *(g.criteria for g in plan.grades),
+            *(c.condition for c in plan.categories),
+            *(a.condition for a in plan.actions),
+        ]
+        for event in sorted(
+            {n.event for c in conditions for n in walk(c) if isinstance(n, EventSeen)}
+        ):
+            if event not in declared_events:
+                yield Problem(
+                    "conditions",
+                    f"seen({event}) tests an event not declared in the plan's events",
+                    expected_names(event, declared_events),
+                )
+    actions = {a.id: a for a in plan.actions}
+    for i, chain in enumerate(plan.chains):
+        for j, hop in enumerate(chain.hops):
+            if hop not in actions:
+                yield Problem(
+                    f"chains[{i}].hops[{j}]",
+                    f"action {hop!r} is not defined",
+                    f"one of {sorted(actions)}",
+                )
+            elif j and str(actions[hop].deadline.anchor) != f"action_done:{chain.hops[j - 1]}":
+                yield Problem(
+                    f"chains[{i}].hops[{j}]",
+                    f"hop {hop!r} does not run from the previous hop's completion",
+                    f"its deadline anchored on 'action_done:{chain.hops[j - 1]}'",
+                    str(actions[hop].deadline.anchor),
+                )
+        if chain.bound is not None and chain.bound.needs_calendar() and plan.calendar is None:
+            yield Problem(
+                f"chains[{i}].bound",
+                f"{chain.bound.describe()} needs a working calendar and the plan has none",
+            )
+
+
+def custom_events(deadline: Deadline) -> Iterator[tuple[str, str]]:
+    """
+    The incident event types *deadline* names, with the field naming each.
+    """
+    anchor = deadline.anchor
+    if anchor.event not in BUILTIN_EVENTS and anchor.event not in REF_ANCHORS:
+        yield anchor.event, "anchor"
+    if deadline.until is not None:
+        yield deadline.until, "until"
+    if deadline.recurrence is not None and deadline.recurrence.until is not None:
+        yield deadline.recurrence.until, "recurrence.until"
+    if deadline.extension is not None:
+        yield deadline.extension.event, "extension.event"
+
+
+def _wait_cycles(plan: Plan, waits: dict[str, str]) -> Iterator[Problem]:
+    reported: set[str] = set()
+    index = {a.id: i for i, a in enumerate(plan.actions)}
+    for start in waits:
+        seen = [start]
+        current = start
+        while current in waits:
+            current = waits[current]
+            if current in seen:
+                cycle = seen[seen.index(current) :]
+                if not reported.intersection(cycle):
+                    reported.update(cycle)
+                    yield Problem(
+                        f"actions[{index[current]}].deadline.anchor",
+                        "actions wait on each other in a cycle: "
+                        + " -> ".join([*cycle, current]),
+                        "anchors that lead back to an event, not to each other",
+                    )
+                break
+            seen.append(current)
 
 
 def _check_condition(

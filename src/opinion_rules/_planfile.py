@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,20 +22,32 @@ import attrs
 import tomli_w
 import yaml
 
+from ._calendars import ChinaCalendar, DataCalendar, WorkingCalendar
 from ._conditions import AllOf, AnyOf, Condition, Not
-from ._deadlines import Anchor, Deadline, Offset
+from ._deadlines import (
+    OFFSET_FORM,
+    Anchor,
+    Deadline,
+    Extension,
+    Offset,
+    Recurrence,
+    parse_anchor,
+    parse_offset,
+)
 from ._expr import ExpressionError, parse_condition, to_text
 from ._located import FileSyntaxError, Node, parse_document
 from ._plan import (
     Action,
     Category,
     Clause,
+    EventSpec,
     FactSpec,
     Grade,
     Note,
     Parameter,
     Plan,
     Principle,
+    ReportChain,
     Role,
 )
 from ._suggest import expected_names
@@ -64,6 +76,32 @@ _DURATION = re.compile(
 T = TypeVar("T")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DURATION_FORM = "a duration such as '3h', '30m', '1d' or '1h30m'"
+_TIME = re.compile(r"\s*(\d{1,2}):(\d{2})\s*")
+# Stands for 24:00 while reading; a plan's day_end of 24:00 is None.
+_MIDNIGHT_END = time(0, 0, 0, 1)
+_ANCHOR_FORM = (
+    "discovered, posted, action_done:<action>, overdue:<action> (or overdue:<action>+5wd), "
+    "grade_reached:<grade>, category_assigned:<category>, or an event type"
+)
+_CALENDAR_FORM = (
+    "'china', {name: china, hours: [...]}, or a data calendar "
+    "{name, years: [first, last], holidays, workdays, weekend, hours}"
+)
+_CLOCKS = ("calendar", "shift_start", "pause")
+_DEADLINE_KEYS = {
+    "kind": "text",
+    "within": "offset",
+    "until": "text",
+    "clock": "clock",
+    "start_next_day": "bool",
+    "extend_past_holiday": "bool",
+    "every": "duration",
+    "per_day": "positive_int",
+    "extension": "extension",
+}
+_DEADLINE_OPTIONAL = tuple(_DEADLINE_KEYS)
+_OFFSET_OPTIONS = ("clock", "start_next_day", "extend_past_holiday")
+_EXTENSION_SPEC = {"event": ("text", True), "by": ("offset", True), "cap": ("offset", False)}
 
 
 def load_plan_file(path: str | Path) -> Plan:
@@ -286,74 +324,287 @@ class _Reader:
         )
         return None
 
+    def offset(self, node: Node, path: str) -> Offset | None:
+        if isinstance(node.value, str):
+            try:
+                return parse_offset(node.value)
+            except ValueError:
+                pass
+        self.problem(node, path, "not a period", OFFSET_FORM, _got(node))
+        return None
+
+    def anchor(self, node: Node, path: str) -> Anchor | None:
+        text = self.text(node, path)
+        if text is None:
+            return None
+        try:
+            return parse_anchor(text)
+        except (TypeError, ValueError) as exc:
+            self.problem(node, path, _reason(exc), _ANCHOR_FORM)
+            return None
+
     def deadline(self, node: Node, path: str) -> Deadline | None:
-        fields = self.mapping(node, path, ("anchor",), ("within", "kind", "until"))
+        fields = self.mapping(node, path, ("anchor",), _DEADLINE_OPTIONAL)
         if fields is None or "anchor" not in fields:
             return None
-        anchor_text = self.text(fields["anchor"], f"{path}.anchor")
-        kind_node = fields.get("kind")
-        kind = self.text(kind_node, f"{path}.kind") if kind_node else None
-        offset = None
-        if "within" in fields:
-            parts = self.duration_parts(fields["within"], f"{path}.within")
-            if parts is not None:
-                days, hours, minutes, seconds = parts
-                if seconds:
-                    self.problem(
-                        fields["within"],
-                        f"{path}.within",
-                        "seconds are not allowed here",
-                        "days, hours or minutes",
-                    )
-                    return None
-                offset = Offset(days=days, hours=hours, minutes=minutes)
-        until = self.text(fields["until"], f"{path}.until") if "until" in fields else None
-        implied = "offset" if "within" in fields else "until" if "until" in fields else None
-        if kind is not None and implied is not None and kind != implied:
+        ok = True
+        values: dict[str, Any] = {}
+        for key, value_node in fields.items():
+            if key not in _DEADLINE_KEYS:
+                ok = ok and key == "anchor"  # unknown keys are already reported
+                continue
+            value = self.read(_DEADLINE_KEYS[key], value_node, f"{path}.{key}")
+            ok = ok and value is not None
+            values[key] = value
+        anchor = self.anchor(fields["anchor"], f"{path}.anchor")
+        if anchor is None or not ok:
+            return None
+        implied = [
+            kind
+            for key, kind in (
+                ("within", "offset"),
+                ("every", "recurring"),
+                ("per_day", "recurring"),
+            )
+            if key in values
+        ]
+        if "until" in values and not implied:
+            implied = ["until"]
+        kind = values.get("kind")
+        if kind is not None and implied and kind != implied[0]:
             self.problem(
-                kind_node or node,
+                fields["kind"],
                 f"{path}.kind",
-                f"kind {kind!r} contradicts {'within' if implied == 'offset' else 'until'!r}",
-                f"no 'kind', or kind {implied!r}",
+                f"kind {kind!r} contradicts the keys given",
+                f"no 'kind', or kind {implied[0]!r}",
             )
             return None
-        if "within" in fields and "until" in fields:
-            self.problem(node, path, "a deadline has 'within' or 'until', not both")
+        if len(set(implied)) > 1 or ("every" in values and "per_day" in values):
+            self.problem(node, path, "a deadline has one of 'within', 'every' or 'per_day'")
             return None
-        if anchor_text is None or (implied == "offset" and offset is None):
-            return None
-        kind = kind or implied or "none"
-        try:
-            anchor = (
-                Anchor("action_done", anchor_text.partition(":")[2])
-                if anchor_text.startswith("action_done:")
-                else Anchor(anchor_text)
-            )
-        except (TypeError, ValueError) as exc:
+        kind = kind or (implied[0] if implied else "none")
+        options = {k: values[k] for k in _OFFSET_OPTIONS if k in values}
+        offset = None
+        if "within" in values:
+            try:
+                offset = attrs.evolve(values["within"], **options)
+            except (TypeError, ValueError) as exc:
+                self.problem(node, path, _reason(exc))
+                return None
+        elif options:
             self.problem(
-                fields["anchor"],
-                f"{path}.anchor",
-                _reason(exc),
-                "discovered, posted, action_done:<action id> or an event type",
+                node,
+                path,
+                f"{sorted(options)} only go with 'within'",
+                "a 'within' period, or none of these keys",
             )
             return None
+        recurrence = None
+        until = values.get("until")
+        if kind == "recurring":
+            recurrence = self.build(
+                Recurrence,
+                node,
+                path,
+                every=values.get("every"),
+                per_day=values.get("per_day"),
+                until=until,
+            )
+            if recurrence is None:
+                return None
+            until = None
         built: Deadline | None = self.build(
-            Deadline, node, path, anchor=anchor, kind=kind, offset=offset, until=until
+            Deadline,
+            node,
+            path,
+            anchor=anchor,
+            kind=kind,
+            offset=offset,
+            until=until,
+            recurrence=recurrence,
+            extension=values.get("extension"),
         )
         return built
 
+    def extension(self, node: Node, path: str) -> Extension | None:
+        fields = self.fields(node, path, _EXTENSION_SPEC)
+        if fields is None:
+            return None
+        built: Extension | None = self.build(Extension, node, path, **fields)
+        return built
+
     def window(self, node: Node, path: str) -> Window | None:
-        if node.value == "cumulative":
-            return Window("cumulative")
+        if node.value in ("cumulative", "calendar_day"):
+            return Window(node.value)
+        if isinstance(node.value, dict):
+            fields = self.mapping(node, path, ("sustained_days",), ())
+            if fields is None or "sustained_days" not in fields:
+                return None
+            days = self.integer(fields["sustained_days"], f"{path}.sustained_days")
+            if days is None:
+                return None
+            built: Window | None = self.build(Window, node, path, kind="sustained", days=days)
+            return built
         length = self.duration(node, path)
         if length is None:
             self.problems[-1] = attrs.evolve(
                 self.problems[-1],
-                expected=f"'cumulative', or {_DURATION_FORM} for a rolling window",
+                expected=f"'cumulative', 'calendar_day', {{sustained_days: N}}, or "
+                f"{_DURATION_FORM} for a rolling window",
             )
             return None
         window: Window | None = self.build(Window, node, path, kind="rolling", length=length)
         return window
+
+    def clock_time(self, node: Node, path: str) -> time | None:
+        """
+        A time of day written ``HH:MM``; ``24:00`` is the end of the day.
+        """
+        match = _TIME.fullmatch(node.value) if isinstance(node.value, str) else None
+        if match is not None:
+            hour, minute = int(match[1]), int(match[2])
+            if hour == 24 and minute == 0:
+                return _MIDNIGHT_END
+            if hour < 24 and minute < 60:
+                return time(hour, minute)
+        hint = (
+            "; quote it: YAML reads an unquoted 17:30 as a number"
+            if isinstance(node.value, int)
+            else ""
+        )
+        self.problem(
+            node, path, f"not a time of day{hint}", "'HH:MM', e.g. '17:30' or '24:00'", _got(node)
+        )
+        return None
+
+    def day_end(self, node: Node, path: str) -> time | None:
+        value = self.clock_time(node, path)
+        if value is not None and value == time(0):
+            self.problem(
+                node, path, "a day cannot end at 00:00", "'24:00' or a time such as '17:30'"
+            )
+            return None
+        return value
+
+    def hours(self, node: Node, path: str) -> tuple[tuple[time, time], ...] | None:
+        out = []
+        for i, item in enumerate(self.items(node, path)):
+            text = item.value if isinstance(item.value, str) else None
+            parts = text.split("-") if text is not None else []
+            if len(parts) != 2:
+                self.problem(
+                    item,
+                    f"{path}[{i}]",
+                    "not a working period",
+                    "'HH:MM-HH:MM', e.g. '09:00-12:00'",
+                    _got(item),
+                )
+                return None
+            ends = [
+                self.clock_time(Node(p.strip(), item.line, item.column), f"{path}[{i}]")
+                for p in parts
+            ]
+            start, stop = ends
+            if start is None or stop is None:
+                return None
+            if _MIDNIGHT_END in (start, stop):
+                self.problem(
+                    item,
+                    f"{path}[{i}]",
+                    "working periods end before midnight",
+                    "'HH:MM-HH:MM' within one day",
+                    _got(item),
+                )
+                return None
+            out.append((start, stop))
+        return tuple(out)
+
+    def day(self, node: Node, path: str) -> date | None:
+        value = node.value
+        if type(value) is date:
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.problem(node, path, "not a date", "'YYYY-MM-DD', e.g. '2025-01-28'", _got(node))
+        return None
+
+    def calendar(self, node: Node, path: str) -> WorkingCalendar | None:
+        if node.value == "china":
+            return ChinaCalendar()
+        if (
+            isinstance(node.value, dict)
+            and node.value.get("name", Node(None, 0, 0)).value == "china"
+        ):
+            fields = self.mapping(node, path, ("name",), ("hours",))
+            if fields is None:
+                return None
+            hours = self.hours(fields["hours"], f"{path}.hours") if "hours" in fields else ()
+            if hours is None:
+                return None
+            china: ChinaCalendar | None = self.build(ChinaCalendar, node, path, hours=hours)
+            return china
+        if not isinstance(node.value, dict):
+            self.problem(node, path, "not a calendar", _CALENDAR_FORM, _got(node))
+            return None
+        fields = self.mapping(
+            node, path, ("name", "years"), ("holidays", "workdays", "weekend", "hours")
+        )
+        if fields is None or "name" not in fields or "years" not in fields:
+            return None
+        name = self.text(fields["name"], f"{path}.name")
+        years = [
+            self.integer(n, f"{path}.years[{i}]")
+            for i, n in enumerate(self.items(fields["years"], f"{path}.years"))
+        ]
+        if len(years) != 2:
+            self.problem(
+                fields["years"],
+                f"{path}.years",
+                "expected [first year, last year]",
+                "e.g. [2025, 2026]",
+                _got(fields["years"]),
+            )
+            return None
+        days = {
+            key: [
+                self.day(n, f"{path}.{key}[{i}]")
+                for i, n in enumerate(self.items(fields[key], f"{path}.{key}"))
+            ]
+            for key in ("holidays", "workdays")
+            if key in fields
+        }
+        weekend = None
+        if "weekend" in fields:
+            weekend = [
+                self.integer(n, f"{path}.weekend[{i}]")
+                for i, n in enumerate(self.items(fields["weekend"], f"{path}.weekend"))
+            ]
+        hours = self.hours(fields["hours"], f"{path}.hours") if "hours" in fields else ()
+        if (
+            name is None
+            or None in years
+            or hours is None
+            or any(None in v for v in days.values())
+            or (weekend is not None and None in weekend)
+        ):
+            return None
+        kwargs: dict[str, Any] = {k: frozenset(v) for k, v in days.items()}
+        if weekend is not None:
+            kwargs["weekend"] = tuple(weekend)
+        data: DataCalendar | None = self.build(
+            DataCalendar,
+            node,
+            path,
+            name=name,
+            first_year=years[0],
+            last_year=years[1],
+            hours=hours,
+            **kwargs,
+        )
+        return data
 
     def build(self, cls: Callable[..., Any], node: Node, path: str, **kwargs: Any) -> Any:
         try:
@@ -417,6 +668,28 @@ class _Reader:
                 return self.window(node, path)
             case "duration":
                 return self.duration(node, path)
+            case "offset":
+                return self.offset(node, path)
+            case "extension":
+                return self.extension(node, path)
+            case "calendar":
+                return self.calendar(node, path)
+            case "day_end":
+                return self.day_end(node, path)
+            case "positive_int":
+                value = self.integer(node, path)
+                if value is not None and value < 1:
+                    self.problem(node, path, "must be at least 1", got=_got(node))
+                    return None
+                return value
+            case "clock":
+                text = self.text(node, path)
+                if text is not None and text not in _CLOCKS:
+                    self.problem(
+                        node, path, f"unknown clock {text!r}", expected_names(text, _CLOCKS)
+                    )
+                    return None
+                return text
         raise AssertionError(kind)  # pragma: no cover
 
     def section(
@@ -664,6 +937,20 @@ _SECTIONS: dict[str, tuple[Callable[..., Any], dict[str, tuple[str, bool]]]] = {
         },
     ),
     "notes": (Note, {"clause": ("clause", True), "reason": ("text", True)}),
+    "events": (
+        EventSpec,
+        {"id": ("text", True), "label": ("optional_text", False), "clause": _CLAUSE},
+    ),
+    "chains": (
+        ReportChain,
+        {
+            "id": ("text", True),
+            "title": ("text", True),
+            "hops": ("texts", True),
+            "bound": ("offset", False),
+            "clause": _CLAUSE,
+        },
+    ),
 }
 _PLAN_SCALARS = {
     "id": "text",
@@ -674,6 +961,8 @@ _PLAN_SCALARS = {
     "timezone": "text",
     "immediate_tolerance": "duration",
     "prompt_tolerance": "duration",
+    "calendar": "calendar",
+    "day_end": "day_end",
 }
 _PLAN_REQUIRED = ("id", "title", "issuer", "version", "source", "roles", "grades", "actions")
 _PLAN_OPTIONAL = tuple(
@@ -700,6 +989,10 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         out["immediate_tolerance"] = _duration_text(plan.immediate_tolerance)
     if plan.prompt_tolerance is not None:
         out["prompt_tolerance"] = _duration_text(plan.prompt_tolerance)
+    if plan.calendar is not None:
+        out["calendar"] = _calendar_to_data(plan.calendar)
+    if plan.day_end is not None:
+        out["day_end"] = plan.day_end.strftime("%H:%M")
     if plan.metrics:
         out["metrics"] = list(plan.metrics)
     groups = {
@@ -712,6 +1005,8 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         "principles": plan.principles,
         "actions": plan.actions,
         "notes": plan.notes,
+        "events": plan.events,
+        "chains": plan.chains,
     }
     for key, items in groups.items():
         if items or key in _PLAN_REQUIRED:
@@ -736,12 +1031,16 @@ def _value_to_data(name: str, value: Any) -> Any:
     match value:
         case Clause(ref, text):
             return {"ref": ref, "text": text}
-        case Window(kind="cumulative"):
-            return "cumulative"
+        case Window(kind="cumulative" | "calendar_day" as kind):
+            return kind
+        case Window(kind="sustained", days=days):
+            return {"sustained_days": days}
         case Window(length=length) if length is not None:
             return _duration_text(length)
         case Deadline():
             return _deadline_to_data(value)
+        case Offset():
+            return value.text()
         case tuple():
             return list(value)
     if name in ("criteria", "condition"):
@@ -755,16 +1054,59 @@ def _deadline_to_data(deadline: Deadline) -> dict[str, Any]:
         case "offset":
             assert deadline.offset is not None  # noqa: S101 - checked at construction
             o = deadline.offset
-            out["within"] = "".join(
-                f"{n}{u}" for n, u in ((o.days, "d"), (o.hours, "h"), (o.minutes, "m")) if n
-            )
+            out["within"] = o.text()
+            if o.clock != "calendar":
+                out["clock"] = o.clock
+            if o.start_next_day:
+                out["start_next_day"] = True
+            if o.extend_past_holiday:
+                out["extend_past_holiday"] = True
         case "until":
             out["until"] = deadline.until
+        case "recurring":
+            r = deadline.recurrence
+            assert r is not None  # noqa: S101 - checked at construction
+            if r.every is not None:
+                out["every"] = _duration_text(r.every)
+            else:
+                out["per_day"] = r.per_day
+            if r.until is not None:
+                out["until"] = r.until
         case "none":
             pass
         case kind:
             out["kind"] = kind
+    if deadline.extension is not None:
+        ext = deadline.extension
+        out["extension"] = {"event": ext.event, "by": ext.by.text()}
+        if ext.cap is not None:
+            out["extension"]["cap"] = ext.cap.text()
     return out
+
+
+def _calendar_to_data(calendar: WorkingCalendar) -> Any:
+    hours = [f"{a.strftime('%H:%M')}-{b.strftime('%H:%M')}" for a, b in calendar.hours]
+    match calendar:
+        case ChinaCalendar():
+            return {"name": "china", "hours": hours} if hours else "china"
+        case DataCalendar():
+            out: dict[str, Any] = {
+                "name": calendar.name,
+                "years": [calendar.first_year, calendar.last_year],
+            }
+            if calendar.holidays:
+                out["holidays"] = sorted(d.isoformat() for d in calendar.holidays)
+            if calendar.workdays:
+                out["workdays"] = sorted(d.isoformat() for d in calendar.workdays)
+            if calendar.weekend != (5, 6):
+                out["weekend"] = list(calendar.weekend)
+            if hours:
+                out["hours"] = hours
+            return out
+    raise ValueError(
+        f"calendar {calendar.name!r} is a {type(calendar).__name__}; plan files hold only "
+        "'china' and data calendars"
+    )
 
 
 def _duration_text(value: timedelta) -> str:
@@ -827,6 +1169,15 @@ _DURATION_PATTERN = (
 )
 
 
+_OFFSET_PATTERN = (
+    "^\\s*(\\d+\\s*[wW][dD])?\\s*(\\d+\\s*[dD])?\\s*(\\d+\\s*[hH])?\\s*(\\d+\\s*[mM])?\\s*$"
+)
+_TIME_PATTERN = "^\\s*\\d{1,2}:\\d{2}\\s*$"
+_ANCHOR_PATTERN = "^[A-Za-z][A-Za-z0-9_]*(:[A-Za-z][A-Za-z0-9_]*(\\+[0-9A-Za-z]+)?)?$"
+_HOURS_ITEM = {"type": "string", "pattern": "^\\s*\\d{1,2}:\\d{2}\\s*-\\s*\\d{1,2}:\\d{2}\\s*$"}
+_DATE_ITEM = {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}
+
+
 def _kind_schema(kind: str) -> dict[str, Any]:
     text = {"type": "string", "minLength": 1}
     condition: dict[str, Any] = {"$ref": "#/$defs/condition"}
@@ -841,9 +1192,33 @@ def _kind_schema(kind: str) -> dict[str, Any]:
         "condition": condition,
         "deadline": {"$ref": "#/$defs/deadline"},
         "window": {
-            "anyOf": [{"const": "cumulative"}, {"type": "string", "pattern": _DURATION_PATTERN}]
+            "anyOf": [
+                {"enum": ["cumulative", "calendar_day"]},
+                {"type": "string", "pattern": _DURATION_PATTERN},
+                {
+                    "type": "object",
+                    "properties": {"sustained_days": {"type": "integer", "minimum": 1}},
+                    "required": ["sustained_days"],
+                    "additionalProperties": False,
+                },
+            ]
         },
         "duration": {"type": "string", "pattern": _DURATION_PATTERN},
+        "offset": {"type": "string", "pattern": _OFFSET_PATTERN},
+        "positive_int": {"type": "integer", "minimum": 1},
+        "clock": {"enum": list(_CLOCKS)},
+        "extension": {
+            "type": "object",
+            "properties": {
+                "event": {"type": "string", "pattern": _IDENTIFIER_PATTERN},
+                "by": {"type": "string", "pattern": _OFFSET_PATTERN},
+                "cap": {"type": "string", "pattern": _OFFSET_PATTERN},
+            },
+            "required": ["event", "by"],
+            "additionalProperties": False,
+        },
+        "day_end": {"type": "string", "pattern": _TIME_PATTERN},
+        "calendar": {"$ref": "#/$defs/calendar"},
     }
     return kinds[kind]
 
@@ -934,18 +1309,58 @@ def build_plan_schema() -> dict[str, Any]:
             "deadline": {
                 "type": "object",
                 "properties": {
-                    "anchor": {
-                        "type": "string",
-                        "pattern": "^(action_done:)?[A-Za-z][A-Za-z0-9_]*$",
-                    },
-                    "within": {"type": "string", "pattern": _DURATION_PATTERN},
+                    "anchor": {"type": "string", "pattern": _ANCHOR_PATTERN},
+                    **{key: _kind_schema(kind) for key, kind in _DEADLINE_KEYS.items()},
                     "kind": {
-                        "enum": ["offset", "immediately", "promptly", "end_of_day", "none", "until"]
+                        "enum": [
+                            "offset",
+                            "immediately",
+                            "promptly",
+                            "end_of_day",
+                            "none",
+                            "until",
+                            "recurring",
+                        ]
                     },
                     "until": {"type": "string", "pattern": _IDENTIFIER_PATTERN},
                 },
                 "required": ["anchor"],
                 "additionalProperties": False,
+            },
+            "calendar": {
+                "anyOf": [
+                    {"const": "china"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "name": {"const": "china"},
+                            "hours": {"type": "array", "items": _HOURS_ITEM},
+                        },
+                        "required": ["name"],
+                        "additionalProperties": False,
+                    },
+                    {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1, "not": {"const": "china"}},
+                            "years": {
+                                "type": "array",
+                                "items": {"type": "integer"},
+                                "minItems": 2,
+                                "maxItems": 2,
+                            },
+                            "holidays": {"type": "array", "items": _DATE_ITEM},
+                            "workdays": {"type": "array", "items": _DATE_ITEM},
+                            "weekend": {
+                                "type": "array",
+                                "items": {"type": "integer", "minimum": 0, "maximum": 6},
+                            },
+                            "hours": {"type": "array", "items": _HOURS_ITEM},
+                        },
+                        "required": ["name", "years"],
+                        "additionalProperties": False,
+                    },
+                ]
             },
         },
     }

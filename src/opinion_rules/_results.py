@@ -18,6 +18,7 @@ __all__ = [
     "ActionStatus",
     "Assessment",
     "CategoryMatch",
+    "ChainStatus",
     "GradeReached",
     "Owner",
 ]
@@ -98,8 +99,15 @@ class ActionStatus:
         applies_since: When the action's condition first held.
         clause: The sentence it comes from.
         reason: One line: why it applies and how its due time is set.
+        missed: For recurring duties: the due instants of occurrences that
+            passed without enough completions.
+        extended_from: The due instant before extensions, if any moved it.
+
+    For a ``recurring`` duty *due* is the next occurrence owed and
+    *done_at* the instant the duty ended.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.3.0 *missed*, *extended_from*.
     """
 
     id: str
@@ -115,6 +123,36 @@ class ActionStatus:
     applies_since: datetime
     clause: Clause | None
     reason: str
+    missed: tuple[datetime, ...] = ()
+    extended_from: datetime | None = None
+
+
+@attrs.frozen
+class ChainStatus:
+    """
+    A report chain at the evaluation instant.
+
+    Attributes:
+        id, title, hops, clause: From the plan.
+        started_at: When the first hop's clock started; ``None`` while it
+            has not (or the first hop does not apply).
+        bound: The whole chain's limit in words, if the plan states one.
+        due: *started_at* + the bound.
+        done_at: When the last hop was done.
+        status: As for actions, judged against the bound.
+
+    .. versionadded:: 0.3.0
+    """
+
+    id: str
+    title: str
+    hops: tuple[str, ...]
+    started_at: datetime | None
+    bound: str | None
+    due: datetime | None
+    done_at: datetime | None
+    status: Status
+    clause: Clause | None
 
 
 @attrs.frozen
@@ -131,8 +169,16 @@ class Assessment:
         grade_history: Each upgrade, in order.
         categories: Handling categories matched so far.
         actions: Every action whose condition has held, in plan order.
+        chains: Every report chain, with its whole-chain bound.
+        next_change: The earliest instant after *at* at which this result
+            would change with no new facts (a deadline passing, a recurrence
+            falling due, an observation leaving a window a pending rule
+            watches); ``None`` if nothing is scheduled.  A scheduler can
+            sleep until then.  Deadlines pass one microsecond after their
+            due instant, since an action done at the instant is on time.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.3.0 *chains*, *next_change*.
     """
 
     plan_id: str
@@ -145,6 +191,8 @@ class Assessment:
     grade_history: tuple[GradeReached, ...]
     categories: tuple[CategoryMatch, ...]
     actions: tuple[ActionStatus, ...]
+    chains: tuple[ChainStatus, ...] = ()
+    next_change: datetime | None = None
 
     def action(self, action_id: str) -> ActionStatus:
         """
@@ -218,7 +266,24 @@ class Assessment:
                     "applies_since": when(a.applies_since),
                     "clause": clause(a.clause),
                     "reason": a.reason,
+                    "missed": [when(m) for m in a.missed],
+                    "extended_from": when(a.extended_from),
                 }
                 for a in self.actions
             ],
+            "chains": [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "hops": list(c.hops),
+                    "started_at": when(c.started_at),
+                    "bound": c.bound,
+                    "due": when(c.due),
+                    "done_at": when(c.done_at),
+                    "status": c.status,
+                    "clause": clause(c.clause),
+                }
+                for c in self.chains
+            ],
+            "next_change": when(self.next_change),
         }

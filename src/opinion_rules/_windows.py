@@ -16,6 +16,12 @@ the exact derivation; in short:
 * A ``rolling`` window of length *w* at *t* covers ``(t - w, t]``: the growth
   ``V(t) - V(t - w)`` for totals, the sum of increments inside it otherwise.
 * A ``cumulative`` window covers everything up to *t*.
+* A ``calendar_day`` window covers *t*'s local day up to *t*: from local
+  midnight (included) to *t* (included), in the plan's timezone.
+* A ``sustained`` window of *days* N is the smallest of the calendar-day
+  values of the N local days ending with *t*'s day (today counted up to
+  *t*), so ``> X`` holds exactly when every one of those days exceeded X
+  ("持续N天…均超过X").
 * ``sum`` adds the series, ``max`` takes the largest series, and
   ``distinct_sites`` counts sites with at least one observation in the window.
 * A measure is unknown (not 0) until at least one observation of its metric
@@ -26,51 +32,73 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import attrs
 
 from ._validators import is_identifier, positive_duration
 
 
-__all__ = ["Measure", "Window", "cumulative", "rolling"]
+__all__ = ["Measure", "Window", "calendar_day", "cumulative", "rolling", "sustained"]
 
 Aggregate = Literal["sum", "max", "distinct_sites"]
 _AGGREGATES = ("sum", "max", "distinct_sites")
 
 
+WindowKind = Literal["rolling", "cumulative", "calendar_day", "sustained"]
+_WINDOW_KINDS = ("rolling", "cumulative", "calendar_day", "sustained")
+
+
 @attrs.frozen
 class Window:
     """
-    The span of time a measure counts over.
+    The span of time a measure counts over.  Always explicit: the plan says
+    whether "1天内" is the last 24 hours or the calendar day.
 
     Args:
         kind: ``rolling`` (the last *length* up to the evaluation instant,
-            start excluded, end included) or ``cumulative`` (everything up to
-            the evaluation instant).
+            start excluded, end included), ``cumulative`` (everything up to
+            the evaluation instant), ``calendar_day`` (the evaluation
+            instant's local day so far: "单日", "当日") or ``sustained``
+            (the smallest calendar-day value over *days* consecutive days:
+            "持续7天").
         length: For ``rolling`` windows: how long, e.g. 24 hours for "1天内".
+        days: For ``sustained`` windows: how many consecutive days.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.3.0 ``calendar_day`` and ``sustained``.
     """
 
-    kind: Literal["rolling", "cumulative"]
+    kind: WindowKind
     length: timedelta | None = None
+    days: int | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.kind not in _WINDOW_KINDS:
+            raise ValueError(f"'kind' must be one of {list(_WINDOW_KINDS)} (got {self.kind!r})")
         if self.kind == "rolling":
             positive_duration(self, attrs.fields(Window).length, self.length)
-        elif self.kind == "cumulative":
-            if self.length is not None:
-                raise ValueError("a cumulative window takes no 'length'")
-        else:
-            raise ValueError(f"'kind' must be 'rolling' or 'cumulative' (got {self.kind!r})")
+        elif self.length is not None:
+            raise ValueError(f"a {self.kind} window takes no 'length'")
+        if self.kind == "sustained":
+            if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days < 1:
+                raise ValueError(
+                    f"a sustained window needs 'days', a whole number >= 1 (got {self.days!r})"
+                )
+        elif self.days is not None:
+            raise ValueError(f"a {self.kind} window takes no 'days'")
 
     def describe(self) -> str:
         """
         Render the window in words, e.g. ``in 24 h``.
         """
+        if self.kind == "calendar_day":
+            return "on the day"
+        if self.kind == "sustained":
+            return f"on each of {self.days} consecutive days"
         if self.length is None:
             return "in total"
         seconds = int(self.length.total_seconds())
@@ -99,6 +127,25 @@ def cumulative() -> Window:
     return Window("cumulative")
 
 
+def calendar_day() -> Window:
+    """
+    The evaluation instant's local calendar day so far ("单日", "当日").
+
+    .. versionadded:: 0.3.0
+    """
+    return Window("calendar_day")
+
+
+def sustained(*, days: int) -> Window:
+    """
+    Every one of *days* consecutive local days ("持续7天"): the measure's
+    value is the smallest daily value among them.
+
+    .. versionadded:: 0.3.0
+    """
+    return Window("sustained", days=days)
+
+
 def _is_aggregate(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in _AGGREGATES:
         raise ValueError(f"'{attribute.name}' must be one of {list(_AGGREGATES)} (got {value!r})")
@@ -118,7 +165,8 @@ class Measure:
     Args:
         id: Identifier used in conditions: ``measure("clicks_1d") > 1000``.
         metric: The observation metric it counts, e.g. ``clicks``.
-        window: :func:`rolling` or :func:`cumulative`.
+        window: :func:`rolling`, :func:`cumulative`, :func:`calendar_day`
+            or :func:`sustained`.
         aggregate: ``sum`` over series (default), ``max`` of one series, or
             ``distinct_sites``.
         channels: Only observations on these channels count; empty means all.
@@ -171,7 +219,9 @@ class SeriesIndex:
         totals: dict[tuple[str | None, str | None], Sequence[Point]],
         increments: dict[tuple[str | None, str | None], Sequence[Point]],
         posted_at: datetime | None,
+        tz: ZoneInfo,
     ) -> None:
+        self._tz = tz
         self._series: list[tuple[_SeriesKey, _TotalSeries | _IncrementSeries]] = [
             *((key, _TotalSeries(points, posted_at)) for key, points in totals.items()),
             *((key, _IncrementSeries(points)) for key, points in increments.items()),
@@ -201,7 +251,31 @@ class SeriesIndex:
         first = self.first_known(measure.channels)
         if first is None or first > t:
             return None
-        start = None if measure.window.length is None else t - measure.window.length
+        window = measure.window
+        if window.kind == "sustained":
+            assert window.days is not None  # noqa: S101 - checked at construction
+            today = t.astimezone(self._tz).date()
+            daily = [
+                self._amount(measure, self._midnight(day) - _TICK, end)
+                for back in range(window.days)
+                for day in [today - timedelta(days=back)]
+                for end in [t if back == 0 else self._midnight(day + timedelta(days=1)) - _TICK]
+            ]
+            return finish(min(daily))
+        if window.kind == "calendar_day":
+            start: datetime | None = self._midnight(t.astimezone(self._tz).date()) - _TICK
+        else:
+            start = None if window.length is None else t - window.length
+        return finish(self._amount(measure, start, t))
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self._tz)
+
+    def _amount(self, measure: Measure, start: datetime | None, t: datetime) -> Fraction | int:
+        """
+        The aggregate over the window ``(start, t]`` (everything to *t* if
+        *start* is ``None``).
+        """
         per_series: list[Fraction | int] = []
         sites: set[str | None] = set()
         for (site, channel), series in self._series:
@@ -215,25 +289,38 @@ class SeriesIndex:
         if measure.aggregate == "distinct_sites":
             return len(sites)
         if measure.aggregate == "max":
-            return finish(max(per_series, default=0))
-        return finish(sum(per_series))
+            return max(per_series, default=0)
+        return sum(per_series)
 
     def change_points(self, measure: Measure) -> Iterable[datetime]:
         """
         Instants at which *measure*'s value may change.
         """
+        window = measure.window
+        day_windows = {"calendar_day": 1, "sustained": window.days or 0}.get(window.kind, 0)
+        days: set[date] = set()
         for (_site, channel), series in self._series:
             if measure.channels and channel not in measure.channels:
                 continue
             for at in series.times:
                 yield at
-                if measure.window.length is not None:
+                if window.length is not None:
                     # The observation leaves the window (t - w, t] at at + w.
-                    yield at + measure.window.length
+                    yield at + window.length
+                if day_windows:
+                    days.add(at.astimezone(self._tz).date())
             zero_at = getattr(series, "zero_at", None)
-            if zero_at is not None and measure.window.length is not None:
+            if zero_at is not None and window.length is not None:
                 # The posting-time zero baseline leaves the window too.
-                yield zero_at + measure.window.length
+                yield zero_at + window.length
+        for day in days:
+            # A day's amount counts until the window has moved past it.
+            for later in range(1, day_windows + 1):
+                yield self._midnight(day + timedelta(days=later))
+
+
+#: The resolution of instants; ``(midnight - _TICK, t]`` is ``[midnight, t]``.
+_TICK = timedelta(microseconds=1)
 
 
 class _TotalSeries:

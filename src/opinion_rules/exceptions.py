@@ -10,6 +10,9 @@ The tree::
     ├── FactError(OpinionRulesError, ValueError)
     │                                     the incident facts are wrong (the
     │                                     caller's fix); ``.problems``
+    ├── CalendarRangeError(OpinionRulesError, LookupError)
+    │                                     a working calendar does not cover a
+    │                                     day the evaluation needs
     ├── BackendUnavailableError           the requested backend cannot run here
     └── EngineError                       a backend failed (never the user's
                                           fault); ``__cause__`` kept
@@ -24,12 +27,14 @@ renders one line per problem.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 import attrs
 
 
 __all__ = [
     "BackendUnavailableError",
+    "CalendarRangeError",
     "EngineError",
     "FactError",
     "OpinionRulesError",
@@ -182,6 +187,42 @@ class FactError(_ProblemsMixin, OpinionRulesError, ValueError):
         self.subject = subject
         self.problems = tuple(problems)
         super().__init__(self._render())
+
+
+class CalendarRangeError(OpinionRulesError, LookupError):
+    """
+    A working calendar was asked about a day it has no data for.
+
+    Deadlines in working days need the real holiday schedule of every year
+    they cross; the library never guesses one.  Supply a calendar that covers
+    the year (a newer ``chinesecalendar``, or a
+    :class:`~opinion_rules.DataCalendar`).
+
+    Attributes:
+        calendar: The calendar's name.
+        day: The day asked about.
+        years: ``(first, last)`` years the calendar covers, if known.
+
+    .. versionadded:: 0.3.0
+    """
+
+    def __init__(
+        self,
+        calendar: str,
+        day: date,
+        years: tuple[int, int] | None,
+        detail: str | None = None,
+    ) -> None:
+        self.calendar = calendar
+        self.day = day
+        self.years = years
+        if detail is None:
+            covered = "" if years is None else f" (it covers {years[0]}-{years[1]})"
+            detail = (
+                f"has no data for {day.year}{covered}; expected a calendar covering {day}: "
+                "upgrade chinesecalendar or give the plan a data calendar for that year"
+            )
+        super().__init__(f"calendar {calendar!r} {detail}")
 
 
 class BackendUnavailableError(OpinionRulesError):

@@ -1,0 +1,335 @@
+"""
+Working calendars: which days are working days, and the working hours.
+
+Working-day deadlines ("5个工作日内"), "非工作日顺延" and the clock policies
+that pause or shift outside working time all ask a calendar.  A calendar
+covers a range of years and raises :class:`CalendarRangeError` for any day
+outside it: a deadline computed from a guessed holiday schedule is wrong in
+exactly the weeks that matter (Spring Festival, National Day).
+
+Two calendars ship:
+
+* :class:`ChinaCalendar`: official holidays and make-up working days (调休)
+  from the ``chinesecalendar`` package, which tracks the State Council's
+  yearly notice; see ``docs/explanation/time-semantics.md`` for the choice.
+* :class:`DataCalendar`: holidays, make-up days and working hours a plan
+  author supplies as data (a local calendar, or a year the package does not
+  cover yet).
+
+Any object with ``name``, ``hours`` and ``is_working_day`` is a calendar
+(:class:`WorkingCalendar`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from .exceptions import CalendarRangeError
+
+
+__all__ = [
+    "ChinaCalendar",
+    "DataCalendar",
+    "WorkingCalendar",
+    "WorkingHours",
+]
+
+#: Working hours: periods ``(start, end)`` within one day, in order.
+WorkingHours = tuple[tuple[time, time], ...]
+
+#: How far any walk over days may go before giving up; a calendar with no
+#: working day in three years is a data error, not a long holiday.
+_MAX_WALK = 3 * 366
+
+
+@runtime_checkable
+class WorkingCalendar(Protocol):
+    """
+    What the engine asks of a calendar.
+
+    Attributes:
+        name: Shown in results and errors, e.g. ``china``.
+        hours: The working hours of every working day; empty if the calendar
+            states none (then only day-based rules can use it).
+
+    .. versionadded:: 0.3.0
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def hours(self) -> WorkingHours: ...
+
+    def is_working_day(self, day: date) -> bool:
+        """
+        Tell whether *day* is a working day.
+
+        Raises:
+            CalendarRangeError: if the calendar does not cover *day*'s year.
+        """
+        ...
+
+
+def _check_hours(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple):
+        raise TypeError(f"'{attribute.name}' must be a tuple of (start, end) times")
+    previous_end: time | None = None
+    for period in value:
+        if (
+            not isinstance(period, tuple)
+            or len(period) != 2
+            or not all(isinstance(t, time) and t.tzinfo is None for t in period)
+        ):
+            raise TypeError(
+                f"'{attribute.name}' periods must be (start, end) pairs of naive times "
+                f"(got {period!r})"
+            )
+        start, end = period
+        if not start < end:
+            raise ValueError(
+                f"'{attribute.name}': a period must end after it starts (got {start}-{end})"
+            )
+        if previous_end is not None and start < previous_end:
+            raise ValueError(
+                f"'{attribute.name}': periods must be in order and not overlap "
+                f"({start} starts before the previous period ends at {previous_end})"
+            )
+        previous_end = end
+
+
+def _hours(value: Iterable[Iterable[time]]) -> WorkingHours:
+    return tuple((p[0], p[1]) if isinstance(p, tuple) else tuple(p) for p in value)  # type: ignore[misc]
+
+
+def _china_years() -> tuple[int, int]:
+    from chinese_calendar.constants import holidays  # noqa: PLC0415 - loaded on first use
+
+    return min(holidays).year, max(holidays).year
+
+
+@attrs.frozen
+class ChinaCalendar:
+    """
+    China's official working days: weekends and statutory holidays off,
+    make-up working days (调休) on, from the ``chinesecalendar`` package.
+
+    Args:
+        hours: Working hours, e.g. ``((time(9), time(12)), (time(13, 30),
+            time(17, 30)))``.  The package knows days, not office hours, so
+            there is no default: clock policies that need hours refuse a
+            calendar without them.
+
+    Raises:
+        CalendarRangeError: from :meth:`is_working_day` for a year the
+            installed package has no schedule for (the State Council
+            publishes each year's schedule late in the year before).
+
+    .. versionadded:: 0.3.0
+    """
+
+    hours: WorkingHours = attrs.field(default=(), converter=_hours, validator=_check_hours)
+
+    @property
+    def name(self) -> str:
+        return "china"
+
+    @property
+    def years(self) -> tuple[int, int]:
+        """
+        The first and last year the installed schedule covers.
+        """
+        return _china_years()
+
+    def is_working_day(self, day: date) -> bool:
+        first, last = _china_years()
+        if not first <= day.year <= last:
+            raise CalendarRangeError(self.name, day, (first, last))
+        import chinese_calendar  # noqa: PLC0415 - loaded on first use
+
+        return bool(chinese_calendar.is_workday(day))
+
+
+def _dates(values: object) -> frozenset[date]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise TypeError(f"expected a collection of dates, not the string {values!r}")
+    return frozenset(values)
+
+
+def _check_dates(_inst: object, attribute: attrs.Attribute[Any], value: frozenset[Any]) -> None:
+    for day in value:
+        if type(day) is not date:
+            raise TypeError(f"'{attribute.name}' must hold dates (got {day!r})")
+
+
+def _check_weekend(_inst: object, attribute: attrs.Attribute[Any], value: tuple[int, ...]) -> None:
+    if any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in value):
+        raise ValueError(
+            f"'{attribute.name}' holds weekday numbers 0 (Monday) to 6 (Sunday) (got {value!r})"
+        )
+
+
+@attrs.frozen
+class DataCalendar:
+    """
+    A calendar given as data by the plan author.
+
+    Args:
+        name: Shown in results and errors.
+        first_year, last_year: The years the data covers; any other year is
+            an error, never a guess.
+        holidays: Days off that would otherwise be working days.
+        workdays: Make-up working days (调休) that would otherwise be off.
+        weekend: Weekday numbers that are off, Monday = 0; default
+            Saturday and Sunday.
+        hours: Working hours of every working day.
+
+    .. versionadded:: 0.3.0
+    """
+
+    name: str = attrs.field()
+    first_year: int = attrs.field()
+    last_year: int = attrs.field()
+    holidays: frozenset[date] = attrs.field(
+        default=frozenset(), converter=_dates, validator=_check_dates
+    )
+    workdays: frozenset[date] = attrs.field(
+        default=frozenset(), converter=_dates, validator=_check_dates
+    )
+    weekend: tuple[int, ...] = attrs.field(
+        default=(5, 6), converter=tuple, validator=_check_weekend
+    )
+    hours: WorkingHours = attrs.field(default=(), converter=_hours, validator=_check_hours)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"'name' must be non-empty text (got {self.name!r})")
+        for which in ("first_year", "last_year"):
+            year = getattr(self, which)
+            if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
+                raise ValueError(f"'{which}' must be a year such as 2026 (got {year!r})")
+        if self.first_year > self.last_year:
+            raise ValueError(
+                f"'first_year' {self.first_year} is after 'last_year' {self.last_year}"
+            )
+        both = self.holidays & self.workdays
+        if both:
+            raise ValueError(
+                f"days listed both as holidays and as workdays: {sorted(map(str, both))}"
+            )
+        outside = sorted(
+            str(d)
+            for d in self.holidays | self.workdays
+            if not self.first_year <= d.year <= self.last_year
+        )
+        if outside:
+            raise ValueError(
+                f"days outside the covered years {self.first_year}-{self.last_year}: {outside}"
+            )
+
+    @property
+    def years(self) -> tuple[int, int]:
+        """
+        The first and last year the data covers.
+        """
+        return self.first_year, self.last_year
+
+    def is_working_day(self, day: date) -> bool:
+        if not self.first_year <= day.year <= self.last_year:
+            raise CalendarRangeError(self.name, day, (self.first_year, self.last_year))
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() not in self.weekend
+
+
+# -- arithmetic over any calendar ---------------------------------------------------
+
+
+def nth_working_day_after(calendar: WorkingCalendar, day: date, n: int) -> date:
+    """
+    The *n*-th working day strictly after *day* (the start day never counts).
+    """
+    count = 0
+    current = day
+    while count < n:
+        current = _next_day(calendar, current, day)
+        if calendar.is_working_day(current):
+            count += 1
+    return current
+
+
+def working_day_on_or_after(calendar: WorkingCalendar, day: date) -> date:
+    """
+    *day* if it is a working day, else the next one.
+    """
+    current = day
+    while not calendar.is_working_day(current):
+        current = _next_day(calendar, current, day)
+    return current
+
+
+def _next_day(calendar: WorkingCalendar, current: date, origin: date) -> date:
+    if (current - origin).days > _MAX_WALK:
+        raise CalendarRangeError(
+            calendar.name,
+            current,
+            None,
+            f"has no working day within {_MAX_WALK} days after {origin}; check the calendar data",
+        )
+    return current + timedelta(days=1)
+
+
+def _periods(calendar: WorkingCalendar, day: date, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    if not calendar.is_working_day(day):
+        return []
+    return [
+        (datetime.combine(day, start, tzinfo=tz), datetime.combine(day, end, tzinfo=tz))
+        for start, end in calendar.hours
+    ]
+
+
+def next_working_instant(calendar: WorkingCalendar, instant: datetime, tz: ZoneInfo) -> datetime:
+    """
+    *instant* if it is inside working hours, else the start of the next
+    working period.
+    """
+    local = instant.astimezone(tz)
+    day = local.date()
+    origin = day
+    while True:
+        for start, end in _periods(calendar, day, tz):
+            if local < end:
+                return max(local, start)
+        day = _next_day(calendar, day, origin)
+
+
+def add_working_time(
+    calendar: WorkingCalendar, instant: datetime, tz: ZoneInfo, amount: timedelta
+) -> datetime:
+    """
+    The instant after *instant* at which *amount* of working time has passed
+    (the clock pauses outside working hours).
+    """
+    local = instant.astimezone(tz)
+    remaining = amount
+    day = local.date()
+    origin = day
+    while True:
+        for start, end in _periods(calendar, day, tz):
+            begin = max(local, start)
+            if begin >= end:
+                continue
+            # Elapsed time inside the period, measured in UTC so a DST shift
+            # inside working hours still counts real time.
+            available = end.astimezone(UTC) - begin.astimezone(UTC)
+            if remaining <= available:
+                return (begin.astimezone(UTC) + remaining).astimezone(tz)
+            remaining -= available
+        day = _next_day(calendar, day, origin)

@@ -1,0 +1,316 @@
+"""
+Action and chain statuses at the evaluation instant.
+
+Given when each action's condition first held, work out for every
+applicable action when its clock started, when it falls due (with
+extensions, recurrences and lateness anchors), whether it was done, and the
+next instant at which any of that would change with no new facts.
+
+Nothing here reads a clock: the evaluation instant is ``Times.at``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+
+import attrs
+
+from ._deadlines import Deadline, Offset, TimeRules, add_offset, due_time
+from ._facts import Event, Incident
+from ._plan import Action, Plan
+from ._results import ActionStatus, ChainStatus, Owner, Status
+
+
+#: The resolution of instants: an action due at *d* is overdue from d + 1 µs.
+RESOLUTION = timedelta(microseconds=1)
+
+
+@attrs.frozen
+class Known:
+    """
+    What the timeline knew at the evaluation instant.
+    """
+
+    at: datetime
+    incident: Incident
+    events: Sequence[Event]  # at or before `at`, sorted by time
+    first_event: Mapping[str, datetime]
+    done_times: Mapping[str, Sequence[datetime]]  # sorted completions per action
+    grade_since: Mapping[str, datetime]  # first instant the grade (or higher) held
+    category_since: Mapping[str, datetime]
+    applies: Mapping[str, tuple[datetime, str]]  # action id -> (since, reason)
+
+
+class Times:
+    """
+    Compute action statuses on demand, memoised: an ``overdue:<b>`` anchor
+    needs *b*'s due time first.  The plan forbids waiting cycles.
+    """
+
+    def __init__(self, plan: Plan, known: Known) -> None:
+        self.plan = plan
+        self.rules: TimeRules = plan.time_rules
+        self.known = known
+        self.at = known.at
+        self.roles = {r.id: r.name for r in plan.roles}
+        self.changes: list[datetime] = []
+        self._memo: dict[str, ActionStatus | None] = {}
+        # Lapse instant of each action referred to by an `overdue` anchor.
+        self._lapses: dict[str, datetime | None] = {}
+
+    # -- public --
+
+    def status(self, action: Action) -> ActionStatus | None:
+        """
+        The status of *action*, or ``None`` if its condition never held.
+        """
+        if action.id not in self._memo:
+            self._memo[action.id] = self._compute(action)
+        return self._memo[action.id]
+
+    def chain(self, index: int) -> ChainStatus:
+        """
+        The status of the plan's report chain number *index*.
+        """
+        chain = self.plan.chains[index]
+        hops = [self.status(self.plan.action(h)) for h in chain.hops]
+        first, last = hops[0], hops[-1]
+        # Each hop's status already runs from the previous hop's completion.
+        start = None if first is None else first.anchor_at
+        bound_due = None
+        if start is not None and chain.bound is not None:
+            bound_due = add_offset(chain.bound, start, self.rules)
+        done_at = None if last is None else last.done_at
+        status = self._judge(start, bound_due, done_at)
+        return ChainStatus(
+            id=chain.id,
+            title=chain.title,
+            hops=chain.hops,
+            started_at=start,
+            bound=None if chain.bound is None else chain.bound.describe(),
+            due=bound_due,
+            done_at=done_at,
+            status=status,
+            clause=chain.clause,
+        )
+
+    def next_change(self) -> datetime | None:
+        """
+        The earliest recorded instant after the evaluation instant at which
+        a status would change with no new facts.
+        """
+        later = [t for t in self.changes if t > self.at]
+        return min(later, default=None)
+
+    # -- anchors --
+
+    def _anchor(self, action: Action) -> datetime | None:
+        anchor = action.deadline.anchor
+        known = self.known
+        t: datetime | None
+        match anchor.event:
+            case "discovered":
+                t = known.incident.discovered_at
+            case "posted":
+                t = known.incident.posted_at
+            case "action_done":
+                times = known.done_times.get(str(anchor.ref), ())
+                t = times[0] if times else None
+            case "grade_reached":
+                t = known.grade_since.get(str(anchor.ref))
+            case "category_assigned":
+                t = known.category_since.get(str(anchor.ref))
+            case "overdue":
+                t = self._lapse(str(anchor.ref), anchor.late_by)
+            case other:
+                t = known.first_event.get(other)
+        return t if t is not None and t <= self.at else None
+
+    def _lapse(self, action_id: str, late_by: Offset | None) -> datetime | None:
+        """
+        When *action_id* became late enough, if it did and was not done by
+        then; lapses still in the future are recorded as changes.
+        """
+        other = self.status(self.plan.action(action_id))
+        if other is None or other.due is None:
+            return None
+        lapse = other.due if late_by is None else add_offset(late_by, other.due, self.rules)
+        if other.done_at is not None and other.done_at <= lapse:
+            return None
+        if self.at <= lapse:
+            # "Late" means strictly after the lapse instant.
+            self.changes.append(lapse + RESOLUTION)
+            return None
+        return lapse
+
+    # -- one action --
+
+    def _compute(self, action: Action) -> ActionStatus | None:
+        applies = self.known.applies.get(action.id)
+        if applies is None:
+            return None
+        applies_since, applies_reason = applies
+        deadline = action.deadline
+        anchor_at = self._anchor(action)
+        anchor_event = str(deadline.anchor)
+        start = anchor_at
+        if anchor_at is not None and applies_since > anchor_at:
+            start, anchor_event = applies_since, "condition_met"
+        due: datetime | None = None
+        original: datetime | None = None
+        missed: tuple[datetime, ...] = ()
+        done_at: datetime | None
+        status: Status
+        if deadline.kind == "recurring":
+            due, missed, done_at, status = self._recurring(action, start)
+        else:
+            if start is not None:
+                due = due_time(deadline, start, self.rules)
+                if due is not None and deadline.extension is not None:
+                    extended = self._extend(action, start, due)
+                    if extended != due:
+                        original, due = due, extended
+            if deadline.kind == "until":
+                done_at = None if start is None else self._ending(deadline.until, start)
+            else:
+                times = self.known.done_times.get(action.id, ())
+                done_at = times[0] if times else None
+            status = self._judge(start, due, done_at)
+        return ActionStatus(
+            id=action.id,
+            title=action.title,
+            owners=tuple(Owner(o, self.roles[o]) for o in action.owners),
+            channel=action.channel,
+            anchor_event=anchor_event,
+            anchor_at=start,
+            due=due,
+            deadline_kind=deadline.kind,
+            status=status,
+            done_at=done_at,
+            applies_since=applies_since,
+            clause=action.clause,
+            reason=f"applies: {applies_reason}; due: {self._words(action, due, original)}",
+            missed=missed,
+            extended_from=original,
+        )
+
+    def _judge(
+        self, start: datetime | None, due: datetime | None, done_at: datetime | None
+    ) -> Status:
+        if done_at is not None:
+            return "done" if due is None or done_at <= due else "done_late"
+        if start is None:
+            return "waiting"
+        if due is not None and self.at > due:
+            return "overdue"
+        if due is not None:
+            self.changes.append(due + RESOLUTION)
+        return "pending"
+
+    def _ending(self, event_type: str | None, start: datetime) -> datetime | None:
+        for event in self.known.events:
+            if event.type == event_type and event.at >= start:
+                return event.at
+        return None
+
+    def _extend(self, action: Action, start: datetime, due: datetime) -> datetime:
+        extension = action.deadline.extension
+        assert extension is not None  # noqa: S101 - the caller checked
+        cap = None if extension.cap is None else add_offset(extension.cap, start, self.rules)
+        by = extension.by
+        for event in self.known.events:
+            if event.type != extension.event or event.action != action.id:
+                continue
+            if event.at < start or event.at > due:
+                # Before the clock started, or too late to rescue the deadline.
+                continue
+            # Day-counted extensions count from the due day itself: a due at
+            # 24:00 is the end of that day, not the start of the next.
+            base = due - RESOLUTION if by.working_days or by.start_next_day else due
+            extended = add_offset(by, base, self.rules)
+            if cap is not None:
+                # Never beyond the cap, and never shorter than it already was.
+                extended = min(extended, max(cap, due))
+            due = max(due, extended)
+        return due
+
+    # -- recurring duties --
+
+    def _recurring(
+        self, action: Action, start: datetime | None
+    ) -> tuple[datetime | None, tuple[datetime, ...], datetime | None, Status]:
+        recurrence = action.deadline.recurrence
+        assert recurrence is not None  # noqa: S101 - checked at construction
+        if start is None:
+            return None, (), None, "waiting"
+        end = None if recurrence.until is None else self._ending(recurrence.until, start)
+        done = self.known.done_times.get(action.id, ())
+        needed = recurrence.per_day or 1
+        missed: list[datetime] = []
+        next_due: datetime | None = None
+        for opens, due in self._periods(action, start):
+            if end is not None and due > end:
+                break  # the duty ended before this occurrence fell due
+            # Completions in (opens, due]; the first period includes its start.
+            first_period = opens == start
+            lo = (bisect.bisect_left if first_period else bisect.bisect_right)(done, opens)
+            satisfied = bisect.bisect_right(done, due) - lo >= needed
+            if self.at > due:
+                if not satisfied:
+                    missed.append(due)
+            elif not satisfied:
+                next_due = due
+                self.changes.append(due + RESOLUTION)
+                break
+        if end is not None:
+            return None, tuple(missed), end, "done_late" if missed else "done"
+        return next_due, tuple(missed), None, "overdue" if missed else "pending"
+
+    def _periods(self, action: Action, start: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """
+        Occurrence periods ``(opens, due]`` from *start*, without end; the
+        caller stops.
+        """
+        recurrence = action.deadline.recurrence
+        assert recurrence is not None  # noqa: S101 - checked at construction
+        opens = start
+        if recurrence.every is not None:
+            k = 1
+            while True:
+                due = start + k * recurrence.every
+                yield opens, due
+                opens, k = due, k + 1
+        local = start.astimezone(self.rules.tz).date()
+        day = local if start < self.rules.end_of(local) else local + timedelta(days=1)
+        while True:
+            due = self.rules.end_of(day)
+            yield opens, due
+            opens, day = due, day + timedelta(days=1)
+
+    # -- words --
+
+    def _words(self, action: Action, due: datetime | None, original: datetime | None) -> str:
+        deadline: Deadline = action.deadline
+        words = deadline.describe()
+        rules = self.rules
+        match deadline.kind:
+            case "immediately":
+                words = f"{words} (立即; tolerance {rules.immediate_tolerance})"
+            case "promptly":
+                if rules.prompt_tolerance is None:
+                    words = f"{words} (及时: the plan sets no time, so no due time)"
+                else:
+                    words = f"{words} (及时; organisation-set time {rules.prompt_tolerance})"
+            case "none":
+                words = f"{words} (the plan states no time)"
+            case "until":
+                words = f"{words} (continuing duty)"
+            case "recurring":
+                words = f"{words} (recurring duty)"
+            case _ if due is None:
+                words = f"{words} (anchor not yet reached)"
+        if original is not None:
+            words += f"; extended from {original.astimezone(rules.tz).isoformat()}"
+        return words
