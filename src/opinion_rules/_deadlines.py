@@ -122,9 +122,7 @@ class Offset:
         if self.start_next_day and (not self.days or self.hours or self.minutes):
             raise ValueError("'start_next_day' applies to whole days only (e.g. days=5)")
         if self.clock != "calendar" and (self.days or self.working_days):
-            raise ValueError(
-                f"clock {self.clock!r} applies to hours and minutes only, not to days"
-            )
+            raise ValueError(f"clock {self.clock!r} applies to hours and minutes only, not to days")
         for name in ("start_next_day", "extend_past_holiday"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"'{name}' must be true or false (got {getattr(self, name)!r})")

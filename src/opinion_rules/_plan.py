@@ -869,8 +869,7 @@ def _wait_cycles(plan: Plan, waits: dict[str, str]) -> Iterator[Problem]:
                     reported.update(cycle)
                     yield Problem(
                         f"actions[{index[current]}].deadline.anchor",
-                        "actions wait on each other in a cycle: "
-                        + " -> ".join([*cycle, current]),
+                        "actions wait on each other in a cycle: " + " -> ".join([*cycle, current]),
                         "anchors that lead back to an event, not to each other",
                     )
                 break
