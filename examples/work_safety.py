@@ -36,11 +36,13 @@ from opinion_rules import (
     Action,
     Category,
     Clause,
+    EventSpec,
     FactSpec,
     Grade,
     Measure,
     Plan,
     Principle,
+    ReportChain,
     Role,
     all_of,
     any_of,
@@ -706,6 +708,25 @@ ACTIONS = (
     ),
 )
 
+EVENTS = (
+    EventSpec("worsening", "舆情发展变化"),
+    EventSpec("reply_doubted", "网民对回复提出质疑"),
+    EventSpec("subsided", "舆情平息"),
+)
+
+# 五(一)2: the 较大 report runs from one step's completion to the next.
+CHAINS = (
+    ReportChain(
+        "larger_chain",
+        "较大网络舆情逐级报告、定性、审批",
+        hops=("larger_report", "larger_characterise", "larger_approval"),
+        clause=Clause(
+            "五(一)2",
+            "2.较大网络舆情。舆情处发现后要及时报告人事司(宣教办),由人事司(宣教办)会同相关单位作出定性并提出应急处置意见,报总局分管领导批准后实施有效应对。应对情况要以简报形式报总局领导。",
+        ),
+    ),
+)
+
 PLAN = Plan(
     id="work-safety",
     title="安全生产网络舆情应对预案",
@@ -721,6 +742,8 @@ PLAN = Plan(
     principles=PRINCIPLES,
     roles=ROLES,
     actions=ACTIONS,
+    events=EVENTS,
+    chains=CHAINS,
 )
 
 __all__ = ["PLAN"]

@@ -93,8 +93,8 @@ class Offset:
         start_next_day: For days: the anchor's day is not counted and the
             period ends at the end of its last day (``次日起5日内``).
         extend_past_holiday: When the last day is not a working day, the
-            deadline moves to the same time on the next working day
-            (``非工作日顺延``, Civil Code art. 203).
+            period ends instead at the end (the plan's ``day_end``) of the
+            next working day (``非工作日顺延``, Civil Code art. 203).
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 *working_days*, *clock*, *start_next_day* and
@@ -580,6 +580,9 @@ def recurring(
 
 # -- arithmetic ---------------------------------------------------------------------
 
+#: The resolution of instants (datetime keeps microseconds).
+_TICK = timedelta(microseconds=1)
+
 
 @attrs.frozen
 class TimeRules:
@@ -636,12 +639,27 @@ def add_offset(offset: Offset, start: datetime, rules: TimeRules) -> datetime:
             case _:
                 local = _elapsed(local, elapsed, tz)
     if offset.extend_past_holiday:
-        calendar = rules.needs_calendar()
-        day = local.date()
-        moved = working_day_on_or_after(calendar, day)
-        if moved != day:
-            local = datetime.combine(moved, local.timetz().replace(tzinfo=None), tzinfo=tz)
+        # The period's last day is the day the due instant falls in; a due
+        # at exactly 00:00 is 24:00 of the day before.
+        last_day = (local - _TICK).date() if local.time() == time(0) else local.date()
+        moved = working_day_on_or_after(rules.needs_calendar(), last_day)
+        if moved != last_day:
+            # Civil Code art. 203: the first day after the holiday becomes the
+            # last day, and it ends at 24:00 (or close of business).  Ending
+            # it at the day end, not at the original time of day, keeps a
+            # later anchor from ever getting an earlier deadline.
+            return rules.end_of(moved)
     return local
+
+
+def add_offset_after_due(offset: Offset, due: datetime, rules: TimeRules) -> datetime:
+    """
+    *offset* counted from a due instant: a due at 24:00 closes its day, so
+    day-counted offsets ("到期次日", "超过时限5个工作日") count from that day,
+    not from the next one that starts at the same instant.
+    """
+    day_counted = bool(offset.working_days) or offset.start_next_day
+    return add_offset(offset, due - _TICK if day_counted else due, rules)
 
 
 def _elapsed(local: datetime, elapsed: timedelta, tz: ZoneInfo) -> datetime:
@@ -650,9 +668,13 @@ def _elapsed(local: datetime, elapsed: timedelta, tz: ZoneInfo) -> datetime:
     return (local.astimezone(UTC) + elapsed).astimezone(tz)
 
 
-def due_time(deadline: Deadline, start: datetime, rules: TimeRules) -> datetime | None:
+def due_time(
+    deadline: Deadline, start: datetime, rules: TimeRules, *, start_is_due: bool = False
+) -> datetime | None:
     """
-    Compute the due instant of *deadline* whose clock starts at *start*.
+    Compute the due instant of *deadline* whose clock starts at *start*;
+    *start_is_due* when *start* is another action's due instant (an
+    ``overdue`` anchor), see :func:`add_offset_after_due`.
 
     Returns ``None`` for deadlines without a due instant (``promptly``
     without a tolerance, ``none``, ``until``, ``recurring``).
@@ -660,6 +682,8 @@ def due_time(deadline: Deadline, start: datetime, rules: TimeRules) -> datetime 
     match deadline.kind:
         case "offset":
             assert deadline.offset is not None  # noqa: S101 - checked at construction
+            if start_is_due:
+                return add_offset_after_due(deadline.offset, start, rules)
             return add_offset(deadline.offset, start, rules)
         case "immediately":
             return start + rules.immediate_tolerance

@@ -2,7 +2,8 @@
 Logical checks of a valid plan: the mistakes an incident would otherwise
 find (gaps in the grade table, grades that go down as counts go up,
 thresholds out of order with rank, actions that can never apply, higher
-grades with looser deadlines).
+grades with looser deadlines, lateness triggers that can never fire,
+events used but not declared).
 
 The checks work on sample inputs: for every measure and fact, the values at,
 just below and just above each constant the plan compares it with.  Between
@@ -38,7 +39,7 @@ from ._conditions import (
     OneOf,
     walk,
 )
-from ._plan import Action, Plan, action_grade
+from ._plan import Action, Plan, action_grade, custom_events, plan_conditions
 
 
 __all__ = ["Finding", "lint_plan"]
@@ -81,6 +82,8 @@ def lint_plan(plan: Plan) -> list[Finding]:
         *_grade_table(plan, samples),
         *_never_applies(plan, samples),
         *_looser_deadlines(plan),
+        *_never_lapses(plan),
+        *_undeclared_events(plan),
     ]
 
 
@@ -312,14 +315,75 @@ def _never_applies(plan: Plan, samples: _Samples) -> Iterator[Finding]:
             )
 
 
-def _allowance(action: Action) -> timedelta | None:
+def _allowance(action: Action) -> tuple[tuple[object, ...], timedelta] | None:
+    """
+    How long an action's deadline allows, with the family it is measured in:
+    only allowances of one family (elapsed time on one clock, or working
+    days) are compared.
+    """
     deadline = action.deadline
     if deadline.kind == "immediately":
-        return timedelta(0)
+        return ("elapsed", "calendar", False), timedelta(0)
     if deadline.kind == "offset" and deadline.offset is not None:
         o = deadline.offset
-        return timedelta(days=o.days, hours=o.hours, minutes=o.minutes)
+        if o.working_days:
+            # Compared only with other working-day allowances; a day per unit.
+            return ("working_days",), timedelta(days=o.working_days)
+        family = ("elapsed", o.clock, o.start_next_day)
+        return family, timedelta(days=o.days, hours=o.hours, minutes=o.minutes)
     return None
+
+
+def _amount(family: tuple[object, ...], value: timedelta) -> str:
+    return f"{value.days} working day(s)" if family == ("working_days",) else str(value)
+
+
+def _never_lapses(plan: Plan) -> Iterator[Finding]:
+    """
+    ``overdue:<action>`` anchors on actions that have no due time never fire.
+    """
+    index = {a.id: i for i, a in enumerate(plan.actions)}
+    for i, action in enumerate(plan.actions):
+        anchor = action.deadline.anchor
+        if anchor.event != "overdue" or anchor.ref not in index:
+            continue
+        other = plan.actions[index[anchor.ref]].deadline
+        no_due = other.kind in ("none", "until", "recurring") or (
+            other.kind == "promptly" and plan.prompt_tolerance is None
+        )
+        if no_due:
+            yield Finding(
+                "warning",
+                "never-overdue",
+                f"actions[{i}].deadline.anchor",
+                f"action {action.id!r} waits for {anchor.ref!r} to be overdue, but "
+                f"{anchor.ref!r} has no due time (kind {other.kind!r}), so it never applies",
+            )
+
+
+def _undeclared_events(plan: Plan) -> Iterator[Finding]:
+    """
+    Without an ``events`` list a misspelt anchor event is not caught.
+    """
+    if plan.events:
+        return
+    used = sorted(
+        {event for action in plan.actions for event, _field in custom_events(action.deadline)}
+        | {
+            node.event
+            for _where, condition in plan_conditions(plan)
+            for node in walk(condition)
+            if isinstance(node, EventSeen)
+        }
+    )
+    if used:
+        yield Finding(
+            "warning",
+            "events-undeclared",
+            "events",
+            f"the plan's deadlines and conditions name events {used} but the plan declares "
+            "no 'events'; declare them so a misspelt event name is an error",
+        )
 
 
 def _looser_deadlines(plan: Plan) -> Iterator[Finding]:
@@ -331,9 +395,12 @@ def _looser_deadlines(plan: Plan) -> Iterator[Finding]:
         if (grade_id := action_grade(a, ranks)) is not None
         and (allowance := _allowance(a)) is not None
     ]
-    for (a, rank_a, time_a), (b, rank_b, time_b) in itertools.permutations(graded, 2):
+    for (a, rank_a, (family_a, time_a)), (b, rank_b, (family_b, time_b)) in itertools.permutations(
+        graded, 2
+    ):
         same_kind = (
-            a.channel == b.channel
+            family_a == family_b
+            and a.channel == b.channel
             and a.stage == b.stage
             and str(a.deadline.anchor) == str(b.deadline.anchor)
         )
@@ -342,6 +409,7 @@ def _looser_deadlines(plan: Plan) -> Iterator[Finding]:
                 "warning",
                 "looser-deadline",
                 f"actions[{index[a.id]}].deadline",
-                f"action {a.id!r} (a higher grade) allows {time_a}, more than {b.id!r} (a lower "
-                f"grade, same channel {a.channel!r} and stage) allows {time_b}",
+                f"action {a.id!r} (a higher grade) allows {_amount(family_a, time_a)}, more "
+                f"than {b.id!r} (a lower grade, same channel {a.channel!r} and stage) allows "
+                f"{_amount(family_b, time_b)}",
             )

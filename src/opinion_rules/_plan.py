@@ -803,20 +803,14 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
                 )
     yield from _wait_cycles(plan, waits)
     if declared_events:
-        conditions = [
-            *(g.criteria for g in plan.grades),
-            *(c.condition for c in plan.categories),
-            *(a.condition for a in plan.actions),
-        ]
-        for event in sorted(
-            {n.event for c in conditions for n in walk(c) if isinstance(n, EventSeen)}
-        ):
-            if event not in declared_events:
-                yield Problem(
-                    "conditions",
-                    f"seen({event}) tests an event not declared in the plan's events",
-                    expected_names(event, declared_events),
-                )
+        for where, condition in plan_conditions(plan):
+            for event in sorted({n.event for n in walk(condition) if isinstance(n, EventSeen)}):
+                if event not in declared_events:
+                    yield Problem(
+                        where,
+                        f"seen({event}) tests an event not declared in the plan's events",
+                        expected_names(event, declared_events),
+                    )
     actions = {a.id: a for a in plan.actions}
     for i, chain in enumerate(plan.chains):
         for j, hop in enumerate(chain.hops):
@@ -838,6 +832,19 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
                 f"chains[{i}].bound",
                 f"{chain.bound.describe()} needs a working calendar and the plan has none",
             )
+
+
+def plan_conditions(plan: Plan) -> Iterator[tuple[str, Condition]]:
+    """
+    Every condition in *plan* with its path: grade criteria, category and
+    action conditions.
+    """
+    for i, g in enumerate(plan.grades):
+        yield f"grades[{i}].criteria", g.criteria
+    for i, c in enumerate(plan.categories):
+        yield f"categories[{i}].condition", c.condition
+    for i, a in enumerate(plan.actions):
+        yield f"actions[{i}].condition", a.condition
 
 
 def custom_events(deadline: Deadline) -> Iterator[tuple[str, str]]:

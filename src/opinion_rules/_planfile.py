@@ -478,13 +478,16 @@ class _Reader:
         return None
 
     def day_end(self, node: Node, path: str) -> time | None:
+        """
+        ``None`` for 24:00 (the plan default) and for errors (recorded).
+        """
         value = self.clock_time(node, path)
-        if value is not None and value == time(0):
+        if value == time(0):
             self.problem(
                 node, path, "a day cannot end at 00:00", "'24:00' or a time such as '17:30'"
             )
             return None
-        return value
+        return None if value == _MIDNIGHT_END else value
 
     def hours(self, node: Node, path: str) -> tuple[tuple[time, time], ...] | None:
         out = []

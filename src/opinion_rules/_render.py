@@ -28,7 +28,7 @@ from ._conditions import (
     OneOf,
     Param,
 )
-from ._deadlines import Deadline
+from ._deadlines import Anchor, Deadline, Offset, parse_anchor
 from ._plan import Action, Clause, Plan, action_grade
 
 
@@ -67,6 +67,13 @@ _WORDS = {
         "or": "或",
         "not": "并非",
         "always": "任何情形",
+        "calendar": "工作日历",
+        "hours": "工作时间",
+        "day_end": "每日截止时间",
+        "report_chains": "逐级报告链",
+        "hops": "环节",
+        "bound": "全程时限",
+        "events": "事件",
     },
     "en": {
         "issuer": "Issuer",
@@ -98,6 +105,13 @@ _WORDS = {
         "or": "or",
         "not": "not",
         "always": "always",
+        "calendar": "Working calendar",
+        "hours": "Working hours",
+        "day_end": "Day ends at",
+        "report_chains": "Report chains",
+        "hops": "Hops",
+        "bound": "Whole-chain limit",
+        "events": "Events",
     },
 }
 _OPS = {
@@ -169,6 +183,7 @@ class _Document:
                 f"{w['version']}: {plan.version}",
                 f"{w['source']}: {plan.source}",
                 f"{w['timezone']}: {plan.timezone}",
+                *self.time_lines(),
             ],
         )
         if plan.principles:
@@ -235,6 +250,24 @@ class _Document:
                     ],
                 ),
             )
+        if plan.chains:
+            yield "h2", w["report_chains"]
+            titles = {a.id: a.title for a in plan.actions}
+            yield (
+                "table",
+                (
+                    [w["chain"], w["hops"], w["bound"], w["clause"]],
+                    [
+                        [
+                            c.title,
+                            " → ".join(titles.get(h, h) for h in c.hops),
+                            "-" if c.bound is None else self.offset(c.bound),
+                            self.ref(c.clause),
+                        ]
+                        for c in plan.chains
+                    ],
+                ),
+            )
         if plan.parameters:
             yield "h2", w["parameters"]
             yield (
@@ -260,6 +293,26 @@ class _Document:
                     [[f"{n.clause.ref} {n.clause.text}", n.reason] for n in plan.notes],
                 ),
             )
+
+    def time_lines(self) -> list[str]:
+        plan, w = self.plan, self.w
+        lines = []
+        if plan.calendar is not None:
+            lines.append(f"{w['calendar']}: {plan.calendar.name}")
+            if plan.calendar.hours:
+                periods = ", ".join(
+                    f"{a.strftime('%H:%M')}-{b.strftime('%H:%M')}" for a, b in plan.calendar.hours
+                )
+                lines.append(f"{w['hours']}: {periods}")
+        day_end = "24:00" if plan.day_end is None else plan.day_end.strftime("%H:%M")
+        lines.append(f"{w['day_end']}: {day_end}")
+        if plan.events:
+            names = [e.id if self.en or not e.label else f"{e.label} ({e.id})" for e in plan.events]
+            lines.append(f"{w['events']}: {', '.join(names)}")
+        return lines
+
+    def offset(self, offset: Offset) -> str:
+        return _offset_en(offset) if self.en else offset.describe()
 
     def chains(self) -> Iterator[tuple[str, list[Action]]]:
         ranks = {g.id: g.rank for g in self.plan.grades}
@@ -287,20 +340,55 @@ class _Document:
     def cite(self, clause: Clause | None) -> str:
         return f"〔{clause.ref}〕" if clause else ""
 
-    def anchor(self, text: str) -> str:
-        if text.startswith("action_done:"):
-            action_id = text.partition(":")[2]
-            title = next((a.title for a in self.plan.actions if a.id == action_id), action_id)
-            return f"“{title}”完成" if not self.en else f"completion of “{title}”"
-        words = _ANCHORS.get(text)
-        return (words[1] if self.en else words[0]) if words else text
+    def anchor(self, anchor: Anchor | str) -> str:
+        if isinstance(anchor, str):
+            anchor = parse_anchor(anchor)
+        ref = anchor.ref
+        match anchor.event:
+            case "action_done" | "overdue":
+                title = next((a.title for a in self.plan.actions if a.id == ref), str(ref))
+                if anchor.event == "action_done":
+                    return f"completion of “{title}”" if self.en else f"“{title}”完成"
+                late = anchor.late_by
+                if self.en:
+                    extra = "" if late is None else f" by {_offset_en(late)}"
+                    return f"“{title}” being overdue{extra}"
+                extra = "" if late is None else f"{late.describe()}"
+                return f"“{title}”超过时限{extra}"
+            case "grade_reached":
+                g = next((g for g in self.plan.grades if g.id == ref), None)
+                name = self.name(g.name, g.name_en) if g else str(ref)
+                return f"reaching {name}" if self.en else f"达到{name}"
+            case "category_assigned":
+                c = next((c for c in self.plan.categories if c.id == ref), None)
+                name = self.name(c.name, c.name_en) if c else str(ref)
+                return f"classification as {name}" if self.en else f"认定为{name}"
+        spec = next((e for e in self.plan.events if e.id == anchor.event), None)
+        words = _ANCHORS.get(anchor.event)
+        if words:
+            return words[1] if self.en else words[0]
+        return spec.label if spec is not None and spec.label and not self.en else anchor.event
 
     def deadline(self, deadline: Deadline) -> str:
-        anchor = self.anchor(str(deadline.anchor))
+        anchor = self.anchor(deadline.anchor)
+        text = self._deadline(deadline, anchor)
+        ext = deadline.extension
+        if ext is not None:
+            if self.en:
+                cap = "" if ext.cap is None else f", at most {_offset_en(ext.cap)} in all"
+                text += f" (extendable by {_offset_en(ext.by)}{cap})"
+            else:
+                cap = "" if ext.cap is None else f"，最长不超过{ext.cap.describe()}"
+                text += f"(可延期{ext.by.describe()}{cap})"
+        return text
+
+    def _deadline(self, deadline: Deadline, anchor: str) -> str:
+        recurrence = deadline.recurrence
         if self.en:
             match deadline.kind:
                 case "offset":
-                    return f"within {_span_en(deadline)} of {anchor}"
+                    assert deadline.offset is not None  # noqa: S101 - offset deadlines have one
+                    return f"within {_offset_en(deadline.offset)} of {anchor}"
                 case "immediately":
                     return f"immediately on {anchor}"
                 case "promptly":
@@ -309,11 +397,24 @@ class _Document:
                     return f"by the end of the day of {anchor}"
                 case "until":
                     return f"from {anchor} until {self.anchor(str(deadline.until))}"
+                case "recurring":
+                    assert recurrence is not None  # noqa: S101 - recurring deadlines have one
+                    if recurrence.per_day is not None:
+                        times = f"at least {recurrence.per_day} time(s) a day"
+                    else:
+                        times = f"every {recurrence.every}"
+                    end = (
+                        ""
+                        if recurrence.until is None
+                        else (f" until {self.anchor(recurrence.until)}")
+                    )
+                    return f"from {anchor}, {times}{end}"
                 case _:
                     return f"after {anchor}, no time stated"
         match deadline.kind:
             case "offset":
-                return f"{anchor}后{_span_zh(deadline)}内"
+                assert deadline.offset is not None  # noqa: S101 - offset deadlines have one
+                return f"{anchor}后{deadline.offset.describe()}内"
             case "immediately":
                 return f"{anchor}后立即"
             case "promptly":
@@ -322,6 +423,14 @@ class _Document:
                 return f"{anchor}当日内"
             case "until":
                 return f"自{anchor}起直至{self.anchor(str(deadline.until))}"
+            case "recurring":
+                assert recurrence is not None  # noqa: S101 - recurring deadlines have one
+                words = recurrence.describe()
+                if recurrence.until is not None:
+                    words = words.replace(
+                        f"直至{recurrence.until}", f"直至{self.anchor(recurrence.until)}"
+                    )
+                return f"自{anchor}起{words}"
             case _:
                 return f"{anchor}后(未规定时限)"
 
@@ -381,19 +490,23 @@ class _Document:
         return str(value)
 
 
-def _span_zh(deadline: Deadline) -> str:
-    o = deadline.offset
-    assert o is not None  # noqa: S101 - offset deadlines have one
-    return "".join(
-        f"{n}{u}" for n, u in ((o.days, "日"), (o.hours, "小时"), (o.minutes, "分钟")) if n
+def _offset_en(o: Offset) -> str:
+    parts = (
+        (o.working_days, "working day"),
+        (o.days, "day"),
+        (o.hours, "hour"),
+        (o.minutes, "minute"),
     )
-
-
-def _span_en(deadline: Deadline) -> str:
-    o = deadline.offset
-    assert o is not None  # noqa: S101 - offset deadlines have one
-    parts = ((o.days, "day"), (o.hours, "hour"), (o.minutes, "minute"))
-    return " ".join(f"{n} {u}{'s' if n != 1 else ''}" for n, u in parts if n)
+    words = " ".join(f"{n} {u}{'s' if n != 1 else ''}" for n, u in parts if n)
+    if o.start_next_day:
+        words += " counted from the next day"
+    if o.clock == "shift_start":
+        words += " from the next working time"
+    elif o.clock == "pause":
+        words += " of working time"
+    if o.extend_past_holiday:
+        words += ", moved past non-working days"
+    return words
 
 
 # -- writers ----------------------------------------------------------------------

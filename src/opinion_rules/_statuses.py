@@ -17,7 +17,14 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from ._deadlines import Deadline, Offset, TimeRules, add_offset, due_time
+from ._deadlines import (
+    Deadline,
+    Offset,
+    TimeRules,
+    add_offset,
+    add_offset_after_due,
+    due_time,
+)
 from ._facts import Event, Incident
 from ._plan import Action, Plan
 from ._results import ActionStatus, ChainStatus, Owner, Status
@@ -136,7 +143,9 @@ class Times:
         other = self.status(self.plan.action(action_id))
         if other is None or other.due is None:
             return None
-        lapse = other.due if late_by is None else add_offset(late_by, other.due, self.rules)
+        lapse = other.due
+        if late_by is not None:
+            lapse = add_offset_after_due(late_by, other.due, self.rules)
         if other.done_at is not None and other.done_at <= lapse:
             return None
         if self.at <= lapse:
@@ -167,7 +176,12 @@ class Times:
             due, missed, done_at, status = self._recurring(action, start)
         else:
             if start is not None:
-                due = due_time(deadline, start, self.rules)
+                due = due_time(
+                    deadline,
+                    start,
+                    self.rules,
+                    start_is_due=anchor_event.startswith("overdue:"),
+                )
                 if due is not None and deadline.extension is not None:
                     extended = self._extend(action, start, due)
                     if extended != due:
@@ -226,10 +240,7 @@ class Times:
             if event.at < start or event.at > due:
                 # Before the clock started, or too late to rescue the deadline.
                 continue
-            # Day-counted extensions count from the due day itself: a due at
-            # 24:00 is the end of that day, not the start of the next.
-            base = due - RESOLUTION if by.working_days or by.start_next_day else due
-            extended = add_offset(by, base, self.rules)
+            extended = add_offset_after_due(by, due, self.rules)
             if cap is not None:
                 # Never beyond the cap, and never shorter than it already was.
                 extended = min(extended, max(cap, due))
