@@ -263,7 +263,30 @@ def render_table(assessment: Assessment) -> str:
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     if not rows:
         lines.append("(no action applies)")
+    lines.extend(_time_notes(assessment))
     return "\n".join(lines) + "\n"
+
+
+def _time_notes(assessment: Assessment) -> list[str]:
+    """
+    Missed recurrences, extensions, report chains and the next change.
+    """
+    out = []
+    for a in assessment.actions:
+        if a.missed:
+            missed = ", ".join(_short(m, assessment) for m in a.missed)
+            out.append(f"missed    {a.id}: occurrences due {missed}")
+        if a.extended_from is not None and a.due is not None:
+            out.append(
+                f"extended  {a.id}: from {_short(a.extended_from, assessment)} "
+                f"to {_short(a.due, assessment)}"
+            )
+    for c in assessment.chains:
+        bound = "no whole-chain limit" if c.due is None else f"due {_short(c.due, assessment)}"
+        out.append(f"chain     {c.id} ({' -> '.join(c.hops)}): {c.status}, {bound}")
+    if assessment.next_change is not None:
+        out.append(f"next change {_short(assessment.next_change, assessment)}")
+    return ["", *out] if out else []
 
 
 def _check_one(source: str) -> tuple[str, list[dict[str, object]]]:

@@ -288,7 +288,8 @@ class Extension:
     after the deadline has passed does not rescue it.
 
     The incident records the request as an event of type *event* whose
-    ``action`` is the action's id.
+    ``action`` is the action's id.  Requests before the clock started are
+    ignored.
 
     .. versionadded:: 0.3.0
     """
@@ -320,9 +321,11 @@ class Recurrence:
         at least this many completions on each local calendar day from the
         start's day (``每日至少续报1次``), due at each day's end.
 
-    The duty stops at the first *until* event after the start (``直至舆情平息``);
-    occurrences due after it are not owed.  Completions are ``action_done``
-    events of the action.
+    The duty stops at the first *until* event at or after the start
+    (``直至舆情平息``); occurrences due after it are not owed.  Completions
+    are ``action_done`` events of the action; every one counts.  The first
+    period runs from the start, so with *per_day* a duty starting at 23:50
+    owes its first completion by that day's end.
 
     .. versionadded:: 0.3.0
     """
@@ -388,8 +391,8 @@ class Deadline:
         time.  Results say which.
     ``end_of_day``
         ``当日内``: the end of the anchor's local day (``Plan.day_end``,
-        24:00 unless the plan sets close of business); an anchor after the
-        day end falls to the next day's end.
+        24:00 unless the plan sets close of business); an anchor at or after
+        the day end falls to the next calendar day's end.
     ``none``
         the plan states no time at all.
     ``until``
@@ -663,9 +666,16 @@ def add_offset_after_due(offset: Offset, due: datetime, rules: TimeRules) -> dat
 
 
 def _elapsed(local: datetime, elapsed: timedelta, tz: ZoneInfo) -> datetime:
-    # Aware + timedelta is wall-clock arithmetic in Python; go through UTC
-    # so hours are elapsed hours even across a DST change.
-    return (local.astimezone(UTC) + elapsed).astimezone(tz)
+    return elapsed_after(local, elapsed).astimezone(tz)
+
+
+def elapsed_after(start: datetime, elapsed: timedelta) -> datetime:
+    """
+    *elapsed* real time after *start*.  Aware + timedelta is wall-clock
+    arithmetic in Python; going through UTC keeps hours elapsed hours even
+    across a DST change in the instant's zone.
+    """
+    return (start.astimezone(UTC) + elapsed).astimezone(start.tzinfo)
 
 
 def due_time(
@@ -686,9 +696,11 @@ def due_time(
                 return add_offset_after_due(deadline.offset, start, rules)
             return add_offset(deadline.offset, start, rules)
         case "immediately":
-            return start + rules.immediate_tolerance
+            return elapsed_after(start, rules.immediate_tolerance)
         case "promptly":
-            return None if rules.prompt_tolerance is None else start + rules.prompt_tolerance
+            if rules.prompt_tolerance is None:
+                return None
+            return elapsed_after(start, rules.prompt_tolerance)
         case "end_of_day":
             local = start.astimezone(rules.tz)
             end = rules.end_of(local.date())

@@ -773,7 +773,7 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
             yield Problem(
                 f"{where}.anchor",
                 f"{kind} {anchor.ref!r} is not defined",
-                f"one of {sorted(refs[kind])}",
+                expected_names(str(anchor.ref), refs[kind]),
             )
         elif kind == "action":
             if anchor.ref == a.id:
@@ -788,19 +788,7 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
                     expected_names(event, declared_events),
                 )
         for offset in deadline.offsets():
-            if offset.needs_calendar() and plan.calendar is None:
-                yield Problem(
-                    where,
-                    f"{offset.describe()} needs a working calendar and the plan has none",
-                    "a plan 'calendar' (china, or holiday and make-up day data)",
-                )
-            elif offset.clock != "calendar" and plan.calendar and not plan.calendar.hours:
-                yield Problem(
-                    where,
-                    f"clock {offset.clock!r} needs working hours and calendar "
-                    f"{plan.calendar.name!r} states none",
-                    "the calendar's working 'hours', e.g. 09:00-12:00 and 13:30-17:30",
-                )
+            yield from _calendar_problems(plan, offset, where)
     yield from _wait_cycles(plan, waits)
     if declared_events:
         for where, condition in plan_conditions(plan):
@@ -827,11 +815,24 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
                     f"its deadline anchored on 'action_done:{chain.hops[j - 1]}'",
                     str(actions[hop].deadline.anchor),
                 )
-        if chain.bound is not None and chain.bound.needs_calendar() and plan.calendar is None:
-            yield Problem(
-                f"chains[{i}].bound",
-                f"{chain.bound.describe()} needs a working calendar and the plan has none",
-            )
+        if chain.bound is not None:
+            yield from _calendar_problems(plan, chain.bound, f"chains[{i}].bound")
+
+
+def _calendar_problems(plan: Plan, offset: Offset, where: str) -> Iterator[Problem]:
+    if offset.needs_calendar() and plan.calendar is None:
+        yield Problem(
+            where,
+            f"{offset.describe()} needs a working calendar and the plan has none",
+            "a plan 'calendar' (china, or holiday and make-up day data)",
+        )
+    elif offset.clock != "calendar" and plan.calendar and not plan.calendar.hours:
+        yield Problem(
+            where,
+            f"clock {offset.clock!r} needs working hours and calendar "
+            f"{plan.calendar.name!r} states none",
+            "the calendar's working 'hours', e.g. 09:00-12:00 and 13:30-17:30",
+        )
 
 
 def plan_conditions(plan: Plan) -> Iterator[tuple[str, Condition]]:

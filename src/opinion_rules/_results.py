@@ -92,7 +92,7 @@ class ActionStatus:
         due: The due instant; ``None`` while waiting, or when the plan gives
             no time (see *deadline_kind*).
         deadline_kind: ``offset``, ``immediately``, ``promptly``,
-            ``end_of_day``, ``none`` or ``until``.
+            ``end_of_day``, ``none``, ``until`` or ``recurring``.
         status: ``waiting``, ``pending``, ``overdue``, ``done`` or
             ``done_late``.
         done_at: When it was done (or, for ``until`` duties, ended).

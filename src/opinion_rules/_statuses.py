@@ -24,6 +24,7 @@ from ._deadlines import (
     add_offset,
     add_offset_after_due,
     due_time,
+    elapsed_after,
 )
 from ._facts import Event, Incident
 from ._plan import Action, Plan
@@ -290,7 +291,7 @@ class Times:
         if recurrence.every is not None:
             k = 1
             while True:
-                due = start + k * recurrence.every
+                due = elapsed_after(start, k * recurrence.every)
                 yield opens, due
                 opens, k = due, k + 1
         local = start.astimezone(self.rules.tz).date()
