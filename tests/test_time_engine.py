@@ -441,3 +441,57 @@ def test_next_change_is_after_the_instant(data):
     result = o.Engine(plan).evaluate(incident_, at=when)
 
     assert result.next_change is None or result.next_change > when
+
+
+# -- windows by phrase ----------------------------------------------------------------
+
+
+def window_plan(window: o.Window, threshold: int) -> o.Plan:
+    return plan_with(
+        action("report", o.immediately("grade_reached:major")),
+        metrics=("clicks",),
+        measures=(o.Measure("clicks_w", "clicks", window),),
+        facts=(),
+        categories=(),
+        grades=(o.Grade("major", "重大", 2, o.measure("clicks_w") > threshold, CLAUSE),),
+    )
+
+
+def clicks(*readings: tuple[datetime, int]) -> o.Incident:
+    return o.Incident(
+        "W",
+        discovered_at=readings[0][0],
+        observations=[
+            o.Observation(t, "clicks", v, "site", None, "increment") for t, v in readings
+        ],
+    )
+
+
+def test_single_day_counts_the_calendar_day_not_the_last_24_hours():
+    """单日点击超过1000: 600 before midnight and 600 after are two days of 600, not 1200."""
+    readings = clicks((at(3, 3, 22), 600), (at(3, 4, 1), 600))
+    day = o.Engine(window_plan(o.calendar_day(), 1000)).evaluate(readings, at=at(3, 4, 2))
+    rolling = o.Engine(window_plan(o.rolling(days=1), 1000)).evaluate(readings, at=at(3, 4, 2))
+
+    assert day.grade is None
+    assert rolling.grade is not None
+
+
+@pytest.mark.parametrize(
+    ("days_over", "graded"),
+    [
+        pytest.param(7, True, id="every one of 7 days over"),
+        pytest.param(6, False, id="a day under breaks the run"),
+    ],
+)
+def test_sustained_needs_every_day_over_the_threshold(days_over, graded):
+    """持续7天每日超过100: one day at or under 100 in the seven keeps the grade away."""
+    readings = [(at(3, 1 + d, 12), 150 if d < days_over else 100) for d in range(7)]
+    # Days are 03-01..03-07; the low day (if any) is the last one.
+    result = o.Engine(window_plan(o.sustained(days=7), 100)).evaluate(
+        clicks(*readings), at=at(3, 7, 23)
+    )
+
+    assert graded == (result.grade is not None)
+    if graded:
+        assert at(3, 7, 12) == result.grade.since
