@@ -495,3 +495,65 @@ def test_sustained_needs_every_day_over_the_threshold(days_over, graded):
     assert graded == (result.grade is not None)
     if graded:
         assert at(3, 7, 12) == result.grade.since
+
+
+def test_extension_requests_arrive_in_the_json_format():
+    """An incident file can carry an extension request that names its action."""
+    data = {
+        "id": "INC",
+        "discovered_at": "2025-01-24T10:00:00+08:00",
+        "events": [
+            {"at": "2025-01-24T10:00:00+08:00", "type": "case_claimed"},
+            {"at": "2025-02-05T09:00:00+08:00", "type": "extension_requested", "action": "reply"},
+        ],
+    }
+    incident_ = o.Incident.from_dict(data)
+
+    assert incident_ == o.Incident.from_dict(incident_.to_dict())
+    assert (
+        end_of(2, 13) == o.Engine(plan_with(REPLY)).evaluate(data, at=at(2, 6)).action("reply").due
+    )
+
+
+def test_fact_events_still_take_no_action():
+    """'action' on a fact event is refused: a fact is not about an action."""
+    data = {
+        "id": "INC",
+        "discovered_at": "2025-01-24T10:00:00+08:00",
+        "events": [
+            {
+                "at": "2025-01-24T10:00:00+08:00",
+                "type": "fact",
+                "fact": "level",
+                "value": "major",
+                "action": "reply",
+            }
+        ],
+    }
+    with pytest.raises(o.FactError, match=r"events\[0\]\.action: is not allowed on 'fact' events"):
+        o.Incident.from_dict(data)
+
+
+def test_text_report_lists_chains_missed_occurrences_and_the_next_change():
+    """The CLI report shows a waiting chain's bound, a capped list of misses and next_change."""
+    from opinion_rules._cli import render_table
+
+    follow_up = action("follow_up", o.recurring("discovered", every=timedelta(hours=1)))
+    plan = plan_with(
+        follow_up,
+        action("phone", o.immediately("case_claimed")),
+        action("written", o.after("action_done:phone", hours=2)),
+        chains=(o.ReportChain("up", "逐级上报", ("phone", "written"), o.Offset(hours=3), CLAUSE),),
+    )
+    result = o.Engine(plan).evaluate(incident(), at=at(1, 24, 18, 30))
+
+    report = render_table(result)
+
+    assert (
+        "missed    follow_up: 8 occurrence(s) due 2025-01-24 11:00, 2025-01-24 12:00, "
+        "2025-01-24 13:00, 2025-01-24 14:00, 2025-01-24 15:00 and 3 more"
+    ) in report
+    assert (
+        "chain     up (phone -> written): waiting, whole chain within 3小时 of its start" in report
+    )
+    assert "next change 2025-01-24T19:00:00.000001+08:00" in report

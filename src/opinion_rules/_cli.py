@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from dateutil.parser import isoparse
 
@@ -34,6 +35,7 @@ from ._results import ActionStatus, Assessment
 from ._version import __version__
 from .exceptions import (
     BackendUnavailableError,
+    CalendarRangeError,
     EngineError,
     FactError,
     OpinionRulesError,
@@ -142,7 +144,7 @@ def main(
         incident = load_incident(args.incident)
         engine = Engine(plan, backend=args.backend)
         assessment = engine.evaluate(incident, at=at)
-    except (PlanError, FactError, BackendUnavailableError) as exc:
+    except (PlanError, FactError, BackendUnavailableError, CalendarRangeError) as exc:
         print(f"opinion-rules: error: {_one_line(exc)}", file=err)
         return EXIT_BAD_INPUT
     except EngineError as exc:
@@ -204,14 +206,17 @@ def _pad(text: str, width: int) -> str:
 def _short(value: datetime | None, assessment: Assessment) -> str:
     if value is None:
         return "-"
-    from zoneinfo import ZoneInfo  # noqa: PLC0415
-
     return value.astimezone(ZoneInfo(assessment.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+_MISSED_SHOWN = 5
 
 
 def _due_cell(action: ActionStatus, assessment: Assessment) -> str:
     if action.due is not None:
         return _short(action.due, assessment)
+    if action.deadline_kind == "recurring" and action.done_at is not None:
+        return "ended"
     if action.anchor_at is None:
         return "-"
     if action.deadline_kind == "until":
@@ -274,18 +279,28 @@ def _time_notes(assessment: Assessment) -> list[str]:
     out = []
     for a in assessment.actions:
         if a.missed:
-            missed = ", ".join(_short(m, assessment) for m in a.missed)
-            out.append(f"missed    {a.id}: occurrences due {missed}")
+            shown = ", ".join(_short(m, assessment) for m in a.missed[:_MISSED_SHOWN])
+            more = len(a.missed) - _MISSED_SHOWN
+            tail = f" and {more} more" if more > 0 else ""
+            out.append(f"missed    {a.id}: {len(a.missed)} occurrence(s) due {shown}{tail}")
         if a.extended_from is not None and a.due is not None:
             out.append(
                 f"extended  {a.id}: from {_short(a.extended_from, assessment)} "
                 f"to {_short(a.due, assessment)}"
             )
     for c in assessment.chains:
-        bound = "no whole-chain limit" if c.due is None else f"due {_short(c.due, assessment)}"
+        if c.due is not None:
+            bound = f"whole chain due {_short(c.due, assessment)}"
+        elif c.bound is not None:
+            bound = f"whole chain within {c.bound} of its start"
+        else:
+            bound = "no whole-chain limit"
         out.append(f"chain     {c.id} ({' -> '.join(c.hops)}): {c.status}, {bound}")
     if assessment.next_change is not None:
-        out.append(f"next change {_short(assessment.next_change, assessment)}")
+        tz = ZoneInfo(assessment.timezone)
+        # Full precision: a deadline passes one microsecond after its due
+        # instant, which minutes would hide.
+        out.append(f"next change {assessment.next_change.astimezone(tz).isoformat()}")
     return ["", *out] if out else []
 
 

@@ -449,16 +449,15 @@ class Deadline:
             if not isinstance(self.extension, Extension):
                 raise TypeError(f"'extension' must be an Extension (got {self.extension!r})")
 
-    def offsets(self) -> list[Offset]:
+    def offsets(self) -> list[tuple[str, Offset]]:
         """
-        Every offset this deadline computes with (for calendar checks).
+        Every offset this deadline computes with, by field (for calendar
+        checks): ``offset``, ``anchor``, ``extension.by``, ``extension.cap``.
         """
-        out = [o for o in (self.offset, self.anchor.late_by) if o is not None]
+        out = [(name, o) for name, o in (("offset", self.offset), ("anchor", self.anchor.late_by))]
         if self.extension is not None:
-            out.append(self.extension.by)
-            if self.extension.cap is not None:
-                out.append(self.extension.cap)
-        return out
+            out += [("extension.by", self.extension.by), ("extension.cap", self.extension.cap)]
+        return [(name, o) for name, o in out if o is not None]
 
     def describe(self) -> str:
         """

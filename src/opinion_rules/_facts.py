@@ -430,8 +430,8 @@ def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
                 )
         elif "value" in item:
             c.add(f"{path}value", "is only allowed on 'fact' events")
-        if event_type not in (None, "action_done") and "action" in item:
-            c.add(f"{path}action", "is only allowed on 'action_done' events")
+        if event_type == "fact" and "action" in item:
+            c.add(f"{path}action", "is not allowed on 'fact' events")
         if event_type not in (None, "fact") and "fact" in item:
             c.add(f"{path}fact", "is only allowed on 'fact' events")
         if len(c.problems) == before:

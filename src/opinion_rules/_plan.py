@@ -787,8 +787,10 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
                     f"event {event!r} is not declared in the plan's events",
                     expected_names(event, declared_events),
                 )
-        for offset in deadline.offsets():
-            yield from _calendar_problems(plan, offset, where)
+        for field, offset in deadline.offsets():
+            # Plan files write the offset as 'within'.
+            name = "within" if field == "offset" else field
+            yield from _calendar_problems(plan, offset, f"{where}.{name}")
     yield from _wait_cycles(plan, waits)
     if declared_events:
         for where, condition in plan_conditions(plan):

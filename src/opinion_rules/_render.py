@@ -71,6 +71,7 @@ _WORDS = {
         "hours": "工作时间",
         "day_end": "每日截止时间",
         "report_chains": "逐级报告链",
+        "report_chain": "报告链",
         "hops": "环节",
         "bound": "全程时限",
         "events": "事件",
@@ -109,6 +110,7 @@ _WORDS = {
         "hours": "Working hours",
         "day_end": "Day ends at",
         "report_chains": "Report chains",
+        "report_chain": "Chain",
         "hops": "Hops",
         "bound": "Whole-chain limit",
         "events": "Events",
@@ -256,7 +258,7 @@ class _Document:
             yield (
                 "table",
                 (
-                    [w["chain"], w["hops"], w["bound"], w["clause"]],
+                    [w["report_chain"], w["hops"], w["bound"], w["clause"]],
                     [
                         [
                             c.title,
