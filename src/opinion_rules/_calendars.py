@@ -249,6 +249,13 @@ class DataCalendar:
         return day.weekday() not in self.weekend
 
 
+def format_hours(hours: WorkingHours) -> list[str]:
+    """
+    Working periods as written in plan files and documents: ``09:00-12:00``.
+    """
+    return [f"{start.strftime('%H:%M')}-{end.strftime('%H:%M')}" for start, end in hours]
+
+
 # -- arithmetic over any calendar ---------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ._conditions import EventSeen, walk
 from ._facts import Incident
-from ._plan import FactSpec, Plan, custom_events
+from ._plan import FactSpec, Plan, custom_events, plan_conditions
 from ._suggest import expected_names
 from .exceptions import FactError, Problem, describe
 
@@ -66,11 +66,7 @@ def event_types(plan: Plan) -> set[str]:
     types = {"action_done", "fact", *(e.id for e in plan.events)}
     for action in plan.actions:
         types.update(event for event, _field in custom_events(action.deadline))
-    for condition in (
-        [g.criteria for g in plan.grades]
-        + [c.condition for c in plan.categories]
-        + [a.condition for a in plan.actions]
-    ):
+    for _where, condition in plan_conditions(plan):
         types.update(node.event for node in walk(condition) if isinstance(node, EventSeen))
     return types
 

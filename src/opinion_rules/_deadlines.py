@@ -8,6 +8,7 @@ plan's timezone and never reads a clock.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -46,7 +47,8 @@ DeadlineKind = Literal[
 ]
 _KINDS = ("offset", "immediately", "promptly", "end_of_day", "none", "until", "recurring")
 Clock = Literal["calendar", "shift_start", "pause"]
-_CLOCKS = ("calendar", "shift_start", "pause")
+#: Clock policies for hours and minutes.
+CLOCKS = ("calendar", "shift_start", "pause")
 
 #: Anchor events the engine knows without the incident naming them.
 BUILTIN_ANCHORS = ("discovered", "posted")
@@ -110,8 +112,8 @@ class Offset:
     extend_past_holiday: bool = False
 
     def __attrs_post_init__(self) -> None:
-        if self.clock not in _CLOCKS:
-            raise ValueError(f"'clock' must be one of {list(_CLOCKS)} (got {self.clock!r})")
+        if self.clock not in CLOCKS:
+            raise ValueError(f"'clock' must be one of {list(CLOCKS)} (got {self.clock!r})")
         if self.working_days and (self.days or self.hours or self.minutes):
             raise ValueError("working days are not combined with days, hours or minutes")
         if self.working_days and (self.start_next_day or self.extend_past_holiday):
@@ -346,16 +348,17 @@ class Recurrence:
         ):
             raise ValueError(f"'per_day' must be a whole number >= 1 (got {self.per_day!r})")
 
-    def describe(self) -> str:
+    def describe(self, event_words: Callable[[str], str] = str) -> str:
         """
-        Render in Chinese, e.g. ``每日至少1次``.
+        Render in Chinese, e.g. ``每日至少1次``; *event_words* names the
+        ending event (default: its id).
         """
         if self.per_day is not None:
             words = f"每日至少{self.per_day}次"
         else:
             assert self.every is not None  # noqa: S101 - checked at construction
             words = f"每{_span_words(self.every)}一次"
-        return words if self.until is None else f"{words}，直至{self.until}"
+        return words if self.until is None else f"{words}，直至{event_words(self.until)}"
 
 
 def _span_words(value: timedelta) -> str:
@@ -459,11 +462,16 @@ class Deadline:
             out += [("extension.by", self.extension.by), ("extension.cap", self.extension.cap)]
         return [(name, o) for name, o in out if o is not None]
 
-    def describe(self) -> str:
+    def describe(
+        self, anchor_words: str | None = None, event_words: Callable[[str], str] = str
+    ) -> str:
         """
         Render the deadline in Chinese, e.g. ``discovered后3小时内``.
+
+        *anchor_words* replaces the anchor's id and *event_words* names
+        ending events, for documents that use the plan's own words.
         """
-        anchor = str(self.anchor)
+        anchor = str(self.anchor) if anchor_words is None else anchor_words
         match self.kind:
             case "offset":
                 assert self.offset is not None  # noqa: S101 - checked at construction
@@ -475,10 +483,10 @@ class Deadline:
             case "end_of_day":
                 words = f"{anchor}当日内"
             case "until":
-                words = f"自{anchor}起直至{self.until}"
+                words = f"自{anchor}起直至{event_words(str(self.until))}"
             case "recurring":
                 assert self.recurrence is not None  # noqa: S101 - checked at construction
-                words = f"自{anchor}起{self.recurrence.describe()}"
+                words = f"自{anchor}起{self.recurrence.describe(event_words)}"
             case _:
                 words = f"{anchor}后(未规定时限)"
         if self.extension is not None:
@@ -582,8 +590,10 @@ def recurring(
 
 # -- arithmetic ---------------------------------------------------------------------
 
-#: The resolution of instants (datetime keeps microseconds).
-_TICK = timedelta(microseconds=1)
+#: The resolution of instants (datetime keeps microseconds): an action due
+#: at *d* is overdue from d + TICK, and ``(midnight - TICK, t]`` is
+#: ``[midnight, t]``.
+TICK = timedelta(microseconds=1)
 
 
 @attrs.frozen
@@ -643,7 +653,7 @@ def add_offset(offset: Offset, start: datetime, rules: TimeRules) -> datetime:
     if offset.extend_past_holiday:
         # The period's last day is the day the due instant falls in; a due
         # at exactly 00:00 is 24:00 of the day before.
-        last_day = (local - _TICK).date() if local.time() == time(0) else local.date()
+        last_day = (local - TICK).date() if local.time() == time(0) else local.date()
         moved = working_day_on_or_after(rules.needs_calendar(), last_day)
         if moved != last_day:
             # Civil Code art. 203: the first day after the holiday becomes the
@@ -661,7 +671,7 @@ def add_offset_after_due(offset: Offset, due: datetime, rules: TimeRules) -> dat
     not from the next one that starts at the same instant.
     """
     day_counted = bool(offset.working_days) or offset.start_next_day
-    return add_offset(offset, due - _TICK if day_counted else due, rules)
+    return add_offset(offset, due - TICK if day_counted else due, rules)
 
 
 def _elapsed(local: datetime, elapsed: timedelta, tz: ZoneInfo) -> datetime:

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from ._check import event_types
 from ._conditions import (
     OPERATORS,
     AllOf,
@@ -39,7 +40,7 @@ from ._conditions import (
     OneOf,
     walk,
 )
-from ._plan import Action, Plan, action_grade, custom_events, plan_conditions
+from ._plan import Action, Plan, action_grade
 
 
 __all__ = ["Finding", "lint_plan"]
@@ -367,15 +368,8 @@ def _undeclared_events(plan: Plan) -> Iterator[Finding]:
     """
     if plan.events:
         return
-    used = sorted(
-        {event for action in plan.actions for event, _field in custom_events(action.deadline)}
-        | {
-            node.event
-            for _where, condition in plan_conditions(plan)
-            for node in walk(condition)
-            if isinstance(node, EventSeen)
-        }
-    )
+    # With no declared events, the incident vocabulary is what the plan uses.
+    used = sorted(event_types(plan) - {"action_done", "fact"})
     if used:
         yield Finding(
             "warning",

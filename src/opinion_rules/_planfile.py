@@ -22,9 +22,10 @@ import attrs
 import tomli_w
 import yaml
 
-from ._calendars import ChinaCalendar, DataCalendar, WorkingCalendar
+from ._calendars import ChinaCalendar, DataCalendar, WorkingCalendar, format_hours
 from ._conditions import AllOf, AnyOf, Condition, Not
 from ._deadlines import (
+    CLOCKS,
     OFFSET_FORM,
     Anchor,
     Deadline,
@@ -87,7 +88,6 @@ _CALENDAR_FORM = (
     "'china', {name: china, hours: [...]}, or a data calendar "
     "{name, years: [first, last], holidays, workdays, weekend, hours}"
 )
-_CLOCKS = ("calendar", "shift_start", "pause")
 _DEADLINE_KEYS = {
     "kind": "text",
     "within": "offset",
@@ -687,9 +687,9 @@ class _Reader:
                 return value
             case "clock":
                 text = self.text(node, path)
-                if text is not None and text not in _CLOCKS:
+                if text is not None and text not in CLOCKS:
                     self.problem(
-                        node, path, f"unknown clock {text!r}", expected_names(text, _CLOCKS)
+                        node, path, f"unknown clock {text!r}", expected_names(text, CLOCKS)
                     )
                     return None
                 return text
@@ -1088,7 +1088,7 @@ def _deadline_to_data(deadline: Deadline) -> dict[str, Any]:
 
 
 def _calendar_to_data(calendar: WorkingCalendar) -> Any:
-    hours = [f"{a.strftime('%H:%M')}-{b.strftime('%H:%M')}" for a, b in calendar.hours]
+    hours = format_hours(calendar.hours)
     match calendar:
         case ChinaCalendar():
             return {"name": "china", "hours": hours} if hours else "china"
@@ -1209,7 +1209,7 @@ def _kind_schema(kind: str) -> dict[str, Any]:
         "duration": {"type": "string", "pattern": _DURATION_PATTERN},
         "offset": {"type": "string", "pattern": _OFFSET_PATTERN},
         "positive_int": {"type": "integer", "minimum": 1},
-        "clock": {"enum": list(_CLOCKS)},
+        "clock": {"enum": list(CLOCKS)},
         "extension": {
             "type": "object",
             "properties": {

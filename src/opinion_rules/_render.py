@@ -13,6 +13,7 @@ import html
 from collections.abc import Iterator
 from typing import Any
 
+from ._calendars import format_hours
 from ._conditions import (
     AllOf,
     Always,
@@ -302,9 +303,7 @@ class _Document:
         if plan.calendar is not None:
             lines.append(f"{w['calendar']}: {plan.calendar.name}")
             if plan.calendar.hours:
-                periods = ", ".join(
-                    f"{a.strftime('%H:%M')}-{b.strftime('%H:%M')}" for a, b in plan.calendar.hours
-                )
+                periods = ", ".join(format_hours(plan.calendar.hours))
                 lines.append(f"{w['hours']}: {periods}")
         day_end = "24:00" if plan.day_end is None else plan.day_end.strftime("%H:%M")
         lines.append(f"{w['day_end']}: {day_end}")
@@ -373,68 +372,39 @@ class _Document:
 
     def deadline(self, deadline: Deadline) -> str:
         anchor = self.anchor(deadline.anchor)
-        text = self._deadline(deadline, anchor)
+        if not self.en:
+            return deadline.describe(anchor, self.anchor)
+        text = self._deadline_en(deadline, anchor)
         ext = deadline.extension
         if ext is not None:
-            if self.en:
-                cap = "" if ext.cap is None else f", at most {_offset_en(ext.cap)} in all"
-                text += f" (extendable by {_offset_en(ext.by)}{cap})"
-            else:
-                cap = "" if ext.cap is None else f"，最长不超过{ext.cap.describe()}"
-                text += f"(可延期{ext.by.describe()}{cap})"
+            cap = "" if ext.cap is None else f", at most {_offset_en(ext.cap)} in all"
+            text += f" (extendable by {_offset_en(ext.by)}{cap})"
         return text
 
-    def _deadline(self, deadline: Deadline, anchor: str) -> str:
+    def _deadline_en(self, deadline: Deadline, anchor: str) -> str:
         recurrence = deadline.recurrence
-        if self.en:
-            match deadline.kind:
-                case "offset":
-                    assert deadline.offset is not None  # noqa: S101 - offset deadlines have one
-                    return f"within {_offset_en(deadline.offset)} of {anchor}"
-                case "immediately":
-                    return f"immediately on {anchor}"
-                case "promptly":
-                    return f"promptly after {anchor}"
-                case "end_of_day":
-                    return f"by the end of the day of {anchor}"
-                case "until":
-                    return f"from {anchor} until {self.anchor(str(deadline.until))}"
-                case "recurring":
-                    assert recurrence is not None  # noqa: S101 - recurring deadlines have one
-                    if recurrence.per_day is not None:
-                        times = f"at least {recurrence.per_day} time(s) a day"
-                    else:
-                        times = f"every {recurrence.every}"
-                    end = (
-                        ""
-                        if recurrence.until is None
-                        else (f" until {self.anchor(recurrence.until)}")
-                    )
-                    return f"from {anchor}, {times}{end}"
-                case _:
-                    return f"after {anchor}, no time stated"
         match deadline.kind:
             case "offset":
                 assert deadline.offset is not None  # noqa: S101 - offset deadlines have one
-                return f"{anchor}后{deadline.offset.describe()}内"
+                return f"within {_offset_en(deadline.offset)} of {anchor}"
             case "immediately":
-                return f"{anchor}后立即"
+                return f"immediately on {anchor}"
             case "promptly":
-                return f"{anchor}后及时"
+                return f"promptly after {anchor}"
             case "end_of_day":
-                return f"{anchor}当日内"
+                return f"by the end of the day of {anchor}"
             case "until":
-                return f"自{anchor}起直至{self.anchor(str(deadline.until))}"
+                return f"from {anchor} until {self.anchor(str(deadline.until))}"
             case "recurring":
                 assert recurrence is not None  # noqa: S101 - recurring deadlines have one
-                words = recurrence.describe()
-                if recurrence.until is not None:
-                    words = words.replace(
-                        f"直至{recurrence.until}", f"直至{self.anchor(recurrence.until)}"
-                    )
-                return f"自{anchor}起{words}"
+                if recurrence.per_day is not None:
+                    times = f"at least {recurrence.per_day} time(s) a day"
+                else:
+                    times = f"every {recurrence.every}"
+                end = "" if recurrence.until is None else f" until {self.anchor(recurrence.until)}"
+                return f"from {anchor}, {times}{end}"
             case _:
-                return f"{anchor}后(未规定时限)"
+                return f"after {anchor}, no time stated"
 
     def condition(self, condition: Condition) -> str:
         w = self.w

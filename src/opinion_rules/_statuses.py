@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from ._deadlines import (
+    TICK,
     Deadline,
     Offset,
     TimeRules,
@@ -29,10 +30,6 @@ from ._deadlines import (
 from ._facts import Event, Incident
 from ._plan import Action, Plan
 from ._results import ActionStatus, ChainStatus, Owner, Status
-
-
-#: The resolution of instants: an action due at *d* is overdue from d + 1 µs.
-RESOLUTION = timedelta(microseconds=1)
 
 
 @attrs.frozen
@@ -151,7 +148,7 @@ class Times:
             return None
         if self.at <= lapse:
             # "Late" means strictly after the lapse instant.
-            self.changes.append(lapse + RESOLUTION)
+            self.changes.append(lapse + TICK)
             return None
         return lapse
 
@@ -221,7 +218,7 @@ class Times:
         if due is not None and self.at > due:
             return "overdue"
         if due is not None:
-            self.changes.append(due + RESOLUTION)
+            self.changes.append(due + TICK)
         return "pending"
 
     def _ending(self, event_type: str | None, start: datetime) -> datetime | None:
@@ -274,7 +271,7 @@ class Times:
                     missed.append(due)
             elif not satisfied:
                 next_due = due
-                self.changes.append(due + RESOLUTION)
+                self.changes.append(due + TICK)
                 break
         if end is not None:
             return None, tuple(missed), end, "done_late" if missed else "done"

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from ._deadlines import TICK
 from ._validators import is_identifier, positive_duration
 
 
@@ -256,14 +257,14 @@ class SeriesIndex:
             assert window.days is not None  # noqa: S101 - checked at construction
             today = t.astimezone(self._tz).date()
             daily = [
-                self._amount(measure, self._midnight(day) - _TICK, end)
+                self._amount(measure, self._midnight(day) - TICK, end)
                 for back in range(window.days)
                 for day in [today - timedelta(days=back)]
-                for end in [t if back == 0 else self._midnight(day + timedelta(days=1)) - _TICK]
+                for end in [t if back == 0 else self._midnight(day + timedelta(days=1)) - TICK]
             ]
             return finish(min(daily))
         if window.kind == "calendar_day":
-            start: datetime | None = self._midnight(t.astimezone(self._tz).date()) - _TICK
+            start: datetime | None = self._midnight(t.astimezone(self._tz).date()) - TICK
         else:
             start = None if window.length is None else t - window.length
         return finish(self._amount(measure, start, t))
@@ -317,10 +318,6 @@ class SeriesIndex:
             # A day's amount counts until the window has moved past it.
             for later in range(1, day_windows + 1):
                 yield self._midnight(day + timedelta(days=later))
-
-
-#: The resolution of instants; ``(midnight - _TICK, t]`` is ``[midnight, t]``.
-_TICK = timedelta(microseconds=1)
 
 
 class _TotalSeries:
