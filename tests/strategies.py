@@ -302,11 +302,22 @@ def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
         if draw(st.booleans()):
             facts[name] = draw(values)
     events = []
-    used = sorted(event_types(plan) - {"action_done", "fact"})
+    used = sorted(event_types(plan) - {"action_done", "fact", "grade_asserted"})
     for _ in range(draw(st.integers(min_value=0, max_value=5))):
-        choice = draw(st.sampled_from(["done", *used, "fact"]))
+        choice = draw(st.sampled_from(["done", *used, "fact", "grade_asserted"]))
         at = draw(later)
-        if choice == "done":
+        if choice == "grade_asserted":
+            events.append(
+                o.Event(
+                    at,
+                    "grade_asserted",
+                    grade=draw(st.sampled_from([g.id for g in plan.grades])),
+                    assertion=draw(st.sampled_from(["provisional", "confirmed"])),
+                    by="研判组",
+                    role=draw(st.sampled_from([None, *plan.grading.asserted_by])),
+                )
+            )
+        elif choice == "done":
             events.append(
                 o.Event(
                     at, "action_done", action=draw(st.sampled_from([a.id for a in plan.actions]))

@@ -50,6 +50,10 @@ def test_json_output_has_the_documented_keys():
         "actions",
         "chains",
         "next_change",
+        "grade_driver",
+        "undecided",
+        "grade_needs",
+        "closed_at",
     ] == list(data)
     assert "2026-11-23T14:00:00+08:00" == data["at"]
     assert {

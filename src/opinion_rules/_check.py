@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ._conditions import EventSeen, walk
 from ._facts import Incident
-from ._plan import FactSpec, Plan, custom_events, plan_conditions
+from ._plan import FactSpec, Plan, custom_events, grading_events, plan_conditions
 from ._suggest import expected_names
 from .exceptions import FactError, Problem, describe
 
@@ -31,6 +31,7 @@ def check_incident(plan: Plan, incident: Incident) -> None:
 def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
     specs = {f.id: f for f in plan.facts}
     actions = {a.id for a in plan.actions}
+    roles = {r.id for r in plan.roles}
     for i, obs in enumerate(incident.observations):
         if obs.metric not in plan.metrics:
             yield Problem(
@@ -40,6 +41,14 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
             )
     for name, value in incident.facts.items():
         yield from _fact_problems(specs, name, value, f"facts.{name}")
+        if name in specs and specs[name].judgement:
+            yield Problem(
+                f"facts.{name}",
+                f"fact {name!r} is a judgement, so it needs who judged it and when",
+                "a 'fact' event with 'at' and 'by' instead of an initial fact",
+            )
+    grades = {g.id for g in plan.grades}
+    asserters = plan.grading.asserted_by
     known_events = event_types(plan)
     for i, event in enumerate(incident.events):
         if event.type not in known_events:
@@ -56,6 +65,37 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
             )
         if event.type == "fact":
             yield from _fact_problems(specs, str(event.fact), event.value, f"events[{i}].value")
+            spec = specs.get(str(event.fact))
+            if spec is not None and spec.judgement and event.by is None:
+                yield Problem(
+                    f"events[{i}].by",
+                    f"fact {spec.id!r} is a judgement and the event does not say who made it",
+                    "'by': the person or unit that judged",
+                )
+        if event.type == "grade_asserted":
+            if event.grade not in grades:
+                yield Problem(
+                    f"events[{i}].grade",
+                    f"grade {event.grade!r} is not defined by the plan",
+                    expected_names(str(event.grade), grades),
+                )
+            if event.by is None:
+                yield Problem(
+                    f"events[{i}].by", "a grade assertion does not say who made it", "'by'"
+                )
+            if asserters and event.role not in asserters:
+                yield Problem(
+                    f"events[{i}].role",
+                    "the plan lets only certain roles assert a grade",
+                    f"one of {list(asserters)}",
+                    repr(event.role),
+                )
+        if event.role is not None and event.role not in roles:
+            yield Problem(
+                f"events[{i}].role",
+                f"role {event.role!r} is not defined by the plan",
+                expected_names(event.role, roles),
+            )
 
 
 def event_types(plan: Plan) -> set[str]:
@@ -63,7 +103,8 @@ def event_types(plan: Plan) -> set[str]:
     Event types an incident may record for *plan*: the built-in ones and
     every type the plan anchors on, waits for or tests.
     """
-    types = {"action_done", "fact", *(e.id for e in plan.events)}
+    types = {"action_done", "fact", "grade_asserted", *(e.id for e in plan.events)}
+    types.update(event for event, _field in grading_events(plan.grading))
     for action in plan.actions:
         types.update(event for event, _field in custom_events(action.deadline))
     for _where, condition in plan_conditions(plan):

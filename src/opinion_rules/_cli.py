@@ -32,6 +32,7 @@ from ._plan import Plan
 from ._planfile import SUFFIXES, nearest, plan_places
 from ._render import LANGUAGES, render_plan
 from ._results import ActionStatus, Assessment
+from ._track import add_track_parser, run_track
 from ._version import __version__
 from .exceptions import (
     BackendUnavailableError,
@@ -109,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--lang", choices=LANGUAGES, default="zh", help="label language (names from the plan)"
     )
+    add_track_parser(commands)
     return parser
 
 
@@ -138,6 +140,8 @@ def main(
             return EXIT_BAD_INPUT
         out.write(text)
         return EXIT_OK
+    if args.command == "track":
+        return run_track(args, out, err)
     try:
         at = _parse_at(args.at)
         plan = _with_params(load_plan(args.plan), args.param)

@@ -29,6 +29,9 @@ __all__ = ["Event", "Incident", "Observation", "load_incident"]
 
 Scalar = int | float | str | bool
 ObservationKind = Literal["total", "increment"]
+Assertion = Literal["provisional", "confirmed"]
+#: How firmly a person set a grade: 初步认定 or 确认.
+ASSERTIONS: tuple[Assertion, ...] = ("provisional", "confirmed")
 
 
 def _is_count(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -43,6 +46,16 @@ def _is_count(_inst: object, attribute: attrs.Attribute[Any], value: object) -> 
 def _optional_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None:
         non_empty_text(_inst, attribute, value)
+
+
+def _optional_identifier(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        is_identifier(_inst, attribute, value)
+
+
+def _optional_assertion(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and value not in ASSERTIONS:
+        raise ValueError(f"'{attribute.name}' must be one of {list(ASSERTIONS)} (got {value!r})")
 
 
 def _is_kind(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -83,14 +96,24 @@ class Event:
     Args:
         at: When (timezone-aware).
         type: ``action_done`` (needs *action*), ``fact`` (needs *fact* and
-            *value*: the fact became known at *at*), or any other event type
-            the plan uses, e.g. ``subsided``, ``case_closed``, ``worsening``.
+            *value*: the fact became known at *at*; for a judgement fact
+            also *by*), ``grade_asserted`` (needs *grade* and *assertion*:
+            a person set the grade), or any other event type the plan uses,
+            e.g. ``subsided``, ``case_closed``, ``worsening``.
         action: For ``action_done``: the action id.  Other events may name
             the action they concern, e.g. an extension request (延期申请).
         fact: For ``fact``: the fact id.
         value: For ``fact``: its value.
+        grade: For ``grade_asserted``: the grade id.
+        assertion: For ``grade_asserted``: ``provisional`` (初步认定) or
+            ``confirmed`` (确认).
+        by: Who recorded, judged or asserted it (a person or unit), for
+            provenance and the audit trail.
+        role: The plan role *by* acted in, e.g. ``opinion_office``.
+        note: Free text kept with the event.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 *grade*, *assertion*, *by*, *role*, *note*.
     """
 
     at: datetime = attrs.field(validator=is_aware)
@@ -98,12 +121,25 @@ class Event:
     action: str | None = None
     fact: str | None = None
     value: Scalar | None = None
+    grade: str | None = attrs.field(default=None, validator=_optional_identifier)
+    assertion: Assertion | None = attrs.field(default=None, validator=_optional_assertion)
+    by: str | None = attrs.field(default=None, validator=_optional_text)
+    role: str | None = attrs.field(default=None, validator=_optional_identifier)
+    note: str | None = attrs.field(default=None, validator=_optional_text)
 
     def __attrs_post_init__(self) -> None:
         if self.type == "action_done" and self.action is None:
             raise ValueError("an 'action_done' event needs 'action'")
         if self.type == "fact" and self.action is not None:
             raise ValueError("a 'fact' event takes no 'action'")
+        if self.type == "grade_asserted":
+            if self.grade is None or self.assertion is None:
+                raise ValueError("a 'grade_asserted' event needs 'grade' and 'assertion'")
+        elif self.grade is not None or self.assertion is not None:
+            raise ValueError(
+                "'grade' and 'assertion' are only allowed on 'grade_asserted' events "
+                f"(got type {self.type!r})"
+            )
         if self.type == "fact":
             if self.fact is None or self.value is None:
                 raise ValueError("a 'fact' event needs 'fact' and 'value'")
@@ -201,6 +237,11 @@ class Incident:
                     ("action", e.action),
                     ("fact", e.fact),
                     ("value", e.value),
+                    ("grade", e.grade),
+                    ("assertion", e.assertion),
+                    ("by", e.by),
+                    ("role", e.role),
+                    ("note", e.note),
                 )
                 if value is not None
             }
@@ -330,7 +371,7 @@ def _is_scalar(value: object) -> bool:
 
 _INCIDENT_KEYS = ("id", "discovered_at", "posted_at", "facts", "observations", "events")
 _OBSERVATION_KEYS = ("at", "metric", "value", "site", "channel", "kind")
-_EVENT_KEYS = ("at", "type", "action", "fact", "value")
+_EVENT_KEYS = ("at", "type", "action", "fact", "value", "grade", "assertion", "by", "role", "note")
 
 
 def _parse_incident(data: object, source: str) -> Incident:
@@ -434,10 +475,26 @@ def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
             c.add(f"{path}action", "is not allowed on 'fact' events")
         if event_type not in (None, "fact") and "fact" in item:
             c.add(f"{path}fact", "is only allowed on 'fact' events")
+        asserted = event_type == "grade_asserted"
+        grade = c.text(item, "grade", path, required=asserted, identifier=True)
+        assertion = item.get("assertion")
+        if asserted and assertion not in ASSERTIONS:
+            c.add(
+                f"{path}assertion",
+                "is missing" if assertion is None else "is not a known assertion",
+                f"one of {list(ASSERTIONS)}",
+                None if assertion is None else describe(assertion),
+            )
+        for key in ("grade", "assertion"):
+            if not asserted and event_type is not None and key in item:
+                c.add(f"{path}{key}", "is only allowed on 'grade_asserted' events")
+        by = c.text(item, "by", path, required=False)
+        role = c.text(item, "role", path, required=False, identifier=True)
+        note = c.text(item, "note", path, required=False)
         if len(c.problems) == before:
             assert at is not None  # noqa: S101 - no new problems means it parsed
             assert event_type is not None  # noqa: S101
-            yield Event(at, event_type, action, fact, value)
+            yield Event(at, event_type, action, fact, value, grade, assertion, by, role, note)
 
 
 def load_incident(path: str | Path) -> Incident:

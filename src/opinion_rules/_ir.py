@@ -6,8 +6,8 @@ each a condition tree over *slots* of one snapshot.  A snapshot is a mapping
 from slot name to value, taken at one instant; a missing slot is unknown.
 
 Stage 1 rules (grades, categories) see measures, facts and events.  Stage 2
-rules (actions) also see the grade reached so far and the categories matched
-so far.  No rule ever joins two snapshots, so every backend can match one
+rules (actions and their owner routings) also see the grade reached so far
+and the categories matched so far.  No rule ever joins two snapshots, so every backend can match one
 snapshot at a time.
 
 Slot names:
@@ -56,6 +56,7 @@ __all__ = [
     "Program",
     "Rule",
     "compile_plan",
+    "routing_rule",
 ]
 
 Value = int | float | str | bool
@@ -99,7 +100,8 @@ Node = Leaf | And | Or | Neg | Const
 @attrs.frozen
 class Rule:
     """
-    One named condition: ``g.<grade>``, ``c.<category>`` or ``a.<action>``.
+    One named condition: ``g.<grade>``, ``c.<category>``, ``a.<action>`` or
+    ``r.<action>.<n>`` (owner routing *n* of the action).
     """
 
     id: str
@@ -144,11 +146,23 @@ def compile_plan(plan: Plan) -> Program:
     rules: list[Rule] = []
     for g in plan.grades:
         rules.append(Rule(f"g.{g.id}", 1, compiler.node(g.criteria)))
+    specific = [c.condition for c in plan.categories if not c.other]
     for c in plan.categories:
-        rules.append(Rule(f"c.{c.id}", 1, compiler.node(c.condition)))
+        # "其他": none of the others holds; unknown while any is unknown.
+        condition = Not(AnyOf(tuple(specific))) if c.other else c.condition
+        rules.append(Rule(f"c.{c.id}", 1, compiler.node(condition)))
     for a in plan.actions:
         rules.append(Rule(f"a.{a.id}", 2, compiler.node(a.condition)))
+        for i, routing in enumerate(a.routing):
+            rules.append(Rule(routing_rule(a.id, i), 2, compiler.node(routing.condition)))
     return Program(tuple(rules), dict(sorted(slots.items())))
+
+
+def routing_rule(action_id: str, index: int) -> str:
+    """
+    The rule id of routing *index* of action *action_id*.
+    """
+    return f"r.{action_id}.{index}"
 
 
 class _Compiler:

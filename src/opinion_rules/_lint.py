@@ -369,7 +369,7 @@ def _undeclared_events(plan: Plan) -> Iterator[Finding]:
     if plan.events:
         return
     # With no declared events, the incident vocabulary is what the plan uses.
-    used = sorted(event_types(plan) - {"action_done", "fact"})
+    used = sorted(event_types(plan) - {"action_done", "fact", "grade_asserted"})
     if used:
         yield Finding(
             "warning",

@@ -36,6 +36,7 @@ from ._conditions import (
     walk,
 )
 from ._deadlines import BUILTIN_ANCHORS, REF_ANCHORS, Deadline, Offset, TimeRules
+from ._lifecycle import Assignment, Grading, Routing
 from ._suggest import expected_names
 from ._validators import (
     is_identifier,
@@ -171,8 +172,13 @@ class FactSpec:
             *choices* (e.g. accident grade 一般 < 较大 < 重大).
         label: Words for reasons.
         clause: Where the plan speaks of this fact, optional.
+        judgement: Whether the fact is a person's judgement ("可能造成重大
+            影响", "必要时", "有扩散趋势"): incidents must then supply it as a
+            ``fact`` event with ``by`` (who judged, and when), never in the
+            incident's initial ``facts``.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 *judgement*.
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -181,6 +187,7 @@ class FactSpec:
     ordered: bool = False
     label: str = ""
     clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
+    judgement: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.type not in _FACT_TYPES:
@@ -211,17 +218,22 @@ class Category:
         id: Stable identifier, e.g. ``malicious_hype``.
         name: The plan's name, e.g. ``恶意炒作``.
         condition: When an incident is in this category; over facts and
-            measures.
+            measures.  Leave it ``always()`` for an *other* category.
         clause: The sentence defining the category.
+        other: The "其他" branch: the incident is in this category when it
+            is in none of the others, i.e. when every other category's
+            condition is false (while any is unknown, so is this one).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 *other*.
     """
 
     id: str = attrs.field(validator=is_identifier)
     name: str = attrs.field(validator=non_empty_text)
-    condition: Condition = attrs.field(validator=_is_condition)
+    condition: Condition = attrs.field(factory=Always, validator=_is_condition)
     clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
     name_en: str = ""
+    other: bool = False
 
 
 @attrs.frozen
@@ -257,6 +269,14 @@ def _is_channel(_inst: object, attribute: attrs.Attribute[str], value: str) -> N
         raise ValueError(f"'{attribute.name}' must be one of {list(CHANNELS)} (got {value!r})")
 
 
+def _routings(values: Iterable[Routing]) -> tuple[Routing, ...]:
+    return tuple(values)
+
+
+def _assignments(values: Iterable[Assignment]) -> tuple[Assignment, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class Action:
     """
@@ -271,10 +291,21 @@ class Action:
         condition: When the action applies, e.g. ``grade() >= "major"``.
         clause: The sentence the action comes from.
         stage: Workflow stage, e.g. ``report`` or ``respond``; free text.
+        assignments: What each default owner does (牵头, 配合, ...).
+        routing: Owners chosen by the incident's scope and grade
+            (:class:`~opinion_rules.Routing`); the first that holds wins.
+        overrides: Action ids this action takes precedence over: once it
+            applies, those still open are ``overridden`` (e.g. "不论事件级别,
+            均应立即上报" overrides the grade-based report).
+        family: A name shared by the grade variants of one obligation (the
+            24-hour report at 较大, the 3-hour one at 重大); the
+            ``keep_elapsed`` re-grading rule counts time from when the
+            family's first variant started.
 
     Several deliverables from one anchor are separate actions.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 *assignments*, *routing*, *overrides*, *family*.
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -285,6 +316,24 @@ class Action:
     condition: Condition = attrs.field(factory=Always, validator=_is_condition)
     clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
     stage: str = ""
+    assignments: tuple[Assignment, ...] = attrs.field(
+        default=(),
+        converter=_assignments,
+        validator=attrs.validators.deep_iterable(attrs.validators.instance_of(Assignment)),
+    )
+    routing: tuple[Routing, ...] = attrs.field(
+        default=(),
+        converter=_routings,
+        validator=attrs.validators.deep_iterable(attrs.validators.instance_of(Routing)),
+    )
+    overrides: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    family: str = ""
+
+    def duty_of(self, role: str) -> str:
+        """
+        What *role* does as a default owner ("" when not stated).
+        """
+        return next((a.duty for a in self.assignments if a.role == role), "")
 
     @owners.validator
     def _check_owners(
@@ -352,7 +401,7 @@ class Note:
 
 #: Event types every plan knows: the incident's own instants and the
 #: generic events incidents record.
-BUILTIN_EVENTS = (*BUILTIN_ANCHORS, "fact")
+BUILTIN_EVENTS = (*BUILTIN_ANCHORS, "fact", "grade_asserted")
 
 
 @attrs.frozen
@@ -462,6 +511,12 @@ class Plan:
             business, Civil Code art. 203).
         events: Event types incidents record (see :class:`EventSpec`).
         chains: Report chains with whole-chain bounds (:class:`ReportChain`).
+        grading: Who sets the grade, the re-grading rule, de-escalation and
+            closure (:class:`~opinion_rules.Grading`).
+        extends: The plan this one adapts (``id@version``), set by
+            :meth:`extend`; ``None`` for a plan of its own.
+        local: For an extending plan: the items it adds or overrides, as
+            ``"<section>.<id>"`` (e.g. ``"actions.report_major"``).
 
     Raises:
         PlanValidationError: listing every problem found.
@@ -493,6 +548,9 @@ class Plan:
     day_end: time | None = attrs.field(default=None, validator=_optional_day_end)
     events: tuple[EventSpec, ...] = attrs.field(default=(), converter=_tuple)
     chains: tuple[ReportChain, ...] = attrs.field(default=(), converter=_tuple)
+    grading: Grading = attrs.field(factory=Grading, validator=attrs.validators.instance_of(Grading))
+    extends: str | None = None
+    local: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
 
     def __attrs_post_init__(self) -> None:
         problems = list(_check_plan(self))
@@ -618,9 +676,19 @@ class Plan:
                 attrs.evolve(c, condition=_bind(c.condition, values)) for c in self.categories
             ),
             actions=tuple(
-                attrs.evolve(a, condition=_bind(a.condition, values)) for a in self.actions
+                attrs.evolve(
+                    a,
+                    condition=_bind(a.condition, values),
+                    routing=_bind_routing(a.routing, values),
+                )
+                for a in self.actions
             ),
         )
+
+
+def _bind_routing(routing: tuple[Routing, ...], values: dict[str, Any]) -> tuple[Routing, ...]:
+    bound: list[Routing] = [attrs.evolve(r, condition=_bind(r.condition, values)) for r in routing]
+    return tuple(bound)
 
 
 def _bind(condition: Condition, values: dict[str, Any]) -> Condition:
@@ -746,7 +814,109 @@ def _check_plan(plan: Plan) -> Iterator[Problem]:
             yield Problem(
                 f"{where}.clause", f"action {a.id!r} cites no clause", "the sentence it comes from"
             )
+    yield from _check_lifecycle(plan)
     yield from _check_timing(plan)
+
+
+def _check_lifecycle(plan: Plan) -> Iterator[Problem]:
+    """
+    Owner duties and routings, overrides, the other category, and grading.
+    """
+    role_ids = {r.id for r in plan.roles}
+    action_ids = {a.id for a in plan.actions}
+    for i, a in enumerate(plan.actions):
+        where = f"actions[{i}]"
+        for j, assignment in enumerate(a.assignments):
+            if assignment.role not in a.owners:
+                yield Problem(
+                    f"{where}.assignments[{j}]",
+                    f"role {assignment.role!r} has a duty but is not an owner of {a.id!r}",
+                    f"one of the action's owners {list(a.owners)}",
+                )
+        for j, routing in enumerate(a.routing):
+            yield from _check_condition(
+                plan, routing.condition, f"{where}.routing[{j}].condition", allow_state=True
+            )
+            for k, owner in enumerate(routing.owners):
+                if owner.role not in role_ids:
+                    yield Problem(
+                        f"{where}.routing[{j}].owners[{k}]",
+                        f"role {owner.role!r} is not defined",
+                        expected_names(owner.role, role_ids),
+                    )
+        for j, other in enumerate(a.overrides):
+            if other == a.id:
+                yield Problem(f"{where}.overrides[{j}]", f"action {a.id!r} overrides itself")
+            elif other not in action_ids:
+                yield Problem(
+                    f"{where}.overrides[{j}]",
+                    f"action {other!r} is not defined",
+                    expected_names(other, action_ids),
+                )
+            elif a.id in plan.action(other).overrides:
+                yield Problem(
+                    f"{where}.overrides[{j}]",
+                    f"actions {a.id!r} and {other!r} override each other",
+                    "precedence in one direction only",
+                )
+    others = [i for i, c in enumerate(plan.categories) if c.other]
+    for i in others:
+        if not isinstance(plan.categories[i].condition, Always):
+            yield Problem(
+                f"categories[{i}].condition",
+                "an 'other' category takes no condition: it holds when no other category does",
+            )
+    if len(others) > 1:
+        yield Problem("categories", f"{len(others)} categories are marked 'other'", "at most one")
+    if others and len(plan.categories) == 1:
+        yield Problem(
+            f"categories[{others[0]}].other",
+            "an 'other' category needs other categories to fall back from",
+        )
+    yield from _check_grading(plan, role_ids)
+
+
+def _check_grading(plan: Plan, role_ids: set[str]) -> Iterator[Problem]:
+    grading = plan.grading
+    grades = {g.id for g in plan.grades}
+    measures = {m.id for m in plan.measures}
+    declared = {e.id for e in plan.events}
+    for j, role in enumerate(grading.asserted_by):
+        if role not in role_ids:
+            yield Problem(
+                f"grading.asserted_by[{j}]",
+                f"role {role!r} is not defined",
+                expected_names(role, role_ids),
+            )
+    seen: set[str] = set()
+    for j, rule in enumerate(grading.deescalation):
+        where = f"grading.deescalation[{j}]"
+        if rule.id in seen:
+            yield Problem(f"{where}.id", f"id {rule.id!r} is used twice", "unique ids")
+        seen.add(rule.id)
+        if rule.to not in grades:
+            yield Problem(
+                f"{where}.to", f"grade {rule.to!r} is not defined", expected_names(rule.to, grades)
+            )
+        if rule.measure is not None and rule.measure not in measures:
+            yield Problem(
+                f"{where}.measure",
+                f"measure {rule.measure!r} is not defined",
+                expected_names(rule.measure, measures),
+            )
+        if rule.event is not None and declared and rule.event not in declared:
+            yield Problem(
+                f"{where}.event",
+                f"event {rule.event!r} is not declared in the plan's events",
+                expected_names(rule.event, declared),
+            )
+    closure = grading.closure
+    if closure is not None and declared and closure.event not in declared:
+        yield Problem(
+            "grading.closure.event",
+            f"event {closure.event!r} is not declared in the plan's events",
+            expected_names(closure.event, declared),
+        )
 
 
 def _check_timing(plan: Plan) -> Iterator[Problem]:
@@ -848,6 +1018,20 @@ def plan_conditions(plan: Plan) -> Iterator[tuple[str, Condition]]:
         yield f"categories[{i}].condition", c.condition
     for i, a in enumerate(plan.actions):
         yield f"actions[{i}].condition", a.condition
+        for j, routing in enumerate(a.routing):
+            yield f"actions[{i}].routing[{j}].condition", routing.condition
+
+
+def grading_events(grading: Grading) -> Iterator[tuple[str, str]]:
+    """
+    The incident event types the grading rules name, with the field naming
+    each.
+    """
+    for j, rule in enumerate(grading.deescalation):
+        if rule.event is not None:
+            yield rule.event, f"grading.deescalation[{j}].event"
+    if grading.closure is not None:
+        yield grading.closure.event, "grading.closure.event"
 
 
 def custom_events(deadline: Deadline) -> Iterator[tuple[str, str]]:

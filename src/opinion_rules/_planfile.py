@@ -36,6 +36,7 @@ from ._deadlines import (
     parse_offset,
 )
 from ._expr import ExpressionError, parse_condition, to_text
+from ._lifecycle import Assignment, Closure, Deescalation, Grading, Routing
 from ._located import FileSyntaxError, Node, parse_document
 from ._plan import (
     Action,
@@ -609,6 +610,84 @@ class _Reader:
         )
         return data
 
+    def owners(self, node: Node, path: str) -> tuple[Assignment, ...] | None:
+        """
+        ``[role, {role: r, duty: lead}, ...]``.
+        """
+        if not isinstance(node.value, list) or not node.value:
+            self.problem(node, path, "expected a non-empty list of owners", _OWNER_FORM, _got(node))
+            return None
+        out: list[Assignment | None] = []
+        for i, item in enumerate(node.value):
+            where = f"{path}[{i}]"
+            if isinstance(item.value, str):
+                out.append(self.build(Assignment, item, where, role=item.value))
+                continue
+            fields = self.fields(item, where, {"role": ("text", True), "duty": ("text", False)})
+            out.append(None if fields is None else self.build(Assignment, item, where, **fields))
+        return None if None in out else tuple(a for a in out if a is not None)
+
+    def routing(self, node: Node, path: str) -> tuple[Routing, ...] | None:
+        out: list[Routing | None] = []
+        for i, item in enumerate(self.items(node, path)):
+            where = f"{path}[{i}]"
+            fields = self.fields(
+                item,
+                where,
+                {"when": ("condition", True), "owners": ("owners", True), "clause": _CLAUSE},
+            )
+            if fields is None:
+                out.append(None)
+                continue
+            fields["condition"] = fields.pop("when")
+            out.append(self.build(Routing, item, where, **fields))
+        return None if None in out else tuple(r for r in out if r is not None)
+
+    def grading(self, node: Node, path: str) -> Grading | None:
+        fields = self.fields(
+            node,
+            path,
+            {
+                "drive": ("text", False),
+                "asserted_by": ("texts", False),
+                "regrade": ("text", False),
+                "deescalation": ("deescalation", False),
+                "closure": ("closure", False),
+                "clause": _CLAUSE,
+            },
+        )
+        if fields is None:
+            return None
+        grading: Grading | None = self.build(Grading, node, path, **fields)
+        return grading
+
+    def deescalation(self, node: Node, path: str) -> tuple[Deescalation, ...] | None:
+        spec = {
+            "id": ("text", True),
+            "to": ("text", True),
+            "event": ("text", False),
+            "measure": ("text", False),
+            "below": ("number", False),
+            "consecutive": ("positive_int", False),
+            "cancel_started": ("bool", False),
+            "clause": _CLAUSE,
+        }
+        out = []
+        for i, item in enumerate(self.items(node, path)):
+            fields = self.fields(item, f"{path}[{i}]", spec)
+            out.append(
+                None if fields is None else self.build(Deescalation, item, f"{path}[{i}]", **fields)
+            )
+        return None if None in out else tuple(r for r in out if r is not None)
+
+    def closure(self, node: Node, path: str) -> Closure | None:
+        spec = {"event": ("text", True), "cancel_started": ("bool", False), "clause": _CLAUSE}
+        fields = self.fields(node, path, spec)
+        closure: Closure | None = (
+            None if fields is None else self.build(Closure, node, path, **fields)
+        )
+        return closure
+
     def build(self, cls: Callable[..., Any], node: Node, path: str, **kwargs: Any) -> Any:
         try:
             return cls(**kwargs)
@@ -679,6 +758,18 @@ class _Reader:
                 return self.calendar(node, path)
             case "day_end":
                 return self.day_end(node, path)
+            case "owners":
+                return self.owners(node, path)
+            case "routing":
+                return self.routing(node, path)
+            case "grading":
+                return self.grading(node, path)
+            case "extends":
+                return self.text(node, path)
+            case "deescalation":
+                return self.deescalation(node, path)
+            case "closure":
+                return self.closure(node, path)
             case "positive_int":
                 value = self.integer(node, path)
                 if value is not None and value < 1:
@@ -712,6 +803,10 @@ class _Reader:
         for i, item in enumerate(self.items(root[key], key)):
             path = f"{key}[{i}]"
             kwargs = self.fields(item, path, spec)
+            if kwargs is not None and cls is Action and kwargs.get("owners") is not None:
+                owners = kwargs["owners"]
+                kwargs["owners"] = tuple(a.role for a in owners)
+                kwargs["assignments"] = tuple(a for a in owners if a.duty)
             if kwargs is not None:
                 built = self.build(cls, item, path, **kwargs)
                 if built is not None:
@@ -864,6 +959,7 @@ def nearest(index: Mapping[str, T], path: str) -> T | None:
 
 
 _CLAUSE = ("clause", False)
+_OWNER_FORM = "role ids, or mappings {role: <role id>, duty: primary|lead|support|coordinate}"
 _SECTIONS: dict[str, tuple[Callable[..., Any], dict[str, tuple[str, bool]]]] = {
     "parameters": (
         Parameter,
@@ -899,6 +995,7 @@ _SECTIONS: dict[str, tuple[Callable[..., Any], dict[str, tuple[str, bool]]]] = {
             "ordered": ("bool", False),
             "label": ("optional_text", False),
             "clause": _CLAUSE,
+            "judgement": ("bool", False),
         },
     ),
     "grades": (
@@ -918,8 +1015,9 @@ _SECTIONS: dict[str, tuple[Callable[..., Any], dict[str, tuple[str, bool]]]] = {
             "id": ("text", True),
             "name": ("text", True),
             "name_en": ("optional_text", False),
-            "condition": ("condition", True),
+            "condition": ("condition", False),
             "clause": _CLAUSE,
+            "other": ("bool", False),
         },
     ),
     "principles": (
@@ -931,12 +1029,15 @@ _SECTIONS: dict[str, tuple[Callable[..., Any], dict[str, tuple[str, bool]]]] = {
         {
             "id": ("text", True),
             "title": ("text", True),
-            "owners": ("texts", True),
+            "owners": ("owners", True),
             "channel": ("text", True),
             "condition": ("condition", False),
             "deadline": ("deadline", True),
             "clause": _CLAUSE,
             "stage": ("optional_text", False),
+            "routing": ("routing", False),
+            "overrides": ("texts", False),
+            "family": ("optional_text", False),
         },
     ),
     "notes": (Note, {"clause": ("clause", True), "reason": ("text", True)}),
@@ -966,6 +1067,7 @@ _PLAN_SCALARS = {
     "prompt_tolerance": "duration",
     "calendar": "calendar",
     "day_end": "day_end",
+    "grading": "grading",
 }
 _PLAN_REQUIRED = ("id", "title", "issuer", "version", "source", "roles", "grades", "actions")
 _PLAN_OPTIONAL = tuple(
@@ -998,6 +1100,8 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         out["day_end"] = plan.day_end.strftime("%H:%M")
     if plan.metrics:
         out["metrics"] = list(plan.metrics)
+    if not plan.grading.is_default():
+        out["grading"] = _grading_to_data(plan.grading)
     groups = {
         "parameters": plan.parameters,
         "roles": plan.roles,
@@ -1017,7 +1121,40 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
     return out
 
 
+def _grading_to_data(grading: Grading) -> dict[str, Any]:
+    out = _item_to_data(grading)
+    if grading.deescalation:
+        out["deescalation"] = [_item_to_data(r) for r in grading.deescalation]
+    if grading.closure is not None:
+        out["closure"] = _item_to_data(grading.closure)
+    return out
+
+
+def _owners_to_data(owners: tuple[str, ...], duty: Callable[[str], str | None]) -> list[Any]:
+    return [{"role": o, "duty": duty(o)} if duty(o) else o for o in owners]
+
+
 def _item_to_data(item: Any) -> dict[str, Any]:
+    if isinstance(item, Action):
+        out = _fields_to_data(attrs.evolve(item, assignments=(), routing=()))
+        out["owners"] = _owners_to_data(item.owners, item.duty_of)
+        if item.routing:
+            out["routing"] = [
+                {
+                    "when": to_text(r.condition),
+                    "owners": _owners_to_data(
+                        tuple(a.role for a in r.owners),
+                        {a.role: a.duty for a in r.owners}.get,
+                    ),
+                    **({"clause": _value_to_data("clause", r.clause)} if r.clause else {}),
+                }
+                for r in item.routing
+            ]
+        return out
+    return _fields_to_data(item)
+
+
+def _fields_to_data(item: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for field in attrs.fields(type(item)):
         value = getattr(item, field.name)

@@ -21,11 +21,22 @@ __all__ = [
     "ChainStatus",
     "GradeReached",
     "Owner",
+    "Undecided",
 ]
 
-Status = Literal["waiting", "pending", "overdue", "done", "done_late"]
-#: Every action status, in the order a duty moves through them.
-STATUSES: tuple[Status, ...] = ("waiting", "pending", "overdue", "done", "done_late")
+Status = Literal["waiting", "pending", "overdue", "done", "done_late", "overridden", "cancelled"]
+#: Every action status, in the order a duty moves through them; the last
+#: two end a duty without it being done: another action took precedence
+#: (``overridden``) or a de-escalation or closure rule cancelled it.
+STATUSES: tuple[Status, ...] = (
+    "waiting",
+    "pending",
+    "overdue",
+    "done",
+    "done_late",
+    "overridden",
+    "cancelled",
+)
 
 
 @attrs.frozen
@@ -35,12 +46,19 @@ class GradeReached:
 
     Attributes:
         id, name, rank: The grade.
-        since: The first instant its criteria held.
-        reason: Which criteria held then, with values, e.g.
-            ``clicks in 1 d = 1200 > 1000``.
-        clause: The sentence defining the grade.
+        since: The instant the incident took this grade.
+        reason: Why, e.g. which criteria held then, with values
+            (``clicks in 1 d = 1200 > 1000``), who asserted it, or which
+            de-escalation rule lowered it.
+        clause: The sentence defining the grade (or the rule that set it).
+        source: ``computed`` (the criteria), ``asserted`` (a person) or
+            ``deescalated`` (a de-escalation rule).
+        assertion: For ``asserted``: ``provisional`` or ``confirmed``.
+        by: For ``asserted``: who asserted it (and in which role).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 *source*, *assertion*, *by*; entries may go
+       down as well as up.
     """
 
     id: str
@@ -49,6 +67,33 @@ class GradeReached:
     since: datetime
     reason: str
     clause: Clause | None
+    source: str = "computed"
+    assertion: str | None = None
+    by: str | None = None
+
+
+@attrs.frozen
+class Undecided:
+    """
+    A grade, category or action that depends on something not yet known:
+    unknown is not false, so it is neither reached nor ruled out.
+
+    Attributes:
+        kind: ``grade``, ``category`` or ``action``.
+        id, name: Which one (for a missing grade assertion: ``id`` is ``""``).
+        needs: The facts or measures (ids) whose values would decide it, or
+            ``grade_asserted`` when the plan's grade is set by a person and
+            nobody has yet.
+        reason: One line, e.g. ``undecided: needs 有必要组织新闻发布会``.
+
+    .. versionadded:: 0.4.0
+    """
+
+    kind: str
+    id: str
+    name: str
+    needs: tuple[str, ...]
+    reason: str
 
 
 @attrs.frozen
@@ -69,13 +114,17 @@ class CategoryMatch:
 @attrs.frozen
 class Owner:
     """
-    A role responsible for an action.
+    A role responsible for an action, and what it does there: ``primary``
+    (第一责任主体), ``lead`` (牵头), ``support`` (配合), ``coordinate``
+    (组织协调) or ``""``.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 *duty*.
     """
 
     id: str
     name: str
+    duty: str = ""
 
 
 @attrs.frozen
@@ -93,8 +142,9 @@ class ActionStatus:
             no time (see *deadline_kind*).
         deadline_kind: ``offset``, ``immediately``, ``promptly``,
             ``end_of_day``, ``none``, ``until`` or ``recurring``.
-        status: ``waiting``, ``pending``, ``overdue``, ``done`` or
-            ``done_late``.
+        status: ``waiting``, ``pending``, ``overdue``, ``done``,
+            ``done_late``, ``overridden`` (another action took precedence,
+            see *overridden_by*) or ``cancelled`` (see *cancelled_at*).
         done_at: When it was done (or, for ``until`` duties, ended).
         applies_since: When the action's condition first held.
         clause: The sentence it comes from.
@@ -102,12 +152,18 @@ class ActionStatus:
         missed: For recurring duties: the due instants of occurrences that
             passed without enough completions.
         extended_from: The due instant before extensions, if any moved it.
+        regrade: When an upgrade started the duty after its anchor: the
+            plan's re-grading rule that set its clock (``from_upgrade``,
+            ``retroactive`` or ``keep_elapsed``).
+        overridden_by: The action that took precedence, if overridden.
+        cancelled_at: When a de-escalation or closure rule cancelled it.
 
     For a ``recurring`` duty *due* is the next occurrence owed and
     *done_at* the instant the duty ended.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 *missed*, *extended_from*.
+    .. versionchanged:: 0.4.0 *regrade*, *overridden_by*, *cancelled_at*.
     """
 
     id: str
@@ -125,6 +181,9 @@ class ActionStatus:
     reason: str
     missed: tuple[datetime, ...] = ()
     extended_from: datetime | None = None
+    regrade: str | None = None
+    overridden_by: str | None = None
+    cancelled_at: datetime | None = None
 
 
 @attrs.frozen
@@ -176,9 +235,15 @@ class Assessment:
             watches); ``None`` if nothing is scheduled.  A scheduler can
             sleep until then.  Deadlines pass one microsecond after their
             due instant, since an action done at the instant is on time.
+        undecided: Grades above the current one, categories and actions
+            that depend on facts not yet known (see :class:`Undecided`).
+        grade_driver: The plan's grading drive (``computed``, ``asserted``
+            or ``higher``), so readers know what *grade* is.
+        closed_at: When the plan's closure event closed the incident.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 *chains*, *next_change*.
+    .. versionchanged:: 0.4.0 *undecided*, *grade_driver*, *closed_at*.
     """
 
     plan_id: str
@@ -193,6 +258,19 @@ class Assessment:
     actions: tuple[ActionStatus, ...]
     chains: tuple[ChainStatus, ...] = ()
     next_change: datetime | None = None
+    undecided: tuple[Undecided, ...] = ()
+    grade_driver: str = "computed"
+    closed_at: datetime | None = None
+
+    def grade_needs(self) -> tuple[str, ...]:
+        """
+        The facts or measures whose values would change the grade: what the
+        undecided grades above the current one need.
+
+        .. versionadded:: 0.4.0
+        """
+        needs = {n for u in self.undecided if u.kind == "grade" for n in u.needs}
+        return tuple(sorted(needs))
 
     def action(self, action_id: str) -> ActionStatus:
         """
@@ -234,6 +312,9 @@ class Assessment:
                 "since": when(value.since),
                 "reason": value.reason,
                 "clause": clause(value.clause),
+                "source": value.source,
+                "assertion": value.assertion,
+                "by": value.by,
             }
 
         return {
@@ -256,7 +337,7 @@ class Assessment:
                 {
                     "id": a.id,
                     "title": a.title,
-                    "owners": [{"id": o.id, "name": o.name} for o in a.owners],
+                    "owners": [{"id": o.id, "name": o.name, "duty": o.duty} for o in a.owners],
                     "channel": a.channel,
                     "anchor": {"event": a.anchor_event, "at": when(a.anchor_at)},
                     "due": when(a.due),
@@ -268,6 +349,9 @@ class Assessment:
                     "reason": a.reason,
                     "missed": [when(m) for m in a.missed],
                     "extended_from": when(a.extended_from),
+                    "regrade": a.regrade,
+                    "overridden_by": a.overridden_by,
+                    "cancelled_at": when(a.cancelled_at),
                 }
                 for a in self.actions
             ],
@@ -286,4 +370,17 @@ class Assessment:
                 for c in self.chains
             ],
             "next_change": when(self.next_change),
+            "grade_driver": self.grade_driver,
+            "undecided": [
+                {
+                    "kind": u.kind,
+                    "id": u.id,
+                    "name": u.name,
+                    "needs": list(u.needs),
+                    "reason": u.reason,
+                }
+                for u in self.undecided
+            ],
+            "grade_needs": list(self.grade_needs()),
+            "closed_at": when(self.closed_at),
         }

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from ._conditions import Compare, GradeRef, walk
 from ._deadlines import (
     TICK,
     Deadline,
@@ -162,9 +163,9 @@ class Times:
         deadline = action.deadline
         anchor_at = self._anchor(action)
         anchor_event = str(deadline.anchor)
-        start = anchor_at
+        start, regrade = anchor_at, None
         if anchor_at is not None and applies_since > anchor_at:
-            start, anchor_event = applies_since, "condition_met"
+            start, anchor_event, regrade = self._late_start(action, anchor_at, applies_since)
         due: datetime | None = None
         original: datetime | None = None
         missed: tuple[datetime, ...] = ()
@@ -206,7 +207,36 @@ class Times:
             reason=f"applies: {applies_reason}; due: {self._words(action, due, original)}",
             missed=missed,
             extended_from=original,
+            regrade=regrade,
         )
+
+    def _late_start(
+        self, action: Action, anchor_at: datetime, applies_since: datetime
+    ) -> tuple[datetime, str, str | None]:
+        """
+        Where the clock runs from when the condition first held after the
+        anchor: from then, unless an upgrade did it and the plan's
+        re-grading rule says otherwise.
+        """
+        if not any(
+            isinstance(n, Compare) and isinstance(n.operand, GradeRef)
+            for n in walk(action.condition)
+        ):
+            return applies_since, "condition_met", None
+        rule = self.plan.grading.regrade
+        if rule == "retroactive":
+            return anchor_at, str(action.deadline.anchor), rule
+        if rule == "keep_elapsed" and action.family:
+            applies = self.known.applies
+            starts = [
+                applies[a.id][0]
+                for a in self.plan.actions
+                if a.family == action.family and a.id in applies
+            ]
+            family_start = max(anchor_at, min(starts))
+            if family_start < applies_since:
+                return family_start, f"family_started:{action.family}", rule
+        return applies_since, "condition_met", rule
 
     def _judge(
         self, start: datetime | None, due: datetime | None, done_at: datetime | None

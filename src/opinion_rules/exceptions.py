@@ -14,8 +14,26 @@ The tree::
     │                                     a working calendar does not cover a
     │                                     day the evaluation needs
     ├── BackendUnavailableError           the requested backend cannot run here
-    └── EngineError                       a backend failed (never the user's
-                                          fault); ``__cause__`` kept
+    ├── EngineError                       a backend failed (never the user's
+    │                                     fault); ``__cause__`` kept
+    └── StoreError                        the case store refused a write or a
+        │                                 query; nothing was written
+        ├── StoreUnavailableError         the database cannot be opened or
+        │                                 reached, or its driver is missing
+        ├── UnknownIncidentError(StoreError, LookupError)
+        │                                 no such incident (at that time)
+        ├── UnknownPlanError(StoreError, LookupError)
+        │                                 no such plan version in the store
+        ├── ConflictError                 an id already used with other content
+        │   ├── PlanConflictError         a stored plan version, changed
+        │   ├── IncidentConflictError     an opened incident, reopened otherwise
+        │   └── DuplicateEntryError       an entry id, reused for other content
+        ├── OutOfOrderError(StoreError, ValueError)
+        │                                 recorded_at went back, or an item is
+        │                                 from after its recorded_at
+        └── RecordFormatError(StoreError, ValueError)
+                                          an entry is not JSON or not an entry;
+                                          ``.problems``
 
 Every error that describes bad input keeps the individual problems as
 :class:`Problem` objects (``path``, ``message``, ``expected``, ``got``), and
@@ -27,7 +45,7 @@ renders one line per problem.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 import attrs
 
@@ -35,13 +53,23 @@ import attrs
 __all__ = [
     "BackendUnavailableError",
     "CalendarRangeError",
+    "ConflictError",
+    "DuplicateEntryError",
     "EngineError",
     "FactError",
+    "IncidentConflictError",
     "OpinionRulesError",
+    "OutOfOrderError",
+    "PlanConflictError",
     "PlanError",
     "PlanLoadError",
     "PlanValidationError",
     "Problem",
+    "RecordFormatError",
+    "StoreError",
+    "StoreUnavailableError",
+    "UnknownIncidentError",
+    "UnknownPlanError",
 ]
 
 
@@ -252,3 +280,266 @@ class EngineError(OpinionRulesError):
 
     .. versionadded:: 0.1.0
     """
+
+
+# -- case store ------------------------------------------------------------------
+# The errors of the durable incident log (opinion_rules._store).  Every write
+# is one transaction, so each of these means: nothing was written.
+
+
+class StoreError(OpinionRulesError):
+    """
+    The case store refused an operation, or could not carry it out.
+
+    Every write is one transaction: when a store method raises, nothing it
+    was asked to write has been written.
+
+    .. versionadded:: 0.4.0
+    """
+
+
+class StoreUnavailableError(StoreError):
+    """
+    The store's database cannot be opened or reached, or its driver is not
+    installed (``pip install 'opinion-rules[postgres]'`` for PostgreSQL).
+
+    Attributes:
+        store: The path, or the URL without its password.
+        reason: Why, in one sentence.
+
+    .. versionadded:: 0.4.0
+    """
+
+    def __init__(self, store: str, reason: str) -> None:
+        self.store = store
+        self.reason = reason
+        super().__init__(f"case store {store}: {reason}")
+
+
+class UnknownIncidentError(StoreError, LookupError):
+    """
+    No incident with this id is in the store, or none was known yet at the
+    instant asked about.
+
+    Attributes:
+        incident_id: The id asked for.
+        known_at: The instant asked about, for an as-of query.
+        opened_at: When the incident was opened (recorded), if it exists but
+            was opened after *known_at*.
+        expected: What would have been found, e.g. a close incident id.
+
+    .. versionadded:: 0.4.0
+    """
+
+    def __init__(
+        self,
+        incident_id: str,
+        *,
+        known_at: datetime | None = None,
+        opened_at: datetime | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.incident_id = incident_id
+        self.known_at = known_at
+        self.opened_at = opened_at
+        self.expected = expected
+        if opened_at is not None and known_at is not None:
+            text = (
+                f"incident {incident_id!r} was not known yet at {known_at.isoformat()}: "
+                f"it was opened (recorded) at {opened_at.isoformat()}; "
+                "expected an instant at or after that"
+            )
+        else:
+            text = f"incident {incident_id!r} is not in the store"
+            text += f"; expected {expected}" if expected else "; open it first"
+        super().__init__(text)
+
+
+class UnknownPlanError(StoreError, LookupError):
+    """
+    No plan version with this key is in the store.
+
+    Attributes:
+        plan_key: The key asked for, e.g. ``work-safety@2023-1``.
+        expected: The stored keys, with the closest one.
+
+    .. versionadded:: 0.4.0
+    """
+
+    def __init__(self, plan_key: str, expected: str) -> None:
+        self.plan_key = plan_key
+        self.expected = expected
+        super().__init__(
+            f"plan {plan_key!r} is not in the store (add it first); expected {expected}"
+        )
+
+
+class ConflictError(StoreError):
+    """
+    An id the store already holds was sent again with different content.
+
+    Ids in the store never change meaning: sending the same content again is
+    an idempotent no-op; different content needs a new id (or, for a plan, a
+    new version).
+
+    .. versionadded:: 0.4.0
+    """
+
+
+class PlanConflictError(ConflictError):
+    """
+    A plan version is already stored with different content.
+
+    Attributes:
+        plan_key: ``<plan id>@<version>``.
+
+    .. versionadded:: 0.4.0
+    """
+
+    def __init__(self, plan_key: str) -> None:
+        self.plan_key = plan_key
+        super().__init__(
+            f"plan {plan_key!r} is already stored with different content; expected the same "
+            "plan, or a new version: a stored plan version never changes, because incidents "
+            "are pinned to it"
+        )
+
+
+class IncidentConflictError(ConflictError):
+    """
+    An incident is already open, and the new opening differs from the first.
+
+    Attributes:
+        incident_id: The incident.
+        field: What differs: ``entry_id``, ``plan``, ``discovered_at``,
+            ``posted_at`` or ``facts``.
+        stored: The stored value, rendered.
+        got: The value sent, rendered.
+
+    .. versionadded:: 0.4.0
+    """
+
+    def __init__(self, incident_id: str, field: str, stored: str, got: str) -> None:
+        self.incident_id = incident_id
+        self.field = field
+        self.stored = stored
+        self.got = got
+        super().__init__(
+            f"incident {incident_id!r} is already open with {field} {stored}; expected the "
+            f"same {field} to repeat the opening, or a new incident id (got {got})"
+        )
+
+
+class DuplicateEntryError(ConflictError):
+    """
+    An entry id is already used in the incident's log for different content.
+
+    Attributes:
+        incident_id: The incident.
+        entry_id: The client's entry id.
+        where: Where the entry was in the batch, e.g. ``batch[2]`` or
+            ``stdin:3``.
+        seq: The log sequence number of the stored entry, or ``None`` when
+            the clash is inside the batch itself.
+        stored: The stored (or earlier) entry, as JSON.
+        got: The entry sent, as JSON.
+
+    .. versionadded:: 0.4.0
+    """
+
+    def __init__(
+        self,
+        incident_id: str,
+        entry_id: str,
+        where: str,
+        seq: int | None,
+        stored: str,
+        got: str,
+    ) -> None:
+        self.incident_id = incident_id
+        self.entry_id = entry_id
+        self.where = where
+        self.seq = seq
+        self.stored = stored
+        self.got = got
+        first = "earlier in the same batch" if seq is None else f"already recorded (seq {seq})"
+        super().__init__(
+            f"incident {incident_id!r}: {where}: entry {entry_id!r} is {first} with different "
+            f"content; expected the same content (an idempotent retry) or a new entry id "
+            f"(stored {_clip(stored)}, got {_clip(got)})"
+        )
+
+
+class OutOfOrderError(StoreError, ValueError):
+    """
+    A write would make the log's clock go back, or records an item from
+    after its own recording time.
+
+    Two rules keep as-of replay exact: *recorded_at* is never earlier than
+    the incident's latest *recorded_at*, and an item's own instant is never
+    later than its *recorded_at* (no facts from the future).
+
+    Attributes:
+        incident_id: The incident.
+        field: ``recorded_at`` (the first rule) or the item's field, e.g.
+            ``event.at`` or ``discovered_at`` (the second).
+        got: The offending instant.
+        bound: The instant it may not precede (``recorded_at``) or exceed.
+        entry_id, where: The entry and its place in the batch, if one.
+
+    .. versionadded:: 0.4.0
+    """
+
+    def __init__(
+        self,
+        incident_id: str,
+        field: str,
+        got: datetime,
+        bound: datetime,
+        *,
+        entry_id: str | None = None,
+        where: str | None = None,
+    ) -> None:
+        self.incident_id = incident_id
+        self.field = field
+        self.got = got
+        self.bound = bound
+        self.entry_id = entry_id
+        self.where = where
+        place = "".join(
+            [f": {where}" if where else "", f": entry {entry_id!r}" if entry_id else ""]
+        )
+        if field == "recorded_at":
+            text = (
+                f"recorded_at {got.isoformat()} is earlier than the incident's latest "
+                f"recorded_at {bound.isoformat()}; expected an instant at or after it "
+                "(the log's clock never goes back)"
+            )
+        else:
+            text = (
+                f"{field} {got.isoformat()} is later than recorded_at {bound.isoformat()}; "
+                "expected an instant at or before recorded_at (no facts from the future)"
+            )
+        super().__init__(f"incident {incident_id!r}{place}: {text}")
+
+
+class RecordFormatError(_ProblemsMixin, StoreError, ValueError):
+    """
+    An entry is not JSON, or not an entry: ``{"id": ..., "observation": {...}}``
+    or ``{"id": ..., "event": {...}}``.
+
+    Attributes:
+        subject: Where, e.g. ``stdin:3:14`` or ``incident 'INC-1'``.
+        problems: Every problem found, each with its path.
+
+    .. versionadded:: 0.4.0
+    """
+
+    def __init__(self, subject: str, problems: Iterable[Problem]) -> None:
+        self.subject = subject
+        self.problems = tuple(problems)
+        super().__init__(self._render())
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

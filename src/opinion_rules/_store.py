@@ -1,0 +1,1456 @@
+"""
+The case store: a durable, append-only log of incidents, with as-of replay
+and a materialised agenda.
+
+An incident is opened pinned to one stored plan version; everything learned
+about it afterwards is appended to its log as *entries*, each one item of
+the incident interchange format (an observation or an event) with the
+caller's entry id, who recorded it and when.  The incident at any instant is
+rebuilt by replaying the entries recorded up to then, so "what did we know
+at T, and what did the plan require then?" always has an exact answer.
+
+The two backends (:class:`~opinion_rules.SQLiteStore`,
+:class:`~opinion_rules.PostgresStore`) only supply connections, transactions
+and DDL; every rule lives here.  The reference is
+``docs/reference/case-store.md``; the reasons are in
+``docs/explanation/case-store.md``.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import difflib
+import functools
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType, TracebackType
+from typing import Any, ClassVar, Literal, Self
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from ._engine import Engine
+from ._facts import Incident
+from ._plan import Plan
+from ._planfile import dump_plan, read_plan_text
+from ._results import ActionStatus, Assessment, Owner
+from ._suggest import expected_names
+from .exceptions import (
+    DuplicateEntryError,
+    FactError,
+    IncidentConflictError,
+    OutOfOrderError,
+    PlanConflictError,
+    Problem,
+    RecordFormatError,
+    StoreError,
+    UnknownIncidentError,
+    UnknownPlanError,
+    describe,
+)
+
+
+__all__ = ["AgendaItem", "CaseStore", "LogEntry", "Receipt", "open_store"]
+
+EntryKind = Literal["open", "observation", "event"]
+#: The kinds of log entries: the opening, then observations and events.
+ENTRY_KINDS: tuple[EntryKind, ...] = ("open", "observation", "event")
+#: What a client entry may hold: exactly one of these keys besides ``id``.
+ITEM_KINDS: tuple[str, ...] = ("observation", "event")
+#: The statuses the materialised agenda keeps a row for.
+MATERIALISED: tuple[str, ...] = ("waiting", "pending", "overdue")
+#: The version of the table layout; stores with a newer one are refused.
+SCHEMA_VERSION = 1
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ITEM_PATH = re.compile(r"^(observations|events)\[(\d+)\](.*)$", re.DOTALL)
+_INSTANT = "a timezone-aware datetime, e.g. 2026-11-23T09:00:00+08:00"
+# How many ids one ``IN (...)`` list carries; SQLite's default limit on
+# bound parameters is 32,766, PostgreSQL's 65,535.
+_CHUNK = 500
+
+
+# -- value objects ----------------------------------------------------------------
+
+
+@attrs.frozen
+class Receipt:
+    """
+    What the store acknowledges for one written entry.
+
+    Attributes:
+        incident_id: The incident.
+        entry_id: The client's entry id.
+        seq: The entry's position in the store's log (increasing, unique
+            across incidents).
+        kind: ``open``, ``observation`` or ``event``.
+        recorded_at: When the entry was recorded (the stored value: for a
+            duplicate, the first recording's).
+        recorded_by: Who recorded it (likewise the first recording's).
+        duplicate: ``True`` when the same entry was already stored and
+            nothing was written (an idempotent retry).
+
+    .. versionadded:: 0.4.0
+    """
+
+    incident_id: str
+    entry_id: str
+    seq: int
+    kind: EntryKind
+    recorded_at: datetime
+    recorded_by: str
+    duplicate: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Render as JSON-ready data.
+
+        .. versionadded:: 0.4.0
+        """
+        return {
+            "incident": self.incident_id,
+            "entry": self.entry_id,
+            "seq": self.seq,
+            "kind": self.kind,
+            "recorded_at": self.recorded_at.isoformat(),
+            "recorded_by": self.recorded_by,
+            "duplicate": self.duplicate,
+        }
+
+
+def _frozen_item(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen
+class LogEntry:
+    """
+    One entry of an incident's append-only log.
+
+    Attributes:
+        seq: Position in the store's log.
+        incident_id: The incident.
+        entry_id: The client's entry id.
+        kind: ``open``, ``observation`` or ``event``.
+        recorded_at: When it was recorded, with the offset it was given in.
+        recorded_by: Who recorded it.
+        item: For ``observation`` and ``event``: the item exactly as sent,
+            in the incident interchange format.  For ``open``: ``plan`` (the
+            plan key), ``discovered_at``, ``posted_at`` (if given) and
+            ``facts``.
+
+    .. versionadded:: 0.4.0
+    """
+
+    seq: int
+    incident_id: str
+    entry_id: str
+    kind: EntryKind
+    recorded_at: datetime
+    recorded_by: str
+    item: Mapping[str, Any] = attrs.field(converter=_frozen_item)
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Render as JSON-ready data.
+
+        .. versionadded:: 0.4.0
+        """
+        return {
+            "seq": self.seq,
+            "incident": self.incident_id,
+            "entry": self.entry_id,
+            "kind": self.kind,
+            "recorded_at": self.recorded_at.isoformat(),
+            "recorded_by": self.recorded_by,
+            "item": dict(self.item),
+        }
+
+
+@attrs.frozen
+class AgendaItem:
+    """
+    One action on the agenda: owed now or soon, for one incident.
+
+    Attributes:
+        incident_id: The incident.
+        plan_key: The plan version the incident is pinned to, e.g.
+            ``work-safety@2023-1``.
+        action_id, title: The action.
+        owners: The owner roles (ids and names), lead first.
+        status: ``overdue`` or ``pending``.
+        due: The due instant in the plan's timezone; ``None`` when the plan
+            gives no time.
+        clause_ref: The clause reference, e.g. ``五(一)3``.
+        reason: Why it applies and how its due time is set.
+
+    .. versionadded:: 0.4.0
+    """
+
+    incident_id: str
+    plan_key: str
+    action_id: str
+    title: str
+    owners: tuple[Owner, ...]
+    status: str
+    due: datetime | None
+    clause_ref: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Render as JSON-ready data.
+
+        .. versionadded:: 0.4.0
+        """
+        return {
+            "incident": self.incident_id,
+            "plan": self.plan_key,
+            "action": self.action_id,
+            "title": self.title,
+            "owners": [{"id": o.id, "name": o.name} for o in self.owners],
+            "status": self.status,
+            "due": None if self.due is None else self.due.isoformat(),
+            "clause": self.clause_ref,
+            "reason": self.reason,
+        }
+
+
+# -- helpers shared by every backend ------------------------------------------------
+
+
+def plan_key(plan: Plan) -> str:
+    """
+    The key a plan version is stored under: ``<id>@<version>``.
+    """
+    return f"{plan.id}@{plan.version}"
+
+
+def to_us(at: datetime) -> int:
+    """
+    *at* as whole microseconds since 1970-01-01 UTC: exact, and ordered the
+    same way in every backend.
+    """
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def canonical(value: object) -> str:
+    """
+    The canonical JSON text of *value*: sorted keys, no spaces, no NaN.
+
+    Two entries have the same content exactly when their canonical texts are
+    equal.
+    """
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
+
+
+def agenda_wants(status: str, due: datetime | None, until: datetime) -> bool:
+    """
+    Whether an action with *status* and *due* belongs on an agenda looking
+    ahead to *until*: overdue, or pending and due by *until* or with no due
+    time.
+    """
+    return status == "overdue" or (status == "pending" and (due is None or due <= until))
+
+
+def _instant(subject: str, name: str, value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise FactError(subject, [Problem(name, "is not a datetime", _INSTANT, describe(value))])
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise FactError(subject, [Problem(name, "is naive", _INSTANT, value.isoformat())])
+    return value
+
+
+def _text(subject: str, name: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RecordFormatError(
+            subject, [Problem(name, "is not a non-empty string", "a string", describe(value))]
+        )
+    return value
+
+
+def _sort_key(item: AgendaItem) -> tuple[bool, int, str, str]:
+    due = 0 if item.due is None else to_us(item.due)
+    return (item.due is None, due, item.incident_id, item.action_id)
+
+
+@attrs.frozen
+class _New:
+    """
+    One entry of a batch being recorded, after its envelope was checked.
+    """
+
+    index: int
+    where: str
+    entry_id: str
+    kind: str
+    item: Mapping[str, Any]
+    content: str
+
+
+@attrs.frozen
+class _Stored:
+    """
+    One entry as read back from the log.
+    """
+
+    seq: int
+    entry_id: str
+    kind: EntryKind
+    content: str
+    recorded_at: str
+    recorded_us: int
+    recorded_by: str
+
+    def receipt(self, incident_id: str, *, duplicate: bool) -> Receipt:
+        return Receipt(
+            incident_id,
+            self.entry_id,
+            self.seq,
+            self.kind,
+            datetime.fromisoformat(self.recorded_at),
+            self.recorded_by,
+            duplicate,
+        )
+
+
+_ENTRY_COLUMNS = "seq, entry_id, kind, item, recorded_at, recorded_us, recorded_by"
+_STALE_SQL = "SELECT incident_id, plan_key, evaluated_us, last_seq FROM agenda_state WHERE "
+_AGENDA_SQL = (
+    "SELECT incident_id, plan_key, action_id, title, owners, status, due, clause_ref, reason "
+    "FROM agenda_rows WHERE "
+)
+
+
+def _incident_data(incident_id: str, log: Iterable[_Stored]) -> dict[str, Any]:
+    """
+    The incident, in the interchange format, that the log entries describe.
+    """
+    data: dict[str, Any] = {"id": incident_id, "observations": [], "events": []}
+    for entry in log:
+        item = json.loads(entry.content)
+        if entry.kind == "open":
+            data["discovered_at"] = item["discovered_at"]
+            if "posted_at" in item:
+                data["posted_at"] = item["posted_at"]
+            data["facts"] = item["facts"]
+        else:
+            data[f"{entry.kind}s"].append(item)
+    return data
+
+
+# -- the store ----------------------------------------------------------------------
+
+
+class CaseStore(abc.ABC):
+    """
+    A durable, append-only log of incidents, each pinned to a stored plan
+    version, with as-of replay and an agenda across incidents.
+
+    Every write is one transaction: a method that raises has written
+    nothing.  Writes are idempotent per client id: sending the same entry
+    again returns the first receipt (with ``duplicate=True``) and writes
+    nothing; sending other content under a used id is an error.  The store
+    never reads a clock: every instant is a parameter.
+
+    Use :func:`open_store`, :class:`~opinion_rules.SQLiteStore` or
+    :class:`~opinion_rules.PostgresStore`; a store object holds one database
+    connection and is not meant to be shared between threads.  Close it with
+    :meth:`close`, or use it as a context manager.
+
+    .. versionadded:: 0.4.0
+    """
+
+    #: Appended to the incident lookup of a write to lock the incident's row
+    #: until commit (``" FOR UPDATE"`` in PostgreSQL; SQLite's ``BEGIN
+    #: IMMEDIATE`` already holds the database's write lock).
+    _LOCK: ClassVar[str] = ""
+    #: Appended to the agenda refresh's lookup of a state row: skip rows a
+    #: writer holds (PostgreSQL); refreshed rows are derived data, and the
+    #: writer stores newer ones anyway.
+    _SKIP_LOCKED: ClassVar[str] = ""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._depth = 0
+        self._plans: dict[str, tuple[Plan, Engine]] = {}
+        with self._transaction(write=True):
+            self._create_schema()
+
+    # -- what a backend provides ------------------------------------------------------
+
+    @abc.abstractmethod
+    def _begin(self, *, write: bool) -> None:
+        """
+        Start a transaction: a write transaction holds the write lock.
+        """
+
+    @abc.abstractmethod
+    def _commit(self) -> None:
+        """
+        Commit the transaction.
+        """
+
+    @abc.abstractmethod
+    def _rollback(self) -> None:
+        """
+        Roll the transaction back.
+        """
+
+    @abc.abstractmethod
+    def _fetch(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """
+        Run one statement (``?`` placeholders); return its rows, if any.
+        """
+
+    @abc.abstractmethod
+    def _run_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        """
+        Run one statement once per row of parameters.
+        """
+
+    @abc.abstractmethod
+    def _schema(self) -> list[str]:
+        """
+        The DDL statements that create the tables (``IF NOT EXISTS``).
+        """
+
+    @abc.abstractmethod
+    def _close(self) -> None:
+        """
+        Close the connection.
+        """
+
+    def _before_schema(self) -> None:  # noqa: B027 - an optional hook, empty by default
+        """
+        Serialise schema creation between processes where DDL needs it.
+        """
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """
+        The store's path, or its URL without the password.
+        """
+        return self._name
+
+    def close(self) -> None:
+        """
+        Close the database connection.  Closing twice is harmless.
+
+        .. versionadded:: 0.4.0
+        """
+        self._close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._name}>"
+
+    @contextlib.contextmanager
+    def bulk(self) -> Iterator[None]:
+        """
+        Group writes into one transaction, e.g. to import many incidents.
+
+        Inside the block each write is still all-or-nothing (a savepoint);
+        the block commits when it ends, and writes nothing if it raises.
+        Prefer single writes otherwise: a long transaction holds the write
+        lock (SQLite) or the incidents' row locks (PostgreSQL) until it ends.
+
+        .. versionadded:: 0.4.0
+        """
+        with self._transaction(write=True):
+            yield
+
+    @contextlib.contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[None]:
+        if self._depth:
+            # Nested in bulk(): a savepoint keeps this call all-or-nothing.
+            name = f"opinion_rules_{self._depth}"
+            self._fetch(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._fetch(f"ROLLBACK TO SAVEPOINT {name}")
+                self._fetch(f"RELEASE SAVEPOINT {name}")
+                raise
+            else:
+                self._fetch(f"RELEASE SAVEPOINT {name}")
+            finally:
+                self._depth -= 1
+            return
+        self._begin(write=write)
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            # A failed rollback must not hide why the transaction failed.
+            with contextlib.suppress(StoreError):
+                self._rollback()
+            raise
+        self._depth = 0
+        self._commit()
+
+    def _create_schema(self) -> None:
+        self._before_schema()
+        for statement in self._schema():
+            self._fetch(statement)
+        rows = self._fetch("SELECT value FROM meta WHERE key = 'schema_version'")
+        if not rows:
+            self._fetch(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        elif int(rows[0][0]) > SCHEMA_VERSION:
+            raise StoreError(
+                f"case store {self._name} has table layout {rows[0][0]}, newer than this "
+                f"opinion_rules understands ({SCHEMA_VERSION}); expected an upgrade of "
+                "opinion_rules"
+            )
+
+    # -- plans ----------------------------------------------------------------------
+
+    def add_plan(self, plan: Plan) -> str:
+        """
+        Store a plan version; return its key, ``<plan id>@<version>``.
+
+        The plan is stored as text (its plan-file JSON) and never changes:
+        adding an equal plan under the same key is a no-op, and a different
+        one is refused.
+
+        Raises:
+            PlanConflictError: the key is stored with a different plan.
+            PlanValidationError: the plan cannot be evaluated (a required
+                parameter has no value).
+
+        .. versionadded:: 0.4.0
+        """
+        if not isinstance(plan, Plan):
+            raise TypeError(f"add_plan needs a Plan (got {describe(plan)})")
+        key = plan_key(plan)
+        engine = Engine(plan)  # refuses a plan that could not be evaluated
+        text = dump_plan(plan, "json")
+        if read_plan_text(text, "json", f"plan {key!r}") != plan:
+            raise StoreError(
+                f"plan {key!r} cannot be stored: its plan-file text does not read back as "
+                "the same plan; expected a plan that dump_plan can write in full"
+            )
+        with self._transaction(write=True):
+            # Another session may add the same version at the same time: the
+            # insert then does nothing, and the stored text is compared.
+            if not self._fetch(
+                "INSERT INTO plans (plan_key, plan_id, version, content) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (plan_key) DO NOTHING RETURNING plan_key",
+                (key, plan.id, plan.version, text),
+            ):
+                stored = str(
+                    self._fetch("SELECT content FROM plans WHERE plan_key = ?", (key,))[0][0]
+                )
+                if stored != text and read_plan_text(stored, "json", key) != plan:
+                    raise PlanConflictError(key)
+        del engine  # built only to check; _engine() caches what was committed
+        return key
+
+    def plan(self, key: str) -> Plan:
+        """
+        The stored plan version *key*.
+
+        Raises:
+            UnknownPlanError: no such key.
+
+        .. versionadded:: 0.4.0
+        """
+        return self._engine(key).plan
+
+    def plans(self) -> list[str]:
+        """
+        The keys of every stored plan version, sorted.
+
+        .. versionadded:: 0.4.0
+        """
+        with self._transaction(write=False):
+            rows = self._fetch("SELECT plan_key FROM plans ORDER BY plan_key")
+        return [str(r[0]) for r in rows]
+
+    def _engine(self, key: str) -> Engine:
+        cached = self._plans.get(key)
+        if cached is not None:
+            return cached[1]
+        rows = self._fetch("SELECT content FROM plans WHERE plan_key = ?", (key,))
+        if not rows:
+            known = [str(r[0]) for r in self._fetch("SELECT plan_key FROM plans")]
+            raise UnknownPlanError(key, expected_names(key, known))
+        plan = read_plan_text(str(rows[0][0]), "json", f"stored plan {key!r}")
+        engine = Engine(plan)
+        self._plans[key] = (plan, engine)
+        return engine
+
+    # -- writes ---------------------------------------------------------------------
+
+    def open_incident(
+        self,
+        incident_id: str,
+        plan_key: str,
+        *,
+        discovered_at: datetime,
+        posted_at: datetime | None = None,
+        facts: Mapping[str, Any] | None = None,
+        entry_id: str,
+        recorded_at: datetime,
+        recorded_by: str,
+    ) -> Receipt:
+        """
+        Open an incident pinned to the stored plan version *plan_key*.
+
+        The incident and its opening entry are written in one transaction,
+        and the incident is evaluated at *recorded_at* for the agenda.
+        Opening it again with the same *entry_id* and the same content
+        returns the first receipt (``duplicate=True``) and writes nothing.
+
+        Args:
+            incident_id: The caller's incident id.
+            plan_key: A key returned by :meth:`add_plan`.
+            discovered_at, posted_at, facts: As in the incident interchange
+                format.
+            entry_id: The client's id for the opening entry.
+            recorded_at: When this is recorded; *discovered_at* and
+                *posted_at* may not be later.
+            recorded_by: Who records it.
+
+        Raises:
+            UnknownPlanError: *plan_key* is not stored.
+            IncidentConflictError: the incident is open with other content.
+            OutOfOrderError: *discovered_at* or *posted_at* is later than
+                *recorded_at*.
+            FactError: the header is malformed or does not fit the plan.
+            RecordFormatError: *facts* is not JSON data, or an id or
+                *recorded_by* is empty.
+
+        .. versionadded:: 0.4.0
+        """
+        subject = f"incident {incident_id!r}"
+        _text("open_incident", "incident_id", incident_id)
+        _text(subject, "plan_key", plan_key)
+        _text(subject, "entry_id", entry_id)
+        _text(subject, "recorded_by", recorded_by)
+        recorded_at = _instant(subject, "recorded_at", recorded_at)
+        discovered_at = _instant(subject, "discovered_at", discovered_at)
+        if posted_at is not None:
+            posted_at = _instant(subject, "posted_at", posted_at)
+        if facts is not None and not isinstance(facts, Mapping):
+            raise RecordFormatError(
+                subject,
+                [Problem("facts", "is not a mapping", "an object of name: value", describe(facts))],
+            )
+        item: dict[str, Any] = {"plan": plan_key, "discovered_at": discovered_at.isoformat()}
+        if posted_at is not None:
+            item["posted_at"] = posted_at.isoformat()
+        item["facts"] = dict(facts or {})
+        try:
+            content = canonical(item)
+        except (TypeError, ValueError) as exc:
+            raise RecordFormatError(
+                subject,
+                [Problem("facts", f"is not JSON data: {exc}", "strings, numbers, booleans")],
+            ) from None
+        with self._transaction(write=True):
+            opened = self._opening(incident_id)
+            if opened is not None:
+                return self._reopen(incident_id, opened, entry_id, content)
+            engine = self._engine(plan_key)
+            for name, value in (("discovered_at", discovered_at), ("posted_at", posted_at)):
+                if value is not None and value > recorded_at:
+                    raise OutOfOrderError(incident_id, name, value, recorded_at, entry_id=entry_id)
+            header = _incident_data(
+                incident_id,
+                [_Stored(0, entry_id, "open", content, "", 0, "")],
+            )
+            where = f"incident {incident_id!r} (plan {plan_key!r}), entry {entry_id!r}"
+            try:
+                incident = Incident.from_dict(header, source="incident")
+            except FactError as exc:
+                raise FactError(where, exc.problems) from None
+            assessment = _evaluate(engine, incident, recorded_at, where)
+            recorded_us = to_us(recorded_at)
+            inserted = self._fetch(
+                "INSERT INTO incidents (incident_id, plan_key, opened_at, opened_us, latest_at, "
+                "latest_us) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id) DO NOTHING "
+                "RETURNING incident_id",
+                (
+                    incident_id,
+                    plan_key,
+                    recorded_at.isoformat(),
+                    recorded_us,
+                    recorded_at.isoformat(),
+                    recorded_us,
+                ),
+            )
+            if not inserted:  # another session opened it since we looked
+                opened = self._opening(incident_id)
+                assert opened is not None  # noqa: S101 - the insert just clashed with it
+                return self._reopen(incident_id, opened, entry_id, content)
+            seq = self._append(incident_id, entry_id, "open", content, recorded_at, recorded_by)
+            self._materialise(incident_id, plan_key, assessment, recorded_at, seq)
+        return Receipt(incident_id, entry_id, seq, "open", recorded_at, recorded_by)
+
+    def _opening(self, incident_id: str) -> _Stored | None:
+        rows = self._fetch(
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND kind = 'open'",  # noqa: S608 - constant columns
+            (incident_id,),
+        )
+        return None if not rows else _Stored(*rows[0])
+
+    def _reopen(self, incident_id: str, opened: _Stored, entry_id: str, content: str) -> Receipt:
+        if opened.entry_id != entry_id:
+            raise IncidentConflictError(
+                incident_id, "entry_id", repr(opened.entry_id), repr(entry_id)
+            )
+        if opened.content != content:
+            stored, got = json.loads(opened.content), json.loads(content)
+            for name in ("plan", "discovered_at", "posted_at", "facts"):
+                if stored.get(name) != got.get(name):
+                    raise IncidentConflictError(
+                        incident_id, name, canonical(stored.get(name)), canonical(got.get(name))
+                    )
+        return opened.receipt(incident_id, duplicate=True)
+
+    def record(
+        self,
+        incident_id: str,
+        entries: Iterable[Mapping[str, Any]],
+        *,
+        recorded_at: datetime,
+        recorded_by: str,
+        sources: Sequence[str] | None = None,
+    ) -> list[Receipt]:
+        """
+        Append a batch of entries to an incident's log, all or nothing.
+
+        An entry is ``{"id": "<entry id>", "observation": {...}}`` or
+        ``{"id": "<entry id>", "event": {...}}``, where the inner object is
+        one item of the incident interchange format.  The batch is checked by
+        rebuilding the incident with it and evaluating it with the pinned
+        plan at *recorded_at*: an item the format or the plan refuses is an
+        error, and nothing is written.
+
+        Entry ids are unique per incident.  An entry sent again with the same
+        content is not written twice: its receipt is the first one, with
+        ``duplicate=True``.
+
+        Args:
+            incident_id: The incident.
+            entries: The batch, in order.
+            recorded_at: When the batch is recorded: not earlier than the
+                incident's latest recording, and not earlier than any
+                item's own instant.
+            recorded_by: Who records it.
+            sources: How to name each entry's place in error messages, e.g.
+                ``stdin:3``; default ``batch[0]``, ``batch[1]``, ...
+
+        Returns:
+            One receipt per entry, in batch order.
+
+        Raises:
+            UnknownIncidentError: the incident was never opened.
+            RecordFormatError: an entry is not an entry (naming each
+                problem's place and path).
+            DuplicateEntryError: an entry id is used for other content.
+            OutOfOrderError: *recorded_at* is earlier than the incident's
+                latest recording, or an item's instant is later than it.
+            FactError: an item is malformed or does not fit the plan; the
+                subject names the entry, each problem its place and path.
+
+        .. versionadded:: 0.4.0
+        """
+        subject = f"incident {incident_id!r}"
+        _text("record", "incident_id", incident_id)
+        _text(subject, "recorded_by", recorded_by)
+        recorded_at = _instant(subject, "recorded_at", recorded_at)
+        batch = list(entries)
+        if sources is not None and len(sources) != len(batch):
+            raise ValueError(f"sources names {len(sources)} places for {len(batch)} entries")
+        places = (
+            list(sources) if sources is not None else [f"batch[{i}]" for i in range(len(batch))]
+        )
+        parsed = _parse_batch(subject, batch, places)
+        with self._transaction(write=True):
+            head = self._fetch(
+                "SELECT plan_key, latest_at, latest_us FROM incidents WHERE incident_id = ?"  # noqa: S608 - a constant lock clause
+                + self._LOCK,
+                (incident_id,),
+            )
+            if not head:
+                raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
+            key, latest_at, latest_us = str(head[0][0]), str(head[0][1]), int(head[0][2])
+            log = self._log(incident_id)
+            receipts, new = _classify(incident_id, log, parsed)
+            if not new:
+                return [r for r in receipts if isinstance(r, Receipt)]
+            if to_us(recorded_at) < latest_us:
+                latest = datetime.fromisoformat(latest_at)
+                raise OutOfOrderError(incident_id, "recorded_at", recorded_at, latest)
+            engine = self._engine(key)
+            incident, instants = _with_batch(incident_id, key, log, new)
+            for entry, at in zip(new, instants, strict=True):
+                if at > recorded_at:
+                    raise OutOfOrderError(
+                        incident_id,
+                        f"{entry.kind}.at",
+                        at,
+                        recorded_at,
+                        entry_id=entry.entry_id,
+                        where=entry.where,
+                    )
+            try:
+                assessment = engine.evaluate(incident, at=recorded_at)
+            except FactError as exc:
+                raise _relocate(exc, incident_id, key, _positions(log, new)) from None
+            seqs: dict[str, int] = {}
+            for entry in new:
+                seqs[entry.entry_id] = self._append(
+                    incident_id, entry.entry_id, entry.kind, entry.content, recorded_at, recorded_by
+                )
+            self._fetch(
+                "UPDATE incidents SET latest_at = ?, latest_us = ? WHERE incident_id = ?",
+                (recorded_at.isoformat(), to_us(recorded_at), incident_id),
+            )
+            self._materialise(incident_id, key, assessment, recorded_at, max(seqs.values()))
+        out: list[Receipt] = []
+        written: set[str] = set()
+        for r in receipts:
+            if isinstance(r, Receipt):
+                out.append(r)
+                continue
+            kind: EntryKind = "observation" if r.kind == "observation" else "event"
+            out.append(
+                Receipt(
+                    incident_id,
+                    r.entry_id,
+                    seqs[r.entry_id],
+                    kind,
+                    recorded_at,
+                    recorded_by,
+                    duplicate=r.entry_id in written,
+                )
+            )
+            written.add(r.entry_id)
+        return out
+
+    def _append(
+        self,
+        incident_id: str,
+        entry_id: str,
+        kind: str,
+        content: str,
+        recorded_at: datetime,
+        recorded_by: str,
+    ) -> int:
+        rows = self._fetch(
+            "INSERT INTO entries (incident_id, entry_id, kind, item, recorded_at, recorded_us, "
+            "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            (
+                incident_id,
+                entry_id,
+                kind,
+                content,
+                recorded_at.isoformat(),
+                to_us(recorded_at),
+                recorded_by,
+            ),
+        )
+        return int(rows[0][0])
+
+    def _log(self, incident_id: str, known_us: int | None = None) -> list[_Stored]:
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ?"  # noqa: S608 - constant columns
+        params: tuple[object, ...] = (incident_id,)
+        if known_us is not None:
+            sql += " AND recorded_us <= ?"
+            params = (incident_id, known_us)
+        return [_Stored(*row) for row in self._fetch(sql + " ORDER BY seq", params)]
+
+    def _close_ids(self, incident_id: str) -> str | None:
+        # Only a few neighbours in id order: a store may hold 100,000 ids.
+        rows = self._fetch(
+            "SELECT incident_id FROM incidents WHERE incident_id >= ? ORDER BY incident_id LIMIT 3",
+            (incident_id[:-1],),
+        )
+        rows += self._fetch(
+            "SELECT incident_id FROM incidents WHERE incident_id < ? ORDER BY incident_id DESC "
+            "LIMIT 3",
+            (incident_id,),
+        )
+        close = difflib.get_close_matches(incident_id, sorted({str(r[0]) for r in rows}), n=1)
+        if close:
+            return f"an opened incident; did you mean {close[0]!r}?"
+        return "an incident opened first (open_incident, or opinion-rules track open)"
+
+    # -- the agenda's materialised rows ----------------------------------------------------
+
+    def _materialise(
+        self,
+        incident_id: str,
+        key: str,
+        assessment: Assessment,
+        evaluated_at: datetime,
+        last_seq: int,
+    ) -> None:
+        """
+        Store *assessment*'s waiting, pending and overdue actions and when it
+        goes stale (its ``next_change``); derived data, never the log.
+        """
+        # The state row first: every writer of an incident's rows takes its
+        # lock before touching them, so concurrent writers queue, not deadlock.
+        nxt = assessment.next_change
+        self._fetch(
+            "INSERT INTO agenda_state (incident_id, plan_key, evaluated_at, evaluated_us, "
+            "next_change_us, last_seq) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id) DO "
+            "UPDATE SET evaluated_at = excluded.evaluated_at, evaluated_us = "
+            "excluded.evaluated_us, next_change_us = excluded.next_change_us, last_seq = "
+            "excluded.last_seq",
+            (
+                incident_id,
+                key,
+                evaluated_at.isoformat(),
+                to_us(evaluated_at),
+                None if nxt is None else to_us(nxt),
+                last_seq,
+            ),
+        )
+        self._fetch("DELETE FROM agenda_rows WHERE incident_id = ?", (incident_id,))
+        self._run_many(
+            "INSERT INTO agenda_rows (incident_id, action_id, plan_key, status, due, due_us, "
+            "title, owners, clause_ref, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_row(incident_id, key, a, assessment.timezone) for a in assessment.actions
+             if a.status in MATERIALISED],
+        )  # fmt: skip
+
+    # -- reads ----------------------------------------------------------------------
+
+    def incident(self, incident_id: str, *, known_at: datetime | None = None) -> Incident:
+        """
+        The incident rebuilt from its log: every entry, or only those
+        recorded at or before *known_at*.
+
+        Raises:
+            UnknownIncidentError: never opened, or opened after *known_at*.
+
+        .. versionadded:: 0.4.0
+        """
+        return self._replay(incident_id, known_at)[1]
+
+    def _replay(self, incident_id: str, known_at: datetime | None) -> tuple[str, Incident]:
+        known_us = None
+        if known_at is not None:
+            known_at = _instant(f"incident {incident_id!r}", "known_at", known_at)
+            known_us = to_us(known_at)
+        with self._transaction(write=False):
+            head = self._fetch(
+                "SELECT plan_key, opened_at, opened_us FROM incidents WHERE incident_id = ?",
+                (incident_id,),
+            )
+            if not head:
+                raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
+            key, opened_at, opened_us = str(head[0][0]), str(head[0][1]), int(head[0][2])
+            if known_at is not None and known_us is not None and opened_us > known_us:
+                raise UnknownIncidentError(
+                    incident_id, known_at=known_at, opened_at=datetime.fromisoformat(opened_at)
+                )
+            log = self._log(incident_id, known_us)
+        return key, Incident.from_dict(_incident_data(incident_id, log), source="stored incident")
+
+    def assess(
+        self, incident_id: str, at: datetime, *, known_at: datetime | None = None
+    ) -> Assessment:
+        """
+        Evaluate the incident with its pinned plan at *at*, replaying the
+        entries recorded at or before *known_at* (default: *at*).
+
+        With the default, the result is exactly what the plan required at
+        *at* given what had been recorded by then; a later *known_at* looks
+        at *at* with hindsight.
+
+        Raises:
+            UnknownIncidentError: never opened, or opened after *known_at*.
+
+        .. versionadded:: 0.4.0
+        """
+        at = _instant(f"incident {incident_id!r}", "at", at)
+        key, incident = self._replay(incident_id, at if known_at is None else known_at)
+        with self._transaction(write=False):
+            engine = self._engine(key)
+        return engine.evaluate(incident, at=at)
+
+    def plan_key_of(self, incident_id: str) -> str:
+        """
+        The key of the plan version the incident is pinned to.
+
+        Raises:
+            UnknownIncidentError: never opened.
+
+        .. versionadded:: 0.4.0
+        """
+        with self._transaction(write=False):
+            rows = self._fetch(
+                "SELECT plan_key FROM incidents WHERE incident_id = ?", (incident_id,)
+            )
+            if not rows:
+                raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
+        return str(rows[0][0])
+
+    def timeline(self, incident_id: str) -> list[LogEntry]:
+        """
+        The incident's log, in order: the opening, then every entry.
+
+        Raises:
+            UnknownIncidentError: never opened.
+
+        .. versionadded:: 0.4.0
+        """
+        with self._transaction(write=False):
+            if not self._fetch("SELECT 1 FROM incidents WHERE incident_id = ?", (incident_id,)):
+                raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
+            log = self._log(incident_id)
+        return [_log_entry(incident_id, e) for e in log]
+
+    def audit(
+        self,
+        incident_id: str | None = None,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[LogEntry]:
+        """
+        Who recorded what, and when: log entries across incidents (or of
+        one), recorded between *since* and *until* (both included), ordered
+        by recording time, then log order.
+
+        Raises:
+            UnknownIncidentError: *incident_id* was never opened.
+
+        .. versionadded:: 0.4.0
+        """
+        where: list[str] = []
+        params: list[object] = []
+        if incident_id is not None:
+            where.append("incident_id = ?")
+            params.append(incident_id)
+        if since is not None:
+            where.append("recorded_us >= ?")
+            params.append(to_us(_instant("audit", "since", since)))
+        if until is not None:
+            where.append("recorded_us <= ?")
+            params.append(to_us(_instant("audit", "until", until)))
+        # Only constant conditions are joined; every value is a parameter.
+        sql = f"SELECT incident_id, {_ENTRY_COLUMNS} FROM entries"  # noqa: S608
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._transaction(write=False):
+            if incident_id is not None and not self._fetch(
+                "SELECT 1 FROM incidents WHERE incident_id = ?", (incident_id,)
+            ):
+                raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
+            rows = self._fetch(sql + " ORDER BY recorded_us, seq", params)
+        return [_log_entry(str(r[0]), _Stored(*r[1:])) for r in rows]
+
+    def incident_ids(self) -> list[str]:
+        """
+        Every incident's id, sorted.
+
+        .. versionadded:: 0.4.0
+        """
+        with self._transaction(write=False):
+            rows = self._fetch("SELECT incident_id FROM incidents ORDER BY incident_id")
+        return [str(r[0]) for r in rows]
+
+    # -- the agenda -----------------------------------------------------------------
+
+    def agenda(self, at: datetime, horizon: timedelta = timedelta(hours=24)) -> list[AgendaItem]:
+        """
+        What is owed across all incidents at *at*: every overdue action, and
+        every pending one due by *at* + *horizon* or with no due time.
+
+        The result equals evaluating each incident known at *at* with its
+        plan at *at* and keeping those actions, but it reads materialised
+        rows: only incidents whose rows are stale at *at* (their next change
+        has come, or they were evaluated after *at*) are replayed.  When *at*
+        is not before their evaluation, the refreshed rows are stored
+        (derived data only; the log is never touched).
+
+        Returns:
+            Items sorted by due time (``None`` last), incident id and action
+            id.
+
+        .. versionadded:: 0.4.0
+        """
+        at = _instant("agenda", "at", at)
+        if not isinstance(horizon, timedelta) or horizon < timedelta(0):
+            raise ValueError(f"horizon must be a non-negative timedelta (got {describe(horizon)})")
+        at_us = to_us(at)
+        until = at + horizon
+        with self._transaction(write=False):
+            stale = {
+                str(r[0]): (str(r[1]), int(r[2]), int(r[3]))
+                for query in (
+                    _STALE_SQL + "next_change_us <= ?",
+                    _STALE_SQL + "evaluated_us > ?",
+                )
+                for r in self._fetch(query, (at_us,))
+            }
+            rows = self._agenda_rows(to_us(until))
+            logs = self._logs(sorted(stale), at_us)
+            engines = {key: self._engine(key) for key, _, _ in stale.values()}
+        items = [item for item in rows if item.incident_id not in stale]
+        refreshed: list[tuple[str, str, Assessment, int]] = []
+        for incident_id, (key, evaluated_us, last_seq) in sorted(stale.items()):
+            log = logs.get(incident_id)
+            if not log:  # opened after `at`: not known then
+                continue
+            incident = Incident.from_dict(
+                _incident_data(incident_id, log), source="stored incident"
+            )
+            assessment = engines[key].evaluate(incident, at=at)
+            items.extend(agenda_of(incident_id, key, assessment, until))
+            if at_us >= evaluated_us:
+                refreshed.append((incident_id, key, assessment, last_seq))
+        if refreshed:
+            self._refresh(refreshed, at)
+        items.sort(key=_sort_key)
+        return items
+
+    def _agenda_rows(self, until_us: int) -> list[AgendaItem]:
+        # Three index range scans on (status, due_us), not one OR, so that
+        # each is answered from the index whatever the query planner thinks.
+        rows = [
+            *self._fetch(_AGENDA_SQL + "status = 'overdue'"),
+            *self._fetch(_AGENDA_SQL + "status = 'pending' AND due_us <= ?", (until_us,)),
+            *self._fetch(_AGENDA_SQL + "status = 'pending' AND due_us IS NULL"),
+        ]
+        return [
+            AgendaItem(
+                str(r[0]),
+                str(r[1]),
+                str(r[2]),
+                str(r[3]),
+                _owners(str(r[4])),
+                str(r[5]),
+                None if r[6] is None else datetime.fromisoformat(r[6]),
+                None if r[7] is None else str(r[7]),
+                str(r[8]),
+            )
+            for r in rows
+        ]
+
+    def _logs(self, incident_ids: Sequence[str], known_us: int) -> dict[str, list[_Stored]]:
+        out: dict[str, list[_Stored]] = {}
+        for start in range(0, len(incident_ids), _CHUNK):
+            chunk = incident_ids[start : start + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self._fetch(
+                f"SELECT incident_id, {_ENTRY_COLUMNS} FROM entries WHERE incident_id IN "  # noqa: S608 - only placeholders
+                f"({marks}) AND recorded_us <= ? ORDER BY seq",
+                [*chunk, known_us],
+            ):
+                out.setdefault(str(row[0]), []).append(_Stored(*row[1:]))
+        return out
+
+    def _refresh(self, refreshed: list[tuple[str, str, Assessment, int]], at: datetime) -> None:
+        with self._transaction(write=True):
+            for incident_id, key, assessment, last_seq in refreshed:
+                # Only if no write came in since the rows were read: a newer
+                # materialisation must not be replaced by an older one.
+                if self._fetch(
+                    "SELECT incident_id FROM agenda_state WHERE incident_id = ? AND "  # noqa: S608 - a constant lock clause
+                    "last_seq = ? AND evaluated_us <= ?" + self._SKIP_LOCKED,
+                    (incident_id, last_seq, to_us(at)),
+                ):
+                    self._materialise(incident_id, key, assessment, at, last_seq)
+
+
+# -- pieces of record() ---------------------------------------------------------------
+
+
+def _classify(
+    incident_id: str, log: list[_Stored], parsed: list[_New]
+) -> tuple[list[Receipt | _New], list[_New]]:
+    """
+    Sort a batch into repeats of stored entries (their first receipts),
+    repeats within the batch, and new entries; refuse a reused id.
+
+    Returns:
+        One receipt or new entry per batch entry, and the new entries.
+    """
+    by_id = {e.entry_id: e for e in log}
+    receipts: list[Receipt | _New] = []
+    new: list[_New] = []
+    first: dict[str, _New] = {}
+    for entry in parsed:
+        stored = by_id.get(entry.entry_id)
+        earlier = first.get(entry.entry_id)
+        if stored is not None and (stored.kind, stored.content) == (entry.kind, entry.content):
+            receipts.append(stored.receipt(incident_id, duplicate=True))
+        elif stored is not None:
+            raise DuplicateEntryError(
+                incident_id,
+                entry.entry_id,
+                entry.where,
+                stored.seq,
+                canonical({"id": stored.entry_id, stored.kind: json.loads(stored.content)}),
+                canonical({"id": entry.entry_id, entry.kind: entry.item}),
+            )
+        elif earlier is not None and (earlier.kind, earlier.content) == (entry.kind, entry.content):
+            receipts.append(earlier)
+        elif earlier is not None:
+            raise DuplicateEntryError(
+                incident_id,
+                entry.entry_id,
+                entry.where,
+                None,
+                canonical({"id": earlier.entry_id, earlier.kind: earlier.item}),
+                canonical({"id": entry.entry_id, entry.kind: entry.item}),
+            )
+        else:
+            first[entry.entry_id] = entry
+            new.append(entry)
+            receipts.append(entry)
+    return receipts, new
+
+
+def _parse_batch(subject: str, batch: list[Any], places: list[str]) -> list[_New]:
+    """
+    Check every entry's envelope; report every problem at once.
+    """
+    problems: list[Problem] = []
+    out: list[_New] = []
+    expected = 'an object {"id": ..., "observation": {...}} or {"id": ..., "event": {...}}'
+    for index, (entry, where) in enumerate(zip(batch, places, strict=True)):
+        if not isinstance(entry, Mapping):
+            problems.append(Problem(where, "is not an entry", expected, describe(entry)))
+            continue
+        before = len(problems)
+        entry_id = entry.get("id")
+        if not isinstance(entry_id, str) or not entry_id.strip():
+            got = "nothing" if "id" not in entry else describe(entry_id)
+            problems.append(
+                Problem(f"{where}.id", "is not a non-empty string", "the client's entry id", got)
+            )
+        kinds = [k for k in ITEM_KINDS if k in entry]
+        others = sorted(str(k) for k in entry if k != "id" and k not in ITEM_KINDS)
+        if others:
+            problems.append(
+                Problem(
+                    f"{where}.{others[0]}",
+                    "is not a known field",
+                    "'id' and 'observation' or 'event'",
+                )
+            )
+        if len(kinds) != 1:
+            problems.append(
+                Problem(
+                    where,
+                    "has both 'observation' and 'event'"
+                    if kinds
+                    else "has no 'observation' or 'event'",
+                    "exactly one of them",
+                )
+            )
+        else:
+            item = entry[kinds[0]]
+            if not isinstance(item, Mapping):
+                problems.append(
+                    Problem(
+                        f"{where}.{kinds[0]}", "is not an object", "a JSON object", describe(item)
+                    )
+                )
+        if len(problems) > before:
+            continue
+        kind = kinds[0]
+        item = dict(entry[kind])
+        try:
+            content = canonical(item)
+        except (TypeError, ValueError) as exc:
+            problems.append(
+                Problem(
+                    f"{where}.{kind}",
+                    f"is not JSON data: {exc}",
+                    "strings, numbers, booleans, objects, arrays",
+                )
+            )
+            continue
+        assert isinstance(entry_id, str)  # noqa: S101 - checked above
+        out.append(_New(index, where, entry_id, kind, item, content))
+    if problems:
+        raise RecordFormatError(subject, problems)
+    return out
+
+
+Positions = dict[tuple[str, int], tuple[str, str, str]]
+
+
+def _with_batch(
+    incident_id: str, key: str, log: list[_Stored], new: list[_New]
+) -> tuple[Incident, list[datetime]]:
+    """
+    The incident with the logged entries and then the batch, and the parsed
+    instant of each new item.  Problems are re-addressed to the entries.
+    """
+    data = _incident_data(incident_id, log)
+    landed: list[tuple[str, int]] = []
+    for entry in new:
+        section = f"{entry.kind}s"
+        landed.append((section, len(data[section])))
+        data[section].append(entry.item)
+    try:
+        incident = Incident.from_dict(data, source="incident")
+    except FactError as exc:
+        raise _relocate(exc, incident_id, key, _positions(log, new)) from None
+    return incident, [
+        (incident.observations if section == "observations" else incident.events)[i].at
+        for section, i in landed
+    ]
+
+
+def _positions(log: list[_Stored], new: list[_New]) -> Positions:
+    positions: Positions = {}
+    counts = {"observations": 0, "events": 0}
+    for where, entry_id, kind in [
+        *((f"log seq {e.seq}", e.entry_id, e.kind) for e in log if e.kind != "open"),
+        *((e.where, e.entry_id, e.kind) for e in new),
+    ]:
+        section = f"{kind}s"
+        positions[(section, counts[section])] = (where, entry_id, kind)
+        counts[section] += 1
+    return positions
+
+
+def _relocate(exc: FactError, incident_id: str, key: str, positions: Positions) -> FactError:
+    """
+    Re-address a :class:`FactError` about the rebuilt incident to the entries
+    its problems are about: ``events[7].type`` becomes ``stdin:3 event.type``
+    under a subject naming the entry.
+    """
+    problems = []
+    entries: list[str] = []
+    for problem in exc.problems:
+        match = _ITEM_PATH.match(problem.path)
+        place = None if match is None else positions.get((match[1], int(match[2])))
+        if match is None or place is None:
+            problems.append(problem)
+            continue
+        where, entry_id, kind = place
+        if entry_id not in entries:
+            entries.append(entry_id)
+        problems.append(attrs.evolve(problem, path=f"{where} {kind}{match[3]}"))
+    subject = f"incident {incident_id!r} (plan {key!r})"
+    if len(entries) == 1:
+        subject += f", entry {entries[0]!r}"
+    elif entries:
+        subject += ", entries " + ", ".join(repr(e) for e in entries)
+    return FactError(subject, problems)
+
+
+def _evaluate(engine: Engine, incident: Incident, at: datetime, subject: str) -> Assessment:
+    try:
+        return engine.evaluate(incident, at=at)
+    except FactError as exc:
+        raise FactError(subject, exc.problems) from None
+
+
+def _row(incident_id: str, key: str, action: ActionStatus, timezone: str) -> tuple[object, ...]:
+    due = action.due
+    return (
+        incident_id,
+        action.id,
+        key,
+        action.status,
+        None if due is None else due.astimezone(ZoneInfo(timezone)).isoformat(),
+        None if due is None else to_us(due),
+        action.title,
+        canonical([[o.id, o.name] for o in action.owners]),
+        None if action.clause is None else action.clause.ref,
+        action.reason,
+    )
+
+
+def agenda_of(
+    incident_id: str, key: str, assessment: Assessment, until: datetime
+) -> list[AgendaItem]:
+    """
+    The agenda items of one assessment, looking ahead to *until*: the
+    reference the materialised agenda must equal.
+    """
+    tz = ZoneInfo(assessment.timezone)
+    return [
+        AgendaItem(
+            incident_id,
+            key,
+            a.id,
+            a.title,
+            a.owners,
+            a.status,
+            None if a.due is None else a.due.astimezone(tz),
+            None if a.clause is None else a.clause.ref,
+            a.reason,
+        )
+        for a in assessment.actions
+        if agenda_wants(a.status, a.due, until)
+    ]
+
+
+@functools.lru_cache(maxsize=1024)
+def _owners(text: str) -> tuple[Owner, ...]:
+    # A plan has few owner lists; agenda rows repeat them thousands of times.
+    return tuple(Owner(i, n) for i, n in json.loads(text))
+
+
+def _log_entry(incident_id: str, entry: _Stored) -> LogEntry:
+    return LogEntry(
+        entry.seq,
+        incident_id,
+        entry.entry_id,
+        entry.kind,
+        datetime.fromisoformat(entry.recorded_at),
+        entry.recorded_by,
+        json.loads(entry.content),
+    )
+
+
+def open_store(target: str | os.PathLike[str]) -> CaseStore:
+    """
+    Open the case store at *target*: a ``postgresql://`` (or
+    ``postgres://``) URL opens a :class:`~opinion_rules.PostgresStore`,
+    anything else is the path of a :class:`~opinion_rules.SQLiteStore` file
+    (created if missing).
+
+    Raises:
+        StoreUnavailableError: the database cannot be opened or reached, or
+            psycopg is missing for a PostgreSQL URL.
+
+    .. versionadded:: 0.4.0
+    """
+    text = os.fspath(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        from ._store_postgres import PostgresStore  # noqa: PLC0415 - psycopg only when asked
+
+        return PostgresStore(text)
+    from ._store_sqlite import SQLiteStore  # noqa: PLC0415 - the backends import this module
+
+    return SQLiteStore(text)

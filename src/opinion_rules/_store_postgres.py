@@ -1,0 +1,179 @@
+"""
+The case store on PostgreSQL, through psycopg 3 (imported when a store is
+opened, so the rest of the library never needs it).
+
+Writers to one incident are serialised by a row lock on the incident
+(``SELECT ... FOR UPDATE``) taken before its log is read; writers to
+different incidents run in parallel.  Reads run in ``REPEATABLE READ READ
+ONLY`` transactions, so a replay sees one consistent snapshot.  See
+``docs/explanation/case-store.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from ._store import CaseStore
+from .exceptions import StoreUnavailableError
+
+
+__all__ = ["PostgresStore"]
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS plans (
+        plan_key TEXT PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        content TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS incidents (
+        incident_id TEXT PRIMARY KEY,
+        plan_key TEXT NOT NULL REFERENCES plans (plan_key),
+        opened_at TEXT NOT NULL,
+        opened_us BIGINT NOT NULL,
+        latest_at TEXT NOT NULL,
+        latest_us BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS entries (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        incident_id TEXT NOT NULL REFERENCES incidents (incident_id),
+        entry_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('open', 'observation', 'event')),
+        item TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        recorded_us BIGINT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        UNIQUE (incident_id, entry_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS entries_by_incident ON entries (incident_id, seq)",
+    "CREATE INDEX IF NOT EXISTS entries_by_time ON entries (recorded_us, seq)",
+    """CREATE TABLE IF NOT EXISTS agenda_state (
+        incident_id TEXT PRIMARY KEY REFERENCES incidents (incident_id),
+        plan_key TEXT NOT NULL,
+        evaluated_at TEXT NOT NULL,
+        evaluated_us BIGINT NOT NULL,
+        next_change_us BIGINT,
+        last_seq BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS agenda_state_by_next_change ON agenda_state (next_change_us)",
+    "CREATE INDEX IF NOT EXISTS agenda_state_by_evaluated ON agenda_state (evaluated_us)",
+    """CREATE TABLE IF NOT EXISTS agenda_rows (
+        incident_id TEXT NOT NULL REFERENCES incidents (incident_id),
+        action_id TEXT NOT NULL,
+        plan_key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        due TEXT,
+        due_us BIGINT,
+        title TEXT NOT NULL,
+        owners TEXT NOT NULL,
+        clause_ref TEXT,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (incident_id, action_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS agenda_rows_by_due ON agenda_rows (status, due_us)",
+]
+
+# Any constant will do: it only has to be the same for every process that
+# creates the tables (CREATE TABLE IF NOT EXISTS is not safe concurrently).
+_SCHEMA_LOCK = 0x6F72_7374  # "orst"
+_PASSWORD = re.compile(r"(://[^:/@]*):[^@]*@|(password\s*=\s*)\S+")
+
+
+def redact(dsn: str) -> str:
+    """
+    *dsn* without its password, for messages.
+    """
+    return _PASSWORD.sub(lambda m: f"{m[1]}:***@" if m[1] else f"{m[2]}***", dsn)
+
+
+class PostgresStore(CaseStore):
+    """
+    A case store in a PostgreSQL database (9.5 or newer; tested with 15).
+
+    The tables are created in the connection's schema (its ``search_path``)
+    if missing.  Any number of processes may write at once; writes to the
+    same incident wait for each other.
+
+    Args:
+        dsn: A libpq connection string or ``postgresql://`` URL.
+        connect_timeout: Seconds to wait for the server.
+
+    Raises:
+        StoreUnavailableError: psycopg is not installed (``pip install
+            'opinion-rules[postgres]'``), or the server cannot be reached.
+
+    .. versionadded:: 0.4.0
+    """
+
+    _LOCK: ClassVar[str] = " FOR UPDATE"
+    _SKIP_LOCKED: ClassVar[str] = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
+        name = redact(dsn)
+        try:
+            import psycopg  # noqa: PLC0415 - optional dependency, needed only here
+        except ImportError as exc:
+            raise StoreUnavailableError(
+                name,
+                "the PostgreSQL driver psycopg is not installed; expected it installed with "
+                "pip install 'opinion-rules[postgres]'",
+            ) from exc
+        self._errors: type[Exception] = psycopg.Error
+        try:
+            self._conn: Any = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
+        except psycopg.Error as exc:
+            raise StoreUnavailableError(name, f"cannot connect: {exc}".strip()) from exc
+        try:
+            super().__init__(name)
+        except BaseException:
+            self._close()
+            raise
+
+    def _begin(self, *, write: bool) -> None:
+        # Writes run in READ COMMITTED: after the incident's row lock is
+        # granted, every statement sees what the previous holder committed.
+        self._fetch("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def _commit(self) -> None:
+        self._fetch("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            self._fetch("ROLLBACK")
+
+    def _before_schema(self) -> None:
+        self._fetch("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+
+    def _fetch(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        if self._conn is None:
+            raise StoreUnavailableError(self._name, "the store is closed")
+        try:
+            cursor = self._conn.execute(sql.replace("?", "%s"), params or None)
+            return list(cursor.fetchall()) if cursor.description is not None else []
+        except self._errors as exc:
+            raise StoreUnavailableError(self._name, f"the database failed: {exc}") from exc
+
+    def _run_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        if not rows:
+            return
+        if self._conn is None:
+            raise StoreUnavailableError(self._name, "the store is closed")
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(sql.replace("?", "%s"), rows)
+        except self._errors as exc:
+            raise StoreUnavailableError(self._name, f"the database failed: {exc}") from exc
+
+    def _schema(self) -> list[str]:
+        return list(_SCHEMA)
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

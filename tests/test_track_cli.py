@@ -1,0 +1,613 @@
+"""
+``opinion-rules track``: output, exit codes and the how-to's examples,
+through the real command line entry point.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shlex
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from opinion_rules._cli import main
+from opinion_rules._store import open_store
+from opinion_rules._track import parse_duration, read_entries
+from opinion_rules.exceptions import FactError, RecordFormatError
+
+from .conftest import CST, EXAMPLES, ROOT
+from .store_fixtures import fixture_pg_server  # noqa: F401 - a pytest fixture
+
+
+PLAN = str(EXAMPLES / "plans" / "work_safety.yaml")
+HOWTO = ROOT / "docs" / "how-to" / "track-incidents.md"
+OPEN = [
+    "track",
+    "open",
+    PLAN,
+    "--id",
+    "WS-1",
+    "--discovered-at",
+    "2026-11-23T09:00:00+08:00",
+    "--posted-at",
+    "2026-11-23T08:00:00+08:00",
+    "--facts",
+    '{"netizen_concern": "doubt", "needs_support": true}',
+    "--by",
+    "zhang.wei",
+    "--recorded-at",
+    "2026-11-23T09:05:00+08:00",
+]
+
+
+def clicks(entry_id: str, at: str, value: int, site: str) -> str:
+    item = {"at": at, "metric": "clicks", "value": value, "site": site}
+    return json.dumps({"id": entry_id, "observation": item})
+
+
+READINGS = "\n".join(
+    [
+        clicks("c1", "2026-11-23T09:00:00+08:00", 400, "bbs.example.cn"),
+        clicks("c2", "2026-11-23T09:00:00+08:00", 300, "news.example.com"),
+        clicks("c3", "2026-11-23T10:00:00+08:00", 800, "bbs.example.cn"),
+        clicks("c4", "2026-11-23T10:00:00+08:00", 500, "news.example.com"),
+    ]
+)
+
+
+def run(
+    monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "", store: Path | None = None
+) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    argv = list(args)
+    if store is not None:
+        argv[1:1] = ["--store", str(store)]
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "cases.db"
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, db: Path):
+    """Run ``opinion-rules track`` against the test's store."""
+
+    def call(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        return run(monkeypatch, *args, stdin=stdin, store=db)
+
+    return call
+
+
+def snapshot(db: Path) -> list[tuple[object, ...]]:
+    with open_store(db) as store:
+        return [(e.seq, e.entry_id, e.recorded_at) for e in store.audit()]
+
+
+# -- open and record --------------------------------------------------------------------
+
+
+def test_open_prints_the_pinned_plan_version(cli, db):
+    """Opening stores the plan version and says which one the incident is pinned to."""
+    code, out, err = cli(*OPEN)
+
+    assert (0, "") == (code, err)
+    assert "opened WS-1 with plan work-safety@2023-1 (entry 'open', seq 1)\n" == out
+    assert db.exists()
+
+
+def test_opening_again_is_a_no_op(cli):
+    """The same opening again writes nothing and says so."""
+    cli(*OPEN)
+
+    code, out, _ = cli(*OPEN[:-2], "--recorded-at", "2026-11-23T09:30:00+08:00")
+
+    assert 0 == code
+    assert (
+        "WS-1 was already open with plan work-safety@2023-1 (entry 'open', seq 1, recorded "
+        "2026-11-23T09:05:00+08:00 by zhang.wei); nothing written\n"
+    ) == out
+
+
+def test_record_reads_json_lines(cli):
+    """JSON lines on stdin become one batch; each entry gets its log position."""
+    cli(*OPEN)
+
+    code, out, err = cli(
+        "track", "record", "WS-1", "--by", "monitor",
+        "--recorded-at", "2026-11-23T10:05:00+08:00", stdin=READINGS + "\n\n",
+    )  # fmt: skip
+
+    assert (0, "") == (code, err)
+    assert [
+        "recorded  c1 seq 2",
+        "recorded  c2 seq 3",
+        "recorded  c3 seq 4",
+        "recorded  c4 seq 5",
+        "WS-1: 4 recorded, 0 duplicate(s)",
+    ] == out.splitlines()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps([json.loads(line) for line in READINGS.splitlines()], indent=2),
+        READINGS.splitlines()[0],
+    ],
+    ids=["array", "one entry"],
+)
+def test_record_reads_a_json_array_or_one_entry(cli, text):
+    """A JSON array, or a single entry, works as well as JSON lines."""
+    cli(*OPEN)
+
+    code, out, err = cli(
+        "track",
+        "record",
+        "WS-1",
+        "--by",
+        "m",
+        "--recorded-at",
+        "2026-11-23T10:05:00+08:00",
+        stdin=text,
+    )
+
+    assert (0, "") == (code, err)
+    assert out.startswith("recorded  c1 seq 2\n")
+
+
+def test_recording_a_batch_again_writes_nothing(cli, db):
+    """A retried batch reports duplicates with their first recording and writes nothing."""
+    cli(*OPEN)
+    cli(
+        "track",
+        "record",
+        "WS-1",
+        "--by",
+        "monitor",
+        "--recorded-at",
+        "2026-11-23T10:05:00+08:00",
+        stdin=READINGS,
+    )
+    before = snapshot(db)
+
+    code, out, _ = cli(
+        "track",
+        "record",
+        "WS-1",
+        "--by",
+        "retry",
+        "--recorded-at",
+        "2026-11-23T10:09:00+08:00",
+        stdin=READINGS,
+    )
+
+    assert 0 == code
+    assert (
+        "duplicate c1 seq 2 (recorded 2026-11-23T10:05:00+08:00 by monitor); nothing written"
+        == out.splitlines()[0]
+    )
+    assert "WS-1: 0 recorded, 4 duplicate(s)" == out.splitlines()[-1]
+    assert before == snapshot(db)
+
+
+def test_record_json_prints_receipts(cli):
+    """--json prints one receipt object per entry."""
+    cli(*OPEN)
+
+    code, out, _ = cli(
+        "track",
+        "record",
+        "WS-1",
+        "--by",
+        "m",
+        "--recorded-at",
+        "2026-11-23T10:05:00+08:00",
+        "--json",
+        stdin=READINGS,
+    )
+
+    assert 0 == code
+    assert [
+        {
+            "incident": "WS-1",
+            "entry": "c1",
+            "seq": 2,
+            "kind": "observation",
+            "recorded_at": "2026-11-23T10:05:00+08:00",
+            "recorded_by": "m",
+            "duplicate": False,
+        }
+    ] == json.loads(out)[:1]
+
+
+# -- bad input ------------------------------------------------------------------------
+
+
+def test_a_malformed_json_line_is_located_and_nothing_is_written(cli, db):
+    """Line 3 is not JSON: exit 2, stdin:3:COL on stderr, and the good lines are not written."""
+    cli(*OPEN)
+    before = snapshot(db)
+    lines = READINGS.splitlines()
+    lines[2] = lines[2].replace('"metric"', '"metric" "oops"')
+
+    code, out, err = cli(
+        "track",
+        "record",
+        "WS-1",
+        "--by",
+        "m",
+        "--recorded-at",
+        "2026-11-23T10:05:00+08:00",
+        stdin="\n".join(lines),
+    )
+
+    assert (2, "") == (code, out)
+    assert re.fullmatch(
+        r"opinion-rules: error: stdin:3:\d+: not valid JSON: Expecting ':' delimiter; expected one JSON entry per line \(JSON lines\)\n",
+        err,
+    )
+    assert before == snapshot(db)
+
+
+def test_an_entry_the_plan_refuses_names_its_line(cli, db):
+    """An unknown metric on line 2 is bad input naming the entry, the line and the field."""
+    cli(*OPEN)
+    before = snapshot(db)
+    lines = READINGS.splitlines()
+    lines[1] = lines[1].replace('"clicks"', '"likes"')
+
+    code, _, err = cli(
+        "track",
+        "record",
+        "WS-1",
+        "--by",
+        "m",
+        "--recorded-at",
+        "2026-11-23T10:05:00+08:00",
+        stdin="\n".join(lines),
+    )
+
+    assert 2 == code
+    assert (
+        "opinion-rules: error: incident 'WS-1' (plan 'work-safety@2023-1'), entry 'c2': stdin:2 "
+        "observation.metric: metric 'likes' is not declared by the plan; expected one of 'clicks', "
+        "'reposts'; did you mean 'clicks'?\n"
+    ) == err
+    assert before == snapshot(db)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (
+            ["track", "record", "WS-9", "--by", "m"],
+            READINGS,
+            "incident 'WS-9' is not in the store; expected an opened incident; did you mean 'WS-1'?",
+        ),
+        (
+            ["track", "record", "WS-1", "--by", "m", "--recorded-at", "2026-11-23T09:00:00+08:00"],
+            READINGS,
+            "incident 'WS-1': recorded_at 2026-11-23T09:00:00+08:00 is earlier than the incident's latest recorded_at 2026-11-23T09:05:00+08:00",
+        ),
+        (
+            ["track", "record", "WS-1", "--by", "m", "--recorded-at", "2026-11-23T09:30:00+08:00"],
+            READINGS,
+            "incident 'WS-1': stdin:3: entry 'c3': observation.at 2026-11-23T10:00:00+08:00 is later than recorded_at 2026-11-23T09:30:00+08:00",
+        ),
+        (["track", "record", "WS-1", "--by", "m"], "\n\n", "stdin: holds no entry"),
+        (
+            ["track", "record", "WS-1", "--by", "m", "--recorded-at", "2026-11-23T10:00:00"],
+            READINGS,
+            "--recorded-at: has no UTC offset (naive datetime)",
+        ),
+        (
+            ["track", "agenda", "--horizon", "soon"],
+            "",
+            "--horizon: is not a duration; expected weeks, days, hours, minutes",
+        ),
+        (["track", "show", "WS-1", "--at", "tomorrow"], "", "--at: is not an ISO 8601 datetime"),
+        (
+            [
+                "track",
+                "open",
+                PLAN,
+                "--id",
+                "WS-2",
+                "--discovered-at",
+                "2026-11-23T09:00:00+08:00",
+                "--facts",
+                "[1]",
+            ],
+            "",
+            "--facts: is not a JSON object",
+        ),
+    ],
+    ids=[
+        "unknown incident",
+        "clock going back",
+        "item from the future",
+        "no entries",
+        "naive instant",
+        "bad horizon",
+        "bad --at",
+        "bad facts",
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(cli, db, args, stdin, message):
+    """Every refusal is one line on stderr naming what, where and what was expected."""
+    cli(*OPEN)
+    before = snapshot(db)
+
+    code, out, err = cli(*args, stdin=stdin)
+
+    assert (2, "") == (code, out)
+    assert err.startswith(f"opinion-rules: error: {message}"), err
+    assert 1 == len(err.splitlines())
+    assert before == snapshot(db)
+
+
+def test_a_store_that_cannot_be_opened_exits_1(monkeypatch, tmp_path):
+    """A directory is no store: exit 1, not a traceback."""
+    code, _, err = run(
+        monkeypatch, "track", "agenda", "--at", "2026-11-23T10:00:00+08:00", store=tmp_path
+    )
+
+    assert 1 == code
+    assert err.startswith(f"opinion-rules: error: case store {tmp_path}: cannot open the database")
+
+
+def test_usage_errors_exit_2(monkeypatch, db):
+    """A missing required option is a usage error."""
+    code, _, err = run(monkeypatch, "track", "open", PLAN, "--id", "X", store=db)
+
+    assert 2 == code
+    assert "the following arguments are required: --discovered-at" in err
+
+
+# -- reading --------------------------------------------------------------------------
+
+
+def test_show_prints_the_assessment_as_of_an_instant(cli):
+    """show replays what was recorded by --at; --known-at looks with hindsight."""
+    cli(*OPEN)
+    cli(
+        "track",
+        "record",
+        "WS-1",
+        "--by",
+        "m",
+        "--recorded-at",
+        "2026-11-23T10:05:00+08:00",
+        stdin=READINGS,
+    )
+
+    _, then, _ = cli("track", "show", "WS-1", "--at", "2026-11-23T10:01:00+08:00")
+    _, later, _ = cli("track", "show", "WS-1", "--at", "2026-11-23T10:30:00+08:00")
+    _, hindsight, _ = cli(
+        "track",
+        "show",
+        "WS-1",
+        "--at",
+        "2026-11-23T10:01:00+08:00",
+        "--known-at",
+        "2026-11-23T10:05:00+08:00",
+        "--json",
+    )
+
+    assert "grade     一般网络舆情 (general, rank 0) since 2026-11-23 08:00" in then
+    assert "incident  WS-1, as of 2026-11-23T10:30:00+08:00" in later
+    assert "grade     较大网络舆情 (larger, rank 1) since 2026-11-23 10:00" in later
+    assert "larger" == json.loads(hindsight)["grade"]["id"]
+
+
+def test_agenda_lists_overdue_and_due_actions(cli):
+    """The agenda table and its JSON list what is owed, in due order."""
+    cli(*OPEN)
+    upgrade = clicks("c5", "2026-11-23T13:00:00+08:00", 12000, "bbs.example.cn")
+    cli(
+        "track",
+        "record",
+        "WS-1",
+        "--by",
+        "m",
+        "--recorded-at",
+        "2026-11-23T13:05:00+08:00",
+        stdin=READINGS + "\n" + upgrade,
+    )
+
+    code, out, _ = cli("track", "agenda", "--at", "2026-11-23T14:00:00+08:00", "--horizon", "1d")
+    _, data, _ = cli("track", "agenda", "--at", "2026-11-23T14:00:00+08:00", "--json")
+
+    assert 0 == code
+    assert out.startswith("agenda at 2026-11-23T14:00:00+08:00, due by 2026-11-24T14:00:00+08:00: ")
+    assert re.search(r"\n2026-11-23 13:00  overdue  WS-1      major_phone_report: ", out), out
+    items = json.loads(data)["items"]
+    assert [
+        ("major_activate_plan", "overdue", "2026-11-23T13:00:00+08:00"),
+        ("major_notify_units", "overdue", "2026-11-23T13:00:00+08:00"),
+        ("major_phone_report", "overdue", "2026-11-23T13:00:00+08:00"),
+    ] == [(i["action"], i["status"], i["due"]) for i in items[:3]]
+    assert 1440 == json.loads(data)["horizon_minutes"]
+
+
+def test_timeline_and_audit(cli):
+    """timeline lists one incident's log; audit lists entries across incidents by time."""
+    cli(*OPEN)
+    cli(*[("WS-2" if a == "WS-1" else a) for a in OPEN[:-1]], "2026-11-23T09:06:00+08:00")
+    cli(
+        "track",
+        "record",
+        "WS-1",
+        "--by",
+        "monitor",
+        "--recorded-at",
+        "2026-11-23T10:05:00+08:00",
+        stdin=READINGS,
+    )
+
+    _, timeline, _ = cli("track", "timeline", "WS-1")
+    _, audit, _ = cli(
+        "track",
+        "audit",
+        "--since",
+        "2026-11-23T09:06:00+08:00",
+        "--until",
+        "2026-11-23T10:05:00+08:00",
+        "--json",
+    )
+    _, one, _ = cli("track", "audit", "WS-2")
+
+    assert (
+        "SEQ  RECORDED_AT                BY         ENTRY  KIND         ITEM"
+        == timeline.splitlines()[0]
+    )
+    assert timeline.splitlines()[2].startswith(
+        '3    2026-11-23T10:05:00+08:00  monitor    c1     observation  {"at": '
+    )
+    assert [("WS-2", "open"), ("WS-1", "c1"), ("WS-1", "c2"), ("WS-1", "c3"), ("WS-1", "c4")] == [
+        (e["incident"], e["entry"]) for e in json.loads(audit)
+    ]
+    assert 2 == len(one.splitlines())
+
+
+def test_the_store_comes_from_the_environment_or_the_working_directory(monkeypatch, tmp_path):
+    """Without --store: $OPINION_RULES_STORE, else opinion-cases.db in the current directory."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPINION_RULES_STORE", raising=False)
+    run(monkeypatch, *OPEN)
+    monkeypatch.setenv("OPINION_RULES_STORE", str(tmp_path / "other.db"))
+    run(monkeypatch, *OPEN)
+
+    assert (tmp_path / "opinion-cases.db").exists()
+    assert (tmp_path / "other.db").exists()
+
+
+def test_store_may_follow_the_subcommand(monkeypatch, tmp_path):
+    """--store works before and after the subcommand."""
+    code, out, _ = run(monkeypatch, *OPEN, "--store", str(tmp_path / "after.db"))
+
+    assert 0 == code
+    assert out.startswith("opened WS-1")
+    assert (tmp_path / "after.db").exists()
+
+
+def test_recorded_at_and_at_default_to_now(cli, db):
+    """Without --recorded-at the command line stamps the current time (the only clock read)."""
+    cli(*OPEN)
+    with time_machine.travel(datetime(2026, 11, 23, 10, 7, tzinfo=CST), tick=False):
+        code, _, _ = cli("track", "record", "WS-1", "--by", "m", stdin=READINGS)
+        _, shown, _ = cli("track", "show", "WS-1")
+
+    with open_store(db) as store:
+        recorded = store.timeline("WS-1")[-1].recorded_at
+
+    assert 0 == code
+    assert datetime(2026, 11, 23, 10, 7, tzinfo=CST) == recorded
+    assert "grade     较大网络舆情 (larger, rank 1)" in shown
+
+
+def test_track_works_on_postgresql(monkeypatch, pg_server):
+    """The same commands against a postgresql:// store."""
+    dsn = pg_server.new_schema()
+
+    opened = run(monkeypatch, *OPEN, "--store", dsn)
+    recorded = run(
+        monkeypatch,
+        "track",
+        "--store",
+        dsn,
+        "record",
+        "WS-1",
+        "--by",
+        "m",
+        "--recorded-at",
+        "2026-11-23T10:05:00+08:00",
+        stdin=READINGS,
+    )
+    code, out, _ = run(monkeypatch, "track", "--store", dsn, "timeline", "WS-1", "--json")
+
+    assert (0, 0, 0) == (opened[0], recorded[0], code)
+    assert ["open", "c1", "c2", "c3", "c4"] == [e["entry"] for e in json.loads(out)]
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def test_read_entries_forms():
+    """One entry, an array or JSON lines; places name lines or array indexes."""
+    assert ([{"id": "a"}], ["stdin:2"]) == read_entries('\n{"id": "a"}\n')
+    assert ([{"id": "a"}, {"id": "b"}], ["stdin[0]", "stdin[1]"]) == read_entries(
+        '[{"id": "a"},\n {"id": "b"}]'
+    )
+    assert ([{"id": "a"}, {"id": "b"}], ["stdin:1", "stdin:3"]) == read_entries(
+        '{"id": "a"}\n\n{"id": "b"}\n'
+    )
+    with pytest.raises(
+        RecordFormatError,
+        match=r"^stdin:2:1: not valid JSON: Expecting ',' delimiter; expected one JSON entry, a JSON array",
+    ):
+        read_entries('[{"id": "a"}\n{"id": "b"}]')
+
+
+def test_parse_duration():
+    """Horizons are weeks, days, hours and minutes."""
+    assert [1440, 90, 3 * 1440, 36 * 60, 9 * 1440] == [
+        parse_duration(t).total_seconds() / 60 for t in ("24h", "90m", "3d", "1d12h", "1w2d")
+    ]
+    with pytest.raises(FactError):
+        parse_duration("")
+
+
+# -- the how-to ------------------------------------------------------------------------
+
+
+def howto_examples() -> list[tuple[list[list[str | None]], str]]:
+    """
+    The how-to's sh blocks with the text block after each: each command's
+    argv and its stdin (heredoc), and the output shown.
+    """
+    text = HOWTO.read_text(encoding="utf-8")
+    found = []
+    for match in re.finditer(
+        r"```sh\n((?:(?!```).)*?)\n```\n(?:\n[^\n`]*\n)?\n```text\n(.*?)\n```", text, re.DOTALL
+    ):
+        commands: list[list[str | None]] = []
+        lines = match[1].replace("\\\n", "").splitlines()  # join continued lines
+        while lines:
+            line = lines.pop(0)
+            if not line.strip() or line.startswith(("#", "export ", "rm ")):
+                continue
+            command, _, heredoc = line.partition(" <<")
+            stdin = None
+            if heredoc:
+                end = lines.index(heredoc.strip("'\" "))
+                stdin = "\n".join(lines[:end]) + "\n"
+                del lines[: end + 1]
+            argv = shlex.split(command)
+            assert ".venv/bin/opinion-rules" == argv[0], line
+            commands.append([*argv[1:], stdin])
+        found.append((commands, match[2]))
+    return found
+
+
+def test_the_howto_examples_print_what_it_shows(monkeypatch, tmp_path):
+    """Every command in docs/how-to/track-incidents.md prints the output shown under it."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("OPINION_RULES_STORE", str(tmp_path / "demo.db"))
+    examples = howto_examples()
+
+    assert len(examples) >= 6
+    for commands, shown in examples:
+        printed = ""
+        for *argv, stdin in commands:
+            _, out, err = run(monkeypatch, *[str(a) for a in argv], stdin=stdin or "")
+            printed += out + err
+        assert shown.strip() == printed.strip()
