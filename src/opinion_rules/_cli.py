@@ -244,6 +244,8 @@ def render_table(assessment: Assessment) -> str:
             f"grade     {g.name} ({g.id}, rank {g.rank}) since {_short(g.since, assessment)}"
         )
         lines.append(f"          because {g.reason}")
+        if assessment.grade_driver != "computed":
+            lines.append(f"          (the plan's grade is set by: {assessment.grade_driver})")
         if len(assessment.grade_history) > 1:
             steps = " -> ".join(
                 f"{h.name} {_short(h.since, assessment)}" for h in assessment.grade_history
@@ -254,6 +256,11 @@ def render_table(assessment: Assessment) -> str:
         lines.append(f"category  {names}")
     else:
         lines.append("category  none matched")
+    for u in assessment.undecided:
+        if u.kind != "action":
+            lines.append(f"undecided {u.kind} {u.name}{f' ({u.id})' if u.id else ''}: {u.reason}")
+    if assessment.closed_at is not None:
+        lines.append(f"closed    {_short(assessment.closed_at, assessment)}")
     lines.append("")
     header = ("STATUS", "DUE", "ACTION", "OWNERS", "CLAUSE")
     rows = [
@@ -261,7 +268,7 @@ def render_table(assessment: Assessment) -> str:
             a.status,
             _due_cell(a, assessment),
             f"{a.id}: {a.title}",
-            ", ".join(o.id for o in a.owners),
+            ", ".join(f"{o.id} ({o.duty})" if o.duty else o.id for o in a.owners),
             a.clause.ref if a.clause else "-",
         )
         for a in assessment.actions
@@ -287,6 +294,12 @@ def _time_notes(assessment: Assessment) -> list[str]:
             more = len(a.missed) - _MISSED_SHOWN
             tail = f" and {more} more" if more > 0 else ""
             out.append(f"missed    {a.id}: {len(a.missed)} occurrence(s) due {shown}{tail}")
+        if a.overridden_by is not None:
+            out.append(f"overridden {a.id}: by {a.overridden_by}")
+        if a.cancelled_at is not None:
+            out.append(f"cancelled {a.id}: at {_short(a.cancelled_at, assessment)}")
+        if a.regrade is not None and a.regrade != "from_upgrade":
+            out.append(f"regrade   {a.id}: clock {a.regrade} (plan's re-grading rule)")
         if a.extended_from is not None and a.due is not None:
             out.append(
                 f"extended  {a.id}: from {_short(a.extended_from, assessment)} "

@@ -10,8 +10,9 @@ category, principle and action.  An invalid plan cannot be constructed.
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -459,6 +460,10 @@ class ReportChain:
             raise ValueError(f"chain {self.id!r} lists an action twice: {list(value)}")
 
 
+def _frozen(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
 def _optional_calendar(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, WorkingCalendar):
         raise TypeError(
@@ -513,10 +518,11 @@ class Plan:
         chains: Report chains with whole-chain bounds (:class:`ReportChain`).
         grading: Who sets the grade, the re-grading rule, de-escalation and
             closure (:class:`~opinion_rules.Grading`).
-        extends: The plan this one adapts (``id@version``), set by
+        base: The plan this one adapts (``id@version``), set by
             :meth:`extend`; ``None`` for a plan of its own.
-        local: For an extending plan: the items it adds or overrides, as
-            ``"<section>.<id>"`` (e.g. ``"actions.report_major"``).
+        local: For an adapted plan: the items it adds or overrides, as
+            ``"<section>.<id>"`` (e.g. ``"actions.report_major"``), so a
+            rendered document can mark them.
 
     Raises:
         PlanValidationError: listing every problem found.
@@ -549,8 +555,8 @@ class Plan:
     events: tuple[EventSpec, ...] = attrs.field(default=(), converter=_tuple)
     chains: tuple[ReportChain, ...] = attrs.field(default=(), converter=_tuple)
     grading: Grading = attrs.field(factory=Grading, validator=attrs.validators.instance_of(Grading))
-    extends: str | None = None
-    local: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    base: str | None = None
+    local: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
 
     def __attrs_post_init__(self) -> None:
         problems = list(_check_plan(self))
@@ -577,6 +583,33 @@ class Plan:
             self.immediate_tolerance,
             self.prompt_tolerance,
         )
+
+    def extend(
+        self,
+        *,
+        remove: Mapping[str, Iterable[str]] | None = None,
+        **changes: Any,
+    ) -> Plan:
+        """
+        Return a plan that adapts this one (a county plan extending a
+        provincial one): scalar fields given in *changes* replace this
+        plan's; items of a section (``grades``, ``actions``, ``roles``,
+        ``measures``, ``facts``, ``categories``, ``principles``,
+        ``parameters``, ``events``, ``chains``) replace the item with the
+        same id in place, or are appended; ``notes`` and ``metrics`` are
+        appended; *remove* drops items by id, e.g.
+        ``remove={"actions": ["report_written"]}``.
+
+        The result is checked like any plan, records ``base`` (this plan's
+        ``id@version``) and ``local`` (the items added or replaced).
+
+        Raises:
+            PlanValidationError: for an unknown section or field, removing
+                an id the base lacks, or any problem of the merged plan.
+
+        .. versionadded:: 0.4.0
+        """
+        return extend_plan(self, remove or {}, changes)
 
     def grade(self, grade_id: str) -> Grade:
         """
@@ -684,6 +717,98 @@ class Plan:
                 for a in self.actions
             ),
         )
+
+
+#: Plan sections whose items have ids and can be overridden by an extending plan.
+ID_SECTIONS = (
+    "roles",
+    "parameters",
+    "measures",
+    "facts",
+    "events",
+    "grades",
+    "categories",
+    "principles",
+    "actions",
+    "chains",
+)
+
+
+def extend_plan(
+    base: Plan, remove: Mapping[str, Iterable[str]], changes: Mapping[str, Any]
+) -> Plan:
+    """
+    Merge *changes* and *remove* into *base* (see :meth:`Plan.extend`).
+    """
+    fields = {f.name for f in attrs.fields(Plan)} - {"base", "local"}
+    problems = [
+        Problem(name, "is not a plan field", f"one of {sorted(fields)}")
+        for name in changes
+        if name not in fields
+    ]
+    problems += [
+        Problem(f"remove.{name}", "is not a section with ids", f"one of {list(ID_SECTIONS)}")
+        for name in remove
+        if name not in ID_SECTIONS
+    ]
+    merged: dict[str, Any] = {}
+    local: set[str] = set()
+    for section in ID_SECTIONS:
+        items = list(getattr(base, section))
+        ids = [item.id for item in items]
+        for item_id in remove.get(section, ()):
+            if item_id not in ids:
+                problems.append(
+                    Problem(
+                        f"remove.{section}",
+                        f"the base plan has no {section} item {item_id!r}",
+                        expected_names(item_id, ids),
+                    )
+                )
+        for item in changes.get(section, ()):
+            item_id = str(getattr(item, "id", ""))
+            if item_id in ids:
+                items[ids.index(item_id)] = item
+            else:
+                items.append(item)
+                ids.append(item_id)
+            local.add(f"{section}.{item_id}")
+        dropped = set(remove.get(section, ()))
+        merged[section] = [item for item in items if item.id not in dropped]
+    merged["notes"] = (*base.notes, *changes.get("notes", ()))
+    merged["metrics"] = (
+        *base.metrics,
+        *(m for m in changes.get("metrics", ()) if m not in base.metrics),
+    )
+    if problems:
+        raise PlanValidationError(f"plan extending {base.id!r}", problems)
+    scalars = {
+        name: value
+        for name, value in changes.items()
+        if name not in ID_SECTIONS and name not in ("notes", "metrics")
+    }
+    local.update(f"plan.{name}" for name in scalars)
+    try:
+        return attrs.evolve(
+            base, **merged, **scalars, base=f"{base.id}@{base.version}", local=local
+        )
+    except PlanValidationError as exc:
+        # Indexes into merged lists mean nothing to the author: name items.
+        raise PlanValidationError(exc.subject, [_by_id(p, merged) for p in exc.problems]) from None
+
+
+def _by_id(problem: Problem, merged: Mapping[str, Sequence[Any]]) -> Problem:
+    """
+    ``actions[3].deadline`` becomes ``actions.report_major.deadline``.
+    """
+    match = re.match(r"^([a-z]+)\[(\d+)\](.*)$", problem.path)
+    if match is None or match.group(1) not in ID_SECTIONS:
+        return problem
+    section, index, rest = match.group(1), int(match.group(2)), match.group(3)
+    items = merged.get(section, ())
+    if index >= len(items):
+        return problem
+    return attrs.evolve(problem, path=f"{section}.{items[index].id}{rest}")
 
 
 def _bind_routing(routing: tuple[Routing, ...], values: dict[str, Any]) -> tuple[Routing, ...]:

@@ -36,9 +36,19 @@ from ._deadlines import (
     parse_offset,
 )
 from ._expr import ExpressionError, parse_condition, to_text
-from ._lifecycle import Assignment, Closure, Deescalation, Grading, Routing
+from ._lifecycle import (
+    GRADE_DRIVERS,
+    OWNER_DUTIES,
+    REGRADE_RULES,
+    Assignment,
+    Closure,
+    Deescalation,
+    Grading,
+    Routing,
+)
 from ._located import FileSyntaxError, Node, parse_document
 from ._plan import (
+    ID_SECTIONS,
     Action,
     Category,
     Clause,
@@ -54,7 +64,7 @@ from ._plan import (
 )
 from ._suggest import expected_names
 from ._windows import Measure, Window
-from .exceptions import PlanLoadError, PlanValidationError, Problem
+from .exceptions import PlanError, PlanLoadError, PlanValidationError, Problem
 
 
 __all__ = [
@@ -644,45 +654,23 @@ class _Reader:
         return None if None in out else tuple(r for r in out if r is not None)
 
     def grading(self, node: Node, path: str) -> Grading | None:
-        fields = self.fields(
-            node,
-            path,
-            {
-                "drive": ("text", False),
-                "asserted_by": ("texts", False),
-                "regrade": ("text", False),
-                "deescalation": ("deescalation", False),
-                "closure": ("closure", False),
-                "clause": _CLAUSE,
-            },
-        )
+        fields = self.fields(node, path, _GRADING)
         if fields is None:
             return None
         grading: Grading | None = self.build(Grading, node, path, **fields)
         return grading
 
     def deescalation(self, node: Node, path: str) -> tuple[Deescalation, ...] | None:
-        spec = {
-            "id": ("text", True),
-            "to": ("text", True),
-            "event": ("text", False),
-            "measure": ("text", False),
-            "below": ("number", False),
-            "consecutive": ("positive_int", False),
-            "cancel_started": ("bool", False),
-            "clause": _CLAUSE,
-        }
         out = []
         for i, item in enumerate(self.items(node, path)):
-            fields = self.fields(item, f"{path}[{i}]", spec)
+            fields = self.fields(item, f"{path}[{i}]", _DEESCALATION)
             out.append(
                 None if fields is None else self.build(Deescalation, item, f"{path}[{i}]", **fields)
             )
         return None if None in out else tuple(r for r in out if r is not None)
 
     def closure(self, node: Node, path: str) -> Closure | None:
-        spec = {"event": ("text", True), "cancel_started": ("bool", False), "clause": _CLAUSE}
-        fields = self.fields(node, path, spec)
+        fields = self.fields(node, path, _CLOSURE)
         closure: Closure | None = (
             None if fields is None else self.build(Closure, node, path, **fields)
         )
@@ -825,7 +813,83 @@ class _Reader:
                     ids[item.value["id"].value] = item
         return ids
 
+    def extending_plan(self, node: Node) -> Plan | None:
+        """
+        A plan file with ``extends: <path>``: the base plan file (relative
+        to this one) with this file's items merged in by id.
+        """
+        root = self.mapping(node, "", ("extends",), (*_PLAN_REQUIRED, *_PLAN_OPTIONAL, "remove"))
+        if root is None:
+            return None
+        base = self.base_plan(root["extends"])
+        if base is None:
+            return None
+        self.measures = {m.id: m for m in base.measures} | self.declared_ids(root, "measures")
+        self.facts = {f.id: f for f in base.facts} | self.declared_ids(root, "facts")
+        changes: dict[str, Any] = {}
+        for key, kind in _PLAN_SCALARS.items():
+            if key in root:
+                changes[key] = self.read(kind, root[key], key)
+        if "metrics" in root:
+            changes["metrics"] = self.texts(root["metrics"], "metrics")
+        sections = {
+            key: self.section(root, key, cls, spec) for key, (cls, spec) in _SECTIONS.items()
+        }
+        changes.update({k: [item for _, item in v] for k, v in sections.items() if k in root})
+        remove: dict[str, tuple[str, ...]] = {}
+        if "remove" in root:
+            raw = self.mapping(root["remove"], "remove", (), ID_SECTIONS)
+            for key, value in (raw or {}).items():
+                ids = self.texts(value, f"remove.{key}") if key in ID_SECTIONS else None
+                if ids is not None:
+                    remove[key] = ids
+        if self.problems:
+            return None
+        try:
+            return base.extend(remove=remove, **{k: v for k, v in changes.items() if v is not None})
+        except PlanValidationError as exc:
+            index = dict(_index(node, ""))
+            for problem in exc.problems:
+                local = _local_path(problem.path, sections)
+                target = nearest(index, local) if local else None
+                path, message = local or problem.path, problem.message
+                if target is None:
+                    # An inherited item broke: point at the extends line.
+                    path, target = problem.path, root["extends"]
+                    message += " (inherited from the base plan)"
+                self.problems.append(
+                    attrs.evolve(
+                        problem,
+                        path=path,
+                        message=message,
+                        file=self.source,
+                        line=target.line,
+                        column=target.column,
+                    )
+                )
+            return None
+
+    def base_plan(self, node: Node) -> Plan | None:
+        name = self.text(node, "extends")
+        if name is None:
+            return None
+        path = (Path(self.source).parent / name).resolve()
+        if path in _LOADING:
+            self.problem(node, "extends", f"plans extend each other in a cycle through {name}")
+            return None
+        _LOADING.add(path)
+        try:
+            return load_plan_file(path)
+        except PlanError as exc:
+            first = str(exc).splitlines()[0]
+            self.problem(node, "extends", f"the base plan cannot be loaded: {first}")
+            return None
+        finally:
+            _LOADING.discard(path)
+
     def plan(self, node: Node) -> Plan | None:
+        if isinstance(node.value, dict) and "extends" in node.value:
+            return self.extending_plan(node)
         root = self.mapping(node, "", _PLAN_REQUIRED, _PLAN_OPTIONAL)
         if root is None:
             return None
@@ -839,6 +903,8 @@ class _Reader:
             top["timezone"] = self.timezone(root["timezone"], top["timezone"])
         if "metrics" in root:
             top["metrics"] = self.texts(root["metrics"], "metrics")
+        if "local" in root:
+            top["local"] = self.texts(root["local"], "local")
         sections = {
             key: self.section(root, key, cls, spec) for key, (cls, spec) in _SECTIONS.items()
         }
@@ -901,6 +967,27 @@ _REFERENCE = re.compile(
 )
 
 
+#: Plan files being read as bases, to catch ``extends`` cycles.
+_LOADING: set[Path] = set()
+
+
+def _local_path(path: str, sections: Mapping[str, list[tuple[int, Any]]]) -> str | None:
+    """
+    ``actions.report_major.deadline`` → ``actions[2].deadline`` when the
+    extending file defines that item (its position in the file), else None.
+    """
+    match = re.match(r"^([a-z]+)\.([A-Za-z][A-Za-z0-9_]*)(.*)$", path)
+    if match is None:
+        return path
+    section, item_id, rest = match.groups()
+    if section == "plan":
+        return item_id + rest
+    for position, item in sections.get(section, []):
+        if getattr(item, "id", None) == item_id:
+            return f"{section}[{position}]{rest}"
+    return None
+
+
 def _refers_to(message: str, ids: set[str]) -> bool:
     match = _REFERENCE.search(message)
     return bool(match and match[1] in ids)
@@ -959,6 +1046,25 @@ def nearest(index: Mapping[str, T], path: str) -> T | None:
 
 
 _CLAUSE = ("clause", False)
+_DEESCALATION = {
+    "id": ("text", True),
+    "to": ("text", True),
+    "event": ("text", False),
+    "measure": ("text", False),
+    "below": ("number", False),
+    "consecutive": ("positive_int", False),
+    "cancel_started": ("bool", False),
+    "clause": _CLAUSE,
+}
+_CLOSURE = {"event": ("text", True), "cancel_started": ("bool", False), "clause": _CLAUSE}
+_GRADING = {
+    "drive": ("text", False),
+    "asserted_by": ("texts", False),
+    "regrade": ("text", False),
+    "deescalation": ("deescalation", False),
+    "closure": ("closure", False),
+    "clause": _CLAUSE,
+}
 _OWNER_FORM = "role ids, or mappings {role: <role id>, duty: primary|lead|support|coordinate}"
 _SECTIONS: dict[str, tuple[Callable[..., Any], dict[str, tuple[str, bool]]]] = {
     "parameters": (
@@ -1068,10 +1174,11 @@ _PLAN_SCALARS = {
     "calendar": "calendar",
     "day_end": "day_end",
     "grading": "grading",
+    "base": "text",
 }
 _PLAN_REQUIRED = ("id", "title", "issuer", "version", "source", "roles", "grades", "actions")
 _PLAN_OPTIONAL = tuple(
-    k for k in (*_PLAN_SCALARS, "metrics", *_SECTIONS) if k not in _PLAN_REQUIRED
+    k for k in (*_PLAN_SCALARS, "metrics", "local", *_SECTIONS) if k not in _PLAN_REQUIRED
 )
 
 
@@ -1102,6 +1209,10 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         out["metrics"] = list(plan.metrics)
     if not plan.grading.is_default():
         out["grading"] = _grading_to_data(plan.grading)
+    if plan.base is not None:
+        # A merged plan keeps where it came from (written out, not read as extends).
+        out["base"] = plan.base
+        out["local"] = sorted(plan.local)
     groups = {
         "parameters": plan.parameters,
         "roles": plan.roles,
@@ -1359,8 +1470,44 @@ def _kind_schema(kind: str) -> dict[str, Any]:
         },
         "day_end": {"type": "string", "pattern": _TIME_PATTERN},
         "calendar": {"$ref": "#/$defs/calendar"},
+        "extends": text,
     }
-    return kinds[kind]
+    if kind in kinds:
+        return kinds[kind]
+    return _lifecycle_kind_schema(kind)
+
+
+def _lifecycle_kind_schema(kind: str) -> dict[str, Any]:
+    match kind:
+        case "owners":
+            owner = {
+                "anyOf": [
+                    {"type": "string", "pattern": _IDENTIFIER_PATTERN},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "role": {"type": "string", "pattern": _IDENTIFIER_PATTERN},
+                            "duty": {"enum": list(OWNER_DUTIES)},
+                        },
+                        "required": ["role"],
+                        "additionalProperties": False,
+                    },
+                ]
+            }
+            return {"type": "array", "items": owner, "minItems": 1}
+        case "routing":
+            spec = {"when": ("condition", True), "owners": ("owners", True), "clause": _CLAUSE}
+            return {"type": "array", "items": _object(spec)}
+        case "deescalation":
+            return {"type": "array", "items": _object(_DEESCALATION)}
+        case "closure":
+            return _object(_CLOSURE)
+        case "grading":
+            grading = _object(_GRADING)
+            grading["properties"]["drive"] = {"enum": list(GRADE_DRIVERS)}
+            grading["properties"]["regrade"] = {"enum": list(REGRADE_RULES)}
+            return grading
+    raise KeyError(kind)
 
 
 def _object(spec: dict[str, tuple[str, bool]], description: str = "") -> dict[str, Any]:
@@ -1390,6 +1537,18 @@ def build_plan_schema() -> dict[str, Any]:
     }
     for key, (_, spec) in _SECTIONS.items():
         properties[key] = {"type": "array", "items": _object(spec)}
+    properties["local"] = _kind_schema("texts")
+    properties["extends"] = {
+        "type": "string",
+        "minLength": 1,
+        "description": "Path of the plan file this one adapts, relative to this file; "
+        "with it, no key is required and items replace the base's by id.",
+    }
+    properties["remove"] = {
+        "type": "object",
+        "properties": {k: _kind_schema("texts") for k in ID_SECTIONS},
+        "additionalProperties": False,
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://opinion-rules.example/schemas/plan.schema.json",
@@ -1397,7 +1556,7 @@ def build_plan_schema() -> dict[str, Any]:
         "description": "A response plan as data; see docs/reference/plan-file-format.md.",
         "type": "object",
         "properties": properties,
-        "required": list(_PLAN_REQUIRED),
+        "anyOf": [{"required": list(_PLAN_REQUIRED)}, {"required": ["extends"]}],
         "additionalProperties": False,
         "$defs": {
             "clause": {

@@ -10,7 +10,7 @@ The document is built once as blocks and written as Markdown or HTML.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ._calendars import format_hours
@@ -30,6 +30,7 @@ from ._conditions import (
     Param,
 )
 from ._deadlines import Anchor, Deadline, Offset, parse_anchor
+from ._lifecycle import duty_words
 from ._plan import Action, Clause, Plan, action_grade
 
 
@@ -76,6 +77,23 @@ _WORDS = {
         "hops": "环节",
         "bound": "全程时限",
         "events": "事件",
+        "base": "在以下预案基础上制定(★ 为本预案新增或修改的条目)",
+        "drive": "定级依据",
+        "drive_computed": "按分级标准计算",
+        "drive_asserted": "由人员认定(初步认定/确认)",
+        "drive_higher": "计算与认定取较高者",
+        "asserted_by": "认定单位",
+        "regrade": "升级后新时限起算",
+        "regrade_from_upgrade": "自升级时起算",
+        "regrade_retroactive": "自原起算点起算(可能即已超时)",
+        "regrade_keep_elapsed": "已用时间继续计算",
+        "deescalation": "降级规则",
+        "closure": "结案",
+        "cancels": "并取消未完成事项",
+        "other": "不属于其他任何类别",
+        "overrides": "优先于",
+        "routing": "责任分配",
+        "judgements": "需人员研判的事实",
     },
     "en": {
         "issuer": "Issuer",
@@ -115,6 +133,23 @@ _WORDS = {
         "hops": "Hops",
         "bound": "Whole-chain limit",
         "events": "Events",
+        "base": "Adapts the plan below (★ marks items this plan adds or changes)",
+        "drive": "Grade set by",
+        "drive_computed": "the criteria",
+        "drive_asserted": "a person (provisional, then confirmed)",
+        "drive_higher": "the higher of the criteria and a person",
+        "asserted_by": "Asserted by",
+        "regrade": "After an upgrade, new deadlines run",
+        "regrade_from_upgrade": "from the upgrade",
+        "regrade_retroactive": "from the original anchor (may be overdue at once)",
+        "regrade_keep_elapsed": "keeping the time already elapsed",
+        "deescalation": "De-escalation",
+        "closure": "Closure",
+        "cancels": "and cancels open duties",
+        "other": "none of the other categories applies",
+        "overrides": "takes precedence over",
+        "routing": "Owners by case",
+        "judgements": "Judgements made by people",
     },
 }
 _OPS = {
@@ -187,11 +222,18 @@ class _Document:
                 f"{w['source']}: {plan.source}",
                 f"{w['timezone']}: {plan.timezone}",
                 *self.time_lines(),
+                *self.grading_lines(),
             ],
         )
         if plan.principles:
             yield "h2", w["principles"]
-            yield "list", [f"{p.name}: {p.text} {self.cite(p.clause)}" for p in plan.principles]
+            yield (
+                "list",
+                [
+                    f"{self.local('principles', p.id, p.name)}: {p.text} {self.cite(p.clause)}"
+                    for p in plan.principles
+                ],
+            )
         yield "h2", w["grades"]
         yield (
             "table",
@@ -199,7 +241,7 @@ class _Document:
                 [w["grade"], w["rank"], w["criteria"], w["clause"]],
                 [
                     [
-                        self.name(g.name, g.name_en),
+                        self.local("grades", g.id, self.name(g.name, g.name_en)),
                         str(g.rank),
                         self.condition(g.criteria),
                         self.ref(g.clause),
@@ -216,8 +258,8 @@ class _Document:
                     [w["category"], w["condition"], w["clause"]],
                     [
                         [
-                            self.name(c.name, c.name_en),
-                            self.condition(c.condition),
+                            self.local("categories", c.id, self.name(c.name, c.name_en)),
+                            w["other"] if c.other else self.condition(c.condition),
                             self.ref(c.clause),
                         ]
                         for c in plan.categories
@@ -240,13 +282,11 @@ class _Document:
                     ],
                     [
                         [
-                            a.title,
-                            "、".join(self.role(o) for o in a.owners)
-                            if not self.en
-                            else ", ".join(self.role(o) for o in a.owners),
+                            self.local("actions", a.id, a.title),
+                            self.owners(a),
                             _CHANNELS.get(a.channel, (a.channel, a.channel))[1 if self.en else 0],
                             self.deadline(a.deadline),
-                            self.condition(a.condition),
+                            self.applies(a),
                             self.ref(a.clause),
                         ]
                         for a in actions
@@ -311,6 +351,68 @@ class _Document:
             names = [e.id if self.en or not e.label else f"{e.label} ({e.id})" for e in plan.events]
             lines.append(f"{w['events']}: {', '.join(names)}")
         return lines
+
+    def grading_lines(self) -> list[str]:
+        plan, w = self.plan, self.w
+        lines = [f"{w['base']}: {plan.base}"] if plan.base else []
+        judgements = [f.label or f.id for f in plan.facts if f.judgement]
+        if judgements:
+            lines.append(f"{w['judgements']}: {', '.join(judgements)}")
+        grading = plan.grading
+        if grading.is_default():
+            return lines
+        lines.append(f"{w['drive']}: {w['drive_' + grading.drive]}")
+        if grading.asserted_by:
+            lines.append(
+                f"{w['asserted_by']}: {self.join(self.role(r) for r in grading.asserted_by)}"
+            )
+        lines.append(f"{w['regrade']}: {w['regrade_' + grading.regrade]}")
+        grades = {g.id: self.name(g.name, g.name_en) for g in plan.grades}
+        for rule in grading.deescalation:
+            trigger = (
+                self.anchor(rule.event)
+                if rule.event is not None
+                else f"{rule.measure} < {rule.below} × {rule.consecutive}"
+            )
+            cancels = f" {w['cancels']}" if rule.cancel_started else ""
+            cite = self.cite(rule.clause)
+            lines.append(
+                f"{w['deescalation']}: {trigger} → {grades[rule.to]}{cancels} {cite}".strip()
+            )
+        if grading.closure is not None:
+            closure = grading.closure
+            cancels = f" {w['cancels']}" if closure.cancel_started else ""
+            cite = self.cite(closure.clause)
+            lines.append(f"{w['closure']}: {self.anchor(closure.event)}{cancels} {cite}".strip())
+        return lines
+
+    def local(self, section: str, item_id: str, text: str) -> str:
+        return f"{text} ★" if f"{section}.{item_id}" in self.plan.local else text
+
+    def join(self, items: Iterable[str]) -> str:
+        return (", " if self.en else "、").join(items)
+
+    def owner_list(self, pairs: Iterable[tuple[str, str]]) -> str:
+        return self.join(
+            self.role(role) + (f" ({duty})" if self.en else f"({duty_words(duty)})")
+            if duty
+            else self.role(role)
+            for role, duty in pairs
+        )
+
+    def owners(self, action: Action) -> str:
+        return self.owner_list((o, action.duty_of(o)) for o in action.owners)
+
+    def applies(self, action: Action) -> str:
+        text = self.condition(action.condition)
+        w = self.w
+        for routing in action.routing:
+            owners = self.owner_list((a.role, a.duty) for a in routing.owners)
+            text += f"; {w['routing']}: {self.condition(routing.condition)} → {owners}"
+        if action.overrides:
+            titles = {a.id: a.title for a in self.plan.actions}
+            text += f"; {w['overrides']}: {self.join(titles[o] for o in action.overrides)}"
+        return text
 
     def offset(self, offset: Offset) -> str:
         return _offset_en(offset) if self.en else offset.describe()
