@@ -258,7 +258,8 @@ def render_table(assessment: Assessment) -> str:
         lines.append("category  none matched")
     for u in assessment.undecided:
         if u.kind != "action":
-            lines.append(f"undecided {u.kind} {u.name}{f' ({u.id})' if u.id else ''}: {u.reason}")
+            why = u.reason.removeprefix("undecided: ")
+            lines.append(f"undecided {u.kind} {u.name}{f' ({u.id})' if u.id else ''}: {why}")
     if assessment.closed_at is not None:
         lines.append(f"closed    {_short(assessment.closed_at, assessment)}")
     lines.append("")
