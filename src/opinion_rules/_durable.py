@@ -148,9 +148,10 @@ def _test(node: Node, codec: _SlotCodec, *, truth: bool) -> dict[str, Any]:
     Compile *node* to a durable_rules test that matches exactly when the
     node is true (*truth*) or exactly when it is false (``not truth``).
 
-    Unknown slots are absent from the message, and durable_rules never
-    matches a comparison on an absent field, so a node that is unknown
-    matches neither test: three-valued logic without a third value.
+    Unknown slots are absent from the message, and durable_rules matches no
+    ordering or equality test on an absent field (``$neq`` it does match, so
+    it gets a presence guard), so a node that is unknown matches neither
+    test: three-valued logic without a third value.
     """
     match node:
         case Leaf(slot, op, value):
@@ -159,6 +160,10 @@ def _test(node: Node, codec: _SlotCodec, *, truth: bool) -> dict[str, Any]:
             code = codec.encode(slot, value)
             if op == "eq":
                 return {slot: code}
+            if op == "ne":
+                # durable_rules matches $neq on an absent field; codes are
+                # never negative, so $gte 0 requires the field to be there.
+                return {"$and": [{"$neq": {slot: code}}, {"$gte": {slot: 0}}]}
             return {_OPS[op]: {slot: code}}
         case And(items) | Or(items):
             conjunction = isinstance(node, And) == truth
