@@ -146,3 +146,39 @@ def test_tiny_and_huge_numbers_compare_exactly():
     assert grade(1.5e-05) == "tiny"
     assert grade(2**70 - 1) == "tiny"
     assert grade(2**70) == "huge"
+
+
+def _one_grade_plan(criteria: o.AllOf | o.AnyOf) -> o.Plan:
+    return o.Plan(
+        id="and-or",
+        title="t",
+        issuer="t",
+        version="1",
+        source="t",
+        facts=(o.FactSpec("n", type="number"),),
+        grades=(o.Grade("g", "g", 0, criteria, o.Clause("x", "t")),),
+        roles=(o.Role("r", "r"),),
+        actions=(),
+    )
+
+
+def test_programs_differing_only_in_and_or_get_their_own_rulesets():
+    """
+    An AllOf plan and the same plan with AnyOf never share a ruleset.
+
+    Their programs have equal ``Program.digest()`` values (``attrs.asdict``
+    drops the node class), so rulesets named by that digest made whichever
+    plan was evaluated second answer with the first plan's rules.
+    """
+    leaves = [o.Compare(o.fact("n"), "gt", 1), o.Compare(o.fact("n"), "lt", 5)]
+    conjunction = o.Engine(_one_grade_plan(o.AllOf(leaves)), backend="durable")
+    disjunction = o.Engine(_one_grade_plan(o.AnyOf(leaves)), backend="durable")
+    incident = o.Incident("i", cst(23, 9), facts={"n": 10})
+
+    def grade(engine: o.Engine) -> str | None:
+        result = engine.evaluate(incident, at=cst(23, 10))
+        return None if result.grade is None else result.grade.id
+
+    assert conjunction._backend._ruleset_name != disjunction._backend._ruleset_name
+    assert grade(conjunction) is None  # 10 > 1 and 10 < 5: false
+    assert grade(disjunction) == "g"  # 10 > 1 or 10 < 5: true

@@ -23,9 +23,17 @@ guard names the hazard it answers:
   and no datetime ever reaches durable_rules.  Every slot value is encoded as
   a small integer that preserves exactly the comparisons the plan makes
   (see :class:`_SlotCodec`); instants stay on the Python side.
-* **Ruleset names are global and silently replaced**: a ruleset is named by
-  the content hash of the compiled program, registered once per process and
-  never re-created; equal plans share it.
+* **Ruleset names are global, and a name is registered only once**: a
+  ruleset is registered once per process and never re-created, so its name
+  must identify everything registered under it.  The name is the SHA-256 of
+  the canonical JSON of the ruleset itself (every durable_rules test, the
+  rule-name map and the stages), not ``Program.digest()``: that digest
+  (``attrs.asdict``) drops the node classes, so a program and the same
+  program with one ``And`` turned into an ``Or`` got one name, and whichever
+  was evaluated second silently ran the other's rules.  Rulesets with equal
+  JSON share one registration (each backend encodes with its own codec, and
+  the ruleset only ever sees codes); a cache hit whose JSON differs is an
+  :class:`~opinion_rules.exceptions.EngineError`.
 * **Thread safety**: one process-wide lock serialises every call into
   durable_rules, because its engine state is process-global.
 
@@ -35,7 +43,9 @@ Rules never join two messages: each rule tests a single fact.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
+import json
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -189,6 +199,7 @@ class _Registered:
     names: dict[str, tuple[str, bool]]
     stages: dict[int, tuple[str, ...]]
     fired: list[str]
+    content: str  # the canonical JSON the name hashes
 
 
 def _ruleset_json(
@@ -234,18 +245,35 @@ class DurableBackend:
                 "durable", f"durable_rules cannot be imported ({_IMPORT_ERROR})"
             )
         self._codec = _SlotCodec(program)
-        self._ruleset_name = f"opinion_rules_{program.digest()[:40]}"
+        definition, names = _ruleset_json(program, self._codec)
+        stages = {stage: tuple(r.id for r in program.stage(stage)) for stage in (1, 2)}
+        # The name is the hash of everything registered under it, not
+        # Program.digest(): that one is equal for programs that differ only
+        # in And versus Or, and a cached ruleset would then answer for the
+        # wrong program.
+        content = json.dumps(
+            {"rules": definition, "names": names, "stages": stages},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        self._ruleset_name = f"opinion_rules_{hashlib.sha256(content.encode()).hexdigest()[:40]}"
         with _LOCK:
             registered = _REGISTERED.get(self._ruleset_name)
             if registered is None:
-                registered = self._register(program)
+                registered = self._register(definition, names, stages, content)
                 _REGISTERED[self._ruleset_name] = registered
+        if registered.content != content:  # pragma: no cover - a SHA-256 collision
+            raise EngineError(f"two different rulesets hash to {self._ruleset_name}")
         self._registered = registered
 
-    def _register(self, program: Program) -> _Registered:
-        definition, names = _ruleset_json(program, self._codec)
-        stages = {stage: tuple(r.id for r in program.stage(stage)) for stage in (1, 2)}
-        registered = _Registered(self._ruleset_name, names, stages, [])
+    def _register(
+        self,
+        definition: dict[str, Any],
+        names: dict[str, tuple[str, bool]],
+        stages: dict[int, tuple[str, ...]],
+        content: str,
+    ) -> _Registered:
+        registered = _Registered(self._ruleset_name, names, stages, [], content)
 
         def record(rule_name: str) -> Any:
             def action(_closure: object) -> None:
