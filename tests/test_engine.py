@@ -145,3 +145,16 @@ def test_invalid_value_objects_cannot_be_built(build, message):
     """Validators run at construction, so an invalid object never exists."""
     with pytest.raises((ValueError, TypeError), match=message):
         build()
+
+
+def test_program_digest_names_node_classes():
+    """Programs differing only in a nested and/or have different digests."""
+    from opinion_rules._ir import And, Const, Leaf, Neg, Or, Program, Rule
+
+    leaves = (Leaf("f_n", "gt", 1), Leaf("f_n", "lt", 5))
+
+    def program(inner):
+        return Program((Rule("g.x", 1, Neg(Or((inner, Const(value=True))))),), {})
+
+    assert program(And(leaves)).digest() != program(Or(leaves)).digest()
+    assert program(And(leaves)).digest() == program(And(leaves)).digest()

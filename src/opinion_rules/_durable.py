@@ -27,10 +27,11 @@ guard names the hazard it answers:
   ruleset is registered once per process and never re-created, so its name
   must identify everything registered under it.  The name is the SHA-256 of
   the canonical JSON of the ruleset itself (every durable_rules test, the
-  rule-name map and the stages), not ``Program.digest()``: that digest
-  (``attrs.asdict``) drops the node classes, so a program and the same
-  program with one ``And`` turned into an ``Or`` got one name, and whichever
-  was evaluated second silently ran the other's rules.  Rulesets with equal
+  rule-name map and the stages), not ``Program.digest()``: that digest used
+  to drop the node classes (now fixed), so a program and the same program
+  with one ``And`` turned into an ``Or`` got one name, and whichever was
+  evaluated second silently ran the other's rules.  Hashing what is actually
+  registered keeps the name right whatever the IR's own hash does.  Rulesets with equal
   JSON share one registration (each backend encodes with its own codec, and
   the ruleset only ever sees codes); a cache hit whose JSON differs is an
   :class:`~opinion_rules.exceptions.EngineError`.
@@ -159,9 +160,10 @@ def _test(node: Node, codec: _SlotCodec, *, truth: bool) -> dict[str, Any]:
     node is true (*truth*) or exactly when it is false (``not truth``).
 
     Unknown slots are absent from the message, and durable_rules matches no
-    ordering or equality test on an absent field (``$neq`` it does match, so
-    it gets a presence guard), so a node that is unknown matches neither
-    test: three-valued logic without a third value.
+    comparison on an absent field, so a node that is unknown matches neither
+    test: three-valued logic without a third value.  ``$neq`` also gets an
+    explicit presence guard, so that this does not rest on the engine alone
+    for the one negative operator.
     """
     match node:
         case Leaf(slot, op, value):
@@ -171,8 +173,11 @@ def _test(node: Node, codec: _SlotCodec, *, truth: bool) -> dict[str, Any]:
             if op == "eq":
                 return {slot: code}
             if op == "ne":
-                # durable_rules matches $neq on an absent field; codes are
-                # never negative, so $gte 0 requires the field to be there.
+                # Defensive: codes are never negative, so $gte 0 requires the
+                # field to be there.  durable_rules 2.0.28 did not match $neq
+                # on an absent field in any of our tests; the mismatches once
+                # blamed on it most likely came from the ruleset-name
+                # collision described in the module docstring.
                 return {"$and": [{"$neq": {slot: code}}, {"$gte": {slot: 0}}]}
             return {_OPS[op]: {slot: code}}
         case And(items) | Or(items):
@@ -247,10 +252,8 @@ class DurableBackend:
         self._codec = _SlotCodec(program)
         definition, names = _ruleset_json(program, self._codec)
         stages = {stage: tuple(r.id for r in program.stage(stage)) for stage in (1, 2)}
-        # The name is the hash of everything registered under it, not
-        # Program.digest(): that one is equal for programs that differ only
-        # in And versus Or, and a cached ruleset would then answer for the
-        # wrong program.
+        # The name is the hash of everything registered under it: a cached
+        # ruleset must never answer for a different program.
         content = json.dumps(
             {"rules": definition, "names": names, "stages": stages},
             sort_keys=True,

@@ -128,13 +128,37 @@ class Program:
         """
         A canonical JSON text of the program, for hashing and debugging.
         """
-        return json.dumps(attrs.asdict(self), sort_keys=True, ensure_ascii=False, default=str)
+        data = {
+            "rules": [
+                {"id": r.id, "stage": r.stage, "condition": _node_data(r.condition)}
+                for r in self.rules
+            ],
+            "slots": dict(self.slots),
+        }
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
 
     def digest(self) -> str:
         """
         A content hash: equal programs have equal digests.
         """
         return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+
+def _node_data(node: Node) -> dict[str, object]:
+    """
+    A node as plain data that names its class: And and Or have the same
+    fields, so a content hash must say which one it is.
+    """
+    match node:
+        case And(items) | Or(items):
+            return {"node": type(node).__name__, "items": [_node_data(i) for i in items]}
+        case Neg(item):
+            return {"node": "Neg", "item": _node_data(item)}
+        case Leaf(slot, op, value):
+            return {"node": "Leaf", "slot": slot, "op": op, "value": value}
+        case Const(value):
+            return {"node": "Const", "value": value}
+    raise TypeError(f"not an IR node: {node!r}")  # pragma: no cover
 
 
 def compile_plan(plan: Plan) -> Program:
