@@ -322,6 +322,16 @@ def _is_condition(_inst: object, attribute: attrs.Attribute[Any], value: object)
         )
 
 
+def is_condition(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """
+    Validate a field that holds one condition.
+    """
+    if not isinstance(value, CONDITION_TYPES):
+        raise TypeError(
+            f"'{attribute.name}' must be a condition (got {value!r}, a {type(value).__name__})"
+        )
+
+
 @attrs.frozen(repr=False)
 class AllOf:
     """

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import attrs
 from dateutil.parser import isoparse
 
-from ._validators import is_aware, is_identifier, non_empty_text
+from ._validators import is_aware, is_identifier, non_empty_text, optional_identifier
 from .exceptions import FactError, Problem, describe
 
 
@@ -46,11 +46,6 @@ def _is_count(_inst: object, attribute: attrs.Attribute[Any], value: object) -> 
 def _optional_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None:
         non_empty_text(_inst, attribute, value)
-
-
-def _optional_identifier(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        is_identifier(_inst, attribute, value)
 
 
 def _optional_assertion(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -121,10 +116,10 @@ class Event:
     action: str | None = None
     fact: str | None = None
     value: Scalar | None = None
-    grade: str | None = attrs.field(default=None, validator=_optional_identifier)
+    grade: str | None = attrs.field(default=None, validator=optional_identifier)
     assertion: Assertion | None = attrs.field(default=None, validator=_optional_assertion)
     by: str | None = attrs.field(default=None, validator=_optional_text)
-    role: str | None = attrs.field(default=None, validator=_optional_identifier)
+    role: str | None = attrs.field(default=None, validator=optional_identifier)
     note: str | None = attrs.field(default=None, validator=_optional_text)
 
     def __attrs_post_init__(self) -> None:

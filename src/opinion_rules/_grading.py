@@ -46,7 +46,10 @@ class Grader:
         self.plan = plan
         self.grading = plan.grading
         self.ranks = {g.id: g.rank for g in plan.grades}
-        self._events = events
+        # Events by instant: step() runs at every change point.
+        self._events: dict[datetime, list[Event]] = {}
+        for event in events:
+            self._events.setdefault(event.at, []).append(event)
         self._observed = {metric: set(times) for metric, times in observed.items()}
         self._metric = {m.id: m.metric for m in plan.measures}
         self.computed = -1
@@ -71,7 +74,7 @@ class Grader:
         """
         if self.closed_at is not None:
             return
-        now = [e for e in self._events if e.at == t]
+        now = self._events.get(t, [])
         for g_id, rank in self.ranks.items():
             held = results.get(f"g.{g_id}") is True
             if not held:

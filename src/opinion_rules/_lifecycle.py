@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 import attrs
 
-from ._validators import is_identifier
+from ._conditions import Condition, is_condition
+from ._validators import is_identifier, optional_identifier
 
 
 __all__ = [
@@ -65,11 +66,6 @@ def _one_of(choices: tuple[str, ...]) -> Any:
     return check
 
 
-def _optional_identifier(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        is_identifier(_inst, attribute, value)
-
-
 @attrs.frozen
 class Assignment:
     """
@@ -93,13 +89,6 @@ def _assignments(values: Iterable[Assignment | str]) -> tuple[Assignment, ...]:
     return tuple(v if isinstance(v, Assignment) else Assignment(v) for v in values)
 
 
-def _is_condition(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    from ._conditions import CONDITION_TYPES  # noqa: PLC0415 - avoid a cycle at import
-
-    if not isinstance(value, CONDITION_TYPES):
-        raise TypeError(f"'{attribute.name}' must be a condition (got {value!r})")
-
-
 @attrs.frozen
 class Routing:
     """
@@ -115,7 +104,7 @@ class Routing:
     .. versionadded:: 0.4.0
     """
 
-    condition: Any = attrs.field(validator=_is_condition)
+    condition: Condition = attrs.field(validator=is_condition)
     owners: tuple[Assignment, ...] = attrs.field(converter=_assignments)
     clause: Any = attrs.field(default=None, validator=_clause)
 
@@ -150,8 +139,8 @@ class Deescalation:
 
     id: str = attrs.field(validator=is_identifier)
     to: str = attrs.field(validator=is_identifier)
-    event: str | None = attrs.field(default=None, validator=_optional_identifier)
-    measure: str | None = attrs.field(default=None, validator=_optional_identifier)
+    event: str | None = attrs.field(default=None, validator=optional_identifier)
+    measure: str | None = attrs.field(default=None, validator=optional_identifier)
     below: int | float | None = None
     consecutive: int = attrs.field(default=1)
     cancel_started: bool = False

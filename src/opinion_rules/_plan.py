@@ -34,6 +34,7 @@ from ._conditions import (
     Not,
     OneOf,
     Param,
+    is_condition,
     walk,
 )
 from ._deadlines import BUILTIN_ANCHORS, REF_ANCHORS, Deadline, Offset, TimeRules
@@ -107,15 +108,6 @@ def _optional_clause(_inst: object, attribute: attrs.Attribute[Any], value: obje
         )
 
 
-def _is_condition(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    from ._conditions import CONDITION_TYPES  # noqa: PLC0415 - avoid a cycle at import
-
-    if not isinstance(value, CONDITION_TYPES):
-        raise TypeError(
-            f"'{attribute.name}' must be a condition (got {value!r}, a {type(value).__name__})"
-        )
-
-
 @functools.total_ordering
 @attrs.frozen(eq=True, order=False)
 class Grade:
@@ -139,7 +131,7 @@ class Grade:
     id: str = attrs.field(validator=is_identifier)
     name: str = attrs.field(validator=non_empty_text)
     rank: int = attrs.field(validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
-    criteria: Condition = attrs.field(validator=_is_condition)
+    criteria: Condition = attrs.field(validator=is_condition)
     clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
     name_en: str = ""
 
@@ -231,7 +223,7 @@ class Category:
 
     id: str = attrs.field(validator=is_identifier)
     name: str = attrs.field(validator=non_empty_text)
-    condition: Condition = attrs.field(factory=Always, validator=_is_condition)
+    condition: Condition = attrs.field(factory=Always, validator=is_condition)
     clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
     name_en: str = ""
     other: bool = False
@@ -314,7 +306,7 @@ class Action:
     owners: tuple[str, ...] = attrs.field(converter=_str_tuple)
     channel: str = attrs.field(validator=_is_channel)
     deadline: Deadline = attrs.field(validator=attrs.validators.instance_of(Deadline))
-    condition: Condition = attrs.field(factory=Always, validator=_is_condition)
+    condition: Condition = attrs.field(factory=Always, validator=is_condition)
     clause: Clause | None = attrs.field(default=None, validator=_optional_clause)
     stage: str = ""
     assignments: tuple[Assignment, ...] = attrs.field(

@@ -29,6 +29,14 @@ def is_identifier(_inst: object, attribute: attrs.Attribute[Any], value: object)
         )
 
 
+def optional_identifier(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """
+    ``None``, or an identifier (see :func:`is_identifier`).
+    """
+    if value is not None:
+        is_identifier(_inst, attribute, value)
+
+
 def is_slug(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """
     Require a slug: letters, digits, ``.``, ``_`` or ``-``.
