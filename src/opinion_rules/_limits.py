@@ -1,0 +1,91 @@
+"""
+Bounds on input, in one place.
+
+Every bound here stops work that would otherwise be unbounded (recursion,
+arithmetic past the ends of :class:`datetime.datetime`, whole-file reads)
+with a located library error instead of a Python exception.  Each one is far
+beyond what a real plan or incident needs; ``docs/reference/limits.md``
+lists them for users, and a test keeps that page and these values equal.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+__all__ = [
+    "CONDITION_DEPTH",
+    "EARLIEST_INSTANT",
+    "INCIDENT_JSON_DEPTH",
+    "LATEST_INSTANT",
+    "LONGEST_PERIOD",
+    "MOST_WORKING_DAYS",
+    "NUMBER_CHARACTERS",
+    "PLAN_FILE_BYTES",
+    "PLAN_FILE_DEPTH",
+    "TIMEZONE_CHARACTERS",
+    "has_lone_surrogate",
+    "instant_problem",
+    "period_problem",
+]
+
+#: Instants are accepted from this one on (UTC); earlier is a typo, and
+#: arithmetic near year 1 overflows.
+EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
+#: ... and up to, not including, this one.  With every period at most
+#: :data:`LONGEST_PERIOD`, deadline arithmetic never leaves ``datetime``'s range.
+LATEST_INSTANT = datetime(3000, 1, 1, tzinfo=UTC)
+#: The longest period any deadline, tolerance, window, recurrence, extension
+#: or agenda horizon may state: 100 years of 366 days.
+LONGEST_PERIOD = timedelta(days=36_600)
+#: The most working days one deadline may count (about 100 years).
+MOST_WORKING_DAYS = 25_000
+#: How deeply conditions may nest (parentheses, ``not``, ``all``/``any``).
+CONDITION_DEPTH = 50
+#: How deeply an incident's JSON may nest (the format itself needs 4).
+INCIDENT_JSON_DEPTH = 64
+#: How deeply a plan file's lists and mappings may nest (plans need about 8).
+PLAN_FILE_DEPTH = 64
+#: The largest plan file read, in bytes (the seed plans are under 40 kB).
+PLAN_FILE_BYTES = 5_000_000
+#: The longest number literal in a plan file, incident or condition.
+NUMBER_CHARACTERS = 100
+#: The longest IANA timezone name (the longest real one has 30 characters).
+TIMEZONE_CHARACTERS = 64
+
+
+def instant_problem(value: datetime) -> str | None:
+    """
+    Why *value* (an aware datetime) is outside the accepted range, or ``None``.
+    """
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST_INSTANT <= utc < LATEST_INSTANT:
+        return (
+            f"is outside the supported range: expected an instant from "
+            f"{EARLIEST_INSTANT.year} up to {LATEST_INSTANT.year} (UTC)"
+        )
+    return None
+
+
+def period_problem(value: timedelta) -> str | None:
+    """
+    Why the period *value* is too long, or ``None``.
+    """
+    if abs(value) > LONGEST_PERIOD:
+        return f"is longer than the longest supported period ({LONGEST_PERIOD.days} days)"
+    return None
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """
+    Whether *text* holds a lone UTF-16 surrogate (a JSON escape such as
+    ``"\\ud800"``): not Unicode text, so no database or terminal can take it.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
