@@ -16,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 __all__ = [
     "CONDITION_DEPTH",
     "EARLIEST_INSTANT",
+    "EXTENDS_DEPTH",
     "INCIDENT_JSON_DEPTH",
     "LATEST_INSTANT",
     "LONGEST_PERIOD",
+    "MOST_PER_DAY",
     "MOST_WORKING_DAYS",
     "NUMBER_CHARACTERS",
     "PLAN_FILE_BYTES",
@@ -52,6 +54,13 @@ PLAN_FILE_BYTES = 5_000_000
 NUMBER_CHARACTERS = 100
 #: The longest IANA timezone name (the longest real one has 30 characters).
 TIMEZONE_CHARACTERS = 64
+#: How many plan files one ``extends`` chain may hold, the extending file
+#: included (a county plan extending a city's, a province's and a nation's
+#: needs 4).
+EXTENDS_DEPTH = 16
+#: The most completions a ``per_day`` recurrence may ask for in a day (one a
+#: minute).
+MOST_PER_DAY = 1_440
 
 
 def instant_problem(value: datetime) -> str | None:
