@@ -219,7 +219,8 @@ def deadlines(anchors: st.SearchStrategy[str]) -> st.SearchStrategy[o.Deadline]:
                 hours=h,
                 minutes=m,
                 clock=clock if not d else "calendar",
-                extend_past_holiday=extend,
+                # 非工作日顺延 counts days; it is refused on hours alone.
+                extend_past_holiday=extend and bool(d),
                 extension=ext,
             ),
             anchors,

@@ -433,16 +433,23 @@ TABLE = [
         "2025-03-11 00:00",
     ),
     case(
-        "5日内(非工作日顺延) (末日调休周日09-28, 不顺延)",
+        "5日内(非工作日顺延) (末日调休周日09-28, 不顺延, 至当日24:00)",
         o.after("discovered", days=5, extend_past_holiday=True),
         "2025-09-23 10:00",
-        "2025-09-28 10:00",
+        "2025-09-29 00:00",
     ),
     case(
-        "3日内(非工作日顺延) (末日工作日, 不顺延)",
+        "3日内(非工作日顺延) (末日工作日, 不顺延, 至当日24:00)",
         o.after("discovered", days=3, extend_past_holiday=True),
         "2025-03-03 10:00",
-        "2025-03-06 10:00",
+        "2025-03-07 00:00",
+    ),
+    case(
+        "3日内(非工作日顺延) (末日工作日, 至下班17:30)",
+        o.after("discovered", days=3, extend_past_holiday=True),
+        "2025-03-03 10:00",
+        "2025-03-06 17:30",
+        day_end=CLOSE,
     ),
     case(
         "次日起3日内(非工作日顺延) (末日2026除夕后 → 02-24)",
@@ -559,10 +566,16 @@ def test_calendar_walks(function, args, expected):
     ("offset", "earlier", "later"),
     [
         pytest.param(
-            o.Offset(hours=3, extend_past_holiday=True),
-            "2025-03-08 20:00",  # due Sat 23:00 -> end of Mon 03-10
-            "2025-03-08 23:00",  # due Sun 02:00 -> end of Mon 03-10
-            id="3小时内(非工作日顺延)",
+            o.Offset(days=1, extend_past_holiday=True),
+            "2025-01-01 00:00",  # due 01-02 00:00 = 24:00 of 01-01 (元旦) -> end of 01-02
+            "2025-01-01 00:01",  # due 01-02 00:01, a working day -> end of 01-02 (was 00:01)
+            id="1日内(非工作日顺延) 元旦",
+        ),
+        pytest.param(
+            o.Offset(days=1, extend_past_holiday=True),
+            "2024-12-31 23:59",  # due 01-01 23:59 (元旦) -> end of 01-02
+            "2025-01-01 00:01",
+            id="1日内(非工作日顺延) 跨年",
         ),
         pytest.param(
             o.Offset(days=5, extend_past_holiday=True),
@@ -575,6 +588,18 @@ def test_calendar_walks(function, args, expected):
 def test_a_later_anchor_never_gets_an_earlier_deadline_past_a_holiday(offset, earlier, later):
     """An incident found later is never due sooner, even when 非工作日顺延 moves the deadline."""
     assert add_offset(offset, at(earlier), rules()) <= add_offset(offset, at(later), rules())
+
+
+@pytest.mark.parametrize("discovered", ["2024-12-31 23:59", "2025-01-01 00:00", "2025-01-01 00:01"])
+def test_one_day_past_new_year_ends_with_the_first_working_day(discovered):
+    """
+    Regression (found by the property below): {anchor: discovered, within: 1d,
+    extend_past_holiday: true} on the china calendar gave 2025-01-02 00:01 for a
+    discovery at 2025-01-01 00:01, earlier than for one a minute before.
+    """
+    deadline = o.Deadline("discovered", "offset", o.Offset(days=1, extend_past_holiday=True))
+
+    assert at("2025-01-03 00:00") == due_time(deadline, at(discovered), rules())
 
 
 # -- calendar range ---------------------------------------------------------------------
@@ -843,6 +868,7 @@ def test_parse_anchor_rejects_malformed_anchors(text):
         pytest.param({"days": 1, "clock": "pause"}, id="日数不能停表"),
         pytest.param({"hours": 1, "clock": "office"}, id="未知计时方式"),
         pytest.param({"hours": -1}, id="负数"),
+        pytest.param({"hours": 3, "extend_past_holiday": True}, id="小时不顺延"),
     ],
 )
 def test_offset_rejects_combinations_without_a_meaning(kwargs):
@@ -924,7 +950,7 @@ def offsets(draw):
         )
     hours, minutes = draw(elapsed)
     clock = draw(st.sampled_from(["calendar", "shift_start", "pause"]))
-    return o.Offset(hours=hours, minutes=minutes, clock=clock, extend_past_holiday=extend)
+    return o.Offset(hours=hours, minutes=minutes, clock=clock)
 
 
 def deadlines(offset_strategy):

@@ -94,9 +94,11 @@ class Offset:
             working time) or ``pause`` (only working hours count).
         start_next_day: For days: the anchor's day is not counted and the
             period ends at the end of its last day (``次日起5日内``).
-        extend_past_holiday: When the last day is not a working day, the
-            period ends instead at the end (the plan's ``day_end``) of the
-            next working day (``非工作日顺延``, Civil Code art. 203).
+        extend_past_holiday: For days: the period is counted as the Civil
+            Code counts periods in days (``非工作日顺延``, arts. 201 and 203):
+            it ends at the end (the plan's ``day_end``) of its last day, and
+            when that day is not a working day, at the end of the next
+            working day.  Not for hours and minutes alone.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 *working_days*, *clock*, *start_next_day* and
@@ -123,6 +125,11 @@ class Offset:
             )
         if self.start_next_day and (not self.days or self.hours or self.minutes):
             raise ValueError("'start_next_day' applies to whole days only (e.g. days=5)")
+        if self.extend_past_holiday and not self.days and not self.working_days:
+            raise ValueError(
+                "'extend_past_holiday' applies to periods counted in days (e.g. days=5); "
+                "for hours, clock 'pause' or 'shift_start' says how holidays count"
+            )
         if self.clock != "calendar" and (self.days or self.working_days):
             raise ValueError(f"clock {self.clock!r} applies to hours and minutes only, not to days")
         for name in ("start_next_day", "extend_past_holiday"):
@@ -651,16 +658,17 @@ def add_offset(offset: Offset, start: datetime, rules: TimeRules) -> datetime:
             case _:
                 local = _elapsed(local, elapsed, tz)
     if offset.extend_past_holiday:
-        # The period's last day is the day the due instant falls in; a due
-        # at exactly 00:00 is 24:00 of the day before.
+        # Civil Code art. 203: the period ends at the end (24:00, or close of
+        # business) of its last day, the day the due instant falls in (a due
+        # at exactly 00:00 is 24:00 of the day before); a last day that is
+        # not a working day gives way to the next working day.  Always ending
+        # at a day end, also when no holiday intervenes, is what keeps a
+        # later anchor from ever getting an earlier deadline: keeping the
+        # time of day on working days let an anchor one minute later be due
+        # almost a day sooner (discovered 2025-01-01 00:00 + 1d was due
+        # 01-03 00:00, but 00:01 + 1d was due 01-02 00:01).
         last_day = (local - TICK).date() if local.time() == time(0) else local.date()
-        moved = working_day_on_or_after(rules.needs_calendar(), last_day)
-        if moved != last_day:
-            # Civil Code art. 203: the first day after the holiday becomes the
-            # last day, and it ends at 24:00 (or close of business).  Ending
-            # it at the day end, not at the original time of day, keeps a
-            # later anchor from ever getting an earlier deadline.
-            return rules.end_of(moved)
+        return rules.end_of(working_day_on_or_after(rules.needs_calendar(), last_day))
     return local
 
 
