@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from hypothesis import HealthCheck, settings
 
 import opinion_rules
+from opinion_rules import _clock
 
 
 settings.register_profile(
@@ -72,6 +74,37 @@ def backend(request: pytest.FixtureRequest) -> str:
     Each evaluation backend in turn.
     """
     return str(request.param)
+
+
+# -- the wall clock ----------------------------------------------------------------------
+
+
+class UnpinnedClockError(AssertionError):
+    """A test reached the library's wall-clock read without pinning the clock."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clock_must_be_pinned():
+    """
+    Fail any test that makes the library read the wall clock (the command
+    line's defaults: ``--at``, ``--recorded-at``, check's calendar horizon)
+    without pinning it with ``time_machine``: such a test passes today and
+    fails on a later day.  tests/test_no_wall_clock.py checks that test code
+    itself never reads the clock.
+    """
+    real = _clock.now
+
+    def guarded() -> datetime:
+        if not time_machine.escape_hatch.is_travelling():
+            raise UnpinnedClockError(
+                "the test read the wall clock without pinning it; wrap it in "
+                "time_machine.travel(...) or pass the instant explicitly"
+            )
+        return real()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_clock, "now", guarded)
+        yield
 
 
 # -- per-plan engines: a test module defines a module-scoped ``plan`` fixture --------

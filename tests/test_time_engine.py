@@ -381,15 +381,20 @@ def test_plans_with_time_mistakes_are_refused(actions, extra, message):
         plan_with(*actions, **extra)
 
 
-def test_a_year_the_calendar_does_not_cover_fails_loudly():
-    """Working days into an uncovered year raise CalendarRangeError, never guess."""
+def test_a_year_the_calendar_does_not_cover_is_undecided_never_guessed():
+    """Working days into an uncovered year: the action is undecided, with the year named."""
     last = o.ChinaCalendar().years[1]
     reply = action("reply", o.after("discovered", working_days=5))
     engine = o.Engine(plan_with(reply))
     late_december = datetime(last, 12, 29, 10, tzinfo=TZ)
 
-    with pytest.raises(o.CalendarRangeError, match=str(last + 1)):
-        engine.evaluate(incident(discovered=late_december), at=late_december)
+    result = engine.evaluate(incident(discovered=late_december), at=late_december)
+
+    assert ("undecided", None) == (result.action("reply").status, result.action("reply").due)
+    assert f"has no data for {last + 1}" in result.action("reply").reason
+    assert [(f"calendar:china:{last + 1}",)] == [
+        u.needs for u in result.undecided if u.kind == "action"
+    ]
 
 
 # -- next change --------------------------------------------------------------------

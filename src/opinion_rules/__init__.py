@@ -13,7 +13,7 @@ The core story::
 from __future__ import annotations
 
 from . import exceptions
-from ._calendars import ChinaCalendar, DataCalendar, WorkingCalendar
+from ._calendars import ChinaCalendar, DataCalendar, Festival, WorkingCalendar, YearSchedule
 from ._conditions import (
     AllOf,
     Always,
@@ -89,6 +89,7 @@ from ._results import (
     Owner,
     Undecided,
 )
+from ._schedule_files import load_year_schedule
 from ._schemas import incident_schema, plan_schema
 from ._store import AgendaItem, CaseStore, LogEntry, Receipt, open_store
 from ._store_postgres import PostgresStore
@@ -160,6 +161,7 @@ __all__ = [
     "Extension",
     "FactError",
     "FactSpec",
+    "Festival",
     "Finding",
     "Grade",
     "GradeReached",
@@ -200,6 +202,7 @@ __all__ = [
     "UnknownPlanError",
     "Window",
     "WorkingCalendar",
+    "YearSchedule",
     "__version__",
     "after",
     "all_of",
@@ -218,6 +221,7 @@ __all__ = [
     "lint_plan",
     "load_incident",
     "load_plan",
+    "load_year_schedule",
     "measure",
     "no_deadline",
     "not_",

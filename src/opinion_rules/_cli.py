@@ -3,8 +3,10 @@ The ``opinion-rules`` command line.
 
 Exit codes:
 
-* 0 — success (``check``: no errors; warnings allowed);
-* 1 — ``check`` only: a plan has errors;
+* 0 — success (``check``: no errors; warnings allowed), also when the reader
+  of the output goes away early (``--json | head``);
+* 1 — ``check``: a plan has errors; ``track``: the case store cannot be
+  opened or failed;
 * 2 — bad input: the plan, the incident or ``--at`` is wrong, or (``check``)
   a plan file cannot be read or parsed (one line on stderr, no traceback);
 * 3 — an evaluation backend failed (a bug; please report it).
@@ -15,23 +17,28 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from dateutil.parser import isoparse
 
+from . import _clock
+from ._calendars import YearSchedule
 from ._engine import BACKENDS, DEFAULT_BACKEND, Engine
 from ._facts import load_incident
+from ._limits import instant_problem
 from ._lint import Finding, lint_plan
-from ._loaders import load_plan
+from ._loaders import add_allow_dir_option, load_plan
 from ._plan import Plan
 from ._planfile import SUFFIXES, nearest, plan_places
 from ._render import LANGUAGES, render_plan
 from ._results import ActionStatus, Assessment
+from ._schedule_files import load_year_schedule
 from ._track import add_track_parser, run_track
 from ._version import __version__
 from .exceptions import (
@@ -91,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="a value for a plan parameter, e.g. fever_threshold=37.3 (repeatable)",
     )
+    add_allow_dir_option(evaluate)
+    _calendar_year_option(evaluate)
     check = commands.add_parser(
         "check",
         help="validate plans and run the logical checks (lint)",
@@ -99,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("plans", metavar="PLAN", nargs="+", help=_PLAN_HELP)
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    add_allow_dir_option(check)
+    _calendar_year_option(check)
+    check.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="the date a plan's calendar horizon is judged from (default: today)",
+    )
     render = commands.add_parser(
         "render",
         help="write a plan as a readable document",
@@ -110,11 +126,24 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--lang", choices=LANGUAGES, default="zh", help="label language (names from the plan)"
     )
+    add_allow_dir_option(render)
     add_track_parser(commands)
     return parser
 
 
 _PLAN_HELP = "a plan: plan.yaml, plan.toml, plan.json, plan.py, plan.py:NAME or module:NAME"
+_HOW_TO_ADD_A_YEAR = "docs/how-to/add-a-calendar-year.md"
+
+
+def _calendar_year_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--calendar-year",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a year schedule file (the State Council's notice) added to the plan's china "
+        "calendar (repeatable)",
+    )
 
 
 def main(
@@ -126,15 +155,55 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
+        return _run(argv, out, err)
+    except BrokenPipeError:
+        # The reader went away (`--json | head`): nothing more to say to it.
+        _silence(out)
+        return EXIT_OK
+
+
+def _silence(out: TextIO) -> None:
+    """
+    Point the standard output at /dev/null so that flushing it at exit
+    cannot fail again (the remedy the ``signal`` module's docs give).
+    """
+    if out is not sys.stdout:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
+
+
+def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
+    try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     if args.command == "check":
-        return run_check(args.plans, as_json=args.json, out=out)
+        try:
+            schedules = _schedules(args.calendar_year)
+            today = None if args.today is None else _parse_day("--today", args.today)
+        except PlanError as exc:
+            print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+            return EXIT_BAD_INPUT
+        except FactError as exc:
+            print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+            return EXIT_BAD_INPUT
+        return run_check(
+            args.plans,
+            as_json=args.json,
+            out=out,
+            schedules=schedules,
+            today=today,
+            allowed_dirs=args.allow_dir,
+        )
     if args.command == "render":
         try:
-            text = render_plan(load_plan(args.plan), args.format, args.lang)
+            text = render_plan(
+                load_plan(args.plan, allowed_dirs=args.allow_dir), args.format, args.lang
+            )
         except PlanError as exc:
             print(f"opinion-rules: error: {_one_line(exc)}", file=err)
             return EXIT_BAD_INPUT
@@ -144,7 +213,8 @@ def main(
         return run_track(args, out, err)
     try:
         at = _parse_at(args.at)
-        plan = _with_params(load_plan(args.plan), args.param)
+        plan = _with_params(load_plan(args.plan, allowed_dirs=args.allow_dir), args.param)
+        plan = plan.with_schedules(*_schedules(args.calendar_year))
         incident = load_incident(args.incident)
         engine = Engine(plan, backend=args.backend)
         assessment = engine.evaluate(incident, at=at)
@@ -157,6 +227,8 @@ def main(
     except OpinionRulesError as exc:  # pragma: no cover - every subclass is handled above
         print(f"opinion-rules: error: {_one_line(exc)}", file=err)
         return EXIT_BAD_INPUT
+    for line in calendar_warnings(assessment):
+        print(f"opinion-rules: warning: {line}", file=err)
     if args.json:
         json.dump(assessment.to_dict(), out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -165,16 +237,48 @@ def main(
     return EXIT_OK
 
 
+def calendar_warnings(assessment: Assessment) -> list[str]:
+    """
+    One line per calendar year that left actions undecided, naming them.
+    """
+    gaps: dict[str, list[str]] = {}
+    for u in assessment.undecided:
+        for need in u.needs:
+            if need.startswith("calendar:"):
+                gaps.setdefault(u.reason.removeprefix("undecided: "), []).append(u.id)
+    return [
+        f"{why} (see {_HOW_TO_ADD_A_YEAR}); undecided until then: {', '.join(ids)}"
+        for why, ids in gaps.items()
+    ]
+
+
+def _schedules(paths: Sequence[str]) -> tuple[YearSchedule, ...]:
+    return tuple(load_year_schedule(p) for p in paths)
+
+
 def _parse_at(text: str | None) -> datetime:
     if text is None:
-        return datetime.now().astimezone()  # clock-ok: the CLI's documented default
+        return _clock.now()  # the CLI's documented default
     try:
         at = isoparse(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise FactError("--at", [_problem(text, "is not an ISO 8601 datetime")]) from None
     if at.tzinfo is None or at.utcoffset() is None:
         raise FactError("--at", [_problem(text, "has no UTC offset (naive datetime)")])
+    problem = instant_problem(at)
+    if problem is not None:
+        raise FactError("--at", [_problem(text, problem)])
     return at
+
+
+def _parse_day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise FactError(
+            option,
+            [Problem("", "is not a date", "YYYY-MM-DD, e.g. 2026-12-06", repr(text))],
+        ) from None
 
 
 def _with_params(plan: Plan, pairs: Sequence[str]) -> Plan:
@@ -219,6 +323,8 @@ _MISSED_SHOWN = 5
 def _due_cell(action: ActionStatus, assessment: Assessment) -> str:
     if action.due is not None:
         return _short(action.due, assessment)
+    if action.status == "undecided":
+        return "undecided"
     if action.deadline_kind == "recurring" and action.done_at is not None:
         return "ended"
     if action.anchor_at is None:
@@ -257,7 +363,7 @@ def render_table(assessment: Assessment) -> str:
     else:
         lines.append("category  none matched")
     for u in assessment.undecided:
-        if u.kind != "action":
+        if u.kind != "action" or any(n.startswith("calendar:") for n in u.needs):
             why = u.reason.removeprefix("undecided: ")
             lines.append(f"undecided {u.kind} {u.name}{f' ({u.id})' if u.id else ''}: {why}")
     if assessment.closed_at is not None:
@@ -278,7 +384,15 @@ def render_table(assessment: Assessment) -> str:
     for row in [header, *rows]:
         cells = [_pad(cell, widths[i]) for i, cell in enumerate(row[:-1])]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
-    if not rows:
+    if not rows and assessment.before_discovery:
+        discovered = assessment.discovered_at
+        assert discovered is not None  # noqa: S101 - before_discovery says so
+        lines.append(
+            f"(not yet discovered: the incident was discovered at "
+            f"{discovered.astimezone(ZoneInfo(assessment.timezone)).isoformat()}, after the "
+            "evaluation instant; nothing applies before then)"
+        )
+    elif not rows:
         lines.append("(no action applies)")
     lines.extend(_time_notes(assessment))
     return "\n".join(lines) + "\n"
@@ -322,13 +436,18 @@ def _time_notes(assessment: Assessment) -> list[str]:
     return ["", *out] if out else []
 
 
-def _check_one(source: str) -> tuple[str, list[dict[str, object]]]:
+def _check_one(
+    source: str,
+    schedules: Sequence[YearSchedule],
+    today: date | None,
+    allowed_dirs: Sequence[str] = (),
+) -> tuple[str, list[dict[str, object]]]:
     """
     Check one plan; return its status (``ok``, ``errors``, ``unusable``) and
     findings as dicts with severity, code, path, message, line and column.
     """
     try:
-        plan = load_plan(source)
+        plan = load_plan(source, allowed_dirs=allowed_dirs).with_schedules(*schedules)
     except PlanValidationError as exc:
         return "errors", [
             {
@@ -366,7 +485,10 @@ def _check_one(source: str) -> tuple[str, list[dict[str, object]]]:
             }
         ]
     places = plan_places(source) if source.lower().endswith(tuple(SUFFIXES)) else {}
-    findings: list[Finding] = lint_plan(plan)
+    if today is None and plan.calendar is not None:
+        # The one check that depends on the date: how soon the calendar ends.
+        today = _clock.now().astimezone(plan.tz).date()
+    findings: list[Finding] = lint_plan(plan, today=today)
     out: list[dict[str, object]] = []
     for f in findings:
         line, column = nearest(places, f.path) or (None, None)
@@ -384,11 +506,19 @@ def _check_one(source: str) -> tuple[str, list[dict[str, object]]]:
     return status, out
 
 
-def run_check(sources: Sequence[str], *, as_json: bool, out: TextIO) -> int:
+def run_check(
+    sources: Sequence[str],
+    *,
+    as_json: bool,
+    out: TextIO,
+    schedules: Sequence[YearSchedule] = (),
+    today: date | None = None,
+    allowed_dirs: Sequence[str] = (),
+) -> int:
     """
     ``opinion-rules check``: print findings; return the exit code.
     """
-    results = [(source, *_check_one(source)) for source in sources]
+    results = [(source, *_check_one(source, schedules, today, allowed_dirs)) for source in sources]
     if as_json:
         report = {
             "plans": [

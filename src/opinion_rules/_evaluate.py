@@ -35,9 +35,10 @@ from ._explain import Labels, explain
 from ._facts import Incident, Observation
 from ._grading import Change, Grader
 from ._ir import And, Leaf, Neg, Node, Or, Program, Rule, routing_rule
+from ._limits import instant_problem
 from ._plan import Plan
 from ._results import ActionStatus, Assessment, CategoryMatch, GradeReached, Owner, Undecided
-from ._statuses import Known, Times
+from ._statuses import Known, Times, calendar_gap
 from ._windows import Measure, Point, SeriesIndex
 from .exceptions import FactError, Problem
 
@@ -76,6 +77,9 @@ def check_at(at: object) -> datetime:
                 )
             ],
         )
+    problem = instant_problem(at)
+    if problem is not None:
+        raise FactError("evaluation", [Problem("at", problem, got=at.isoformat())])
     return at
 
 
@@ -338,11 +342,23 @@ def evaluate(
         actions=tuple(statuses[a.id] for a in plan.actions if a.id in statuses),
         chains=chains,
         next_change=times.next_change(),
-        undecided=tuple(_undecided(plan, grader, first, unknown, final, rules, labels))
-        if snaps
-        else (),
+        undecided=(
+            tuple(_undecided(plan, grader, first, unknown, final, rules, labels)) if snaps else ()
+        )
+        + tuple(
+            Undecided(
+                "action",
+                action_id,
+                statuses[action_id].title,
+                (f"calendar:{error.calendar}:{error.day.year}",),
+                f"undecided: {calendar_gap(error)}",
+            )
+            for action_id, (error, _earliest) in times.gaps.items()
+            if statuses[action_id].status == "undecided"
+        ),
         grade_driver=plan.grading.drive,
         closed_at=grader.closed_at,
+        discovered_at=incident.discovered_at,
     )
 
 

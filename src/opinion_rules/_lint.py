@@ -3,7 +3,8 @@ Logical checks of a valid plan: the mistakes an incident would otherwise
 find (gaps in the grade table, grades that go down as counts go up,
 thresholds out of order with rank, actions that can never apply, higher
 grades with looser deadlines, lateness triggers that can never fire,
-events used but not declared).
+events used but not declared), and, given the current date, a working
+calendar whose data is about to run out.
 
 The checks work on sample inputs: for every measure and fact, the values at,
 just below and just above each constant the plan compares it with.  Between
@@ -18,7 +19,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import attrs
@@ -47,6 +48,10 @@ __all__ = ["Finding", "lint_plan"]
 
 #: Most input combinations examined per check.
 MAX_SAMPLES = 20_000
+#: How far ahead ``calendar-ends`` looks: the State Council publishes the
+#: next year's schedule in the autumn, so 60 days before the end of December
+#: leaves time to add it.
+CALENDAR_WARNING = timedelta(days=60)
 
 
 @attrs.frozen
@@ -69,12 +74,18 @@ class Finding:
     message: str
 
 
-def lint_plan(plan: Plan) -> list[Finding]:
+def lint_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
     """
     Run the logical checks on a (valid) plan; parameters without a value
     are taken as 0 for the analysis.
 
+    Args:
+        today: The current date, for the one check that depends on it
+            (``calendar-ends``); without it that check is skipped.  The
+            library never reads the clock: the command line passes it.
+
     .. versionadded:: 0.2.0
+    .. versionchanged:: 0.5.0 *today*.
     """
     plan = plan.with_parameters(**{p.id: 0 for p in plan.parameters if p.value is None}).bound()
     samples = _Samples(plan)
@@ -85,7 +96,42 @@ def lint_plan(plan: Plan) -> list[Finding]:
         *_looser_deadlines(plan),
         *_never_lapses(plan),
         *_undeclared_events(plan),
+        *_calendar_ends(plan, today),
     ]
+
+
+def _calendar_ends(plan: Plan, today: date | None) -> Iterator[Finding]:
+    """
+    The plan's working calendar has no data beyond a date less than
+    :data:`CALENDAR_WARNING` away: working-day deadlines that reach past it
+    will be undecided until the next year's schedule is added.
+    """
+    years = getattr(plan.calendar, "years", None)
+    if today is None or plan.calendar is None or not isinstance(years, tuple):
+        return
+    last_day = date(years[1], 12, 31)
+    name = plan.calendar.name
+    advice = (
+        f"add the {years[1] + 1} schedule from the State Council's notice as a year file "
+        "(docs/how-to/add-a-calendar-year.md)"
+    )
+    if today > last_day:
+        yield Finding(
+            "warning",
+            "calendar-ended",
+            "calendar",
+            f"calendar {name!r} has no data after {last_day} (today is {today}): working-day "
+            f"deadlines from now on are undecided; {advice}",
+        )
+    elif last_day - today < CALENDAR_WARNING:
+        yield Finding(
+            "warning",
+            "calendar-ends",
+            "calendar",
+            f"calendar {name!r} has no data after {last_day}, {(last_day - today).days} days "
+            f"from today ({today}): working-day deadlines that reach past it will be "
+            f"undecided; {advice}",
+        )
 
 
 # -- evaluating a condition on one sample -----------------------------------------

@@ -24,10 +24,15 @@ __all__ = [
     "Undecided",
 ]
 
-Status = Literal["waiting", "pending", "overdue", "done", "done_late", "overridden", "cancelled"]
-#: Every action status, in the order a duty moves through them; the last
-#: two end a duty without it being done: another action took precedence
-#: (``overridden``) or a de-escalation or closure rule cancelled it.
+Status = Literal[
+    "waiting", "pending", "overdue", "done", "done_late", "overridden", "cancelled", "undecided"
+]
+#: Every action status, in the order a duty moves through them; then two
+#: that end a duty without it being done: another action took precedence
+#: (``overridden``) or a de-escalation or closure rule cancelled it; and
+#: ``undecided``: the duty applies, but its due time needs a year the
+#: working calendar does not cover, so whether it is pending, overdue or
+#: done late cannot be told.
 STATUSES: tuple[Status, ...] = (
     "waiting",
     "pending",
@@ -36,6 +41,7 @@ STATUSES: tuple[Status, ...] = (
     "done_late",
     "overridden",
     "cancelled",
+    "undecided",
 )
 
 
@@ -81,12 +87,17 @@ class Undecided:
     Attributes:
         kind: ``grade``, ``category`` or ``action``.
         id, name: Which one (for a missing grade assertion: ``id`` is ``""``).
-        needs: The facts or measures (ids) whose values would decide it, or
+        needs: The facts or measures (ids) whose values would decide it,
             ``grade_asserted`` when the plan's grade is set by a person and
-            nobody has yet.
-        reason: One line, e.g. ``undecided: needs 有必要组织新闻发布会``.
+            nobody has yet, or ``calendar:<name>:<year>`` when an applicable
+            action's due time needs a year its working calendar does not
+            cover (the action's status is then ``undecided``).
+        reason: One line, e.g. ``undecided: needs 有必要组织新闻发布会`` or
+            ``undecided: calendar 'china' has no data for 2027; add the
+            year's schedule``.
 
     .. versionadded:: 0.4.0
+    .. versionchanged:: 0.5.0 calendar gaps.
     """
 
     kind: str
@@ -144,7 +155,10 @@ class ActionStatus:
             ``end_of_day``, ``none``, ``until`` or ``recurring``.
         status: ``waiting``, ``pending``, ``overdue``, ``done``,
             ``done_late``, ``overridden`` (another action took precedence,
-            see *overridden_by*) or ``cancelled`` (see *cancelled_at*).
+            see *overridden_by*), ``cancelled`` (see *cancelled_at*) or
+            ``undecided`` (the due time needs a year the working calendar
+            does not cover; *due* is ``None`` and *reason* says which year
+            and the earliest the due time can be).
         done_at: When it was done (or, for ``until`` duties, ended).
         applies_since: When the action's condition first held.
         clause: The sentence it comes from.
@@ -164,6 +178,7 @@ class ActionStatus:
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 *missed*, *extended_from*.
     .. versionchanged:: 0.4.0 *regrade*, *overridden_by*, *cancelled_at*.
+    .. versionchanged:: 0.5.0 status ``undecided``.
     """
 
     id: str
@@ -240,10 +255,13 @@ class Assessment:
         grade_driver: The plan's grading drive (``computed``, ``asserted``
             or ``higher``), so readers know what *grade* is.
         closed_at: When the plan's closure event closed the incident.
+        discovered_at: When the incident was discovered; an evaluation
+            instant before it sees nothing yet.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 *chains*, *next_change*.
     .. versionchanged:: 0.4.0 *undecided*, *grade_driver*, *closed_at*.
+    .. versionchanged:: 0.5.0 *discovered_at*.
     """
 
     plan_id: str
@@ -261,6 +279,17 @@ class Assessment:
     undecided: tuple[Undecided, ...] = ()
     grade_driver: str = "computed"
     closed_at: datetime | None = None
+    discovered_at: datetime | None = None
+
+    @property
+    def before_discovery(self) -> bool:
+        """
+        Whether the evaluation instant is before the incident's discovery
+        (so nothing can apply yet).
+
+        .. versionadded:: 0.5.0
+        """
+        return self.discovered_at is not None and self.at < self.discovered_at
 
     def grade_needs(self) -> tuple[str, ...]:
         """
@@ -319,7 +348,7 @@ class Assessment:
 
         return {
             "plan": {"id": self.plan_id, "title": self.plan_title, "version": self.plan_version},
-            "incident": {"id": self.incident_id},
+            "incident": {"id": self.incident_id, "discovered_at": when(self.discovered_at)},
             "at": when(self.at),
             "grade": None if self.grade is None else grade(self.grade),
             "grade_history": [grade(g) for g in self.grade_history],

@@ -31,6 +31,7 @@ from ._deadlines import (
 from ._facts import Event, Incident
 from ._plan import Action, Plan
 from ._results import ActionStatus, ChainStatus, Owner, Status
+from .exceptions import CalendarRangeError
 
 
 @attrs.frozen
@@ -49,10 +50,34 @@ class Known:
     applies: Mapping[str, tuple[datetime, str]]  # action id -> (since, reason)
 
 
+class _NeedsCalendar(Exception):  # noqa: N818 - a signal inside this module, not an error
+    """
+    An anchor depends on a due time the calendar cannot compute.
+    """
+
+    def __init__(self, error: CalendarRangeError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def calendar_gap(error: CalendarRangeError) -> str:
+    """
+    What an action whose due time needs a missing calendar year waits for.
+    """
+    return f"calendar {error.calendar!r} has no data for {error.day.year}; add the year's schedule"
+
+
 class Times:
     """
     Compute action statuses on demand, memoised: an ``overdue:<b>`` anchor
     needs *b*'s due time first.  The plan forbids waiting cycles.
+
+    A due time that needs a year the working calendar does not cover makes
+    that action ``undecided`` (never a guess, never a failed evaluation);
+    every other action is computed as usual.  Such a due time is known to
+    lie at or after the start of the first uncovered day the arithmetic
+    reached, which still decides some questions exactly (a duty done before
+    then was done on time).
     """
 
     def __init__(self, plan: Plan, known: Known) -> None:
@@ -63,8 +88,8 @@ class Times:
         self.roles = {r.id: r.name for r in plan.roles}
         self.changes: list[datetime] = []
         self._memo: dict[str, ActionStatus | None] = {}
-        # Lapse instant of each action referred to by an `overdue` anchor.
-        self._lapses: dict[str, datetime | None] = {}
+        # For undecided actions: the calendar gap and the earliest possible due.
+        self.gaps: dict[str, tuple[CalendarRangeError, datetime | None]] = {}
 
     # -- public --
 
@@ -86,10 +111,15 @@ class Times:
         # Each hop's status already runs from the previous hop's completion.
         start = None if first is None else first.anchor_at
         bound_due = None
-        if start is not None and chain.bound is not None:
-            bound_due = add_offset(chain.bound, start, self.rules)
         done_at = None if last is None else last.done_at
-        status = self._judge(start, bound_due, done_at)
+        status: Status | None = None
+        if start is not None and chain.bound is not None:
+            try:
+                bound_due = add_offset(chain.bound, start, self.rules)
+            except CalendarRangeError as exc:
+                status = self._undecided(done_at, self._day_start(exc))
+        if status is None:
+            status = self._judge(start, bound_due, done_at)
         return ChainStatus(
             id=chain.id,
             title=chain.title,
@@ -138,13 +168,27 @@ class Times:
         """
         When *action_id* became late enough, if it did and was not done by
         then; lapses still in the future are recorded as changes.
+
+        Raises:
+            _NeedsCalendar: when whether it lapsed by now depends on a due
+                time the calendar cannot compute.
         """
         other = self.status(self.plan.action(action_id))
-        if other is None or other.due is None:
+        if other is None:
+            return None
+        if other.status == "undecided":
+            error, earliest = self.gaps[action_id]
+            self._not_lapsed_before(error, earliest, other.done_at)
+            return None
+        if other.due is None:
             return None
         lapse = other.due
         if late_by is not None:
-            lapse = add_offset_after_due(late_by, other.due, self.rules)
+            try:
+                lapse = add_offset_after_due(late_by, other.due, self.rules)
+            except CalendarRangeError as exc:
+                self._not_lapsed_before(exc, self._day_start(exc), other.done_at)
+                return None
         if other.done_at is not None and other.done_at <= lapse:
             return None
         if self.at <= lapse:
@@ -152,6 +196,32 @@ class Times:
             self.changes.append(lapse + TICK)
             return None
         return lapse
+
+    def _not_lapsed_before(
+        self, error: CalendarRangeError, earliest: datetime | None, done_at: datetime | None
+    ) -> None:
+        """
+        A lapse the calendar cannot place, but known to come at or after
+        *earliest*: nothing lapsed yet if the evaluation instant or the
+        completion is no later than that; otherwise undecided.
+        """
+        if earliest is not None and (
+            self.at <= earliest or (done_at is not None and done_at <= earliest)
+        ):
+            return
+        raise _NeedsCalendar(error)
+
+    def _day_start(self, error: CalendarRangeError) -> datetime:
+        """
+        The start of the uncovered day the arithmetic reached: calendar walks
+        go forward day by day, so the due time is no earlier.
+        """
+        return datetime.combine(error.day, datetime.min.time(), tzinfo=self.rules.tz)
+
+    def _undecided(self, done_at: datetime | None, earliest: datetime | None) -> Status:
+        if done_at is not None and earliest is not None and done_at <= earliest:
+            return "done"  # done before the earliest possible due: on time
+        return "undecided"
 
     # -- one action --
 
@@ -161,8 +231,12 @@ class Times:
             return None
         applies_since, applies_reason = applies
         deadline = action.deadline
-        anchor_at = self._anchor(action)
         anchor_event = str(deadline.anchor)
+        gap: tuple[CalendarRangeError, datetime | None] | None = None
+        try:
+            anchor_at = self._anchor(action)
+        except _NeedsCalendar as exc:
+            anchor_at, gap = None, (exc.error, None)
         start, regrade = anchor_at, None
         if anchor_at is not None and applies_since > anchor_at:
             start, anchor_event, regrade = self._late_start(action, anchor_at, applies_since)
@@ -175,22 +249,35 @@ class Times:
             due, missed, done_at, status = self._recurring(action, start)
         else:
             if start is not None:
-                due = due_time(
-                    deadline,
-                    start,
-                    self.rules,
-                    start_is_due=anchor_event.startswith("overdue:"),
-                )
+                try:
+                    due = due_time(
+                        deadline,
+                        start,
+                        self.rules,
+                        start_is_due=anchor_event.startswith("overdue:"),
+                    )
+                except CalendarRangeError as exc:
+                    gap = (exc, self._day_start(exc))
                 if due is not None and deadline.extension is not None:
-                    extended = self._extend(action, start, due)
-                    if extended != due:
-                        original, due = due, extended
+                    try:
+                        extended = self._extend(action, start, due)
+                    except CalendarRangeError as exc:
+                        # An extension never shortens: the base due is a floor.
+                        gap, due = (exc, due), None
+                    else:
+                        if extended != due:
+                            original, due = due, extended
             if deadline.kind == "until":
                 done_at = None if start is None else self._ending(deadline.until, start)
             else:
                 times = self.known.done_times.get(action.id, ())
                 done_at = times[0] if times else None
-            status = self._judge(start, due, done_at)
+            if gap is None:
+                status = self._judge(start, due, done_at)
+            else:
+                status = self._undecided(done_at, gap[1])
+                if status == "undecided":
+                    self.gaps[action.id] = gap
         return ActionStatus(
             id=action.id,
             title=action.title,
@@ -204,7 +291,7 @@ class Times:
             done_at=done_at,
             applies_since=applies_since,
             clause=action.clause,
-            reason=f"applies: {applies_reason}; due: {self._words(action, due, original)}",
+            reason=f"applies: {applies_reason}; due: {self._words(action, due, original, gap)}",
             missed=missed,
             extended_from=original,
             regrade=regrade,
@@ -330,10 +417,20 @@ class Times:
 
     # -- words --
 
-    def _words(self, action: Action, due: datetime | None, original: datetime | None) -> str:
+    def _words(
+        self,
+        action: Action,
+        due: datetime | None,
+        original: datetime | None,
+        gap: tuple[CalendarRangeError, datetime | None] | None,
+    ) -> str:
         deadline: Deadline = action.deadline
         words = deadline.describe()
         rules = self.rules
+        if gap is not None:
+            error, earliest = gap
+            floor = "" if earliest is None else f", not before {earliest.isoformat()}"
+            return f"{words} (undecided: {calendar_gap(error)}{floor})"
         match deadline.kind:
             case "immediately":
                 words = f"{words} (立即; tolerance {rules.immediate_tolerance})"
