@@ -13,13 +13,17 @@ Modes:
 * ``concurrent``: several writers open the same incidents ``shared-<k>``
   (the same opening, so all but the first are duplicates) and record their
   own entries into them, plus entries ``dup-<n>`` with the same content in
-  every writer; the clock is the wall clock, and a write that lost the race
-  for the latest ``recorded_at`` is retried with a fresh one.  The parent
-  passes the incidents' ``discovered_at`` (a recent instant: every writer
-  must open them with the same content) and a file whose creation starts
-  all writers at once.
+  every writer.  ``recorded_at`` comes from a clock all writers share: a
+  fixed base instant plus the time elapsed since the parent's reading of
+  ``time.monotonic()`` (a system-wide clock on Linux, macOS and Windows, so
+  every process agrees, and independent of today's date).  It ticks like a
+  wall clock, so a write that lost the race for the latest ``recorded_at``
+  is retried with a fresh reading.  The parent passes the base instant, its
+  monotonic reading and a file whose creation starts all writers at once;
+  the incidents are discovered a minute before the base instant (every
+  writer must open them with the same content).
 
-Usage: ``python tests/store_writer.py STORE NAME MODE COUNT [DISCOVERED GO_FILE]``.
+Usage: ``python tests/store_writer.py STORE NAME MODE COUNT [BASE ORIGIN GO_FILE]``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import random
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 
@@ -74,7 +78,22 @@ def crash(target: str, name: str, count: int) -> None:
                 ack(incident, entry["id"])
 
 
-def concurrent(target: str, name: str, count: int, discovered: datetime, go: Path) -> None:
+class SharedClock:
+    """
+    *base* plus the seconds elapsed since *origin*, a reading of
+    ``time.monotonic()`` taken by the parent process.
+    """
+
+    def __init__(self, base: datetime, origin: float) -> None:
+        self.base = base
+        self.origin = origin
+
+    def now(self) -> datetime:
+        return self.base + timedelta(seconds=time.monotonic() - self.origin)
+
+
+def concurrent(target: str, name: str, count: int, clock: SharedClock, go: Path) -> None:
+    discovered = clock.base - timedelta(minutes=1)
     with open_store(target) as store:
         key = store.add_plan(sp.small_plan())
         sys.stdout.write("ready\n")
@@ -88,7 +107,7 @@ def concurrent(target: str, name: str, count: int, discovered: datetime, go: Pat
                 key,
                 discovered_at=discovered,
                 entry_id="open",
-                recorded_at=datetime.now(UTC),
+                recorded_at=clock.now(),
                 recorded_by=name,
             )
             ack(f"shared-{k}", "open")
@@ -100,7 +119,7 @@ def concurrent(target: str, name: str, count: int, discovered: datetime, go: Pat
                 batch.append(sp.entry(f"dup-{i}", sp.clicks(at, 7)))
             for _ in range(50):
                 try:
-                    store.record(incident, batch, recorded_at=datetime.now(UTC), recorded_by=name)
+                    store.record(incident, batch, recorded_at=clock.now(), recorded_by=name)
                     break
                 except OutOfOrderError as exc:
                     if exc.field != "recorded_at":
@@ -120,7 +139,8 @@ def main() -> None:
     if mode == "crash":
         crash(target, name, int(count))
     else:
-        concurrent(target, name, int(count), datetime.fromisoformat(sys.argv[5]), Path(sys.argv[6]))
+        clock = SharedClock(datetime.fromisoformat(sys.argv[5]), float(sys.argv[6]))
+        concurrent(target, name, int(count), clock, Path(sys.argv[7]))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ import pytest
 from opinion_rules._store import CaseStore, LogEntry, open_store
 
 from .store_fixtures import fixture_pg_server, fixture_store_target  # noqa: F401 - fixtures
-from .store_plan import minutes
+from .store_plan import BASE, minutes
 
 
 WRITER = Path(__file__).with_name("store_writer.py")
@@ -91,7 +90,7 @@ def check_store(store: CaseStore, acked: list[tuple[str, str]]) -> dict[str, lis
     assert ([], []) == (orphans, unmaterialised)
     assert sorted(logged) == store.incident_ids()
     for incident_id in store.incident_ids():
-        store.assess(incident_id, minutes(7 * 24 * 60))  # after every write here
+        store.assess(incident_id, minutes(7 * 24 * 60))  # after every write here (a week on)
     return logged
 
 
@@ -146,11 +145,12 @@ def test_concurrent_writers_keep_every_entry_exactly_once(
     target = store_target()
     open_store(target).close()  # create the tables before the race
     outs = [tmp_path / "a.out", tmp_path / "b.out"]
-    # A recent discovery: recurring duties are evaluated period by period.
-    discovered = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
+    # The writers share a clock: BASE plus the time elapsed since this
+    # reading of the system-wide monotonic clock; today's date plays no part.
+    origin = repr(time.monotonic())
     go = tmp_path / "go"
     writers = [
-        start(target, name, "concurrent", 120, out, discovered, str(go))
+        start(target, name, "concurrent", 120, out, BASE.isoformat(), origin, str(go))
         for name, out in zip("AB", outs, strict=True)
     ]
     for writer, out in zip(writers, outs, strict=True):
