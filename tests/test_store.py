@@ -897,10 +897,15 @@ def test_open_store_picks_the_backend(tmp_path, pg_server):
         assert ("SQLiteStore", "PostgresStore") == (type(lite).__name__, type(pg).__name__)
 
 
-def test_a_file_that_is_no_database_is_unavailable(tmp_path):
-    """A store that cannot be opened says which and why."""
+def test_a_file_that_is_no_database_is_unavailable(tmp_path, monkeypatch):
+    """A store that cannot be opened says which and why, and leaves no connection open."""
     path = tmp_path / "notes.txt"
     path.write_text("not a database\n" * 100)
+    connections: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+    monkeypatch.setattr(
+        sqlite3, "connect", lambda *a, **k: connections.append(connect(*a, **k)) or connections[-1]
+    )
 
     with pytest.raises(StoreUnavailableError) as info:
         open_store(path)
@@ -908,6 +913,10 @@ def test_a_file_that_is_no_database_is_unavailable(tmp_path):
     assert str(info.value).startswith(
         f"case store {path}: cannot open the database: file is not a database"
     )
+    assert connections
+    for conn in connections:  # a closed connection refuses every use
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            conn.execute("SELECT 1")
 
 
 def test_an_unreachable_server_is_unavailable_and_hides_the_password(tmp_path):

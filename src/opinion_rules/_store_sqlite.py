@@ -108,15 +108,17 @@ class SQLiteStore(CaseStore):
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
         name = os.fspath(path)
+        self._conn: sqlite3.Connection | None = None
         try:
-            self._conn: sqlite3.Connection | None = sqlite3.connect(
-                name, timeout=timeout, isolation_level=None
-            )
+            self._conn = sqlite3.connect(name, timeout=timeout, isolation_level=None)
             self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
+            # connect() succeeds on a file that is no database; the first
+            # statement fails, and the connection must not be left open.
+            self._close()
             raise StoreUnavailableError(name, f"cannot open the database: {exc}") from exc
         try:
             super().__init__(name)
