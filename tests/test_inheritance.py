@@ -5,12 +5,18 @@ the result is checked like any plan and knows which items are local.
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
+import threading
 from pathlib import Path
 
 import attrs
 import pytest
 
 import opinion_rules as o
+from opinion_rules._cli import main
+from opinion_rules._limits import EXTENDS_DEPTH
 from opinion_rules._planfile import read_plan_text
 
 
@@ -24,8 +30,10 @@ def fixture_base() -> o.Plan:
 
 
 def county_file(tmp_path: Path, body: str) -> Path:
+    """A county plan next to a copy of the work-safety plan, which it extends."""
+    shutil.copy(BASE, tmp_path / "work_safety.yaml")
     path = tmp_path / "county.yaml"
-    path.write_text(f"extends: {BASE}\n{body}", encoding="utf-8")
+    path.write_text(f"extends: work_safety.yaml\n{body}", encoding="utf-8")
     return path
 
 
@@ -176,3 +184,201 @@ def test_render_marks_only_local_items(base):
     assert f"| {base.grade('larger').name} |" in text
     assert "work-safety@2023-1" in text
     assert "★" not in o.render_plan(base)
+
+
+# -- extends is confined -------------------------------------------------------------
+
+COUNTY = "id: county\nversion: '2026-1'\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def extends_problem(path: Path, **options: object) -> o.Problem:
+    with pytest.raises(o.PlanValidationError) as caught:
+        o.load_plan(path, **options)  # type: ignore[arg-type]
+    (problem,) = caught.value.problems
+    assert "extends" == problem.path
+    assert (str(path), 1, 10) == (problem.file, problem.line, problem.column)
+    return problem
+
+
+@pytest.mark.parametrize(
+    "written", ["{outside}", "../shared/base.yaml", "sub/../../shared/base.yaml"]
+)
+def test_extends_may_not_leave_the_extending_files_folder(tmp_path: Path, written: str):
+    """Regression: any plan file on the machine could be read, by absolute path or '..'."""
+    outside = tmp_path / "shared" / "base.yaml"
+    shutil.copy(BASE, write(outside, ""))
+    county = write(
+        tmp_path / "county" / "plan.yaml", f"extends: {written.format(outside=outside)}\n"
+    )
+
+    problem = extends_problem(county)
+
+    assert "is outside the folders plans may extend from" in problem.message
+    assert str(tmp_path / "county") in problem.message
+    assert "--allow-dir" in (problem.expected or "")
+
+
+def test_allowed_dirs_widen_where_extends_may_read(tmp_path: Path):
+    shutil.copy(BASE, write(tmp_path / "shared" / "base.yaml", ""))
+    county = write(tmp_path / "county" / "plan.yaml", "extends: ../shared/base.yaml\n" + COUNTY)
+
+    plan = o.load_plan(county, allowed_dirs=[tmp_path / "shared"])
+
+    assert ("county", "work-safety@2023-1") == (plan.id, plan.base)
+    assert plan == o.load_plan(county, allowed_dirs=str(tmp_path / "shared"))  # one folder
+
+
+def test_subfolders_of_the_extending_files_folder_are_allowed(tmp_path: Path):
+    shutil.copy(BASE, write(tmp_path / "bases" / "base.yaml", ""))
+    county = write(tmp_path / "plan.yaml", "extends: bases/base.yaml\n" + COUNTY)
+
+    assert "work-safety@2023-1" == o.load_plan(county).base
+
+
+def test_a_base_extends_relative_to_its_own_folder_within_the_same_folders(tmp_path: Path):
+    """The base's own extends is confined as strictly: it does not widen the set."""
+    shutil.copy(BASE, write(tmp_path / "national" / "base.yaml", ""))
+    write(tmp_path / "province" / "base.yaml", "extends: ../national/base.yaml\nid: province\n")
+    county = write(tmp_path / "county" / "plan.yaml", "extends: ../province/base.yaml\n" + COUNTY)
+
+    problem = extends_problem(county, allowed_dirs=[tmp_path / "province"])
+    assert "the base plan has a problem" in problem.message
+    assert "'../national/base.yaml' is outside the folders" in problem.message
+    assert str(tmp_path / "province" / "base.yaml") in problem.message
+
+    plan = o.load_plan(county, allowed_dirs=[tmp_path / "province", tmp_path / "national"])
+    assert ("county", "province@2023-1") == (plan.id, plan.base)
+
+
+def test_symlinks_are_followed_only_to_allowed_folders(tmp_path: Path):
+    shutil.copy(BASE, write(tmp_path / "secret" / "base.yaml", ""))
+    folder = tmp_path / "county"
+    write(folder / "inside.yaml", BASE.read_text(encoding="utf-8"))
+    (folder / "escape.yaml").symlink_to(tmp_path / "secret" / "base.yaml")
+    (folder / "alias.yaml").symlink_to(folder / "inside.yaml")
+
+    escaping = write(folder / "a.yaml", "extends: escape.yaml\n")
+    assert "is outside the folders" in extends_problem(escaping).message
+    aliased = write(folder / "b.yaml", "extends: alias.yaml\n" + COUNTY)
+    assert "work-safety@2023-1" == o.load_plan(aliased).base
+
+
+def test_extends_reads_only_regular_plan_files_and_never_blocks(tmp_path: Path):
+    """Regression: a FIFO blocked forever, and a 1 GB file was read whole."""
+    os.mkfifo(tmp_path / "fifo.yaml")
+    with (tmp_path / "huge.yaml").open("wb") as handle:
+        handle.truncate(1_000_000_000)  # sparse
+    (tmp_path / "folder.yaml").mkdir()
+    cases = {
+        "fifo.yaml": "a FIFO, not a regular file",
+        "huge.yaml": "larger than 5000000 bytes",
+        "folder.yaml": "a folder, not a regular file",
+        "missing.yaml": "no such file",
+        "notes.txt": "'notes.txt' is not a plan file",
+    }
+    for name, words in cases.items():
+        county = write(tmp_path / f"county_{name}.yaml", f"extends: {name}\n")
+        found: list[o.Problem] = []
+        reader = threading.Thread(
+            target=lambda c=county, into=found: into.append(extends_problem(c)), daemon=True
+        )
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), f"extends: {name} blocked"
+        assert words in found[0].message
+
+
+def test_a_plan_read_from_text_extends_only_from_allowed_dirs(tmp_path: Path):
+    shutil.copy(BASE, tmp_path / "base.yaml")
+    text = "extends: base.yaml\n" + COUNTY
+    source = str(tmp_path / "county.yaml")
+
+    with pytest.raises(o.PlanValidationError, match="none were given"):
+        read_plan_text(text, "yaml", source)
+    plan = read_plan_text(text, "yaml", source, allowed_dirs=[tmp_path])
+    assert "work-safety@2023-1" == plan.base
+
+
+def test_cycles_are_caught_per_load_so_concurrent_loads_do_not_interfere(tmp_path: Path):
+    """Regression: a module-level set made parallel loads of one base report a cycle."""
+    county = county_file(tmp_path, COUNTY)
+    results: list[object] = []
+
+    def load() -> None:
+        try:
+            results.append(o.load_plan(county).base)
+        except o.OpinionRulesError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert ["work-safety@2023-1"] * 8 == results
+
+
+def test_extends_chains_are_bounded(tmp_path: Path):
+    shutil.copy(BASE, tmp_path / "p0.yaml")
+    for i in range(1, EXTENDS_DEPTH + 1):
+        write(tmp_path / f"p{i}.yaml", f"extends: p{i - 1}.yaml\nversion: 'v{i}'\n")
+
+    assert "work-safety@v14" == o.load_plan(tmp_path / f"p{EXTENDS_DEPTH - 1}.yaml").base
+    problem = extends_problem(tmp_path / f"p{EXTENDS_DEPTH}.yaml")
+    assert f"longer than {EXTENDS_DEPTH} files" in problem.message
+
+
+def test_problems_in_the_base_are_reported_with_their_own_place(tmp_path: Path):
+    text = BASE.read_text(encoding="utf-8").replace("channel: phone", "channel: telephone", 1)
+    base = write(tmp_path / "base.yaml", text)
+    county = write(tmp_path / "county.yaml", "extends: base.yaml\n" + COUNTY)
+
+    problem = extends_problem(county)
+
+    assert f"the base plan has a problem: {base}:" in problem.message
+    assert "'channel' must be one of" in problem.message
+    assert "(got 'telephone')" in problem.message
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_allow_dir_widens_extends_for_every_command_that_loads_a_plan(tmp_path: Path):
+    shutil.copy(BASE, write(tmp_path / "shared" / "base.yaml", ""))
+    county = str(
+        write(tmp_path / "county" / "plan.yaml", "extends: ../shared/base.yaml\n" + COUNTY)
+    )
+    incident = write(
+        tmp_path / "incident.json",
+        '{"id": "I", "discovered_at": "2026-11-23T09:00:00+08:00"}',
+    )
+    store = str(tmp_path / "cases.sqlite")
+    commands = {
+        "check": ["check", county],
+        "render": ["render", county],
+        "evaluate": ["evaluate", county, str(incident), "--at", "2026-11-23T10:00:00+08:00"],
+        "track open": [
+            "track", "open", county, "--store", store,
+            "--id", "I", "--discovered-at", "2026-11-23T09:00:00+08:00",
+            "--recorded-at", "2026-11-23T09:05:00+08:00",
+        ],
+    }  # fmt: skip
+    for name, argv in commands.items():
+        code, out, err = run(*argv)
+        lines = (out + err).strip().splitlines()
+        assert code in (1, 2), name
+        assert any("is outside the folders plans may extend from" in line for line in lines), name
+        assert "Traceback" not in out + err
+
+        code, out, err = run(*argv, "--allow-dir", str(tmp_path / "shared"))
+        assert 0 == code, (name, out, err)

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import re
 import string
+import threading
 from pathlib import Path
+from typing import Any
 
+import attrs
 import jsonschema
 import pytest
+import tomli_w
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
+from opinion_rules._limits import CONDITION_DEPTH, PLAN_FILE_BYTES, PLAN_FILE_DEPTH
+from opinion_rules._located import FileSyntaxError, parse_document
 from opinion_rules._planfile import build_plan_schema, read_plan_text
 
 from .conftest import EXAMPLES, ROOT
@@ -361,3 +369,358 @@ def test_problem_about_a_key_the_file_lacks_is_placed_at_the_root():
     )
 
     assert any("no grades" in p.message and (1, 1) == (p.line, p.column) for p in problems)
+
+
+# -- hostile input: every bad value is a located library error ----------------------
+
+DEEP_CONDITIONS = {
+    "parentheses": "(" * 200 + "clicks_1d > 1" + ")" * 200,
+    "not": "not " * 1000 + "clicks_1d > 1",
+    "any": "any(" * 1000 + "clicks_1d > 1" + ")" * 1000,
+    "and/or levels": "clicks_1d > 1 or clicks_1d > 2 and not (" * 20 + "clicks_1d > 3" + ")" * 20,
+}
+
+
+def with_criteria(condition: str) -> str:
+    return MINIMAL.replace("criteria: clicks_1d > 100\n", f"criteria: '{condition}'\n")
+
+
+@pytest.mark.parametrize("condition", DEEP_CONDITIONS.values(), ids=DEEP_CONDITIONS)
+def test_deeply_nested_condition_is_a_located_error(condition: str):
+    """Regression: these raised RecursionError in the expression parser."""
+    (problem,) = problems_of(with_criteria(condition))
+
+    assert "grades[0].criteria" == problem.path
+    assert f"nests deeper than {CONDITION_DEPTH} levels" in problem.message
+    assert 15 == problem.line
+    # The column is the character where the 51st level opens, inside the quotes.
+    offset = int(re.search(r"at character (\d+)", problem.message)[1])  # type: ignore[index]
+    assert 16 + offset - 1 == problem.column
+
+
+def test_conditions_at_the_depth_limit_load_evaluate_and_round_trip():
+    nots = "not " * CONDITION_DEPTH + "clicks_1d > 1"
+    parens = "(" * CONDITION_DEPTH + "clicks_1d > 1" + ")" * CONDITION_DEPTH
+    for condition in (nots, parens):
+        plan = read_plan_text(with_criteria(condition), "yaml")
+
+        for fmt in ("yaml", "json", "toml"):
+            assert plan == read_plan_text(o.dump_plan(plan, fmt), fmt)
+        assert o.Engine(plan).evaluate(
+            {"id": "I", "discovered_at": "2026-11-23T09:00:00+08:00"},
+            at=_at("2026-11-23T10:00:00+08:00"),
+        )
+
+
+def test_structured_conditions_are_bounded_in_the_file():
+    """{not: ...} and {all: [...]} levels count together with the text's levels."""
+    nested = "{not: " * 30 + "'" + "not " * 30 + "clicks_1d > 1'" + "}" * 30
+    (problem,) = problems_of(
+        MINIMAL.replace("criteria: clicks_1d > 100\n", f"criteria: {nested}\n")
+    )
+
+    assert problem.path.startswith("grades[0].criteria.not.not")
+    assert "nests deeper than 50 levels" in problem.message
+    assert 15 == problem.line
+
+    # 30 levels of {all: [...]} (60 of YAML, near the file's own bound) and 25 of 'not'.
+    tree = "{all: [" * 30 + "'" + "not " * 25 + "clicks_1d > 1'" + "]}" * 30
+    (problem,) = problems_of(MINIMAL.replace("criteria: clicks_1d > 100\n", f"criteria: {tree}\n"))
+    assert "nests deeper than 50 levels" in problem.message
+
+
+def test_deep_python_api_condition_is_refused_by_the_plan_not_the_stack():
+    base = read_plan_text(MINIMAL, "yaml")
+    condition: o.Condition = o.measure("clicks_1d") > 1
+    for _ in range(20_000):
+        condition = o.not_(condition)
+    grade = attrs.evolve(base.grades[0], criteria=condition)
+
+    with pytest.raises(o.PlanValidationError) as caught:
+        attrs.evolve(base, grades=[grade, base.grades[1]])
+
+    (problem,) = caught.value.problems
+    assert "grades[0].criteria" == problem.path
+    assert "nests 20000 levels deep, more than 50" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("condition", "words"),
+    [
+        ("category(_x)", "'_x' is not an identifier"),
+        ("seen(_x)", "'_x' is not an identifier"),
+        ("seen(平息)", "'平息' is not an identifier"),
+        ("clicks_1d > $_x", "'$_x' is not a parameter name"),
+        ("clicks_1d > 1e400", "the number is too large"),
+        ("clicks_1d in [1, -1e999]", "the number is too large"),
+        ("clicks_1d > " + "9" * 5000, "the number has more than 100 characters"),
+        ('clicks_1d == "\\ud800"', "lone surrogate"),
+    ],
+)
+def test_bad_values_in_conditions_are_located(condition: str, words: str):
+    """Regression: these raised ValueError from the model classes or int()."""
+    (problem,) = problems_of(with_criteria(condition.replace("'", "''")))
+
+    assert "grades[0].criteria" == problem.path
+    assert words in problem.message
+    assert (15, 16) <= (problem.line, problem.column)
+
+
+# Each: (what to replace in MINIMAL, with what, the path and words of the problem).
+BAD_VALUES = [
+    (
+        'version: "1"',
+        'version: "1"\nimmediate_tolerance: 99999999999999999999d',
+        "immediate_tolerance",
+        "longer than the longest supported period (36600 days)",
+    ),
+    (
+        'version: "1"',
+        'version: "1"\nprompt_tolerance: 36601d',
+        "prompt_tolerance",
+        "longer than the longest supported period",
+    ),
+    (
+        'version: "1"',
+        'version: "1"\ntimezone: ' + "A" * 300,
+        "timezone",
+        "longer than 64 characters",
+    ),
+    ('version: "1"', 'version: "1"\ntimezone: Asia', "timezone", "unknown timezone 'Asia'"),
+    (
+        "window: 1d",
+        "window: 99999999999999999999d",
+        "measures[0].window",
+        "longer than the longest supported period",
+    ),
+    (
+        "window: 1d",
+        "window: {sustained_days: 99999999999}",
+        "measures[0].window",
+        "longer than the longest supported period",
+    ),
+    (
+        "kind: immediately",
+        "within: 99999999999d",
+        "actions[0].deadline.within",
+        "longer than the longest supported period",
+    ),
+    (
+        "kind: immediately",
+        "within: 999999999999999999999999999h",
+        "actions[0].deadline.within",
+        "longer than the longest supported period",
+    ),
+    (
+        "kind: immediately",
+        "within: 1h, extension: {event: asked, by: 36601d}",
+        "actions[0].deadline.extension.by",
+        "longer than the longest supported period",
+    ),
+    (
+        "anchor: discovered, kind: immediately",
+        "anchor: 'overdue:call+99999999999999999999d'",
+        "actions[0].deadline.anchor",
+        "longer than the longest supported period",
+    ),
+    (
+        "kind: immediately",
+        "every: 99999999999999999999d",
+        "actions[0].deadline.every",
+        "longer than the longest supported period",
+    ),
+    (
+        "kind: immediately",
+        "per_day: 99999999999999999999",
+        "actions[0].deadline.per_day",
+        "more than 1440 completions a day",
+    ),
+    ("rank: 0", "rank: .nan", "grades[0].rank", "expected a whole number"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "path", "words"), BAD_VALUES, ids=lambda v: str(v)[:30])
+def test_bad_plan_values_are_located_errors(old: str, new: str, path: str, words: str):
+    """Regression: OverflowError, OSError and silent acceptance of absurd values."""
+    problems = problems_of(MINIMAL.replace(old, new, 1))
+
+    assert any(p.path == path and words in p.message for p in problems), problems
+    assert all(p.line is not None for p in problems)
+
+
+def test_numbers_must_be_finite_in_every_format():
+    parameter = "parameters:\n  - {id: p, label: l, value: VALUE}\nroles:"
+    for value in (".nan", ".inf", "-.inf"):
+        (problem,) = problems_of(MINIMAL.replace("roles:", parameter.replace("VALUE", value)))
+        assert "parameters[0].value" == problem.path
+        assert "expected a finite number" in problem.message
+    data = yaml.safe_load(MINIMAL)
+    data["parameters"] = [{"id": "p", "label": "l", "value": 1}]
+    as_json = json.dumps(data).replace('"value": 1', '"value": 1e400')
+    as_toml = tomli_w.dumps(data).replace("value = 1", "value = nan")
+    for fmt, text in (("json", as_json), ("toml", as_toml)):
+        (problem,) = problems_of(text, fmt)
+        assert "expected a finite number" in problem.message
+        assert problem.line is not None
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "toml"])
+def test_long_number_literals_are_refused_before_python_reads_them(fmt: str):
+    """Regression: more than 4,300 digits raised ValueError from int()."""
+    data = yaml.safe_load(MINIMAL)
+    text = {"yaml": MINIMAL, "json": json.dumps(data, indent=1), "toml": tomli_w.dumps(data)}[fmt]
+    marker = {"yaml": "rank: 0", "json": '"rank": 0', "toml": "rank = 0"}[fmt]
+    long = marker.replace("0", "9" * 5000)
+
+    with pytest.raises(o.PlanLoadError, match="a number has more than 100 characters") as caught:
+        read_plan_text(text.replace(marker, long, 1), fmt)
+
+    line = text[: text.index(marker)].count("\n") + 1
+    assert line == caught.value.line
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "words"),
+    [
+        ("yaml", 'id: "\\ud800"', "lone surrogate"),
+        ("yaml", 'id: "a\\0b"', "control character U+0000"),
+        ("json", '{"id": "\\ud800"}', "lone surrogate"),
+        ("json", '{"\\udfff": 1}', "a key holds a lone surrogate"),
+        ("json", '{"id": "a\\u0000b"}', "control character U+0000"),
+        ("toml", 'id = "a\\u0000b"', "control character U+0000"),
+        ("yaml", 'extends: "\\0x.yaml"', "control character U+0000"),
+    ],
+)
+def test_texts_with_lone_surrogates_or_controls_are_refused(fmt: str, text: str, words: str):
+    """Regression: NUL in an extends path raised ValueError; surrogates were accepted."""
+    with pytest.raises(o.PlanLoadError, match=re.escape(words)) as caught:
+        read_plan_text(text, fmt)
+
+    assert (1, 1) <= (caught.value.line, caught.value.column)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "opening", "place"),
+    [
+        ("json", "[", (1, 65)),
+        ("yaml", "[", (1, 65)),
+        ("yaml", "- ", (65, 131)),
+        ("toml", "[", (1, 5)),
+    ],
+)
+def test_nesting_is_bounded_at_the_plan_file_depth(fmt: str, opening: str, place: tuple[int, int]):
+    def nested(levels: int) -> str:
+        if opening == "- ":
+            return "".join("  " * i + "-\n" for i in range(levels - 1)) + "  " * levels + "- 1\n"
+        if fmt == "toml":  # the top-level table is the first level
+            return "a = " + opening * (levels - 1) + "1" + "]" * (levels - 1)
+        return opening * levels + "1" + "]" * levels
+
+    parse_document(nested(PLAN_FILE_DEPTH), fmt)  # at the limit: parsed
+    with pytest.raises(FileSyntaxError, match=f"nest deeper than {PLAN_FILE_DEPTH} levels") as e:
+        parse_document(nested(PLAN_FILE_DEPTH + 1), fmt)
+    assert place == (e.value.line, e.value.column)
+
+
+def test_yaml_values_that_look_like_dates_but_are_not_are_located():
+    with pytest.raises(o.PlanLoadError, match="cannot read '2025-13-45' as a timestamp") as e:
+        read_plan_text(MINIMAL.replace("title: 最小预案", "title: 2025-13-45"), "yaml")
+
+    assert (2, 8) == (e.value.line, e.value.column)
+
+
+def test_too_large_text_is_refused():
+    with pytest.raises(o.PlanLoadError, match=f"larger than {PLAN_FILE_BYTES} bytes"):
+        read_plan_text("#" * (PLAN_FILE_BYTES + 1), "yaml")
+
+
+def test_too_large_file_is_refused_before_it_is_read(tmp_path: Path):
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:  # sparse: a gigabyte that takes no space
+        handle.truncate(1_000_000_000)
+
+    with pytest.raises(o.PlanLoadError, match="larger than 5000000 bytes"):
+        o.load_plan(big)
+
+
+def test_fifo_plan_file_is_refused_without_blocking(tmp_path: Path):
+    fifo = tmp_path / "plan.yaml"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+    reader = threading.Thread(target=lambda: _catch(outcome, o.load_plan, fifo), daemon=True)
+
+    reader.start()
+    reader.join(timeout=10)
+
+    assert not reader.is_alive(), "reading a FIFO blocked"
+    (error,) = outcome
+    assert isinstance(error, o.PlanLoadError)
+    assert "a FIFO, not a regular file" in str(error)
+
+
+def _catch(into: list[BaseException], function: Any, *args: Any) -> None:
+    try:
+        function(*args)
+    except BaseException as exc:  # noqa: BLE001 - the test inspects it
+        into.append(exc)
+
+
+def test_undecodable_file_is_located(tmp_path: Path):
+    path = tmp_path / "plan.yaml"
+    path.write_bytes(b"id: x\ntitle: \xff\xfe\n")
+
+    with pytest.raises(o.PlanLoadError, match="not UTF-8") as caught:
+        o.load_plan(path)
+
+    assert (2, 8) == (caught.value.line, caught.value.column)
+
+
+HOSTILE = [
+    "1e400",
+    "-1e999",
+    "9" * 4500,
+    "0x" + "f" * 200,
+    ".nan",
+    "nan",
+    "inf",
+    '"\\ud800"',
+    '"\\u0000"',
+    "'\\0'",
+    "[" * 70,
+    "{a: " * 70,
+    "{" * 70,
+    "99999999999999999999d",
+    "99999999999wd",
+    "not " * 60,
+    "(" * 60,
+    "any(" * 60,
+    "$_x",
+    "seen(_x)",
+    "2025-13-45",
+    "\\0x.yaml",
+    "A" * 300,
+]
+
+
+def _plan_texts() -> dict[str, str]:
+    data = yaml.safe_load(MINIMAL)
+    return {"yaml": MINIMAL, "json": json.dumps(data, indent=1), "toml": tomli_w.dumps(data)}
+
+
+@given(
+    fmt=st.sampled_from(["yaml", "json", "toml"]),
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 8), st.sampled_from(HOSTILE)),
+        min_size=1,
+        max_size=3,
+    ),
+)
+@settings(max_examples=300, deadline=None)
+def test_hostile_values_raise_only_library_errors(fmt: str, edits: list[tuple[float, int, str]]):
+    """Known-bad fragments spliced anywhere in a valid plan, in every format."""
+    text = _plan_texts()[fmt]
+    for where, cut, fragment in edits:
+        i = int(where * len(text))
+        text = text[:i] + fragment + text[i + cut :]
+    with contextlib.suppress(o.PlanError):
+        read_plan_text(text, fmt)

@@ -461,13 +461,37 @@ def not_(item: Condition) -> Not:
 def walk(condition: Condition) -> Iterable[Condition]:
     """
     Yield *condition* and every node below it, depth first.
+
+    Iterative, so that a tree of any depth (built with the Python API, before
+    the plan refuses it) cannot exhaust the stack.
     """
-    yield condition
-    match condition:
-        case AllOf(items) | AnyOf(items):
-            for item in items:
-                yield from walk(item)
-        case Not(item):
-            yield from walk(item)
-        case _:
-            pass
+    stack: list[Condition] = [condition]
+    while stack:
+        node = stack.pop()
+        yield node
+        match node:
+            case AllOf(items) | AnyOf(items):
+                stack.extend(reversed(items))
+            case Not(item):
+                stack.append(item)
+            case _:
+                pass
+
+
+def depth(condition: Condition) -> int:
+    """
+    How many ``all``/``any``/``not`` levels *condition* nests: 0 for a
+    comparison, 1 for ``not x``, 2 for ``a and not b`` …  Iterative.
+    """
+    deepest = 0
+    stack: list[tuple[object, int]] = [(condition, 0)]
+    while stack:
+        node, level = stack.pop()
+        match node:
+            case AllOf(items) | AnyOf(items):
+                stack.extend((item, level + 1) for item in items)
+            case Not(item):
+                stack.append((item, level + 1))
+            case _:
+                deepest = max(deepest, level)
+    return deepest

@@ -16,13 +16,22 @@ Grammar (``not`` binds tightest, then ``and``, then ``or``)::
     operand := "grade" | NAME            (a measure or a fact the plan declares)
     value   := NUMBER | STRING | "true" | "false" | NAME | "$" NAME
     OP      := ">" | ">=" | "<" | "<=" | "==" | "!="
+
+Nesting is bounded (:data:`~._limits.CONDITION_DEPTH`): both the open
+parentheses, ``not`` and ``all(``/``any(`` at any point of the text, and the
+``and``/``or``/``not`` levels of the tree built, so that no deep input can
+exhaust the stack here or in anything that walks the tree later.  Names in
+``seen(...)``, ``category(...)`` and ``$parameter`` must be identifiers, and
+numbers finite and at most :data:`~._limits.NUMBER_CHARACTERS` long; every
+problem is an :class:`ExpressionError` with its character offset.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from ._conditions import (
     AllOf,
@@ -40,6 +49,8 @@ from ._conditions import (
     Operand,
     Param,
 )
+from ._limits import CONDITION_DEPTH, NUMBER_CHARACTERS
+from ._located import text_problem
 from ._suggest import expected_names
 
 
@@ -62,6 +73,9 @@ _SYMBOLS = {v: k for k, v in _OPS.items()}
 _KEYWORDS = frozenset(
     {"and", "or", "not", "in", "true", "false", "always", "seen", "category", "all", "any", "grade"}
 )
+# What the model accepts as an id (see _validators.is_identifier).
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_IDENTIFIER_FORM = "an identifier: a letter, then letters, digits or '_'"
 
 
 class ExpressionError(Exception):
@@ -105,25 +119,70 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def parse_condition(
-    text: str, measures: Mapping[str, object], facts: Mapping[str, object]
+    text: str,
+    measures: Mapping[str, object],
+    facts: Mapping[str, object],
+    *,
+    depth: int = 0,
 ) -> Condition:
     """
     Parse *text*; bare names resolve to the plan's *measures* or *facts*.
 
+    *depth* is how many levels the condition is already nested in (a
+    ``{not: ...}`` or ``{all: [...]}`` around it in a plan file); the text
+    may use the rest of :data:`~._limits.CONDITION_DEPTH`.
+
     Raises:
         ExpressionError: for the first problem, with its character offset.
     """
-    return _Parser(_tokens(text), measures, facts).parse()
+    parser = _Parser(_tokens(text), measures, facts, CONDITION_DEPTH - depth)
+    try:
+        return parser.parse()
+    except (TypeError, ValueError) as exc:  # a model class refused a value
+        raise ExpressionError(str(exc), parser.token.offset) from None
+
+
+def _too_deep(offset: int) -> ExpressionError:
+    return ExpressionError(
+        f"the condition nests deeper than {CONDITION_DEPTH} levels",
+        offset,
+        f"at most {CONDITION_DEPTH} levels of all, any, not, and, or and parentheses",
+    )
 
 
 class _Parser:
     def __init__(
-        self, tokens: list[_Token], measures: Mapping[str, object], facts: Mapping[str, object]
+        self,
+        tokens: list[_Token],
+        measures: Mapping[str, object],
+        facts: Mapping[str, object],
+        limit: int,
     ) -> None:
         self.tokens = tokens
         self.position = 0
         self.measures = measures
         self.facts = facts
+        self.limit = limit
+        # Open parentheses, 'not', 'all(' and 'any(' around the current token.
+        self.nesting = 0
+        # Levels of and/or/not below each composite built (by id; the tree
+        # keeps them alive while parsing).
+        self.depths: dict[int, int] = {}
+
+    def enter(self, token: _Token) -> None:
+        self.nesting += 1
+        if self.nesting > self.limit:
+            raise _too_deep(token.offset)
+
+    def leave(self) -> None:
+        self.nesting -= 1
+
+    def composite(self, node: Condition, items: Sequence[Condition], offset: int) -> Condition:
+        depth = 1 + max(self.depths.get(id(item), 0) for item in items)
+        if depth > self.limit:
+            raise _too_deep(offset)
+        self.depths[id(node)] = depth
+        return node
 
     @property
     def token(self) -> _Token:
@@ -163,25 +222,31 @@ class _Parser:
         return items
 
     def disjunction(self) -> Condition:
+        offset = self.token.offset
         items = self.chain("or", self.conjunction)
-        return items[0] if len(items) == 1 else AnyOf(tuple(items))
+        return items[0] if len(items) == 1 else self.composite(AnyOf(tuple(items)), items, offset)
 
     def conjunction(self) -> Condition:
+        offset = self.token.offset
         items = self.chain("and", self.unary)
-        return items[0] if len(items) == 1 else AllOf(tuple(items))
+        return items[0] if len(items) == 1 else self.composite(AllOf(tuple(items)), items, offset)
 
     def unary(self) -> Condition:
         if self.is_word("not"):
-            self.advance()
-            return Not(self.unary())
+            token = self.advance()
+            self.enter(token)
+            item = self.unary()
+            self.leave()
+            return self.composite(Not(item), (item,), token.offset)
         return self.atom()
 
     def atom(self) -> Condition:
         token = self.token
         if token.kind == "punct" and token.text == "(":
-            self.advance()
+            self.enter(self.advance())
             inner = self.disjunction()
             self.expect(")")
+            self.leave()
             return inner
         if token.kind != "name":
             raise self.unexpected("a condition (a name, 'not', '(' …)")
@@ -196,13 +261,15 @@ class _Parser:
             return EventSeen(name) if token.text == "seen" else CategoryIs(name)
         if token.text in ("all", "any") and self.tokens[self.position + 1].text == "(":
             self.advance()
-            self.expect("(")
+            self.enter(self.expect("("))
             items = [self.disjunction()]
             while self.token.text == ",":
                 self.advance()
                 items.append(self.disjunction())
             self.expect(")")
-            return AllOf(tuple(items)) if token.text == "all" else AnyOf(tuple(items))
+            self.leave()
+            node = AllOf(tuple(items)) if token.text == "all" else AnyOf(tuple(items))
+            return self.composite(node, items, token.offset)
         operand = self.operand()
         if self.is_word("in"):
             self.advance()
@@ -221,7 +288,12 @@ class _Parser:
     def name(self) -> str:
         if self.token.kind != "name" or self.token.text in _KEYWORDS:
             raise self.unexpected("a name")
-        return self.advance().text
+        token = self.advance()
+        if not _IDENTIFIER.match(token.text):
+            raise ExpressionError(
+                f"{token.text!r} is not an identifier", token.offset, _IDENTIFIER_FORM
+            )
+        return token.text
 
     def operand(self) -> Operand:
         token = self.advance()
@@ -250,18 +322,16 @@ class _Parser:
         token = self.advance()
         match token.kind:
             case "number":
-                text = token.text
-                return float(text) if any(c in text for c in ".eE") else int(text)
+                return _number(token)
             case "string":
-                if token.text.startswith("'"):
-                    return token.text[1:-1]
-                try:
-                    return str(json.loads(token.text))
-                except json.JSONDecodeError:
-                    raise ExpressionError(
-                        "bad escape in a string", token.offset, 'JSON escapes such as \\"'
-                    ) from None
+                return _string(token)
             case "param":
+                if not _IDENTIFIER.match(token.text[1:]):
+                    raise ExpressionError(
+                        f"{token.text!r} is not a parameter name",
+                        token.offset,
+                        f"'$' and {_IDENTIFIER_FORM}",
+                    )
                 return Param(token.text[1:])
             case "name" if token.text in ("true", "false"):
                 return token.text == "true"
@@ -269,6 +339,40 @@ class _Parser:
                 return token.text
         self.position -= 1
         raise self.unexpected('a value: a number, a word, "text", true, false or $parameter')
+
+
+def _number(token: _Token) -> int | float:
+    text = token.text
+    if len(text) > NUMBER_CHARACTERS:
+        raise ExpressionError(
+            f"the number has more than {NUMBER_CHARACTERS} characters",
+            token.offset,
+            f"a number of at most {NUMBER_CHARACTERS} characters",
+        )
+    if not any(c in text for c in ".eE"):
+        return int(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise ExpressionError(
+            "the number is too large", token.offset, "a number a float can hold (below 1e308)"
+        )
+    return value
+
+
+def _string(token: _Token) -> str:
+    if token.text.startswith("'"):
+        value = token.text[1:-1]
+    else:
+        try:
+            value = str(json.loads(token.text))
+        except json.JSONDecodeError:
+            raise ExpressionError(
+                "bad escape in a string", token.offset, 'JSON escapes such as \\"'
+            ) from None
+    problem = text_problem(value)
+    if problem is not None:
+        raise ExpressionError(f"the string {problem}", token.offset, "text without it")
+    return value
 
 
 # -- writing ----------------------------------------------------------------------

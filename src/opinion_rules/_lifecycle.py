@@ -9,6 +9,7 @@ Every rule here is explicit data with a default the docs name
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -150,8 +151,15 @@ class Deescalation:
         if (self.event is None) == (self.measure is None):
             raise ValueError(f"de-escalation {self.id!r} needs exactly one of 'event' or 'measure'")
         if self.measure is not None:
-            if isinstance(self.below, bool) or not isinstance(self.below, int | float):
-                raise ValueError(f"de-escalation {self.id!r} on a measure needs a number 'below'")
+            if (
+                isinstance(self.below, bool)
+                or not isinstance(self.below, int | float)
+                or not math.isfinite(self.below)
+            ):
+                raise ValueError(
+                    f"de-escalation {self.id!r} on a measure needs a finite number 'below' "
+                    f"(got {self.below!r})"
+                )
         elif self.below is not None:
             raise ValueError(f"de-escalation {self.id!r}: 'below' goes with 'measure'")
         if isinstance(self.consecutive, bool) or not isinstance(self.consecutive, int):

@@ -5,20 +5,41 @@ Find a plan: a plan file (YAML, TOML, JSON), a Python file or a
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import importlib.util
 import sys
 from pathlib import Path
 
 from ._plan import Plan
-from ._planfile import SUFFIXES, load_plan_file
+from ._planfile import SUFFIXES, Folders, load_plan_file
 from .exceptions import PlanError, PlanLoadError
 
 
-__all__ = ["load_plan"]
+__all__ = ["add_allow_dir_option", "load_plan"]
+
+#: The command-line option that widens where ``extends`` may read from.
+ALLOW_DIR = "--allow-dir"
 
 
-def load_plan(source: str | Path) -> Plan:
+def add_allow_dir_option(parser: argparse.ArgumentParser) -> None:
+    """
+    Give a command that loads a plan the repeatable ``--allow-dir DIR``
+    option (``args.allow_dir``, a list), passed to :func:`load_plan` as
+    *allowed_dirs*.
+    """
+    parser.add_argument(
+        ALLOW_DIR,
+        metavar="DIR",
+        action="append",
+        default=[],
+        dest="allow_dir",
+        help="let 'extends' in a plan file also read plan files in DIR (repeatable); by "
+        "default only plan files in the plan file's own folder and below",
+    )
+
+
+def load_plan(source: str | Path, *, allowed_dirs: Folders = ()) -> Plan:
     """
     Load a plan from a plan file, a Python file or a ``module:attribute``
     reference.
@@ -32,6 +53,10 @@ def load_plan(source: str | Path) -> Plan:
     * ``path/to/plan.py:NAME`` — the same, using attribute ``NAME``;
     * ``package.module:NAME`` — an importable module's attribute.
 
+    *allowed_dirs* are folders whose plan files a plan file's ``extends`` may
+    read, besides its own folder (see :func:`load_plan_file`); Python plans
+    ignore it.
+
     Raises:
         PlanLoadError: if the file or module cannot be found or run, or holds
             no plan; for a plan file, if it is not valid YAML/TOML/JSON.
@@ -41,10 +66,11 @@ def load_plan(source: str | Path) -> Plan:
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0 plan files.
+    .. versionchanged:: 0.4.0 *allowed_dirs*.
     """
     text = str(source)
     if Path(text).suffix.lower() in SUFFIXES:
-        return load_plan_file(text)
+        return load_plan_file(text, allowed_dirs=allowed_dirs)
     where, _, attribute = text.partition(":") if not _is_windows_drive(text) else (text, "", "")
     if where.endswith(".py") or Path(where).suffix == ".py":
         module = _run_file(text, Path(where))

@@ -6,6 +6,14 @@ are in the file, so every problem in a plan file can be reported as
 Only data is built: mappings with string keys, lists, strings, numbers,
 booleans and null.  YAML tags, anchors and aliases are refused (aliases can
 make a small file expand exponentially, and tags can build objects).
+
+Work is bounded before it is done: lists and mappings may nest at most
+:data:`~._limits.PLAN_FILE_DEPTH` deep (counted while the YAML composer
+and the JSON parser descend, and by a scan of the TOML text before tomllib
+reads it), number literals are at most :data:`~._limits.NUMBER_CHARACTERS`
+long (Python refuses to read integers of more than 4,300 digits), and no
+text may hold a lone surrogate or a control character other than tab and
+line breaks.  Each is a located :class:`FileSyntaxError`.
 """
 
 from __future__ import annotations
@@ -20,11 +28,43 @@ from typing import Any
 import attrs
 import yaml
 
+from ._limits import NUMBER_CHARACTERS, PLAN_FILE_DEPTH, has_lone_surrogate
 
-__all__ = ["FileSyntaxError", "Node", "parse_document"]
 
-#: Deeper nesting than this is refused instead of overflowing the stack.
-MAX_DEPTH = 100
+__all__ = ["FileSyntaxError", "Node", "parse_document", "text_problem"]
+
+_TOO_DEEP = (
+    f"lists and mappings nest deeper than {PLAN_FILE_DEPTH} levels; "
+    f"expected at most {PLAN_FILE_DEPTH} levels"
+)
+_TOO_LONG = (
+    f"a number has more than {NUMBER_CHARACTERS} characters; "
+    f"expected a number of at most {NUMBER_CHARACTERS} characters"
+)
+_TEXT_EXPECTED = "expected Unicode text without control characters other than tab and line breaks"
+# C0 control characters other than tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def text_problem(text: str) -> str | None:
+    """
+    Why *text* cannot be plan text, or ``None``: a lone surrogate (from an
+    escape such as ``\\ud800``) is not Unicode, and control characters
+    (``\\u0000`` …) break terminals and databases.
+    """
+    if has_lone_surrogate(text):
+        return "holds a lone surrogate (an escape such as \\ud800), which is not Unicode text"
+    match = _CONTROL.search(text)
+    if match is not None:
+        return f"holds the control character U+{ord(match.group()):04X}"
+    return None
+
+
+def _checked_text(text: str, line: int, column: int, what: str = "a text") -> str:
+    problem = text_problem(text)
+    if problem is not None:
+        raise FileSyntaxError(f"{what} {problem}; {_TEXT_EXPECTED}", line, column)
+    return text
 
 
 class FileSyntaxError(Exception):
@@ -83,8 +123,8 @@ def parse_document(text: str, fmt: str) -> Node:
                 return _JsonParser(text).document()
             case "toml":
                 return _parse_toml(text)
-    except RecursionError:
-        raise FileSyntaxError(f"nesting is deeper than {MAX_DEPTH} levels", 1, 1) from None
+    except RecursionError:  # pragma: no cover - the bounds above come first
+        raise FileSyntaxError(_TOO_DEEP, 1, 1) from None
     raise ValueError(f"unknown format {fmt!r}")  # pragma: no cover - callers pass known formats
 
 
@@ -93,8 +133,12 @@ def parse_document(text: str, fmt: str) -> Node:
 
 class _Loader(yaml.SafeLoader):
     """
-    A safe loader whose composer refuses anchors, aliases and explicit tags.
+    A safe loader whose composer refuses anchors, aliases, explicit tags and
+    nesting deeper than :data:`PLAN_FILE_DEPTH` (counted as the composer
+    descends, so the refusal comes before the recursion).
     """
+
+    open_collections = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event: Any = self.peek_event()  # type: ignore[no-untyped-call]
@@ -113,7 +157,16 @@ class _Loader(yaml.SafeLoader):
             raise FileSyntaxError(
                 f"YAML tags ({tag}) are not allowed in plan files", *_mark_place(event.start_mark)
             )
-        return super().compose_node(parent, index)
+        collection = isinstance(event, yaml.CollectionStartEvent)
+        if collection:
+            self.open_collections += 1
+            if self.open_collections > PLAN_FILE_DEPTH:
+                raise FileSyntaxError(_TOO_DEEP, *_mark_place(event.start_mark))
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if collection:
+                self.open_collections -= 1
 
 
 def _mark_place(mark: Any) -> tuple[int, int]:
@@ -144,17 +197,19 @@ def _parse_yaml(text: str) -> Node:
 
 def _yaml_node(loader: _Loader, node: yaml.Node, depth: int) -> Node:
     line, column = node.start_mark.line + 1, node.start_mark.column + 1
-    if depth > MAX_DEPTH:
-        raise FileSyntaxError(f"nesting is deeper than {MAX_DEPTH} levels", line, column)
+    if depth > PLAN_FILE_DEPTH:  # pragma: no cover - the composer refuses it first
+        raise FileSyntaxError(_TOO_DEEP, line, column)
     if isinstance(node, yaml.MappingNode):
         out = Node({}, line, column)
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)
             key_place = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            key = _yaml_scalar(loader, key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
+                got = key if key is not None else f"a {key_node.id}"
                 raise FileSyntaxError(
-                    f"mapping keys must be text (got {key!r}); quote the key", *key_place
+                    f"mapping keys must be text (got {got!r}); quote the key", *key_place
                 )
+            _checked_text(key, *key_place, what="a key")
             if key in out.value:
                 raise FileSyntaxError(f"key {key!r} appears twice in one mapping", *key_place)
             out.value[key] = _yaml_node(loader, value_node, depth + 1)
@@ -162,12 +217,33 @@ def _yaml_node(loader: _Loader, node: yaml.Node, depth: int) -> Node:
         return out
     if isinstance(node, yaml.SequenceNode):
         return Node([_yaml_node(loader, item, depth + 1) for item in node.value], line, column)
-    value = loader.construct_object(node)
+    value = _yaml_scalar(loader, node)
     text_column = None
-    if isinstance(value, str) and node.start_mark.line == node.end_mark.line:
-        quoted = getattr(node, "style", None) in ("'", '"')
-        text_column = column + (1 if quoted else 0)
+    if isinstance(value, str):
+        _checked_text(value, line, column)
+        if node.start_mark.line == node.end_mark.line:
+            quoted = getattr(node, "style", None) in ("'", '"')
+            text_column = column + (1 if quoted else 0)
     return Node(value, line, column, text_column=text_column)
+
+
+_YAML_NUMBERS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def _yaml_scalar(loader: _Loader, node: yaml.Node) -> Any:
+    place = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if node.tag in _YAML_NUMBERS and len(node.value) > NUMBER_CHARACTERS:
+        raise FileSyntaxError(_TOO_LONG, *place)
+    try:
+        return loader.construct_object(node)
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A value the resolver took for a date or a number that is not one,
+        # e.g. 2025-13-45; quoting makes it text.
+        raise FileSyntaxError(
+            f"cannot read {node.value!r} as a {node.tag.rsplit(':', 1)[-1]}: {exc}; "
+            "quote it if it is text",
+            *place,
+        ) from None
 
 
 # -- JSON -------------------------------------------------------------------------
@@ -206,10 +282,10 @@ class _JsonParser:
         return node
 
     def value(self, index: int, depth: int) -> tuple[Node, int]:
-        if depth > MAX_DEPTH:
-            raise self.fail(f"nesting is deeper than {MAX_DEPTH} levels", index)
         line, column = self.place(index)
         char = self.text[index : index + 1]
+        if char in ("{", "[") and depth >= PLAN_FILE_DEPTH:
+            raise FileSyntaxError(_TOO_DEEP, line, column)
         if char == "{":
             return self.mapping(index, depth)
         if char == "[":
@@ -229,6 +305,7 @@ class _JsonParser:
                     raise self.fail("expected ',' or ']'", index)
         if char == '"':
             text, end = self.string(index)
+            _checked_text(text, line, column)
             one_line = "\n" not in self.text[index:end]
             return Node(text, line, column, text_column=column + 1 if one_line else None), end
         for word, constant in (("true", True), ("false", False), ("null", None)):
@@ -237,6 +314,8 @@ class _JsonParser:
         match = _NUMBER.match(self.text, index)
         if match and match.end() > index:
             literal = match.group()
+            if len(literal) > NUMBER_CHARACTERS:
+                raise FileSyntaxError(_TOO_LONG, line, column)
             number: int | float = (
                 float(literal) if match.group(1) or match.group(2) else int(literal)
             )
@@ -259,6 +338,7 @@ class _JsonParser:
                 raise self.fail("expected a key in double quotes", index)
             key_place = self.place(index)
             key, index = self.string(index)
+            _checked_text(key, *key_place, what="a key")
             if key in out.value:
                 raise FileSyntaxError(
                     f"not valid JSON: key {key!r} appears twice in one object", *key_place
@@ -285,7 +365,41 @@ _TOML_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _TOML_KEY = re.compile(r"^(\s*)([A-Za-z0-9_\-\"'. ]+?)\s*=\s*")
 
 
+# What the scan before tomllib looks at: strings and comments (skipped),
+# brackets (counted) and runs of digits (measured).
+_TOML_TOKEN = re.compile(
+    r'''"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*'''
+    rf"|(?P<open>[\[{{])|(?P<close>[\]}}])|(?P<digits>[0-9][0-9_]{{{NUMBER_CHARACTERS},}})",
+    re.DOTALL,
+)
+
+
+def _scan_toml(text: str) -> None:
+    """
+    Refuse, before tomllib reads *text* (recursively, and with Python's
+    4,300-digit limit on integers), arrays and inline tables nested deeper
+    than :data:`PLAN_FILE_DEPTH` and number literals longer than
+    :data:`NUMBER_CHARACTERS`.  Table headers add at most two brackets.
+    """
+    depth = 0
+    for match in _TOML_TOKEN.finditer(text):
+        if match.lastgroup == "open":
+            depth += 1
+            if depth > PLAN_FILE_DEPTH:
+                raise FileSyntaxError(_TOO_DEEP, *_text_place(text, match.start()))
+        elif match.lastgroup == "close":
+            depth = max(0, depth - 1)
+        elif match.lastgroup == "digits":
+            raise FileSyntaxError(_TOO_LONG, *_text_place(text, match.start()))
+
+
+def _text_place(text: str, index: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
 def _parse_toml(text: str) -> Node:
+    _scan_toml(text)
     try:
         value = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -294,6 +408,8 @@ def _parse_toml(text: str) -> Node:
         line, column = (int(match[1]), int(match[2])) if match else (len(lines), len(lines[-1]) + 1)
         message = _TOML_PLACE.sub("", str(exc)).replace("(at end of document)", "").strip()
         raise FileSyntaxError(f"not valid TOML: {message}", line, column) from None
+    except ValueError as exc:  # pragma: no cover - the scan refuses long numbers first
+        raise FileSyntaxError(f"not valid TOML: {exc}", 1, 1) from None
     places = dict(_toml_places(text))
     return _toml_node(value, (), places, (1, 1), 0)
 
@@ -355,16 +471,18 @@ def _toml_node(
     inherited: tuple[int, int],
     depth: int,
 ) -> Node:
-    if depth > MAX_DEPTH:
-        raise FileSyntaxError(f"nesting is deeper than {MAX_DEPTH} levels", *inherited)
     value_place = places.get((*path, "=")) or places.get(path)
     line, column = (value_place[0], value_place[1]) if value_place else inherited
     text_column = value_place[2] if value_place and value_place[2] else None
+    if isinstance(value, dict | list) and depth >= PLAN_FILE_DEPTH:
+        # Dotted keys and table headers nest without brackets.
+        raise FileSyntaxError(_TOO_DEEP, line, column)
     if isinstance(value, dict):
         out = Node({}, line, column)
         for key, item in value.items():
             key_place = places.get((*path, key))
             out.key_places[key] = (key_place[0], key_place[1]) if key_place else (line, column)
+            _checked_text(key, *out.key_places[key], what="a key")
             out.value[key] = _toml_node(item, (*path, key), places, (line, column), depth + 1)
         return out
     if isinstance(value, list):
@@ -376,6 +494,10 @@ def _toml_node(
             line,
             column,
         )
-    if isinstance(value, str) and text_column and "\n" not in value:
-        return Node(value, line, column, text_column=text_column)
+    if isinstance(value, str):
+        _checked_text(value, line, column)
+        if text_column and "\n" not in value:
+            return Node(value, line, column, text_column=text_column)
+    if isinstance(value, int) and abs(value) >= 10**NUMBER_CHARACTERS:  # 0x…, 0o…, 0b…
+        raise FileSyntaxError(_TOO_LONG, line, column)
     return Node(value, line, column)

@@ -10,6 +10,7 @@ category, principle and action.  An invalid plan cannot be constructed.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from ._calendars import WorkingCalendar
+from ._calendars import ChinaCalendar, WorkingCalendar, YearSchedule
 from ._conditions import (
     AllOf,
     Always,
@@ -34,11 +35,20 @@ from ._conditions import (
     Not,
     OneOf,
     Param,
+    depth,
     is_condition,
     walk,
 )
 from ._deadlines import BUILTIN_ANCHORS, REF_ANCHORS, Deadline, Offset, TimeRules
 from ._lifecycle import Assignment, Grading, Routing
+from ._limits import (
+    CONDITION_DEPTH,
+    LONGEST_PERIOD,
+    MOST_PER_DAY,
+    MOST_WORKING_DAYS,
+    TIMEZONE_CHARACTERS,
+    period_problem,
+)
 from ._suggest import expected_names
 from ._validators import (
     is_identifier,
@@ -336,14 +346,42 @@ class Action:
             raise ValueError(f"action {self.id!r} needs at least one owner")
 
 
-def _is_zone(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+# IANA names: ``UTC``, ``Asia/Shanghai``, ``America/Argentina/Buenos_Aires``,
+# ``Etc/GMT+8``.  Checked before ZoneInfo, which reads a file by that name.
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*\Z")
+
+
+def timezone_problem(name: object) -> str | None:
+    """
+    Why *name* is not an IANA timezone name this machine knows, or ``None``.
+    """
+    if not isinstance(name, str):
+        return f"is not text (got {name!r}, a {type(name).__name__})"
+    if len(name) > TIMEZONE_CHARACTERS:
+        return f"is not a timezone name: it is longer than {TIMEZONE_CHARACTERS} characters"
+    if not _ZONE_NAME.match(name):
+        return f"is not a timezone name (got {name!r})"
     try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as 'Asia'
+        return f"is an unknown timezone (got {name!r})"
+    return None
+
+
+def _is_zone(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if timezone_problem(value) is not None:
+        shown = value if not isinstance(value, str) else value[: TIMEZONE_CHARACTERS + 1]
         raise ValueError(
             f"'{attribute.name}' must be an IANA timezone name such as "
-            f"'Asia/Shanghai' (got {value!r})"
-        ) from None
+            f"'Asia/Shanghai' (got {shown!r})"
+        )
+
+
+def _tolerance(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    non_negative_duration(_inst, attribute, value)
+    problem = None if value is None else period_problem(value)  # type: ignore[arg-type]
+    if problem is not None:
+        raise ValueError(f"'{attribute.name}' {problem} (got {value})")
 
 
 def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
@@ -353,8 +391,8 @@ def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
 def _optional_number(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # noqa: PLR0124 - NaN check
-        raise TypeError(f"'{attribute.name}' must be a number or None (got {value!r})")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TypeError(f"'{attribute.name}' must be a finite number or None (got {value!r})")
 
 
 @attrs.frozen
@@ -536,10 +574,8 @@ class Plan:
     categories: tuple[Category, ...] = attrs.field(default=(), converter=_tuple)
     principles: tuple[Principle, ...] = attrs.field(default=(), converter=_tuple)
     timezone: str = attrs.field(default="Asia/Shanghai", validator=_is_zone)
-    immediate_tolerance: timedelta = attrs.field(
-        default=timedelta(0), validator=non_negative_duration
-    )
-    prompt_tolerance: timedelta | None = attrs.field(default=None, validator=non_negative_duration)
+    immediate_tolerance: timedelta = attrs.field(default=timedelta(0), validator=_tolerance)
+    prompt_tolerance: timedelta | None = attrs.field(default=None, validator=_tolerance)
     parameters: tuple[Parameter, ...] = attrs.field(default=(), converter=_tuple)
     notes: tuple[Note, ...] = attrs.field(default=(), converter=_tuple)
     calendar: WorkingCalendar | None = attrs.field(default=None, validator=_optional_calendar)
@@ -667,6 +703,20 @@ class Plan:
                 for p in self.parameters
             ),
         )
+
+    def with_schedules(self, *schedules: YearSchedule) -> Plan:
+        """
+        Return a copy of the plan whose China calendar also has *schedules*
+        (years transcribed from the State Council's notice, see
+        ``docs/how-to/add-a-calendar-year.md``).  A plan without a China
+        calendar is returned unchanged: the notice schedules national
+        holidays, which only the China calendar follows.
+
+        .. versionadded:: 0.5.0
+        """
+        if not isinstance(self.calendar, ChinaCalendar) or not schedules:
+            return self
+        return attrs.evolve(self, calendar=self.calendar.with_schedules(*schedules))
 
     def bound(self) -> Plan:
         """
@@ -1077,7 +1127,9 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
         for field, offset in deadline.offsets():
             # Plan files write the offset as 'within'.
             name = "within" if field == "offset" else field
+            yield from _offset_problems(offset, f"{where}.{name}")
             yield from _calendar_problems(plan, offset, f"{where}.{name}")
+        yield from _recurrence_problems(deadline, where)
     yield from _wait_cycles(plan, waits)
     if declared_events:
         for where, condition in plan_conditions(plan):
@@ -1105,7 +1157,52 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
                     str(actions[hop].deadline.anchor),
                 )
         if chain.bound is not None:
+            yield from _offset_problems(chain.bound, f"chains[{i}].bound")
             yield from _calendar_problems(plan, chain.bound, f"chains[{i}].bound")
+
+
+def offset_problem(offset: Offset) -> str | None:
+    """
+    Why *offset* is too long to compute with, or ``None``: at most
+    :data:`~._limits.LONGEST_PERIOD` of days, hours and minutes, or
+    :data:`~._limits.MOST_WORKING_DAYS` working days.  Counted in integers,
+    so no size of number overflows here.
+    """
+    seconds = offset.days * 86_400 + offset.hours * 3_600 + offset.minutes * 60
+    if seconds > LONGEST_PERIOD.total_seconds():
+        return f"is longer than the longest supported period ({LONGEST_PERIOD.days} days)"
+    if offset.working_days > MOST_WORKING_DAYS:
+        return f"counts more than {MOST_WORKING_DAYS} working days"
+    return None
+
+
+def _offset_problems(offset: Offset, where: str) -> Iterator[Problem]:
+    problem = offset_problem(offset)
+    if problem is not None:
+        yield Problem(
+            where,
+            f"the period {problem}",
+            f"at most {LONGEST_PERIOD.days}d, or {MOST_WORKING_DAYS}wd",
+            offset.text() if len(offset.text()) <= 60 else None,
+        )
+
+
+def _recurrence_problems(deadline: Deadline, where: str) -> Iterator[Problem]:
+    recurrence = deadline.recurrence
+    if recurrence is None:
+        return
+    if recurrence.every is not None and period_problem(recurrence.every) is not None:
+        yield Problem(
+            f"{where}.every",
+            f"the recurrence {period_problem(recurrence.every)}",
+            f"at most {LONGEST_PERIOD.days}d",
+        )
+    if recurrence.per_day is not None and recurrence.per_day > MOST_PER_DAY:
+        yield Problem(
+            f"{where}.per_day",
+            f"asks for more than {MOST_PER_DAY} completions a day (one a minute)",
+            f"at most {MOST_PER_DAY}",
+        )
 
 
 def _calendar_problems(plan: Plan, offset: Offset, where: str) -> Iterator[Problem]:
@@ -1190,6 +1287,14 @@ def _wait_cycles(plan: Plan, waits: dict[str, str]) -> Iterator[Problem]:
 def _check_condition(
     plan: Plan, condition: Condition, where: str, *, allow_state: bool
 ) -> Iterator[Problem]:
+    levels = depth(condition)
+    if levels > CONDITION_DEPTH:
+        yield Problem(
+            where,
+            f"the condition nests {levels} levels deep, more than {CONDITION_DEPTH}",
+            f"at most {CONDITION_DEPTH} levels of all/any/not (all_of, any_of, not_)",
+        )
+        return
     measures = {m.id for m in plan.measures}
     facts = {f.id: f for f in plan.facts}
     categories = {c.id for c in plan.categories}

@@ -6,17 +6,25 @@ Reading never runs anything: the text is parsed by :mod:`._located` into
 plain data with places, conditions are parsed by :mod:`._expr`, and the
 model classes validate what they are given.  All problems are collected in
 one pass and raised together.
+
+Reading is bounded (see :mod:`._limits`): a file is checked to be a regular
+file of at most ``PLAN_FILE_BYTES`` before it is read, and is never read
+past that; ``extends`` reads only plan files inside the folders the host
+allows, at most ``EXTENDS_DEPTH`` files deep, with the state of one load
+passed down the load (no module-level state).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import tomli_w
@@ -46,6 +54,14 @@ from ._lifecycle import (
     Grading,
     Routing,
 )
+from ._limits import (
+    CONDITION_DEPTH,
+    EXTENDS_DEPTH,
+    LONGEST_PERIOD,
+    MOST_WORKING_DAYS,
+    PLAN_FILE_BYTES,
+    TIMEZONE_CHARACTERS,
+)
 from ._located import FileSyntaxError, Node, parse_document
 from ._plan import (
     ID_SECTIONS,
@@ -61,6 +77,7 @@ from ._plan import (
     Principle,
     ReportChain,
     Role,
+    timezone_problem,
 )
 from ._suggest import expected_names
 from ._windows import Measure, Window
@@ -115,28 +132,58 @@ _OFFSET_OPTIONS = ("clock", "start_next_day", "extend_past_holiday")
 _EXTENSION_SPEC = {"event": ("text", True), "by": ("offset", True), "cap": ("offset", False)}
 
 
-def load_plan_file(path: str | Path) -> Plan:
+Folders = Iterable[str | os.PathLike[str]] | str | os.PathLike[str]
+
+
+def load_plan_file(path: str | os.PathLike[str], *, allowed_dirs: Folders = ()) -> Plan:
     """
     Read a plan file; the suffix chooses the format.
 
+    ``extends`` in the file may name plan files in the file's own folder
+    (and below it), or in one of *allowed_dirs*; see the plan file format.
+
     Raises:
-        PlanLoadError: the file cannot be read or is not valid YAML, TOML
-            or JSON (located).
+        PlanLoadError: the file cannot be read, is not a regular file, is
+            larger than ``PLAN_FILE_BYTES``, or is not valid YAML, TOML or
+            JSON (located).
         PlanValidationError: listing every problem, each located.
+
+    .. versionchanged:: 0.4.0 *allowed_dirs*; files are size-checked before
+       they are read, and ``extends`` is confined.
     """
     path = Path(path)
+    source = str(path)
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
-        raise PlanLoadError(
-            str(path), f"unknown plan file suffix; expected one of {list(SUFFIXES)}"
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanLoadError(str(path), f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanLoadError(str(path), f"cannot read the file: {exc}") from None
-    return read_plan_text(text, fmt, str(path))
+        raise PlanLoadError(source, f"unknown plan file suffix; expected one of {list(SUFFIXES)}")
+    text = read_plan_bytes(path, source)
+    folder = _real_folder(path, source)
+    load = _Load(
+        allowed=(folder, *_allowed_folders(allowed_dirs, source)),
+        chain=(_real(path, source),),
+    )
+    return _read(text, fmt, source, folder, load)
+
+
+def read_plan_text(
+    text: str, fmt: str, source: str = "<string>", *, allowed_dirs: Folders = ()
+) -> Plan:
+    """
+    Read a plan from *text* in format *fmt* (``yaml``, ``toml``, ``json``);
+    *source* names it in messages.
+
+    A text has no folder of its own: its ``extends`` is resolved against the
+    folder of *source* and may name only plan files inside *allowed_dirs*
+    (none by default, so a plan read from text extends nothing unless the
+    host says where from).
+
+    .. versionchanged:: 0.4.0 *allowed_dirs*.
+    """
+    if fmt not in FORMATS:
+        raise PlanLoadError(source, f"unknown plan file format {fmt!r}; expected one of {FORMATS}")
+    folder = Path(source).parent.absolute()
+    load = _Load(allowed=_allowed_folders(allowed_dirs, source), chain=())
+    return _read(text, fmt, source, folder, load)
 
 
 def plan_places(path: str | Path) -> dict[str, tuple[int, int]]:
@@ -147,36 +194,164 @@ def plan_places(path: str | Path) -> dict[str, tuple[int, int]]:
     path = Path(path)
     fmt = SUFFIXES.get(path.suffix.lower())
     try:
-        root = parse_document(path.read_text(encoding="utf-8"), fmt or "")
-    except (OSError, UnicodeDecodeError, FileSyntaxError, ValueError):
+        root = parse_document(read_plan_bytes(path, str(path)), fmt or "")
+    except (PlanLoadError, FileSyntaxError, ValueError):
         return {}
     return {p: (n.line, n.column) for p, n in _index(root, "")}
 
 
-def read_plan_text(text: str, fmt: str, source: str = "<string>") -> Plan:
+@attrs.frozen
+class _Load:
     """
-    Read a plan from *text* in format *fmt* (``yaml``, ``toml``, ``json``);
-    *source* names it in messages.
+    The state of one load, passed down to every base plan it reads: the
+    folders ``extends`` may read from, the files being read (outermost
+    first, to catch cycles) and how many plans deep the load is.
     """
-    if fmt not in FORMATS:
-        raise PlanLoadError(source, f"unknown plan file format {fmt!r}; expected one of {FORMATS}")
+
+    allowed: tuple[Path, ...]
+    chain: tuple[Path, ...]
+    depth: int = 1
+
+    def allows(self, target: Path) -> bool:
+        return any(target.is_relative_to(folder) for folder in self.allowed)
+
+
+def _read(text: str, fmt: str, source: str, folder: Path, load: _Load) -> Plan:
+    if len(text) > PLAN_FILE_BYTES or (
+        4 * len(text) > PLAN_FILE_BYTES
+        and len(text.encode("utf-8", "surrogatepass")) > PLAN_FILE_BYTES
+    ):
+        raise PlanLoadError(source, _too_large(None))
     try:
         root = parse_document(text, fmt)
     except FileSyntaxError as exc:
         raise PlanLoadError(source, exc.message, line=exc.line, column=exc.column) from None
-    reader = _Reader(source)
+    reader = _Reader(source, folder, load)
     plan = reader.plan(root)
     if reader.problems or plan is None:
         raise PlanValidationError(source, reader.problems)
     return plan
 
 
+def _too_large(size: int | None) -> str:
+    got = "" if size is None else f" ({size} bytes)"
+    return (
+        f"the plan file is larger than {PLAN_FILE_BYTES} bytes{got}; "
+        f"expected a plan file of at most {PLAN_FILE_BYTES} bytes"
+    )
+
+
+def read_plan_bytes(path: Path, source: str, *, follow_last_link: bool = True) -> str:
+    """
+    The text of the plan file *path*, read safely: ``os.stat`` first (a
+    regular file of at most ``PLAN_FILE_BYTES``; never a FIFO, device or
+    folder), then opened non-blocking (a FIFO swapped in cannot block),
+    checked again on the open descriptor to be the same file, and read up to
+    one byte past the limit.
+
+    Raises:
+        PlanLoadError: naming *source*; undecodable UTF-8 is located.
+    """
+    try:
+        before = path.stat()
+    except FileNotFoundError:
+        raise PlanLoadError(source, f"no such file: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise PlanLoadError(source, f"cannot read the file: {_reason(exc)}") from None
+    _check_regular(before, source)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_last_link:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except (OSError, ValueError) as exc:
+        raise PlanLoadError(source, f"cannot read the file: {_reason(exc)}") from None
+    try:
+        opened = os.fstat(fd)
+        _check_regular(opened, source)
+        if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
+            raise PlanLoadError(
+                source, "the file changed while it was opened; expected a stable file"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= PLAN_FILE_BYTES:
+            chunk = os.read(fd, PLAN_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise PlanLoadError(source, f"cannot read the file: {_reason(exc)}") from None
+    finally:
+        os.close(fd)
+    if size > PLAN_FILE_BYTES:
+        raise PlanLoadError(source, _too_large(None))
+    data = b"".join(chunks)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PlanLoadError(
+            source,
+            f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} cannot start a character "
+            "here; expected a plan file saved as UTF-8",
+            line=line,
+            column=column,
+        ) from None
+
+
+def _check_regular(info: os.stat_result, source: str) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(info.st_mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a device or other special file"
+        )
+        raise PlanLoadError(source, f"is {kind}, not a regular file; expected a plan file")
+    if info.st_size > PLAN_FILE_BYTES:
+        raise PlanLoadError(source, _too_large(info.st_size))
+
+
+def _real(path: Path, source: str) -> Path:
+    try:
+        return Path(os.path.realpath(path))
+    except (OSError, ValueError) as exc:  # pragma: no cover - the file was just read
+        raise PlanLoadError(source, f"cannot resolve the path: {_reason(exc)}") from None
+
+
+def _real_folder(path: Path, source: str) -> Path:
+    """
+    The folder *path* is named in (its own last link not followed), resolved.
+    """
+    return _real(path.absolute().parent, source)
+
+
+def _allowed_folders(folders: Folders, source: str) -> tuple[Path, ...]:
+    if isinstance(folders, str | os.PathLike):
+        folders = [folders]
+    out = []
+    for folder in folders:
+        try:
+            out.append(Path(os.path.realpath(os.fspath(folder))))
+        except (OSError, TypeError, ValueError) as exc:
+            raise PlanLoadError(
+                source, f"allowed folder {folder!r} is not a usable path: {_reason(exc)}"
+            ) from None
+    return tuple(out)
+
+
 # -- reading ----------------------------------------------------------------------
 
 
 class _Reader:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, folder: Path, load: _Load) -> None:
         self.source = source
+        self.folder = folder
+        self.load = load
         self.problems: list[Problem] = []
         self.measures: dict[str, object] = {}
         self.facts: dict[str, object] = {}
@@ -254,7 +429,12 @@ class _Reader:
 
     def number(self, node: Node, path: str) -> float | None:
         if isinstance(node.value, int | float) and not isinstance(node.value, bool):
-            return node.value
+            if math.isfinite(node.value):
+                return node.value
+            self.problem(
+                node, path, "expected a finite number (not infinity or NaN)", got=_got(node)
+            )
+            return None
         self.problem(node, path, "expected a number", got=_got(node))
         return None
 
@@ -272,19 +452,29 @@ class _Reader:
         return None if None in out else tuple(o for o in out if o is not None)
 
     def duration(self, node: Node, path: str) -> timedelta | None:
-        parts = self.duration_parts(node, path)
-        if parts is None:
-            return None
-        days, hours, minutes, seconds = parts
-        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-
-    def duration_parts(self, node: Node, path: str) -> tuple[int, int, int, int] | None:
+        """
+        A duration, at most ``LONGEST_PERIOD`` (checked in integers, before a
+        timedelta is built: timedelta overflows past 999,999,999 days).
+        """
         match = _DURATION.fullmatch(node.value) if isinstance(node.value, str) else None
         if match is None or not any(match.groups()):
             self.problem(node, path, "not a duration", _DURATION_FORM, _got(node))
             return None
-        days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-        return days, hours, minutes, seconds
+        numbers = [_small_int(g or "0") for g in match.groups()]
+        seconds = sum(
+            n * unit for n, unit in zip(numbers, (86_400, 3_600, 60, 1), strict=True) if n
+        )
+        if None in numbers or seconds > LONGEST_PERIOD.total_seconds():
+            self.problem(
+                node,
+                path,
+                f"the duration is longer than the longest supported period "
+                f"({LONGEST_PERIOD.days} days)",
+                f"at most {LONGEST_PERIOD.days}d",
+                _got(node),
+            )
+            return None
+        return timedelta(seconds=seconds)
 
     def clause(self, node: Node, path: str) -> Clause | None:
         fields = self.mapping(node, path, ("ref", "text"), ())
@@ -294,10 +484,15 @@ class _Reader:
         text = self.text(fields["text"], f"{path}.text")
         return Clause(ref, text) if ref is not None and text is not None else None
 
-    def condition(self, node: Node, path: str) -> Condition | None:
+    def condition(self, node: Node, path: str, depth: int = 0) -> Condition | None:
+        """
+        An expression, or ``{all: [...]}``, ``{any: [...]}``, ``{not: ...}``
+        around conditions; *depth* is how many of those enclose this one
+        (all levels together at most ``CONDITION_DEPTH``).
+        """
         if isinstance(node.value, str):
             try:
-                return parse_condition(node.value, self.measures, self.facts)
+                return parse_condition(node.value, self.measures, self.facts, depth=depth)
             except ExpressionError as exc:
                 place = None
                 if node.text_column is not None:
@@ -313,12 +508,21 @@ class _Reader:
         if isinstance(node.value, dict) and len(node.value) == 1:
             ((word, inner),) = node.value.items()
             sub = _join(path, word)
+            if word in ("not", "all", "any") and depth >= CONDITION_DEPTH:
+                self.problem(
+                    node,
+                    path,
+                    f"the condition nests deeper than {CONDITION_DEPTH} levels",
+                    f"at most {CONDITION_DEPTH} levels of all, any, not, and, or and parentheses",
+                )
+                return None
             if word == "not":
-                item = self.condition(inner, sub)
+                item = self.condition(inner, sub, depth + 1)
                 return Not(item) if item is not None else None
             if word in ("all", "any"):
                 items = [
-                    self.condition(n, f"{sub}[{i}]") for i, n in enumerate(self.items(inner, sub))
+                    self.condition(n, f"{sub}[{i}]", depth + 1)
+                    for i, n in enumerate(self.items(inner, sub))
                 ]
                 if not items:
                     self.problem(inner, sub, f"'{word}' needs at least one condition")
@@ -337,6 +541,9 @@ class _Reader:
 
     def offset(self, node: Node, path: str) -> Offset | None:
         if isinstance(node.value, str):
+            if _has_long_number(node.value):
+                self.problem(node, path, _PERIOD_TOO_LONG, _PERIOD_BOUND, _got(node))
+                return None
             try:
                 return parse_offset(node.value)
             except ValueError:
@@ -347,6 +554,9 @@ class _Reader:
     def anchor(self, node: Node, path: str) -> Anchor | None:
         text = self.text(node, path)
         if text is None:
+            return None
+        if _has_long_number(text):
+            self.problem(node, path, _PERIOD_TOO_LONG, _PERIOD_BOUND, _got(node))
             return None
         try:
             return parse_anchor(text)
@@ -870,22 +1080,81 @@ class _Reader:
             return None
 
     def base_plan(self, node: Node) -> Plan | None:
+        """
+        Read the plan file ``extends`` names, confined to the allowed
+        folders; every reason it cannot be used is a problem at this node.
+        """
         name = self.text(node, "extends")
         if name is None:
             return None
-        path = (Path(self.source).parent / name).resolve()
-        if path in _LOADING:
+        target = self.confined(node, name)
+        if target is None:
+            return None
+        if target in self.load.chain:
             self.problem(node, "extends", f"plans extend each other in a cycle through {name}")
             return None
-        _LOADING.add(path)
-        try:
-            return load_plan_file(path)
-        except PlanError as exc:
-            first = str(exc).splitlines()[0]
-            self.problem(node, "extends", f"the base plan cannot be loaded: {first}")
+        if self.load.depth >= EXTENDS_DEPTH:
+            self.problem(
+                node,
+                "extends",
+                f"the chain of plans extending one another is longer than {EXTENDS_DEPTH} files",
+                f"at most {EXTENDS_DEPTH} plan files in one chain",
+            )
             return None
-        finally:
-            _LOADING.discard(path)
+        written = Path(name)
+        shown = os.path.normpath(Path(self.source).parent / written)
+        load = attrs.evolve(self.load, chain=(*self.load.chain, target), depth=self.load.depth + 1)
+        try:
+            # The target has no links left: refuse one put there since.
+            text = read_plan_bytes(target, shown, follow_last_link=False)
+            return _read(text, SUFFIXES[written.suffix.lower()], shown, target.parent, load)
+        except PlanValidationError as exc:
+            for problem in exc.problems:
+                self.problem(node, "extends", f"the base plan has a problem: {problem}")
+            return None
+        except PlanError as exc:
+            self.problem(node, "extends", f"the base plan cannot be loaded: {_reason(exc)}")
+            return None
+
+    def confined(self, node: Node, name: str) -> Path | None:
+        """
+        The real path of the plan file *name* (relative to this file's
+        folder), or ``None`` with a problem if it is not a plan file or
+        leaves the allowed folders (after following symlinks).
+        """
+        if Path(name).suffix.lower() not in SUFFIXES:
+            self.problem(
+                node,
+                "extends",
+                f"{name!r} is not a plan file",
+                f"a path ending in one of {list(SUFFIXES)}",
+            )
+            return None
+        try:
+            target = Path(os.path.realpath(self.folder / name))
+        except (OSError, ValueError) as exc:  # pragma: no cover - texts are checked on reading
+            self.problem(node, "extends", f"{name!r} is not a usable path: {_reason(exc)}")
+            return None
+        if self.load.allows(target):
+            return target
+        if not self.load.allowed:
+            self.problem(
+                node,
+                "extends",
+                f"a plan read from text may extend only plan files in allowed folders, and "
+                f"none were given (extends {name!r})",
+                "read_plan_text(..., allowed_dirs=[folder]), or load the plan from its file",
+            )
+            return None
+        folders = ", ".join(str(folder) for folder in self.load.allowed)
+        self.problem(
+            node,
+            "extends",
+            f"{name!r} is outside the folders plans may extend from ({folders})",
+            "a plan file in one of them; the host can allow more folders "
+            "(--allow-dir DIR, or allowed_dirs=[...])",
+        )
+        return None
 
     def plan(self, node: Node) -> Plan | None:
         if isinstance(node.value, dict) and "extends" in node.value:
@@ -949,13 +1218,14 @@ class _Reader:
         return None if partial else plan
 
     def timezone(self, node: Node, name: str) -> str | None:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        problem = timezone_problem(name)
+        if problem is not None:
             self.problem(
                 node,
                 "timezone",
-                f"unknown timezone {name!r}",
+                f"unknown timezone {name!r}"
+                if len(name) <= TIMEZONE_CHARACTERS
+                else f"the timezone name is longer than {TIMEZONE_CHARACTERS} characters",
                 "an IANA name such as 'Asia/Shanghai'",
             )
             return None
@@ -967,8 +1237,26 @@ _REFERENCE = re.compile(
 )
 
 
-#: Plan files being read as bases, to catch ``extends`` cycles.
-_LOADING: set[Path] = set()
+_PERIOD_TOO_LONG = (
+    f"the period is longer than the longest supported period ({LONGEST_PERIOD.days} days)"
+)
+_PERIOD_BOUND = f"at most {LONGEST_PERIOD.days}d, or {MOST_WORKING_DAYS}wd"
+# More significant digits than any bounded period or duration has.
+_SIGNIFICANT = 15
+_DIGITS = re.compile(r"\d+")
+
+
+def _small_int(digits: str) -> int | None:
+    """
+    *digits* as an int, or ``None`` if it has more than 15 significant
+    digits (far past every bound, and never read into a huge int).
+    """
+    significant = digits.lstrip("0")
+    return None if len(significant) > _SIGNIFICANT else int(significant or "0")
+
+
+def _has_long_number(text: str) -> bool:
+    return any(_small_int(m.group()) is None for m in _DIGITS.finditer(text))
 
 
 def _local_path(path: str, sections: Mapping[str, list[tuple[int, Any]]]) -> str | None:

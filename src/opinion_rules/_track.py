@@ -30,7 +30,7 @@ from typing import Any, TextIO
 
 from dateutil.parser import isoparse
 
-from ._loaders import load_plan
+from ._loaders import add_allow_dir_option, load_plan
 from ._store import AgendaItem, CaseStore, LogEntry, open_store
 from .exceptions import (
     EngineError,
@@ -100,6 +100,7 @@ def add_track_parser(commands: Any) -> None:
         "Store PLAN (if this version is not stored yet) and open incident --id pinned to it.",
     )
     opener.add_argument("plan", metavar="PLAN", help="a plan file or module, as for evaluate")
+    add_allow_dir_option(opener)
     opener.add_argument("--id", required=True, metavar="ID", help="the incident id")
     opener.add_argument(
         "--discovered-at",
@@ -317,7 +318,7 @@ def _not_json(source: str, exc: json.JSONDecodeError, expected: str) -> RecordFo
 
 
 def _open(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextIO) -> None:
-    plan = load_plan(args.plan)
+    plan = load_plan(args.plan, allowed_dirs=args.allow_dir)
     key = store.add_plan(plan)
     discovered = _instant("--discovered-at", args.discovered_at)
     assert discovered is not None  # noqa: S101 - a required option

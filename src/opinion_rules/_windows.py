@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from ._deadlines import TICK
+from ._limits import LONGEST_PERIOD, period_problem
 from ._validators import is_identifier, positive_duration
 
 
@@ -82,12 +83,20 @@ class Window:
             raise ValueError(f"'kind' must be one of {list(_WINDOW_KINDS)} (got {self.kind!r})")
         if self.kind == "rolling":
             positive_duration(self, attrs.fields(Window).length, self.length)
+            problem = period_problem(self.length)  # type: ignore[arg-type]
+            if problem is not None:
+                raise ValueError(f"a rolling window {problem} (got {self.length})")
         elif self.length is not None:
             raise ValueError(f"a {self.kind} window takes no 'length'")
         if self.kind == "sustained":
             if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days < 1:
                 raise ValueError(
                     f"a sustained window needs 'days', a whole number >= 1 (got {self.days!r})"
+                )
+            if self.days > LONGEST_PERIOD.days:
+                raise ValueError(
+                    f"a sustained window of {self.days} days is longer than the longest "
+                    f"supported period ({LONGEST_PERIOD.days} days)"
                 )
         elif self.days is not None:
             raise ValueError(f"a {self.kind} window takes no 'days'")
