@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,56 @@ def test_action_reading_a_late_declared_fact_is_not_reported_as_dead():
     ).replace("condition: grade >= high", "condition: level >= hi and b4 == true")
 
     assert "action-never-applies" not in codes(read_plan_text(text, "yaml"))
+
+
+# -- hostile plan files: one line, no traceback --------------------------------------
+
+
+def test_check_reports_a_deeply_nested_condition_as_one_finding(tmp_path: Path):
+    """Regression: `check` printed a 3,000-line RecursionError traceback."""
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(
+        MINIMAL.replace(
+            "criteria: clicks_1d > 100\n", "criteria: '" + "not " * 1000 + "clicks_1d > 1'\n"
+        ),
+        encoding="utf-8",
+    )
+
+    code, out, err = run("check", str(deep))
+
+    assert (1, "") == (code, err)
+    (line,) = out.strip().splitlines()
+    assert line.startswith(f"{deep}:15:216: error[invalid]: grades[0].criteria: the condition ")
+    assert "nests deeper than 50 levels" in line
+
+
+@pytest.mark.parametrize("command", ["render", "evaluate"])
+def test_other_commands_print_one_line_for_hostile_plans(tmp_path: Path, command: str):
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(
+        MINIMAL.replace('version: "1"', 'version: "1"\nimmediate_tolerance: 99999999999999999999d'),
+        encoding="utf-8",
+    )
+    incident = tmp_path / "incident.json"
+    incident.write_text('{"id": "I", "discovered_at": "2026-11-23T09:00:00+08:00"}')
+    argv = [command, str(hostile)]
+    if command == "evaluate":
+        argv += [str(incident), "--at", "2026-11-23T10:00:00+08:00"]
+
+    code, out, err = run(*argv)
+
+    assert (2, "") == (code, out)
+    (line,) = err.strip().splitlines()
+    assert f"{hostile}:5:22: immediate_tolerance: the duration is longer than" in line
+
+
+def test_check_refuses_a_fifo_in_one_line(tmp_path: Path):
+    fifo = tmp_path / "plan.yaml"
+    os.mkfifo(fifo)
+
+    code, out, _ = run("check", str(fifo))
+
+    assert 2 == code
+    assert [f"{fifo}: error[unreadable]: is a FIFO, not a regular file; expected a plan file"] == (
+        out.strip().splitlines()
+    )

@@ -170,6 +170,25 @@ def test_lifecycle_reference_errors(change, path: str):
     assert all(p.line is not None for p in found if p.path == path)
 
 
+@pytest.mark.parametrize("below", [".nan", ".inf", "-.inf"])
+def test_a_de_escalation_threshold_must_be_finite(below: str):
+    """Regression: below: .nan was accepted (every comparison with it is false)."""
+    text = full_text()
+    assert "below: 100" in text
+    text = text.replace("below: 100", f"below: {below}", 1)
+
+    (problem,) = problems(text)
+
+    assert "grading.deescalation[0].below" == problem.path
+    assert "expected a finite number" in problem.message
+    assert line_of(text, f"below: {below}") == problem.line
+
+
+def test_a_de_escalation_threshold_must_be_finite_in_python():
+    with pytest.raises(ValueError, match="needs a finite number 'below'"):
+        o.Deescalation("calm", "general", measure="clicks_1h", below=float("nan"))
+
+
 def test_the_schema_accepts_the_demo_and_rejects_a_bad_drive():
     schema = o.plan_schema()
     data = full_data()

@@ -324,6 +324,91 @@ def test_time_mistakes_are_located(old: str, new: str, expected: str):
     assert [expected] == problems(TIMED.replace(old, new, 1))
 
 
+_LONGEST = "longer than the longest supported period (36600 days)"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            "within: 5wd\n",
+            "within: 25001wd\n",
+            "plan.yaml:33:15: actions[0].deadline.within: the period counts more than 25000 "
+            "working days; expected at most 36600d, or 25000wd (got 25001wd)",
+            id="too many working days",
+        ),
+        pytest.param(
+            "cap: 15wd",
+            "cap: 36601d",
+            f"plan.yaml:34:61: actions[0].deadline.extension.cap: the period is {_LONGEST}; "
+            "expected at most 36600d, or 25000wd (got 36601d)",
+            id="extension cap",
+        ),
+        pytest.param(
+            "cap: 15wd",
+            "cap: 99999999999999999999999wd",
+            f"plan.yaml:34:61: actions[0].deadline.extension.cap: the period is {_LONGEST}; "
+            'expected at most 36600d, or 25000wd (got "99999999999999999999999wd", text)',
+            id="huge extension cap",
+        ),
+        pytest.param(
+            "bound: 1d",
+            "bound: 36601d",
+            f"plan.yaml:76:12: chains[0].bound: the period is {_LONGEST}; expected at most "
+            "36600d, or 25000wd (got 36601d)",
+            id="chain bound",
+        ),
+        pytest.param(
+            "every: 2h",
+            "every: 36601d",
+            f"plan.yaml:64:43: actions[5].deadline.every: the duration is {_LONGEST}; "
+            'expected at most 36600d (got "36601d", text)',
+            id="recurrence period",
+        ),
+        pytest.param(
+            "per_day: 1,",
+            "per_day: 1441,",
+            "plan.yaml:58:61: actions[4].deadline.per_day: asks for more than 1440 completions "
+            "a day (one a minute); expected at most 1440",
+            id="completions a day",
+        ),
+        pytest.param(
+            "window: calendar_day}",
+            "window: 36601d}",
+            f"plan.yaml:14:48: measures[0].window: the duration is {_LONGEST}; expected at most "
+            '36600d (got "36601d", text)',
+            id="rolling window",
+        ),
+        pytest.param(
+            "{sustained_days: 7}",
+            "{sustained_days: 36601}",
+            f"plan.yaml:15:47: measures[1].window: a sustained window of 36601 days is {_LONGEST}",
+            id="sustained window",
+        ),
+        pytest.param(
+            "day_end: '17:30'",
+            "day_end: '17:30'\nprompt_tolerance: 36600d1s",
+            f"plan.yaml:10:19: prompt_tolerance: the duration is {_LONGEST}; expected at most "
+            '36600d (got "36600d1s", text)',
+            id="tolerance",
+        ),
+    ],
+)
+def test_periods_past_the_supported_range_are_located(old: str, new: str, expected: str):
+    """Regression: huge periods were accepted (or overflowed a timedelta) and broke evaluation."""
+    assert old in TIMED
+
+    assert [expected] == problems(TIMED.replace(old, new, 1))
+
+
+def test_the_longest_supported_period_is_accepted():
+    plan = read_plan_text(
+        TIMED.replace("bound: 1d", "bound: 36600d").replace("every: 2h", "every: 36600d"), "yaml"
+    )
+
+    assert timedelta(days=36600) == plan.action("monitor").deadline.recurrence.every  # type: ignore[union-attr]
+
+
 def test_lint_reports_undeclared_events_and_triggers_that_never_fire():
     """check warns about event names it cannot verify and lateness anchors that never fire."""
     plan = o.Plan(

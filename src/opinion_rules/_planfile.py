@@ -58,6 +58,7 @@ from ._limits import (
     CONDITION_DEPTH,
     EXTENDS_DEPTH,
     LONGEST_PERIOD,
+    MOST_PER_DAY,
     MOST_WORKING_DAYS,
     PLAN_FILE_BYTES,
     TIMEZONE_CHARACTERS,
@@ -667,12 +668,13 @@ class _Reader:
             built: Window | None = self.build(Window, node, path, kind="sustained", days=days)
             return built
         length = self.duration(node, path)
-        if length is None:
+        if length is None and self.problems[-1].message == "not a duration":
             self.problems[-1] = attrs.evolve(
                 self.problems[-1],
                 expected=f"'cumulative', 'calendar_day', {{sustained_days: N}}, or "
                 f"{_DURATION_FORM} for a rolling window",
             )
+        if length is None:
             return None
         window: Window | None = self.build(Window, node, path, kind="rolling", length=length)
         return window
@@ -1091,7 +1093,9 @@ class _Reader:
         if target is None:
             return None
         if target in self.load.chain:
-            self.problem(node, "extends", f"plans extend each other in a cycle through {name}")
+            self.problem(
+                node, "extends", f"plans extend each other in a cycle through {_clip(name)}"
+            )
             return None
         if self.load.depth >= EXTENDS_DEPTH:
             self.problem(
@@ -1126,14 +1130,14 @@ class _Reader:
             self.problem(
                 node,
                 "extends",
-                f"{name!r} is not a plan file",
+                f"{_clip(name)!r} is not a plan file",
                 f"a path ending in one of {list(SUFFIXES)}",
             )
             return None
         try:
             target = Path(os.path.realpath(self.folder / name))
         except (OSError, ValueError) as exc:  # pragma: no cover - texts are checked on reading
-            self.problem(node, "extends", f"{name!r} is not a usable path: {_reason(exc)}")
+            self.problem(node, "extends", f"{_clip(name)!r} is not a usable path: {_reason(exc)}")
             return None
         if self.load.allows(target):
             return target
@@ -1142,7 +1146,7 @@ class _Reader:
                 node,
                 "extends",
                 f"a plan read from text may extend only plan files in allowed folders, and "
-                f"none were given (extends {name!r})",
+                f"none were given (extends {_clip(name)!r})",
                 "read_plan_text(..., allowed_dirs=[folder]), or load the plan from its file",
             )
             return None
@@ -1150,7 +1154,7 @@ class _Reader:
         self.problem(
             node,
             "extends",
-            f"{name!r} is outside the folders plans may extend from ({folders})",
+            f"{_clip(name)!r} is outside the folders plans may extend from ({folders})",
             "a plan file in one of them; the host can allow more folders "
             "(--allow-dir DIR, or allowed_dirs=[...])",
         )
@@ -1244,6 +1248,10 @@ _PERIOD_BOUND = f"at most {LONGEST_PERIOD.days}d, or {MOST_WORKING_DAYS}wd"
 # More significant digits than any bounded period or duration has.
 _SIGNIFICANT = 15
 _DIGITS = re.compile(r"\d+")
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _small_int(digits: str) -> int | None:
@@ -1826,11 +1834,14 @@ def build_plan_schema() -> dict[str, Any]:
     for key, (_, spec) in _SECTIONS.items():
         properties[key] = {"type": "array", "items": _object(spec)}
     properties["local"] = _kind_schema("texts")
+    properties["timezone"] = {"type": "string", "minLength": 1, "maxLength": TIMEZONE_CHARACTERS}
     properties["extends"] = {
         "type": "string",
         "minLength": 1,
-        "description": "Path of the plan file this one adapts, relative to this file; "
-        "with it, no key is required and items replace the base's by id.",
+        "pattern": "\\.([yY][aA]?[mM][lL]|[tT][oO][mM][lL]|[jJ][sS][oO][nN])$",
+        "description": "Path of the plan file this one adapts, relative to this file's folder "
+        "and inside it (or inside a folder the host allows); with it, no key is required and "
+        "items replace the base's by id.",
     }
     properties["remove"] = {
         "type": "object",
@@ -1898,6 +1909,7 @@ def build_plan_schema() -> dict[str, Any]:
                 "properties": {
                     "anchor": {"type": "string", "pattern": _ANCHOR_PATTERN},
                     **{key: _kind_schema(kind) for key, kind in _DEADLINE_KEYS.items()},
+                    "per_day": {"type": "integer", "minimum": 1, "maximum": MOST_PER_DAY},
                     "kind": {
                         "enum": [
                             "offset",
