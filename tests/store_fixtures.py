@@ -209,3 +209,26 @@ def dump(store: CaseStore) -> dict[str, list[tuple[Any, ...]]]:
     tables = ("meta", "plans", "incidents", "entries", "agenda_state", "agenda_rows")
     with store._transaction(write=False):
         return {t: sorted(map(tuple, store._fetch(f"SELECT * FROM {t}"))) for t in tables}  # noqa: S608
+
+
+def read_only_prefix(path: Path) -> list[str] | None:
+    """
+    Make the file *path* read-only for a child process; return the argv
+    prefix that runs a command as such a process, or ``None`` when this
+    machine cannot.  Permission bits do not bind root, so under root the
+    child runs as root without the capability that overrides them
+    (``setpriv`` from util-linux): the file's owner bits, now read-only,
+    apply to it.
+    """
+    path.chmod(0o444)
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    drop = "-dac_override,-dac_read_search"
+    prefix = [setpriv, "--bounding-set", drop, "--inh-caps", drop, "--"]
+    probe = subprocess.run(  # access(2), as the child sees it; changes nothing
+        [*prefix, "test", "-w", str(path)], capture_output=True, check=False, timeout=30
+    )
+    return prefix if probe.returncode == 1 else None

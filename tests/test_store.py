@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -29,6 +33,7 @@ from opinion_rules.exceptions import (
     PlanConflictError,
     RecordFormatError,
     StoreError,
+    StoreNotFoundError,
     StoreUnavailableError,
     UnknownIncidentError,
     UnknownPlanError,
@@ -40,6 +45,7 @@ from .store_fixtures import (  # noqa: F401 - the fixture_* are pytest fixtures
     fixture_pg_server,
     fixture_store,
     fixture_store_target,
+    read_only_prefix,
 )
 from .store_plan import BASE, clicks, done, entry, learned, minutes, small_plan, subsided
 
@@ -999,3 +1005,491 @@ def test_json_round_trip_of_the_value_objects(store: CaseStore):
         "recorded_by": "m",
         "duplicate": False,
     } == receipt.to_dict()
+
+
+# -- input that cannot be stored ------------------------------------------------------
+
+SURROGATE = "\ud800"  # what the JSON escape "\ud800" decodes to: not Unicode text
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"incident_id": SURROGATE},
+            "open_incident: incident_id: holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text",
+        ),
+        ({"incident_id": "INC\x00"}, "open_incident: incident_id: holds a NUL character"),
+        ({"incident_id": 7}, "open_incident: incident_id: is not a non-empty string"),
+        ({"entry_id": "o" + SURROGATE}, "incident 'INC-1': entry_id: holds a lone surrogate"),
+        ({"recorded_by": SURROGATE}, "incident 'INC-1': recorded_by: holds a lone surrogate"),
+        ({"recorded_by": "a\x00b"}, "incident 'INC-1': recorded_by: holds a NUL character"),
+        (
+            {"facts": {SURROGATE: True}},
+            "incident 'INC-1': facts.\\ud800: (the key) holds a lone surrogate",
+        ),
+        (
+            {"recorded_at": datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=23)))},
+            "incident 'INC-1': recorded_at: is outside the supported range: expected an instant from 1900 up to 3000 (UTC) (got 9999-12-31T23:00:00-23:00)",
+        ),
+        (
+            {"discovered_at": datetime(1, 1, 1, tzinfo=UTC)},
+            "incident 'INC-1': discovered_at: is outside the supported range",
+        ),
+    ],
+    ids=[
+        "surrogate id",
+        "NUL id",
+        "number id",
+        "surrogate entry id",
+        "surrogate recorded_by",
+        "NUL recorded_by",
+        "surrogate fact name",
+        "year 9999 recorded_at",
+        "year 1 discovered_at",
+    ],
+)
+def test_an_opening_that_cannot_be_stored_is_refused(store: CaseStore, change, message):
+    """Ids, names and facts must be text a database can keep; instants must be in range."""
+    store.add_plan(PLAN)
+    before = dump(store)
+    args = {
+        "incident_id": "INC-1",
+        "discovered_at": BASE,
+        "entry_id": "open",
+        "recorded_at": minutes(5),
+        "recorded_by": "alice",
+        **change,
+    }
+
+    with pytest.raises(o.OpinionRulesError) as info:
+        store.open_incident(args.pop("incident_id"), KEY, **args)
+
+    assert str(info.value).startswith(message), str(info.value)
+    assert str(info.value).encode("utf-8")  # printable
+    assert before == dump(store)
+
+
+DEEP: dict[str, Any] = {}
+_level = DEEP
+for _ in range(5000):
+    _level["a"] = {}
+    _level = _level["a"]
+
+
+@pytest.mark.parametrize(
+    ("batch", "message"),
+    [
+        (
+            [entry("c" + SURROGATE, clicks(minutes(6), 1))],
+            "batch[0].id: holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text; expected the client's entry id (got 'c\\ud800', a str)",
+        ),
+        ([entry("c\x00", clicks(minutes(6), 1))], "batch[0].id: holds a NUL character"),
+        (
+            [entry("c1", clicks(minutes(6), 1, site=SURROGATE))],
+            "batch[0].observation.site: holds a lone surrogate",
+        ),
+        (
+            [entry("d1", {**done("triage", minutes(6)), "note": "ok" + SURROGATE})],
+            "batch[0].event.note: holds a lone surrogate",
+        ),
+        (
+            [entry("d1", {**done("triage", minutes(6)), "extra": [{"deep": SURROGATE}]})],
+            "batch[0].event.extra[0].deep: holds a lone surrogate",
+        ),
+        (
+            [entry("d1", {**done("triage", minutes(6)), "extra": DEEP})],
+            "batch[0].event.extra.a.a.",
+        ),
+        (
+            [entry("d1", {**done("triage", minutes(6)), "extra": {1: 2}})],
+            "batch[0].event.extra: has a key that is not a string",
+        ),
+        (
+            [entry("c1", clicks(minutes(6), 10**5000))],
+            "batch[0].observation.value: is a number of more than 100 digits",
+        ),
+        (
+            [entry("c1", clicks(minutes(6), float("nan")))],
+            "batch[0].observation.value: is not a finite number",
+        ),
+    ],
+    ids=[
+        "surrogate entry id",
+        "NUL entry id",
+        "surrogate site",
+        "surrogate note",
+        "nested surrogate",
+        "5000 levels deep",
+        "number key",
+        "5000-digit number",
+        "NaN",
+    ],
+)
+def test_an_entry_that_cannot_be_stored_is_refused(store: CaseStore, batch, message):
+    """Every string anywhere in an entry must be Unicode text; items are bounded JSON data."""
+    opened(store)
+    before = dump(store)
+
+    with pytest.raises(RecordFormatError) as info:
+        store.record("INC-1", batch, recorded_at=minutes(6), recorded_by="m")
+
+    assert str(info.value).startswith(f"incident 'INC-1': {message}"), str(info.value)
+    assert str(info.value).encode("utf-8")
+    assert before == dump(store)
+
+
+def test_record_arguments_that_are_not_a_batch_are_refused(store: CaseStore):
+    """A batch is a list of entries, with one source name per entry."""
+    opened(store)
+    before = dump(store)
+    one = entry("c1", clicks(minutes(6), 1))
+
+    errors = []
+    for call in (
+        lambda: store.record("INC-1", one, recorded_at=minutes(6), recorded_by="m"),
+        lambda: store.record("INC-1", 5, recorded_at=minutes(6), recorded_by="m"),  # type: ignore[arg-type]
+        lambda: store.record(
+            "INC-1", [one], recorded_at=minutes(6), recorded_by="m", sources=["a", "b"]
+        ),
+        lambda: store.record("INC-1", [one], recorded_at=minutes(6), recorded_by=SURROGATE),
+    ):
+        with pytest.raises(RecordFormatError) as info:
+            call()
+        errors.append(str(info.value))
+
+    assert [
+        "incident 'INC-1': entries: is not a list of entries; expected a list of entries (got one entry)",
+        "incident 'INC-1': entries: is not a list of entries; expected a list of entries (got 5, a int)",
+        "incident 'INC-1': sources: does not name one place (text) for each of the 1 entries; expected one name per entry, e.g. stdin:3 (got ['a', 'b'], a list)",
+        "incident 'INC-1': recorded_by: holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text; expected text that can be stored and printed (got '\\ud800', a str)",
+    ] == errors
+    assert before == dump(store)
+
+
+@pytest.mark.parametrize(
+    "bad", [SURROGATE, "INC\x00", 7, ""], ids=["surrogate", "NUL", "number", "empty"]
+)
+def test_queries_with_an_id_that_cannot_be_stored_are_refused(store: CaseStore, bad):
+    """No query passes such an id to the database: each is a located RecordFormatError."""
+    opened(store)
+    calls = {
+        "incident": lambda: store.incident(bad),
+        "assess": lambda: store.assess(bad, minutes(9)),
+        "timeline": lambda: store.timeline(bad),
+        "audit": lambda: store.audit(bad),
+        "plan_key_of": lambda: store.plan_key_of(bad),
+        "plan": lambda: store.plan(bad),
+    }
+
+    for name, call in calls.items():
+        with pytest.raises(RecordFormatError) as info:
+            call()
+        assert str(info.value).startswith(f"{name}: "), str(info.value)
+        assert str(info.value).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, tzinfo=timezone(-timedelta(hours=23, minutes=59))),
+        datetime(1899, 12, 31, 23, 59, tzinfo=UTC),
+        datetime(3000, 1, 1, tzinfo=UTC),
+    ],
+    ids=["year 1", "year 9999 at -23:59", "before 1900", "year 3000"],
+)
+def test_queries_at_instants_out_of_range_are_refused(store: CaseStore, at):
+    """Every instant a query takes is range-checked and named: no OverflowError."""
+    opened(store)
+    calls = {
+        "incident 'INC-1': at": lambda: store.assess("INC-1", at),
+        "incident 'INC-1': known_at": lambda: store.assess("INC-1", minutes(9), known_at=at),
+        "incident 'INC-1': known_at ": lambda: store.incident("INC-1", known_at=at),
+        "agenda: at": lambda: store.agenda(at),
+        "audit: since": lambda: store.audit(since=at),
+        "audit: until": lambda: store.audit(until=at),
+    }
+
+    for where, call in calls.items():
+        with pytest.raises(o.FactError) as info:
+            call()
+        assert str(info.value).startswith(
+            f"{where.strip()}: is outside the supported range: expected an instant from 1900 up to 3000 (UTC)"
+        ), str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("horizon", "message"),
+    [
+        (timedelta(days=-1), "is negative"),
+        (timedelta(days=36_601), "is longer than the longest supported period (36600 days)"),
+        (timedelta.max, "is longer than the longest supported period (36600 days)"),
+        (24, "is not a timedelta"),
+    ],
+)
+def test_an_agenda_horizon_out_of_range_is_refused(store: CaseStore, horizon, message):
+    """The horizon is a FactError naming it, never an OverflowError or a bare ValueError."""
+    opened(store)
+
+    with pytest.raises(o.FactError) as info:
+        store.agenda(minutes(9), horizon)
+
+    assert str(info.value).startswith(
+        f"agenda: horizon: {message}; expected a timedelta from 0 to 36600 days"
+    )
+    assert [] != store.agenda(minutes(9), timedelta(days=36_600))
+
+
+# -- missing, empty, read-only and damaged stores -----------------------------------------
+
+
+def test_create_false_refuses_a_missing_store_and_creates_nothing(store_target, request):
+    """open_store(create=False) on a path or schema without a store: StoreNotFoundError."""
+    target = store_target()
+
+    with pytest.raises(StoreNotFoundError) as info:
+        open_store(target, create=False)
+
+    assert isinstance(info.value, StoreUnavailableError)
+    if request.node.callspec.params["store_target"] == "sqlite":
+        assert f"case store {target}: the file does not exist" == str(info.value)
+        assert not Path(target).exists()
+    else:
+        assert str(info.value).endswith(
+            ": the database has no case store tables in its search_path (no meta table)"
+        )
+    with open_store(target) as created:  # the default creates
+        assert [] == created.incident_ids()
+    with open_store(target, create=False) as existing:
+        assert [] == existing.incident_ids()
+
+
+@pytest.mark.parametrize("create", [True, False])
+def test_an_empty_file_is_not_a_store(tmp_path, create):
+    """A store file truncated to 0 bytes is refused, and left as it is."""
+    path = tmp_path / "cases.db"
+    path.touch()
+
+    with pytest.raises(StoreUnavailableError) as info:
+        open_store(path, create=create)
+
+    assert (
+        f"case store {path}: the file is empty (0 bytes), so it is not a case store; expected a case store's database, or a path that does not exist yet to create one there"
+        == str(info.value)
+    )
+    assert 0 == path.stat().st_size
+
+
+def test_an_sqlite_database_of_something_else_is_not_a_store(tmp_path):
+    """Only a path that does not exist is created: another program's database is left alone."""
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.close()
+
+    with pytest.raises(StoreUnavailableError, match="is an SQLite database but not a case store"):
+        open_store(path)
+
+    with sqlite3.connect(path) as conn:
+        assert [("notes",)] == conn.execute("SELECT name FROM sqlite_master").fetchall()
+    conn.close()
+
+
+def test_stores_created_at_once_by_many_writers_are_one_store(tmp_path):
+    """Concurrent creators of one new file all open the same, complete store."""
+    path = tmp_path / "cases.db"
+    results: list[object] = []
+
+    def create() -> None:
+        try:
+            with open_store(path) as store:
+                store.add_plan(PLAN)
+                results.append(store.plans())
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            results.append(exc)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [[KEY]] * 8 == results
+    assert ["cases.db"] == sorted(
+        p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))
+    )
+
+
+READ_ONLY_SCRIPT = """
+import sys
+from datetime import datetime
+from opinion_rules import open_store
+from opinion_rules.exceptions import StoreUnavailableError
+at = datetime.fromisoformat("2026-11-23T12:00:00+08:00")
+with open_store(sys.argv[1]) as store:
+    print(store.incident_ids(), len(store.timeline("INC-1")), len(store.audit()))
+    print(store.assess("INC-1", at).grade)
+    print(sorted(i.action_id for i in store.agenda(at)))
+    try:
+        store.record("INC-1", [], recorded_at=at, recorded_by="m")
+        store.add_plan(store.plan("store-test@1"))
+    except StoreUnavailableError as exc:
+        print(exc)
+"""
+
+
+def test_a_read_only_sqlite_store_can_be_read(tmp_path):
+    """Opening an existing store only reads: every query works on a file this process may not write."""
+    path = tmp_path / "cases.db"
+    with open_store(path) as store:
+        opened(store)
+    content = path.read_bytes()
+    prefix = read_only_prefix(path)
+    if prefix is None:
+        pytest.skip("cannot make a file read-only for a child process here")
+
+    run = subprocess.run(
+        [*prefix, sys.executable, "-c", READ_ONLY_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert ("", 0) == (run.stderr, run.returncode)
+    lines = run.stdout.splitlines()
+    assert "['INC-1'] 1 1" == lines[0]
+    assert ["note", "triage", "watch"] == eval(lines[2])  # noqa: S307 - our own print of a list
+    assert (
+        f"case store {path}: cannot write: the file is read-only for this process; expected a store this process may write"
+        == lines[3]
+    )
+    assert content == path.read_bytes()
+
+
+def test_a_read_only_postgresql_connection_can_read(pg_server):
+    """On a read-only connection (a standby, default_transaction_read_only) queries work, writes are refused."""
+    dsn = pg_server.new_schema()
+    with open_store(dsn) as store:
+        opened(store)
+    read_only = dsn + "%20-cdefault_transaction_read_only%3Don"
+
+    with open_store(read_only, create=False) as store:
+        agenda = store.agenda(minutes(200))  # stale rows: replayed, not stored
+        timeline = store.timeline("INC-1")
+        with pytest.raises(StoreUnavailableError) as info:
+            store.record(
+                "INC-1",
+                [entry("c1", clicks(minutes(6), 1))],
+                recorded_at=minutes(6),
+                recorded_by="m",
+            )
+
+    assert "overdue" == next(i.status for i in agenda if i.action_id == "triage")
+    assert ["open"] == [e.entry_id for e in timeline]
+    assert str(info.value).endswith(
+        ": cannot write: the connection is read-only (transaction_read_only is on); expected a store this process may write"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "one",
+            "its schema_version is 'one', a str, not a table layout number; expected 1: the store is damaged",
+        ),
+        ("9" * 5000, "not a table layout number; expected 1: the store is damaged"),
+        (
+            "99",
+            "it has table layout 99, newer than this opinion_rules understands (1); expected an upgrade of opinion_rules",
+        ),
+        (
+            "0",
+            "its schema_version is 0, which no opinion_rules wrote; expected 1: the store is damaged",
+        ),
+        (
+            None,
+            "its meta table has no schema_version; expected the table layout number (1): the store is damaged",
+        ),
+    ],
+    ids=["text", "5000 digits", "newer", "zero", "missing"],
+)
+def test_a_tampered_schema_version_is_refused(store_target, value, message):
+    """A meta table this version did not write is a StoreUnavailableError naming the store."""
+    target = store_target()
+    with open_store(target) as store:
+        if value is None:
+            store._fetch("DELETE FROM meta")
+        else:
+            store._fetch("UPDATE meta SET value = ? WHERE key = 'schema_version'", (value,))
+        name = store.name
+
+    with pytest.raises(StoreUnavailableError) as info:
+        open_store(target)
+
+    assert str(info.value).startswith(f"case store {name}: ")
+    assert str(info.value).endswith(message)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("item", "not json", "Expecting value: line 1 column 1 (char 0)"),
+        ("item", "[1, 2]", "its item is [1, 2], a list, not a JSON object"),
+        ("item", "[" * 100_000 + "]" * 100_000, "its item nests too deeply to read"),
+        ("recorded_at", "yesterday", "Invalid isoformat string: 'yesterday'"),
+    ],
+    ids=["not JSON", "not an object", "deep", "bad recorded_at"],
+)
+def test_a_damaged_log_entry_is_a_store_error(store: CaseStore, column, value, message):
+    """Reading a tampered entry names the store and the entry; no raw exception."""
+    opened(store)
+    store.record(
+        "INC-1", [entry("c1", clicks(minutes(6), 1))], recorded_at=minutes(6), recorded_by="m"
+    )
+    store._fetch(f"UPDATE entries SET {column} = ? WHERE seq = 2", (value,))  # noqa: S608 - a test constant
+
+    for call in (
+        lambda: store.timeline("INC-1"),
+        store.audit,
+        lambda: store.assess("INC-1", minutes(9)),
+        lambda: store.agenda(minutes(400)),
+        lambda: store.record(
+            "INC-1", [entry("c2", clicks(minutes(7), 1))], recorded_at=minutes(7), recorded_by="m"
+        ),
+    ):
+        with pytest.raises(StoreUnavailableError) as info:
+            call()
+        assert str(info.value).startswith(
+            f"case store {store.name}: log entry seq 2 cannot be read: {message}"
+        ), str(info.value)
+        assert str(info.value).endswith(
+            "; expected data as opinion_rules writes it: the store is damaged"
+        )
+
+
+def test_a_damaged_agenda_row_is_a_store_error(store: CaseStore):
+    """The materialised rows are read with the same care as the log."""
+    opened(store)
+    store._fetch("UPDATE agenda_rows SET owners = 'not json'")
+
+    with pytest.raises(StoreUnavailableError) as info:
+        store.agenda(minutes(9))
+
+    assert str(info.value).startswith(f"case store {store.name}: an agenda row cannot be read: ")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [5, "", "cases\x00.db", "postgresql://u\ud800@/db?host=/nowhere"],
+    ids=["number", "empty", "NUL", "surrogate URL"],
+)
+def test_a_target_that_is_no_store_location_is_unavailable(target):
+    """open_store() refuses what cannot name a store with a StoreUnavailableError."""
+    with pytest.raises(StoreUnavailableError) as info:
+        open_store(target)
+
+    assert str(info.value).encode("utf-8")
+    assert "\x00" not in str(info.value)

@@ -23,6 +23,7 @@ import contextlib
 import difflib
 import functools
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -35,6 +36,14 @@ import attrs
 
 from ._engine import Engine
 from ._facts import Incident
+from ._limits import (
+    INCIDENT_JSON_DEPTH,
+    LONGEST_PERIOD,
+    NUMBER_CHARACTERS,
+    has_lone_surrogate,
+    instant_problem,
+    period_problem,
+)
 from ._plan import Plan
 from ._planfile import dump_plan, read_plan_text
 from ._results import ActionStatus, Assessment, Owner
@@ -43,11 +52,14 @@ from .exceptions import (
     DuplicateEntryError,
     FactError,
     IncidentConflictError,
+    OpinionRulesError,
     OutOfOrderError,
     PlanConflictError,
+    PlanError,
     Problem,
     RecordFormatError,
     StoreError,
+    StoreUnavailableError,
     UnknownIncidentError,
     UnknownPlanError,
     describe,
@@ -69,6 +81,10 @@ SCHEMA_VERSION = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ITEM_PATH = re.compile(r"^(observations|events)\[(\d+)\](.*)$", re.DOTALL)
 _INSTANT = "a timezone-aware datetime, e.g. 2026-11-23T09:00:00+08:00"
+_SURROGATE = "holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text"
+_TEXT = "text that can be stored and printed"
+_JSON_DATA = "strings, numbers, booleans, null, objects with string keys, arrays"
+_LONGEST_NUMBER = 10**NUMBER_CHARACTERS
 # How many ids one ``IN (...)`` list carries; SQLite's default limit on
 # bound parameters is 32,766, PostgreSQL's 65,535.
 _CHUNK = 500
@@ -265,15 +281,84 @@ def _instant(subject: str, name: str, value: object) -> datetime:
         raise FactError(subject, [Problem(name, "is not a datetime", _INSTANT, describe(value))])
     if value.tzinfo is None or value.utcoffset() is None:
         raise FactError(subject, [Problem(name, "is naive", _INSTANT, value.isoformat())])
+    problem = instant_problem(value)
+    if problem is not None:
+        raise FactError(subject, [Problem(name, problem, got=value.isoformat())])
     return value
+
+
+def _text_problem(value: object) -> str | None:
+    """
+    Why *value* cannot be an id or a name in the store, or ``None``.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return "is not a non-empty string"
+    if has_lone_surrogate(value):
+        return _SURROGATE
+    if "\0" in value:
+        return "holds a NUL character"
+    return None
 
 
 def _text(subject: str, name: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise RecordFormatError(
-            subject, [Problem(name, "is not a non-empty string", "a string", describe(value))]
-        )
+    """
+    *value*, an id or a name the store can keep: non-empty Unicode text
+    without NUL characters (PostgreSQL refuses them in text).
+    """
+    problem = _text_problem(value)
+    if problem is not None:
+        raise RecordFormatError(subject, [Problem(name, problem, _TEXT, describe(value))])
+    assert isinstance(value, str)  # noqa: S101 - checked above
     return value
+
+
+def _json_problem(value: object, path: str, depth: int = 0) -> Problem | None:
+    """
+    The first reason *value* is not JSON data the store can keep, at its
+    path: nesting deeper than :data:`INCIDENT_JSON_DEPTH`, a key that is
+    not a string, a lone surrogate in any key or string, a number that is
+    not finite, or a value of another type.  The recursion stops at the
+    depth bound, so it never meets Python's recursion limit.
+    """
+    if isinstance(value, str):
+        return None if not has_lone_surrogate(value) else Problem(path, _SURROGATE, _TEXT)
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if abs(value) < _LONGEST_NUMBER:
+            return None
+        return Problem(path, f"is a number of more than {NUMBER_CHARACTERS} digits", _JSON_DATA)
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return None
+        return Problem(path, "is not a finite number", "a JSON number", repr(value))
+    if not isinstance(value, Mapping | list | tuple):
+        return Problem(path, "is not JSON data", _JSON_DATA, describe(value))
+    if depth >= INCIDENT_JSON_DEPTH:
+        return Problem(path, f"nests deeper than {INCIDENT_JSON_DEPTH} levels", _JSON_DATA)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return Problem(path, "has a key that is not a string", _JSON_DATA, describe(key))
+            inner = f"{path}.{_shown(key)}"
+            if has_lone_surrogate(key):
+                return Problem(inner, f"(the key) {_SURROGATE}", _TEXT)
+            problem = _json_problem(item, inner, depth + 1)
+            if problem is not None:
+                return problem
+        return None
+    for index, item in enumerate(value):
+        problem = _json_problem(item, f"{path}[{index}]", depth + 1)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _shown(text: str) -> str:
+    """
+    *text* with lone surrogates escaped, so that messages can be printed.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _sort_key(item: AgendaItem) -> tuple[bool, int, str, str]:
@@ -305,9 +390,11 @@ class _Stored:
     entry_id: str
     kind: EntryKind
     content: str
-    recorded_at: str
+    recorded_at: datetime
     recorded_us: int
     recorded_by: str
+    #: *content*, parsed.
+    item: dict[str, Any]
 
     def receipt(self, incident_id: str, *, duplicate: bool) -> Receipt:
         return Receipt(
@@ -315,10 +402,44 @@ class _Stored:
             self.entry_id,
             self.seq,
             self.kind,
-            datetime.fromisoformat(self.recorded_at),
+            self.recorded_at,
             self.recorded_by,
             duplicate,
         )
+
+
+def _stored(row: Sequence[Any]) -> _Stored:
+    """
+    One row of the log (the columns of ``_ENTRY_COLUMNS``), checked.
+
+    Raises:
+        ValueError, TypeError: the row is not what opinion_rules writes.
+    """
+    seq, entry_id, kind, content, recorded_at, recorded_us, recorded_by = row
+    if not (
+        isinstance(seq, int)
+        and isinstance(entry_id, str)
+        and kind in ENTRY_KINDS
+        and isinstance(content, str)
+        and isinstance(recorded_at, str)
+        and isinstance(recorded_us, int)
+        and isinstance(recorded_by, str)
+    ):
+        raise TypeError("a column holds a value of another type than opinion_rules writes")
+    try:
+        item = json.loads(content)
+    except RecursionError:
+        raise ValueError("its item nests too deeply to read") from None
+    if not isinstance(item, dict):
+        raise TypeError(f"its item is {describe(item)}, not a JSON object")
+    if kind == "open" and not (
+        isinstance(item.get("discovered_at"), str) and isinstance(item.get("facts"), dict)
+    ):
+        raise ValueError("the opening has no discovered_at or no facts")
+    at = datetime.fromisoformat(recorded_at)
+    if at.utcoffset() is None:
+        raise ValueError(f"recorded_at {recorded_at!r} has no UTC offset")
+    return _Stored(seq, entry_id, kind, content, at, recorded_us, recorded_by, item)
 
 
 _ENTRY_COLUMNS = "seq, entry_id, kind, item, recorded_at, recorded_us, recorded_by"
@@ -335,7 +456,7 @@ def _incident_data(incident_id: str, log: Iterable[_Stored]) -> dict[str, Any]:
     """
     data: dict[str, Any] = {"id": incident_id, "observations": [], "events": []}
     for entry in log:
-        item = json.loads(entry.content)
+        item = entry.item
         if entry.kind == "open":
             data["discovered_at"] = item["discovered_at"]
             if "posted_at" in item:
@@ -377,12 +498,39 @@ class CaseStore(abc.ABC):
     #: writer stores newer ones anyway.
     _SKIP_LOCKED: ClassVar[str] = ""
 
-    def __init__(self, name: str) -> None:
+    #: Why this connection cannot write (e.g. a read-only file), or ``None``;
+    #: set by a backend before it calls ``CaseStore.__init__``.
+    _read_only: str | None = None
+
+    def __init__(self, name: str, *, create: bool) -> None:
+        """
+        Check the tables; create them if there are none and *create* is true.
+
+        Opening a store that has its tables reads and never writes, so that a
+        read-only store can be read.
+        """
         self._name = name
         self._depth = 0
         self._plans: dict[str, tuple[Plan, Engine]] = {}
+        with self._transaction(write=False):
+            found = self._has_tables()
+            if found:
+                self._check_version()
+        if found:
+            return
+        if not create:
+            raise self._missing()
         with self._transaction(write=True):
-            self._create_schema()
+            self._before_schema()
+            if self._has_tables():  # another process created them meanwhile
+                self._check_version()
+                return
+            for statement in self._schema():
+                self._fetch(statement)
+            self._fetch(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
 
     # -- what a backend provides ------------------------------------------------------
 
@@ -431,6 +579,19 @@ class CaseStore(abc.ABC):
     def _before_schema(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """
         Serialise schema creation between processes where DDL needs it.
+        """
+
+    @abc.abstractmethod
+    def _has_tables(self) -> bool:
+        """
+        Whether the store's ``meta`` table exists (a catalog lookup that
+        never fails for a missing table).
+        """
+
+    @abc.abstractmethod
+    def _missing(self) -> StoreError:
+        """
+        The error for a store without tables that may not be created here.
         """
 
     # -- lifecycle ------------------------------------------------------------------
@@ -497,6 +658,11 @@ class CaseStore(abc.ABC):
             finally:
                 self._depth -= 1
             return
+        if write and self._read_only is not None:
+            raise StoreUnavailableError(
+                self._name,
+                f"cannot write: {self._read_only}; expected a store this process may write",
+            )
         self._begin(write=write)
         self._depth = 1
         try:
@@ -510,22 +676,55 @@ class CaseStore(abc.ABC):
         self._depth = 0
         self._commit()
 
-    def _create_schema(self) -> None:
-        self._before_schema()
-        for statement in self._schema():
-            self._fetch(statement)
+    def _check_version(self) -> None:
         rows = self._fetch("SELECT value FROM meta WHERE key = 'schema_version'")
         if not rows:
-            self._fetch(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
+            raise StoreUnavailableError(
+                self._name,
+                "its meta table has no schema_version; expected the table layout number "
+                f"({SCHEMA_VERSION}): the store is damaged",
             )
-        elif int(rows[0][0]) > SCHEMA_VERSION:
-            raise StoreError(
-                f"case store {self._name} has table layout {rows[0][0]}, newer than this "
-                f"opinion_rules understands ({SCHEMA_VERSION}); expected an upgrade of "
-                "opinion_rules"
+        text = rows[0][0]
+        if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,9}", text):
+            raise StoreUnavailableError(
+                self._name,
+                f"its schema_version is {describe(text)}, not a table layout number; expected "
+                f"{SCHEMA_VERSION}: the store is damaged",
             )
+        if int(text) > SCHEMA_VERSION:
+            raise StoreUnavailableError(
+                self._name,
+                f"it has table layout {int(text)}, newer than this opinion_rules understands "
+                f"({SCHEMA_VERSION}); expected an upgrade of opinion_rules",
+            )
+        if int(text) < 1:
+            raise StoreUnavailableError(
+                self._name,
+                f"its schema_version is {int(text)}, which no opinion_rules wrote; expected "
+                f"{SCHEMA_VERSION}: the store is damaged",
+            )
+
+    @contextlib.contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """
+        Turn a failure to decode stored data into a :class:`StoreUnavailableError`
+        naming the store and *what* was read: the database holds something
+        opinion_rules does not write (a damaged or tampered store).
+        """
+        try:
+            yield
+        except OpinionRulesError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+            raise StoreUnavailableError(
+                self._name,
+                f"{what} cannot be read: {_shown(str(exc))}; expected data as opinion_rules "
+                "writes it: the store is damaged",
+            ) from exc
+
+    def _entry(self, row: Sequence[Any]) -> _Stored:
+        with self._reading(f"log entry seq {_shown(repr(row[0]))}"):
+            return _stored(row)
 
     # -- plans ----------------------------------------------------------------------
 
@@ -579,7 +778,9 @@ class CaseStore(abc.ABC):
 
         .. versionadded:: 0.4.0
         """
-        return self._engine(key).plan
+        _text("plan", "key", key)
+        with self._transaction(write=False):
+            return self._engine(key).plan
 
     def plans(self) -> list[str]:
         """
@@ -599,8 +800,15 @@ class CaseStore(abc.ABC):
         if not rows:
             known = [str(r[0]) for r in self._fetch("SELECT plan_key FROM plans")]
             raise UnknownPlanError(key, expected_names(key, known))
-        plan = read_plan_text(str(rows[0][0]), "json", f"stored plan {key!r}")
-        engine = Engine(plan)
+        try:
+            plan = read_plan_text(str(rows[0][0]), "json", f"stored plan {key!r}")
+            engine = Engine(plan)
+        except PlanError as exc:
+            raise StoreUnavailableError(
+                self._name,
+                f"stored plan {key!r} cannot be read: {exc}; expected a plan as opinion_rules "
+                "stores it: the store is damaged, or was written by another version",
+            ) from exc
         self._plans[key] = (plan, engine)
         return engine
 
@@ -661,6 +869,9 @@ class CaseStore(abc.ABC):
                 subject,
                 [Problem("facts", "is not a mapping", "an object of name: value", describe(facts))],
             )
+        problem = None if facts is None else _json_problem(facts, "facts")
+        if problem is not None:
+            raise RecordFormatError(subject, [problem])
         item: dict[str, Any] = {"plan": plan_key, "discovered_at": discovered_at.isoformat()}
         if posted_at is not None:
             item["posted_at"] = posted_at.isoformat()
@@ -682,7 +893,7 @@ class CaseStore(abc.ABC):
                     raise OutOfOrderError(incident_id, name, value, recorded_at, entry_id=entry_id)
             header = _incident_data(
                 incident_id,
-                [_Stored(0, entry_id, "open", content, "", 0, "")],
+                [_Stored(0, entry_id, "open", content, recorded_at, 0, "", json.loads(content))],
             )
             where = f"incident {incident_id!r} (plan {plan_key!r}), entry {entry_id!r}"
             try:
@@ -717,7 +928,7 @@ class CaseStore(abc.ABC):
             f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND kind = 'open'",  # noqa: S608 - constant columns
             (incident_id,),
         )
-        return None if not rows else _Stored(*rows[0])
+        return None if not rows else self._entry(rows[0])
 
     def _reopen(self, incident_id: str, opened: _Stored, entry_id: str, content: str) -> Receipt:
         if opened.entry_id != entry_id:
@@ -725,7 +936,7 @@ class CaseStore(abc.ABC):
                 incident_id, "entry_id", repr(opened.entry_id), repr(entry_id)
             )
         if opened.content != content:
-            stored, got = json.loads(opened.content), json.loads(content)
+            stored, got = opened.item, json.loads(content)
             for name in ("plan", "discovered_at", "posted_at", "facts"):
                 if stored.get(name) != got.get(name):
                     raise IncidentConflictError(
@@ -785,9 +996,28 @@ class CaseStore(abc.ABC):
         _text("record", "incident_id", incident_id)
         _text(subject, "recorded_by", recorded_by)
         recorded_at = _instant(subject, "recorded_at", recorded_at)
+        if isinstance(entries, str | bytes | Mapping) or not isinstance(entries, Iterable):
+            got = "one entry" if isinstance(entries, Mapping) else describe(entries)
+            raise RecordFormatError(
+                subject, [Problem("entries", "is not a list of entries", "a list of entries", got)]
+            )
         batch = list(entries)
-        if sources is not None and len(sources) != len(batch):
-            raise ValueError(f"sources names {len(sources)} places for {len(batch)} entries")
+        if sources is not None and (
+            isinstance(sources, str)
+            or len(sources) != len(batch)
+            or any(_text_problem(place) for place in sources)
+        ):
+            raise RecordFormatError(
+                subject,
+                [
+                    Problem(
+                        "sources",
+                        f"does not name one place (text) for each of the {len(batch)} entries",
+                        "one name per entry, e.g. stdin:3",
+                        describe(sources),
+                    )
+                ],
+            )
         places = (
             list(sources) if sources is not None else [f"batch[{i}]" for i in range(len(batch))]
         )
@@ -800,13 +1030,14 @@ class CaseStore(abc.ABC):
             )
             if not head:
                 raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
-            key, latest_at, latest_us = str(head[0][0]), str(head[0][1]), int(head[0][2])
+            with self._reading(f"incident {incident_id!r}"):
+                key, latest_at, latest_us = str(head[0][0]), str(head[0][1]), int(head[0][2])
+                latest = datetime.fromisoformat(latest_at)
             log = self._log(incident_id)
             receipts, new = _classify(incident_id, log, parsed)
             if not new:
                 return [r for r in receipts if isinstance(r, Receipt)]
             if to_us(recorded_at) < latest_us:
-                latest = datetime.fromisoformat(latest_at)
                 raise OutOfOrderError(incident_id, "recorded_at", recorded_at, latest)
             engine = self._engine(key)
             incident, instants = _with_batch(incident_id, key, log, new)
@@ -885,7 +1116,7 @@ class CaseStore(abc.ABC):
         if known_us is not None:
             sql += " AND recorded_us <= ?"
             params = (incident_id, known_us)
-        return [_Stored(*row) for row in self._fetch(sql + " ORDER BY seq", params)]
+        return [self._entry(row) for row in self._fetch(sql + " ORDER BY seq", params)]
 
     def _close_ids(self, incident_id: str) -> str | None:
         # Only a few neighbours in id order: a store may hold 100,000 ids.
@@ -958,6 +1189,7 @@ class CaseStore(abc.ABC):
         return self._replay(incident_id, known_at)[1]
 
     def _replay(self, incident_id: str, known_at: datetime | None) -> tuple[str, Incident]:
+        _text("incident", "incident_id", incident_id)
         known_us = None
         if known_at is not None:
             known_at = _instant(f"incident {incident_id!r}", "known_at", known_at)
@@ -969,11 +1201,11 @@ class CaseStore(abc.ABC):
             )
             if not head:
                 raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
-            key, opened_at, opened_us = str(head[0][0]), str(head[0][1]), int(head[0][2])
+            with self._reading(f"incident {incident_id!r}"):
+                key, opened_at, opened_us = str(head[0][0]), str(head[0][1]), int(head[0][2])
+                opened = datetime.fromisoformat(opened_at)
             if known_at is not None and known_us is not None and opened_us > known_us:
-                raise UnknownIncidentError(
-                    incident_id, known_at=known_at, opened_at=datetime.fromisoformat(opened_at)
-                )
+                raise UnknownIncidentError(incident_id, known_at=known_at, opened_at=opened)
             log = self._log(incident_id, known_us)
         return key, Incident.from_dict(_incident_data(incident_id, log), source="stored incident")
 
@@ -993,7 +1225,10 @@ class CaseStore(abc.ABC):
 
         .. versionadded:: 0.4.0
         """
+        _text("assess", "incident_id", incident_id)
         at = _instant(f"incident {incident_id!r}", "at", at)
+        if known_at is not None:
+            known_at = _instant(f"incident {incident_id!r}", "known_at", known_at)
         key, incident = self._replay(incident_id, at if known_at is None else known_at)
         with self._transaction(write=False):
             engine = self._engine(key)
@@ -1008,6 +1243,7 @@ class CaseStore(abc.ABC):
 
         .. versionadded:: 0.4.0
         """
+        _text("plan_key_of", "incident_id", incident_id)
         with self._transaction(write=False):
             rows = self._fetch(
                 "SELECT plan_key FROM incidents WHERE incident_id = ?", (incident_id,)
@@ -1025,6 +1261,7 @@ class CaseStore(abc.ABC):
 
         .. versionadded:: 0.4.0
         """
+        _text("timeline", "incident_id", incident_id)
         with self._transaction(write=False):
             if not self._fetch("SELECT 1 FROM incidents WHERE incident_id = ?", (incident_id,)):
                 raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
@@ -1051,6 +1288,7 @@ class CaseStore(abc.ABC):
         where: list[str] = []
         params: list[object] = []
         if incident_id is not None:
+            _text("audit", "incident_id", incident_id)
             where.append("incident_id = ?")
             params.append(incident_id)
         if since is not None:
@@ -1069,7 +1307,7 @@ class CaseStore(abc.ABC):
             ):
                 raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
             rows = self._fetch(sql + " ORDER BY recorded_us, seq", params)
-        return [_log_entry(str(r[0]), _Stored(*r[1:])) for r in rows]
+        return [_log_entry(str(r[0]), self._entry(r[1:])) for r in rows]
 
     def incident_ids(self) -> list[str]:
         """
@@ -1093,7 +1331,12 @@ class CaseStore(abc.ABC):
         rows: only incidents whose rows are stale at *at* (their next change
         has come, or they were evaluated after *at*) are replayed.  When *at*
         is not before their evaluation, the refreshed rows are stored
-        (derived data only; the log is never touched).
+        (derived data only; the log is never touched), unless the store is
+        read-only.
+
+        Raises:
+            FactError: *at* is naive or out of range, or *horizon* is not a
+                timedelta from zero to 100 years.
 
         Returns:
             Items sorted by due time (``None`` last), incident id and action
@@ -1102,23 +1345,33 @@ class CaseStore(abc.ABC):
         .. versionadded:: 0.4.0
         """
         at = _instant("agenda", "at", at)
-        if not isinstance(horizon, timedelta) or horizon < timedelta(0):
-            raise ValueError(f"horizon must be a non-negative timedelta (got {describe(horizon)})")
+        expected = f"a timedelta from 0 to {LONGEST_PERIOD.days} days"
+        problem = (
+            "is not a timedelta"
+            if not isinstance(horizon, timedelta)
+            else "is negative"
+            if horizon < timedelta(0)
+            else period_problem(horizon)
+        )
+        if problem is not None:
+            raise FactError("agenda", [Problem("horizon", problem, expected, describe(horizon))])
         at_us = to_us(at)
         until = at + horizon
         with self._transaction(write=False):
-            stale = {
-                str(r[0]): (str(r[1]), int(r[2]), int(r[3]))
+            rows = [
+                r
                 for query in (
                     _STALE_SQL + "next_change_us <= ?",
                     _STALE_SQL + "evaluated_us > ?",
                 )
                 for r in self._fetch(query, (at_us,))
-            }
-            rows = self._agenda_rows(to_us(until))
+            ]
+            with self._reading("the agenda's state"):
+                stale = {str(r[0]): (str(r[1]), int(r[2]), int(r[3])) for r in rows}
+            materialised = self._agenda_rows(to_us(until))
             logs = self._logs(sorted(stale), at_us)
             engines = {key: self._engine(key) for key, _, _ in stale.values()}
-        items = [item for item in rows if item.incident_id not in stale]
+        items = [item for item in materialised if item.incident_id not in stale]
         refreshed: list[tuple[str, str, Assessment, int]] = []
         for incident_id, (key, evaluated_us, last_seq) in sorted(stale.items()):
             log = logs.get(incident_id)
@@ -1131,7 +1384,7 @@ class CaseStore(abc.ABC):
             items.extend(agenda_of(incident_id, key, assessment, until))
             if at_us >= evaluated_us:
                 refreshed.append((incident_id, key, assessment, last_seq))
-        if refreshed:
+        if refreshed and self._read_only is None:  # a read-only store is read, not refreshed
             self._refresh(refreshed, at)
         items.sort(key=_sort_key)
         return items
@@ -1144,20 +1397,21 @@ class CaseStore(abc.ABC):
             *self._fetch(_AGENDA_SQL + "status = 'pending' AND due_us <= ?", (until_us,)),
             *self._fetch(_AGENDA_SQL + "status = 'pending' AND due_us IS NULL"),
         ]
-        return [
-            AgendaItem(
-                str(r[0]),
-                str(r[1]),
-                str(r[2]),
-                str(r[3]),
-                _owners(str(r[4])),
-                str(r[5]),
-                None if r[6] is None else datetime.fromisoformat(r[6]),
-                None if r[7] is None else str(r[7]),
-                str(r[8]),
-            )
-            for r in rows
-        ]
+        with self._reading("an agenda row"):
+            return [
+                AgendaItem(
+                    str(r[0]),
+                    str(r[1]),
+                    str(r[2]),
+                    str(r[3]),
+                    _owners(str(r[4])),
+                    str(r[5]),
+                    None if r[6] is None else datetime.fromisoformat(r[6]),
+                    None if r[7] is None else str(r[7]),
+                    str(r[8]),
+                )
+                for r in rows
+            ]
 
     def _logs(self, incident_ids: Sequence[str], known_us: int) -> dict[str, list[_Stored]]:
         out: dict[str, list[_Stored]] = {}
@@ -1169,7 +1423,7 @@ class CaseStore(abc.ABC):
                 f"({marks}) AND recorded_us <= ? ORDER BY seq",
                 [*chunk, known_us],
             ):
-                out.setdefault(str(row[0]), []).append(_Stored(*row[1:]))
+                out.setdefault(str(row[0]), []).append(self._entry(row[1:]))
         return out
 
     def _refresh(self, refreshed: list[tuple[str, str, Assessment, int]], at: datetime) -> None:
@@ -1213,7 +1467,7 @@ def _classify(
                 entry.entry_id,
                 entry.where,
                 stored.seq,
-                canonical({"id": stored.entry_id, stored.kind: json.loads(stored.content)}),
+                canonical({"id": stored.entry_id, stored.kind: stored.item}),
                 canonical({"id": entry.entry_id, entry.kind: entry.item}),
             )
         elif earlier is not None and (earlier.kind, earlier.content) == (entry.kind, entry.content):
@@ -1247,11 +1501,10 @@ def _parse_batch(subject: str, batch: list[Any], places: list[str]) -> list[_New
             continue
         before = len(problems)
         entry_id = entry.get("id")
-        if not isinstance(entry_id, str) or not entry_id.strip():
+        id_problem = _text_problem(entry_id)
+        if id_problem is not None:
             got = "nothing" if "id" not in entry else describe(entry_id)
-            problems.append(
-                Problem(f"{where}.id", "is not a non-empty string", "the client's entry id", got)
-            )
+            problems.append(Problem(f"{where}.id", id_problem, "the client's entry id", got))
         kinds = [k for k in ITEM_KINDS if k in entry]
         others = sorted(str(k) for k in entry if k != "id" and k not in ITEM_KINDS)
         if others:
@@ -1284,9 +1537,13 @@ def _parse_batch(subject: str, batch: list[Any], places: list[str]) -> list[_New
             continue
         kind = kinds[0]
         item = dict(entry[kind])
+        problem = _json_problem(item, f"{where}.{kind}")
+        if problem is not None:
+            problems.append(problem)
+            continue
         try:
             content = canonical(item)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             problems.append(
                 Problem(
                     f"{where}.{kind}",
@@ -1427,30 +1684,41 @@ def _log_entry(incident_id: str, entry: _Stored) -> LogEntry:
         incident_id,
         entry.entry_id,
         entry.kind,
-        datetime.fromisoformat(entry.recorded_at),
+        entry.recorded_at,
         entry.recorded_by,
-        json.loads(entry.content),
+        entry.item,
     )
 
 
-def open_store(target: str | os.PathLike[str]) -> CaseStore:
+def open_store(target: str | os.PathLike[str], *, create: bool = True) -> CaseStore:
     """
     Open the case store at *target*: a ``postgresql://`` (or
     ``postgres://``) URL opens a :class:`~opinion_rules.PostgresStore`,
-    anything else is the path of a :class:`~opinion_rules.SQLiteStore` file
-    (created if missing).
+    anything else is the path of a :class:`~opinion_rules.SQLiteStore` file.
+
+    Args:
+        target: The path or URL.
+        create: Whether a missing store may be created: an SQLite file that
+            does not exist, or PostgreSQL tables that do not exist yet.  With
+            ``create=False`` a missing store is :class:`StoreNotFoundError`,
+            so that a mistyped path is not taken for a new, empty store.
 
     Raises:
-        StoreUnavailableError: the database cannot be opened or reached, or
-            psycopg is missing for a PostgreSQL URL.
+        StoreNotFoundError: the store does not exist and *create* is false.
+        StoreUnavailableError: the database cannot be opened or reached, is
+            not a case store, or psycopg is missing for a PostgreSQL URL.
 
     .. versionadded:: 0.4.0
     """
+    if not isinstance(target, str | os.PathLike):
+        raise StoreUnavailableError(
+            describe(target), "is not a path or a postgresql:// URL; expected one of them"
+        )
     text = os.fspath(target)
-    if text.startswith(("postgresql://", "postgres://")):
+    if isinstance(text, str) and text.startswith(("postgresql://", "postgres://")):
         from ._store_postgres import PostgresStore  # noqa: PLC0415 - psycopg only when asked
 
-        return PostgresStore(text)
+        return PostgresStore(text, create=create)
     from ._store_sqlite import SQLiteStore  # noqa: PLC0415 - the backends import this module
 
-    return SQLiteStore(text)
+    return SQLiteStore(text, create=create)

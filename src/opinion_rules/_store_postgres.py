@@ -15,8 +15,9 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from ._limits import has_lone_surrogate
 from ._store import CaseStore
-from .exceptions import StoreUnavailableError
+from .exceptions import StoreError, StoreNotFoundError, StoreUnavailableError
 
 
 __all__ = ["PostgresStore"]
@@ -96,15 +97,19 @@ class PostgresStore(CaseStore):
     """
     A case store in a PostgreSQL database (9.5 or newer; tested with 15).
 
-    The tables are created in the connection's schema (its ``search_path``)
-    if missing.  Any number of processes may write at once; writes to the
-    same incident wait for each other.
+    The tables live in the connection's schema (its ``search_path``).  Any
+    number of processes may write at once; writes to the same incident wait
+    for each other.  On a read-only connection (a standby server, or
+    ``default_transaction_read_only``) every query works and a write is
+    :class:`StoreUnavailableError`.
 
     Args:
         dsn: A libpq connection string or ``postgresql://`` URL.
         connect_timeout: Seconds to wait for the server.
+        create: Whether to create the tables if they do not exist yet.
 
     Raises:
+        StoreNotFoundError: the tables do not exist and *create* is false.
         StoreUnavailableError: psycopg is not installed (``pip install
             'opinion-rules[postgres]'``), or the server cannot be reached.
 
@@ -114,8 +119,16 @@ class PostgresStore(CaseStore):
     _LOCK: ClassVar[str] = " FOR UPDATE"
     _SKIP_LOCKED: ClassVar[str] = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
+    def __init__(self, dsn: str, *, connect_timeout: int = 10, create: bool = True) -> None:
+        if not isinstance(dsn, str):
+            raise StoreUnavailableError(repr(dsn), "is not a connection string; expected one")
         name = redact(dsn)
+        if has_lone_surrogate(dsn) or "\0" in dsn:
+            raise StoreUnavailableError(
+                name.encode("utf-8", "backslashreplace").decode("utf-8"),
+                "the connection string holds a lone surrogate or a NUL character; expected "
+                "Unicode text",
+            )
         try:
             import psycopg  # noqa: PLC0415 - optional dependency, needed only here
         except ImportError as exc:
@@ -125,12 +138,15 @@ class PostgresStore(CaseStore):
                 "pip install 'opinion-rules[postgres]'",
             ) from exc
         self._errors: type[Exception] = psycopg.Error
+        self._conn: Any = None
         try:
-            self._conn: Any = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
-        except psycopg.Error as exc:
+            self._conn = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
+        except (psycopg.Error, ValueError) as exc:  # ValueError: a malformed option value
             raise StoreUnavailableError(name, f"cannot connect: {exc}".strip()) from exc
         try:
-            super().__init__(name)
+            if self._fetch("SHOW transaction_read_only") == [("on",)]:
+                self._read_only = "the connection is read-only (transaction_read_only is on)"
+            super().__init__(name, create=create)
         except BaseException:
             self._close()
             raise
@@ -169,6 +185,15 @@ class PostgresStore(CaseStore):
                 cursor.executemany(sql.replace("?", "%s"), rows)
         except self._errors as exc:
             raise StoreUnavailableError(self._name, f"the database failed: {exc}") from exc
+
+    def _has_tables(self) -> bool:
+        return self._fetch("SELECT to_regclass('meta') IS NOT NULL") == [(True,)]
+
+    def _missing(self) -> StoreError:
+        return StoreNotFoundError(
+            self._name,
+            "the database has no case store tables in its search_path (no meta table)",
+        )
 
     def _schema(self) -> list[str]:
         return list(_SCHEMA)

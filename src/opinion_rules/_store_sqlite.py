@@ -8,17 +8,28 @@ returns, so an acknowledged write survives a crash or power loss), and
 ``BEGIN IMMEDIATE`` for every write (the write lock is taken before the log
 is read, so two processes never decide on a stale log) with a busy timeout,
 so concurrent writers wait for each other instead of failing.
+
+A new store file is made complete under a temporary name and then linked
+into place, so a store path is either absent or a whole store: never an
+empty file that a second process could mistake for a store (an existing
+empty file is refused).  Opening an existing store only reads: a read-only
+file can be queried.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import sqlite3
+import stat
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from ._store import CaseStore
-from .exceptions import StoreUnavailableError
+from ._limits import has_lone_surrogate
+from ._store import SCHEMA_VERSION, CaseStore
+from .exceptions import StoreError, StoreNotFoundError, StoreUnavailableError
 
 
 __all__ = ["SQLiteStore"]
@@ -87,44 +98,97 @@ _SCHEMA = [
 
 class SQLiteStore(CaseStore):
     """
-    A case store in one SQLite file, created if missing.
+    A case store in one SQLite file.
 
     Several processes may use the same file at once: writes wait for each
     other (up to *timeout* seconds), and reads never wait.  The file must be
     on a local disk: SQLite's locking does not work over network file
-    systems.
+    systems.  A file this process may not write is opened read-only: every
+    query works, and a write is :class:`StoreUnavailableError`.
 
     Args:
         path: The database file.
         timeout: How long a write waits for another process's write, in
             seconds.
+        create: Whether to create the file if it does not exist.  An
+            existing file is never created over: an empty file, or an SQLite
+            database without the store's tables, is refused.
 
     Raises:
-        StoreUnavailableError: the file cannot be opened or is not a case
-            store's database.
+        StoreNotFoundError: the file does not exist and *create* is false.
+        StoreUnavailableError: the file cannot be opened or created, or is
+            not a case store's database.
 
     .. versionadded:: 0.4.0
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, timeout: float = 30.0, create: bool = True
+    ) -> None:
         name = os.fspath(path)
         self._conn: sqlite3.Connection | None = None
+        self._timeout = timeout
+        if not isinstance(name, str) or not name.strip():
+            raise StoreUnavailableError(repr(name), "is not a file path; expected one")
+        shown = _shown(name)
+        if "\0" in name:
+            raise StoreUnavailableError(
+                shown, "the path holds a NUL character; expected a file path"
+            )
+        if name == ":memory:":  # SQLite's private in-memory database, for experiments
+            self._connect(shown, name, uri=False)
+            super().__init__(shown, create=True)
+            return
+        state = _file_state(shown, name)
+        if state is None:
+            if not create:
+                raise StoreNotFoundError(shown, "the file does not exist")
+            _create(shown, name)
+            state = _file_state(shown, name)
+        if state is None:  # removed again at once: nothing sensible to open
+            raise StoreUnavailableError(shown, "the file vanished while it was being created")
+        if stat.S_ISDIR(state.st_mode):
+            raise StoreUnavailableError(
+                shown, "cannot open the database: it is a directory; expected a file"
+            )
+        if state.st_size == 0:
+            raise StoreUnavailableError(
+                shown,
+                "the file is empty (0 bytes), so it is not a case store; expected a case "
+                "store's database, or a path that does not exist yet to create one there",
+            )
+        uri = Path(name).absolute().as_uri() + "?mode=rw"
+        if not os.access(name, os.W_OK):
+            self._read_only = "the file is read-only for this process"
+            uri = uri.replace("mode=rw", "mode=ro")
+            if (
+                not os.access(Path(name).absolute().parent, os.W_OK)
+                and not Path(f"{name}-wal").exists()
+            ):
+                # Read-only media: SQLite cannot make the shared-memory file a
+                # reader of a WAL database needs, and no writer can be at work
+                # (it would need a -wal file beside the database).
+                uri += "&immutable=1"
+        self._connect(shown, uri, uri=True)
         try:
-            self._conn = sqlite3.connect(name, timeout=timeout, isolation_level=None)
-            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            super().__init__(shown, create=False)
+        except BaseException:
+            self._close()
+            raise
+
+    def _connect(self, shown: str, target: str, *, uri: bool) -> None:
+        try:
+            self._conn = sqlite3.connect(
+                target, timeout=self._timeout, isolation_level=None, uri=uri
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             # connect() succeeds on a file that is no database; the first
             # statement fails, and the connection must not be left open.
             self._close()
-            raise StoreUnavailableError(name, f"cannot open the database: {exc}") from exc
-        try:
-            super().__init__(name)
-        except BaseException:
-            self._close()
-            raise
+            raise StoreUnavailableError(shown, f"cannot open the database: {exc}") from exc
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -150,13 +214,35 @@ class SQLiteStore(CaseStore):
         try:
             return self.connection.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise StoreUnavailableError(self._name, f"the database failed: {exc}") from exc
+            raise self._failed(exc) from exc
 
     def _run_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
         try:
             self.connection.executemany(sql, rows)
         except sqlite3.Error as exc:
-            raise StoreUnavailableError(self._name, f"the database failed: {exc}") from exc
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: sqlite3.Error) -> StoreUnavailableError:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
+            return StoreUnavailableError(
+                self._name,
+                f"cannot write: the database is read-only ({exc}); expected a store this "
+                "process may write",
+            )
+        return StoreUnavailableError(self._name, f"the database failed: {exc}")
+
+    def _has_tables(self) -> bool:
+        return bool(
+            self._fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+        )
+
+    def _missing(self) -> StoreError:
+        return StoreUnavailableError(
+            self._name,
+            "the file is an SQLite database but not a case store (it has no meta table); "
+            "expected a case store's database, or a path that does not exist yet to create "
+            "one there",
+        )
 
     def _schema(self) -> list[str]:
         return list(_SCHEMA)
@@ -165,3 +251,93 @@ class SQLiteStore(CaseStore):
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _shown(name: str) -> str:
+    """
+    *name* for messages: a file name that is not UTF-8, or holds a NUL, is
+    shown escaped.
+    """
+    if has_lone_surrogate(name):
+        name = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return name.replace("\0", "\\0")
+
+
+def _file_state(shown: str, name: str) -> os.stat_result | None:
+    try:
+        return Path(name).stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreUnavailableError(shown, f"cannot open the database: {exc}") from exc
+
+
+def _create(shown: str, name: str) -> None:
+    """
+    Create a complete, empty store at *name*, which did not exist: build it
+    under a temporary name beside it, then hard-link it into place, so no
+    other process ever sees a half-made store.  If another process linked
+    its own first, that one is kept.
+    """
+    full = Path(name).absolute()
+    temp = full.with_name(f".{full.name}.{secrets.token_hex(8)}.new")
+    try:
+        os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    except OSError as exc:
+        raise StoreUnavailableError(
+            shown, f"cannot create the file: {exc.strerror} (in {_shown(str(full.parent))})"
+        ) from exc
+    try:
+        conn = sqlite3.connect(temp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        _fsync(temp)
+        try:
+            os.link(temp, name)
+        except FileExistsError:
+            pass  # another process created the store first: open that one
+        except OSError:
+            _copy_new(temp, name)  # a file system without hard links
+        _fsync(full.parent)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreUnavailableError(shown, f"cannot create the file: {exc}") from exc
+    finally:
+        for leftover in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _copy_new(source: Path, name: str) -> None:
+    """
+    Copy *source* to *name* if *name* does not exist (never over it).
+    """
+    try:
+        fd = os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "wb") as out, source.open("rb") as data:
+        while chunk := data.read(1 << 16):
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _fsync(path: Path) -> None:
+    # Directories cannot be opened for fsync everywhere (Windows): best effort.
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

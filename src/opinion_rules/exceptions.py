@@ -19,7 +19,9 @@ The tree::
     └── StoreError                        the case store refused a write or a
         │                                 query; nothing was written
         ├── StoreUnavailableError         the database cannot be opened or
-        │                                 reached, or its driver is missing
+        │   │                             reached, or its driver is missing
+        │   └── StoreNotFoundError        there is no store there (and it
+        │                                 may not be created)
         ├── UnknownIncidentError(StoreError, LookupError)
         │                                 no such incident (at that time)
         ├── UnknownPlanError(StoreError, LookupError)
@@ -67,6 +69,7 @@ __all__ = [
     "Problem",
     "RecordFormatError",
     "StoreError",
+    "StoreNotFoundError",
     "StoreUnavailableError",
     "UnknownIncidentError",
     "UnknownPlanError",
@@ -314,6 +317,20 @@ class StoreUnavailableError(StoreError):
         self.store = store
         self.reason = reason
         super().__init__(f"case store {store}: {reason}")
+
+
+class StoreNotFoundError(StoreUnavailableError):
+    """
+    There is no case store where one was asked for, and it may not be
+    created there: an SQLite file that does not exist, or a PostgreSQL
+    database without the store's tables, opened with ``create=False``.
+
+    Attributes:
+        store: The path, or the URL without its password.
+        reason: What is missing, in one sentence.
+
+    .. versionadded:: 0.4.0
+    """
 
 
 class UnknownIncidentError(StoreError, LookupError):
