@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,14 @@ from typing import Any, Literal
 import attrs
 from dateutil.parser import isoparse
 
+from ._limits import (
+    INCIDENT_FILE_BYTES,
+    INCIDENT_JSON_DEPTH,
+    LARGEST_NUMBER,
+    has_lone_surrogate,
+    instant_problem,
+    json_depth_problem,
+)
 from ._validators import is_aware, is_identifier, non_empty_text, optional_identifier
 from .exceptions import FactError, Problem, describe
 
@@ -41,6 +50,11 @@ def _is_count(_inst: object, attribute: attrs.Attribute[Any], value: object) -> 
         raise ValueError(f"'{attribute.name}' must be finite (got {value!r})")
     if value < 0:
         raise ValueError(f"'{attribute.name}' must not be negative (got {value!r})")
+    if value > LARGEST_NUMBER:
+        raise ValueError(f"'{attribute.name}' {_TOO_LARGE} (got {describe(value)})")
+
+
+_TOO_LARGE = "is larger than the largest supported number (10**100)"
 
 
 def _optional_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -148,6 +162,17 @@ def _freeze_facts(value: Mapping[str, Scalar]) -> Mapping[str, Scalar]:
     return MappingProxyType(dict(value))
 
 
+def _check_facts(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"'{attribute.name}' must be a mapping of fact ids to values")
+    for key, item in value.items():
+        if not isinstance(key, str) or not _is_identifier_text(key):
+            raise ValueError(f"'{attribute.name}': {key!r} is not a fact id (an identifier)")
+        problem = _scalar_problem(item)
+        if problem is not None:
+            raise ValueError(f"'{attribute.name}.{key}' {problem} (got {describe(item)})")
+
+
 def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(values)
 
@@ -174,7 +199,9 @@ class Incident:
     id: str = attrs.field(validator=non_empty_text)
     discovered_at: datetime = attrs.field(validator=is_aware)
     posted_at: datetime | None = attrs.field(default=None, validator=is_aware)
-    facts: Mapping[str, Scalar] = attrs.field(factory=dict, converter=_freeze_facts)
+    facts: Mapping[str, Scalar] = attrs.field(
+        factory=dict, converter=_freeze_facts, validator=_check_facts
+    )
     observations: tuple[Observation, ...] = attrs.field(default=(), converter=_tuple)
     events: tuple[Event, ...] = attrs.field(default=(), converter=_tuple)
 
@@ -315,8 +342,17 @@ class _Collector:
         except (ValueError, OverflowError):
             self.add(f"{path}{key}", "is not an ISO 8601 datetime", expected, repr(value))
             return None
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
+        try:
+            naive = parsed.tzinfo is None or parsed.utcoffset() is None
+        except (ValueError, OverflowError):  # an offset of a day or more
+            self.add(f"{path}{key}", "has an impossible UTC offset", expected, repr(value))
+            return None
+        if naive:
             self.add(f"{path}{key}", "has no UTC offset (naive datetime)", expected, repr(value))
+            return None
+        problem = instant_problem(parsed)
+        if problem is not None:
+            self.add(f"{path}{key}", problem, got=repr(value))
             return None
         return parsed
 
@@ -337,6 +373,9 @@ class _Collector:
         if not isinstance(value, str) or not value.strip():
             self.add(f"{path}{key}", "is not a non-empty string", "a string", describe(value))
             return None
+        if has_lone_surrogate(value):
+            self.add(f"{path}{key}", _SURROGATE, _TEXT, describe(value))
+            return None
         if identifier and not _is_identifier_text(value):
             self.add(
                 f"{path}{key}",
@@ -351,17 +390,61 @@ class _Collector:
         allowed = set(allowed)
         for key in obj:
             if key not in allowed:
-                self.add(f"{path}{key}", "is not a known field", f"one of {sorted(allowed)}")
+                self.add(
+                    f"{path}{_shown_key(key)}", "is not a known field", f"one of {sorted(allowed)}"
+                )
+
+    def number(self, obj: Mapping[str, Any], path: str) -> int | float | None:
+        """
+        An observation's ``value``: a finite, non-negative count.
+        """
+        value = obj.get("value")
+        if "value" not in obj:
+            self.add(f"{path}value", "is missing", _COUNT)
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            self.add(f"{path}value", "is not a number", _COUNT, describe(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            self.add(f"{path}value", "is not finite", _COUNT, repr(value))
+        elif value < 0:
+            self.add(f"{path}value", "is negative", _COUNT, repr(value))
+        elif value > LARGEST_NUMBER:
+            self.add(f"{path}value", _TOO_LARGE, _COUNT, describe(value))
+        else:
+            return value
+        return None
+
+
+_SURROGATE = "holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text"
+_TEXT = "text that can be stored and printed"
+_COUNT = "a non-negative number"
+
+
+def _shown_key(key: object) -> str:
+    text = str(key)
+    return (
+        text.encode("utf-8", "backslashreplace").decode("utf-8")
+        if has_lone_surrogate(text)
+        else text
+    )
 
 
 def _is_identifier_text(value: str) -> bool:
     return value.isascii() and value[:1].isalpha() and all(c.isalnum() or c == "_" for c in value)
 
 
-def _is_scalar(value: object) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return isinstance(value, int | str | bool)
+def _scalar_problem(value: object) -> str | None:
+    """
+    Why *value* cannot be a fact value, or ``None``.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return "is not finite"
+    if isinstance(value, str) and has_lone_surrogate(value):
+        return _SURROGATE
+    if not isinstance(value, int | float | str | bool):
+        return "is not a scalar"
+    if not isinstance(value, bool | str) and abs(value) > LARGEST_NUMBER:
+        return _TOO_LARGE
+    return None
 
 
 _INCIDENT_KEYS = ("id", "discovered_at", "posted_at", "facts", "observations", "events")
@@ -396,13 +479,21 @@ def _parse_facts(c: _Collector, facts: object) -> dict[str, Scalar]:
         return {}
     out: dict[str, Scalar] = {}
     for key, value in facts.items():
+        problem = _scalar_problem(value)
         if not _is_identifier_text(str(key)):
-            c.add(f"facts.{key}", "is not an identifier", "a letter, then letters, digits or '_'")
-        elif not _is_scalar(value):
-            c.add(f"facts.{key}", "is not a scalar", "a string, number or boolean", describe(value))
+            c.add(
+                f"facts.{_shown_key(key)}",
+                "is not an identifier",
+                "a letter, then letters, digits or '_'",
+            )
+        elif problem is not None:
+            c.add(f"facts.{key}", problem, _SCALAR, describe(value))
         else:
             out[key] = value
     return out
+
+
+_SCALAR = "a string, number or boolean"
 
 
 def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
@@ -420,15 +511,7 @@ def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
         metric = c.text(item, "metric", path, required=True, identifier=True)
         site = c.text(item, "site", path, required=False)
         channel = c.text(item, "channel", path, required=False)
-        value = item.get("value")
-        if "value" not in item:
-            c.add(f"{path}value", "is missing", "a non-negative number")
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            c.add(f"{path}value", "is not a number", "a non-negative number", describe(value))
-        elif isinstance(value, float) and not math.isfinite(value):
-            c.add(f"{path}value", "is not finite", "a non-negative number", repr(value))
-        elif value < 0:
-            c.add(f"{path}value", "is negative", "a non-negative number", repr(value))
+        value = c.number(item, path)
         kind = item.get("kind", "total")
         if kind not in ("total", "increment"):
             c.add(f"{path}kind", "is not a known kind", "'total' or 'increment'", describe(kind))
@@ -455,15 +538,11 @@ def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
         fact = c.text(item, "fact", path, required=event_type == "fact", identifier=True)
         value = item.get("value")
         if event_type == "fact":
+            problem = _scalar_problem(value)
             if "value" not in item:
                 c.add(f"{path}value", "is missing", "the fact's value")
-            elif not _is_scalar(value):
-                c.add(
-                    f"{path}value",
-                    "is not a scalar",
-                    "a string, number or boolean",
-                    describe(value),
-                )
+            elif problem is not None:
+                c.add(f"{path}value", problem, _SCALAR, describe(value))
         elif "value" in item:
             c.add(f"{path}value", "is only allowed on 'fact' events")
         if event_type == "fact" and "action" in item:
@@ -503,15 +582,73 @@ def load_incident(path: str | Path) -> Incident:
     .. versionadded:: 0.1.0
     """
     path = Path(path)
+    text = _read_incident_file(path)
+    return Incident.from_dict(parse_incident_json(text, str(path)), source=str(path))
+
+
+def parse_incident_json(text: str, source: str) -> object:
+    """
+    Parse JSON *text*, refusing nesting deeper than the format could use
+    before the parser recurses into it.
+
+    Raises:
+        FactError: located as ``source:line:column``.
+    """
+    expected = "a JSON object in the incident format"
+    deep = json_depth_problem(text, INCIDENT_JSON_DEPTH)
+    if deep is not None:
+        raise FactError(
+            f"{source}:{deep[0]}:{deep[1]}",
+            [Problem("", f"JSON nested deeper than {INCIDENT_JSON_DEPTH} levels", expected)],
+        )
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FactError(str(path), [Problem("", f"cannot read the file: {exc}")]) from exc
-    try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise FactError(
-            f"{path}:{exc.lineno}:{exc.colno}",
-            [Problem("", f"not valid JSON: {exc.msg}", "a JSON object in the incident format")],
-        ) from exc
-    return Incident.from_dict(data, source=str(path))
+            f"{source}:{exc.lineno}:{exc.colno}",
+            [Problem("", f"not valid JSON: {exc.msg}", expected)],
+        ) from None
+    except ValueError:  # Python reads no integer of more than 4,300 digits
+        problem = Problem("", "holds a number with more than 4,300 digits", expected)
+        raise FactError(source, [problem]) from None
+
+
+def _read_incident_file(path: Path) -> str:
+    """
+    The file's text: a regular file (never a FIFO that would block) of at
+    most :data:`INCIDENT_FILE_BYTES`, in UTF-8.
+    """
+    source = str(path)
+    try:
+        info = path.stat()
+    except (OSError, ValueError) as exc:
+        raise FactError(source, [Problem("", f"cannot read the file: {exc}")]) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise FactError(source, [Problem("", "is not a regular file", "an incident JSON file")])
+    if info.st_size > INCIDENT_FILE_BYTES:
+        raise FactError(source, [_too_large(f"{info.st_size} bytes")])
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(INCIDENT_FILE_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        raise FactError(source, [Problem("", f"cannot read the file: {exc}")]) from None
+    if len(data) > INCIDENT_FILE_BYTES:
+        raise FactError(source, [_too_large("more")])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise FactError(
+            f"{source}:{line}:{column}",
+            [Problem("", "the file is not UTF-8 text", "an incident file saved as UTF-8")],
+        ) from None
+
+
+def _too_large(got: str) -> Problem:
+    return Problem(
+        "",
+        f"the file is larger than {INCIDENT_FILE_BYTES} bytes",
+        "an incident file of at most that size",
+        got,
+    )

@@ -10,6 +10,7 @@ lists them for users, and a test keeps that page and these values equal.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 
@@ -17,7 +18,9 @@ __all__ = [
     "CONDITION_DEPTH",
     "EARLIEST_INSTANT",
     "EXTENDS_DEPTH",
+    "INCIDENT_FILE_BYTES",
     "INCIDENT_JSON_DEPTH",
+    "LARGEST_NUMBER",
     "LATEST_INSTANT",
     "LONGEST_PERIOD",
     "MOST_PER_DAY",
@@ -28,6 +31,7 @@ __all__ = [
     "TIMEZONE_CHARACTERS",
     "has_lone_surrogate",
     "instant_problem",
+    "json_depth_problem",
     "period_problem",
 ]
 
@@ -61,6 +65,13 @@ EXTENDS_DEPTH = 16
 #: The most completions a ``per_day`` recurrence may ask for in a day (one a
 #: minute).
 MOST_PER_DAY = 1_440
+#: The largest incident file read, in bytes (a year of five-minute readings
+#: from a hundred sites is about 150 MB).
+INCIDENT_FILE_BYTES = 500_000_000
+#: The largest magnitude an observation or a fact may carry (a googol): far
+#: above any real count, while sums stay finite and every number prints
+#: (Python refuses to print integers of more than 4,300 digits).
+LARGEST_NUMBER = 10**100
 
 
 def instant_problem(value: datetime) -> str | None:
@@ -69,7 +80,7 @@ def instant_problem(value: datetime) -> str | None:
     """
     try:
         utc = value.astimezone(UTC)
-    except OverflowError:
+    except (OverflowError, ValueError):  # e.g. a tzinfo with an offset of a day or more
         utc = None
     if utc is None or not EARLIEST_INSTANT <= utc < LATEST_INSTANT:
         return (
@@ -98,3 +109,27 @@ def has_lone_surrogate(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def json_depth_problem(text: str, limit: int) -> tuple[int, int] | None:
+    """
+    The 1-based line and column of the first ``[`` or ``{`` nested deeper
+    than *limit* in the JSON *text*, or ``None``.  Checked before parsing:
+    the standard library's parser recurses once per level.
+    """
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        bracket = match.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                start = match.start()
+                line_start = text.rfind("\n", 0, start) + 1
+                return text.count("\n", 0, start) + 1, start - line_start + 1
+        elif bracket in ("]", "}"):
+            depth -= 1
+    return None
+
+
+# Strings are skipped whole, so brackets inside them do not count.
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)

@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 
+from ._limits import has_lone_surrogate, instant_problem
+
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -53,6 +55,11 @@ def non_empty_text(_inst: object, attribute: attrs.Attribute[Any], value: object
     """
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"'{attribute.name}' must be non-empty text (got {value!r})")
+    if has_lone_surrogate(value):
+        raise ValueError(
+            f"'{attribute.name}' holds a lone surrogate (e.g. from a JSON escape such as "
+            "\\ud800), which is not Unicode text; expected text that can be stored and printed"
+        )
 
 
 def is_aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -67,6 +74,9 @@ def is_aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> N
         )
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"'{attribute.name}' must be timezone-aware (got naive {value})")
+    problem = instant_problem(value)
+    if problem is not None:
+        raise ValueError(f"'{attribute.name}' {problem} (got {value.isoformat()})")
 
 
 def non_negative_duration(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -117,7 +117,12 @@ def describe(value: object) -> str:
     """
     Render *value* for an error message: its repr and its type.
     """
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # a structure nested deeper than repr goes
+        text = f"a {type(value).__name__} nested too deeply to show"
+    except ValueError:  # an integer of more than 4,300 digits
+        text = f"a {type(value).__name__} too long to show"
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text}, a {type(value).__name__}"
