@@ -1493,3 +1493,27 @@ def test_a_target_that_is_no_store_location_is_unavailable(target):
 
     assert str(info.value).encode("utf-8")
     assert "\x00" not in str(info.value)
+
+
+def test_an_enormous_bad_batch_reports_one_screen(store: CaseStore):
+    """A whole file of bad entries lists the first 50 problems and counts the rest."""
+    opened(store)
+    before = dump(store)
+    likes = [
+        entry(f"x{i}", {"at": minutes(6).isoformat(), "metric": "likes", "value": 1})
+        for i in range(5000)
+    ]
+
+    with pytest.raises(RecordFormatError) as envelope:
+        store.record("INC-1", [{}] * 5000, recorded_at=minutes(6), recorded_by="m")
+    with pytest.raises(o.FactError) as items:
+        store.record("INC-1", likes, recorded_at=minutes(6), recorded_by="m")
+
+    assert "incident 'INC-1' (the first 50 of 10000 problems)" == envelope.value.subject
+    assert 50 == len(envelope.value.problems)
+    assert (
+        "incident 'INC-1' (plan 'store-test@1'), entries 'x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8', 'x9' and 4990 more (the first 50 of 5000 problems)"
+        == items.value.subject
+    )
+    assert 50 == len(items.value.problems)
+    assert before == dump(store)

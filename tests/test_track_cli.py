@@ -9,6 +9,8 @@ import io
 import json
 import re
 import shlex
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from opinion_rules._track import parse_duration, read_entries
 from opinion_rules.exceptions import FactError, RecordFormatError
 
 from .conftest import CST, EXAMPLES, ROOT
-from .store_fixtures import fixture_pg_server  # noqa: F401 - a pytest fixture
+from .store_fixtures import fixture_pg_server, read_only_prefix  # noqa: F401 - a pytest fixture
 
 
 PLAN = str(EXAMPLES / "plans" / "work_safety.yaml")
@@ -288,7 +290,7 @@ def test_an_entry_the_plan_refuses_names_its_line(cli, db):
     ("args", "stdin", "message"),
     [
         (
-            ["track", "record", "WS-9", "--by", "m"],
+            ["track", "record", "WS-9", "--by", "m", "--recorded-at", "2026-11-23T10:05:00+08:00"],
             READINGS,
             "incident 'WS-9' is not in the store; expected an opened incident; did you mean 'WS-1'?",
         ),
@@ -611,3 +613,288 @@ def test_the_howto_examples_print_what_it_shows(monkeypatch, tmp_path):
             _, out, err = run(monkeypatch, *[str(a) for a in argv], stdin=stdin or "")
             printed += out + err
         assert shown.strip() == printed.strip()
+
+
+# -- missing, empty and read-only stores -------------------------------------------------
+
+
+MISSING = (
+    "opinion-rules: error: case store {store}: the file does not exist; expected an existing "
+    "store: 'opinion-rules track open' creates one, or pass --create\n"
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "WS-1", "--at", "2026-11-23T10:00:00+08:00"],
+        ["timeline", "WS-1"],
+        ["agenda", "--at", "2026-11-23T10:00:00+08:00"],
+        ["audit"],
+        ["record", "WS-1", "--by", "m", "--recorded-at", "2026-11-23T10:05:00+08:00"],
+    ],
+    ids=["show", "timeline", "agenda", "audit", "record"],
+)
+def test_a_mistyped_store_is_an_error_not_a_new_store(monkeypatch, tmp_path, args):
+    """Only open (or --create) creates a store: elsewhere a missing file exits 1 and is not made."""
+    typo = tmp_path / "typo.db"
+
+    code, out, err = run(monkeypatch, "track", *args, stdin=READINGS, store=typo)
+
+    assert (1, "") == (code, out)
+    assert MISSING.format(store=typo) == err
+    assert [] == list(tmp_path.iterdir())
+
+
+def test_create_makes_a_missing_store_before_or_after_the_subcommand(monkeypatch, tmp_path):
+    """--create lets any subcommand start a new, empty store."""
+    at = ["--at", "2026-11-23T10:00:00+08:00"]
+
+    before = run(monkeypatch, "track", "--create", "--store", str(tmp_path / "a.db"), "agenda", *at)
+    after = run(monkeypatch, "track", "agenda", *at, "--create", "--store", str(tmp_path / "b.db"))
+
+    assert before == after
+    assert (0, "") == (before[0], before[2])
+    assert before[1].endswith(": 0 item(s)\n")
+    assert {"a.db", "b.db"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_an_empty_store_file_exits_1(monkeypatch, db):
+    """A store truncated to 0 bytes is not taken for a new store, not even by open."""
+    db.touch()
+
+    code, _, err = run(monkeypatch, *OPEN, store=db)
+
+    assert 1 == code
+    assert (
+        f"opinion-rules: error: case store {db}: the file is empty (0 bytes), so it is not a case store; expected a case store's database, or a path that does not exist yet to create one there\n"
+        == err
+    )
+    assert 0 == db.stat().st_size
+
+
+def test_postgresql_tables_are_created_only_by_open(monkeypatch, pg_server):
+    """On PostgreSQL a missing store is a schema without the tables: the same rule."""
+    dsn = pg_server.new_schema()
+
+    code, _, err = run(monkeypatch, "track", "--store", dsn, "audit")
+    opened = run(monkeypatch, *OPEN, "--store", dsn)
+    again = run(monkeypatch, "track", "--store", dsn, "audit")
+
+    assert 1 == code
+    assert err.startswith("opinion-rules: error: case store postgresql://")
+    assert err.endswith(
+        ": the database has no case store tables in its search_path (no meta table); expected an existing store: 'opinion-rules track open' creates one, or pass --create\n"
+    )
+    assert (0, 0) == (opened[0], again[0])
+
+
+def test_a_read_only_store_can_be_queried(cli, db):
+    """show, timeline, agenda and audit work on a store file this user may not write; record exits 1."""
+    cli(*OPEN)
+    content = db.read_bytes()
+    prefix = read_only_prefix(db)
+    if prefix is None:
+        pytest.skip("cannot make a file read-only for a child process here")
+
+    def track(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*prefix, sys.executable, "-m", "opinion_rules", "track", "--store", str(db), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    reads = [
+        track("show", "WS-1", "--at", "2026-11-23T10:00:00+08:00", "--json"),
+        track("timeline", "WS-1"),
+        track("agenda", "--at", "2026-11-23T12:00:00+08:00"),
+        track("audit"),
+    ]
+    write = track(
+        "record", "WS-1", "--by", "m", "--recorded-at", "2026-11-23T10:05:00+08:00", stdin=READINGS
+    )
+
+    assert [(0, "")] * 4 == [(r.returncode, r.stderr) for r in reads]
+    assert "WS-1" == json.loads(reads[0].stdout)["incident"]["id"]
+    assert (1, "") == (write.returncode, write.stdout)
+    assert (
+        f"opinion-rules: error: case store {db}: cannot write: the file is read-only for this process; expected a store this process may write\n"
+        == write.stderr
+    )
+    assert content == db.read_bytes()
+
+
+# -- hostile input ---------------------------------------------------------------------
+
+AT = ["--at", "2026-11-23T10:00:00+08:00"]
+RECORD = ["track", "record", "WS-1", "--by", "m", "--recorded-at", "2026-11-23T10:05:00+08:00"]
+SURROGATE = "\udced\udca0\udc80"  # printf '\ud800' in bash, as Python decodes argv
+DEEP_LINE = "[" * 100_000 + "]" * 100_000
+LONG_NUMBER = "1" + "0" * 5000
+
+
+def entry_line(entry_id: str = "c9", **item: object) -> str:
+    """One JSON line; lone surrogates and NULs in it are written as JSON escapes."""
+    observation = {"at": "2026-11-23T10:00:00+08:00", "metric": "clicks", "value": 1, **item}
+    return json.dumps({"id": entry_id, "observation": observation})
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (
+            ["track", "show", SURROGATE, *AT],
+            "",
+            "assess: incident_id: holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text; expected text that can be stored and printed (got '\\udced\\udca0\\udc80', a str)",
+        ),
+        (["track", "timeline", "\udcff"], "", "timeline: incident_id: holds a lone surrogate"),
+        (["track", "audit", "\udcff"], "", "audit: incident_id: holds a lone surrogate"),
+        (
+            [*OPEN[:4], "\udcff", *OPEN[5:]],
+            "",
+            "open_incident: incident_id: holds a lone surrogate",
+        ),
+        (
+            [*OPEN[:-4], "--by", "\udcff", *OPEN[-2:]],
+            "",
+            "incident 'WS-1': recorded_by: holds a lone surrogate",
+        ),
+        (
+            [*RECORD[:4], "\udcff", *RECORD[5:]],
+            READINGS,
+            "incident 'WS-1': recorded_by: holds a lone surrogate",
+        ),
+        (RECORD, entry_line("c\ud800"), "incident 'WS-1': stdin:1.id: holds a lone surrogate"),
+        (
+            RECORD,
+            entry_line(site="bbs\ud800"),
+            "incident 'WS-1': stdin:1.observation.site: holds a lone surrogate",
+        ),
+        (RECORD, entry_line("c\x00"), "incident 'WS-1': stdin:1.id: holds a NUL character"),
+        (
+            RECORD,
+            json.dumps({"id": 9, "observation": {}}),
+            "incident 'WS-1': stdin:1.id: is not a non-empty string",
+        ),
+        (RECORD, DEEP_LINE, "stdin:1:65: JSON nested deeper than 64 levels; expected entries"),
+        (
+            RECORD,
+            READINGS + "\n" + entry_line().replace('"value": 1', f'"value": {LONG_NUMBER}'),
+            "stdin:5:94: a number literal is longer than 100 characters; expected a shorter number (got 10000000000000000000..., 5001 characters)",
+        ),
+        (
+            [*OPEN, "--facts", DEEP_LINE],
+            "",
+            "--facts:1:65: JSON nested deeper than 64 levels; expected a JSON object of facts",
+        ),
+        (
+            [*OPEN, "--facts", f'{{"n": {LONG_NUMBER}}}'],
+            "",
+            "--facts:1:7: a number literal is longer than 100 characters",
+        ),
+        (
+            ["track", "show", "WS-1", "--at", "0001-01-01T00:00:00+00:00", "--json"],
+            "",
+            "--at: is outside the supported range: expected an instant from 1900 up to 3000 (UTC) (got '0001-01-01T00:00:00+00:00')",
+        ),
+        (
+            ["track", "show", "WS-1", *AT, "--known-at", "9999-12-31T23:59:59-23:59"],
+            "",
+            "--known-at: is outside the supported range",
+        ),
+        (
+            ["track", "agenda", "--at", "9999-12-31T23:59:59+00:00"],
+            "",
+            "--at: is outside the supported range",
+        ),
+        (
+            ["track", "audit", "--since", "0001-01-01T00:00:00+14:00"],
+            "",
+            "--since: is outside the supported range",
+        ),
+        (
+            ["track", "audit", "--until", "9999-12-31T00:00:00-23:59"],
+            "",
+            "--until: is outside the supported range",
+        ),
+        (
+            [*RECORD[:-1], "9999-12-31T00:00:00+00:00"],
+            READINGS,
+            "--recorded-at: is outside the supported range",
+        ),
+        (
+            [*OPEN[:6], "1899-12-31T23:00:00+00:00", *OPEN[7:]],
+            "",
+            "--discovered-at: is outside the supported range",
+        ),
+        (
+            [*OPEN[:8], "0001-01-01T00:00:00+00:00", *OPEN[9:]],
+            "",
+            "--posted-at: is outside the supported range",
+        ),
+        (
+            ["track", "agenda", *AT, "--horizon", "99999999999w"],
+            "",
+            "--horizon: is longer than the longest supported period (36600 days); expected weeks, days, hours, minutes, e.g. 24h, 3d, 1d12h (got '99999999999w')",
+        ),
+        (
+            ["track", "agenda", *AT, "--horizon", f"{LONG_NUMBER}m"],
+            "",
+            "--horizon: is longer than the longest supported period (36600 days)",
+        ),
+    ],
+    ids=[
+        "surrogate id, show",
+        "surrogate id, timeline",
+        "surrogate id, audit",
+        "surrogate id, open",
+        "surrogate --by, open",
+        "surrogate --by, record",
+        "surrogate entry id",
+        "surrogate site",
+        "NUL entry id",
+        "number entry id",
+        "nested 100000 deep",
+        "5001-digit number",
+        "deep --facts",
+        "5001-digit --facts",
+        "--at year 1",
+        "--known-at year 9999",
+        "agenda --at year 9999",
+        "--since year 1",
+        "--until year 9999",
+        "--recorded-at year 9999",
+        "--discovered-at 1899",
+        "--posted-at year 1",
+        "horizon overflow",
+        "horizon of 5001 digits",
+    ],
+)
+def test_hostile_input_is_one_located_line(cli, db, args, stdin, message):
+    """Input no store or terminal can take is bad input (exit 2), one line, nothing written."""
+    cli(*OPEN)
+    before = snapshot(db)
+
+    code, out, err = cli(*args, stdin=stdin)
+
+    assert (2, "") == (code, out)
+    assert err.startswith(f"opinion-rules: error: {message}"), err
+    assert 1 == len(err.splitlines())
+    assert err.encode("utf-8")
+    assert before == snapshot(db)
+
+
+def test_stdin_that_is_not_utf8_is_bad_input(monkeypatch, cli, db):
+    """Undecodable standard input is a located error, not a UnicodeDecodeError."""
+    cli(*OPEN)
+    stdin = io.TextIOWrapper(io.BytesIO(b'{"id": "\xff"}'), encoding="utf-8", errors="strict")
+    monkeypatch.setattr("sys.stdin", stdin)
+    out, err = io.StringIO(), io.StringIO()
+
+    code = main([RECORD[0], "--store", str(db), *RECORD[1:]], stdout=out, stderr=err)
+
+    assert 2 == code
+    assert err.getvalue().startswith("opinion-rules: error: stdin: is not UTF-8 text: ")

@@ -85,6 +85,10 @@ _SURROGATE = "holds a lone surrogate (e.g. from the JSON escape \\ud800), which 
 _TEXT = "text that can be stored and printed"
 _JSON_DATA = "strings, numbers, booleans, null, objects with string keys, arrays"
 _LONGEST_NUMBER = 10**NUMBER_CHARACTERS
+# How many problems of one batch are reported, and entries named in the
+# subject: enough to fix the sender, one screen rather than megabytes.
+_MOST_PROBLEMS = 50
+_MOST_ENTRIES = 10
 # How many ids one ``IN (...)`` list carries; SQLite's default limit on
 # bound parameters is 32,766, PostgreSQL's 65,535.
 _CHUNK = 500
@@ -1554,6 +1558,9 @@ def _parse_batch(subject: str, batch: list[Any], places: list[str]) -> list[_New
             continue
         assert isinstance(entry_id, str)  # noqa: S101 - checked above
         out.append(_New(index, where, entry_id, kind, item, content))
+    if len(problems) > _MOST_PROBLEMS:  # a whole file of non-entries: one screen, not 40 MB
+        subject = f"{subject} (the first {_MOST_PROBLEMS} of {len(problems)} problems)"
+        del problems[_MOST_PROBLEMS:]
     if problems:
         raise RecordFormatError(subject, problems)
     return out
@@ -1620,7 +1627,12 @@ def _relocate(exc: FactError, incident_id: str, key: str, positions: Positions) 
     if len(entries) == 1:
         subject += f", entry {entries[0]!r}"
     elif entries:
-        subject += ", entries " + ", ".join(repr(e) for e in entries)
+        subject += ", entries " + ", ".join(repr(e) for e in entries[:_MOST_ENTRIES])
+        if len(entries) > _MOST_ENTRIES:
+            subject += f" and {len(entries) - _MOST_ENTRIES} more"
+    if len(problems) > _MOST_PROBLEMS:
+        subject += f" (the first {_MOST_PROBLEMS} of {len(problems)} problems)"
+        del problems[_MOST_PROBLEMS:]
     return FactError(subject, problems)
 
 
@@ -1709,6 +1721,7 @@ def open_store(target: str | os.PathLike[str], *, create: bool = True) -> CaseSt
             not a case store, or psycopg is missing for a PostgreSQL URL.
 
     .. versionadded:: 0.4.0
+    .. versionchanged:: 0.5.0 *create*; an existing empty file is refused.
     """
     if not isinstance(target, str | os.PathLike):
         raise StoreUnavailableError(

@@ -114,6 +114,7 @@ class PostgresStore(CaseStore):
             'opinion-rules[postgres]'``), or the server cannot be reached.
 
     .. versionadded:: 0.4.0
+    .. versionchanged:: 0.5.0 *create*; a read-only connection can read.
     """
 
     _LOCK: ClassVar[str] = " FOR UPDATE"

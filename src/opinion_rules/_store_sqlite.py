@@ -120,6 +120,8 @@ class SQLiteStore(CaseStore):
             not a case store's database.
 
     .. versionadded:: 0.4.0
+    .. versionchanged:: 0.5.0 *create*; a file this process may not write
+       is opened read-only.
     """
 
     def __init__(

@@ -4,7 +4,9 @@
 Subcommands: ``open``, ``record`` (entries from standard input: one JSON
 entry, a JSON array, or JSON lines), ``show``, ``timeline``, ``agenda`` and
 ``audit``.  The store is ``--store``, else ``$OPINION_RULES_STORE``, else
-``opinion-cases.db`` in the current directory.
+``opinion-cases.db`` in the current directory.  Only ``open`` creates a
+store that does not exist yet (or any subcommand given ``--create``): a
+mistyped ``--store`` is an error, not a new empty store.
 
 This is the one place besides ``evaluate --at`` where opinion_rules reads
 the clock: ``--recorded-at`` and ``--at`` default to now.
@@ -30,6 +32,15 @@ from typing import Any, TextIO
 
 from dateutil.parser import isoparse
 
+from . import _clock
+from ._limits import (
+    INCIDENT_JSON_DEPTH,
+    LONGEST_PERIOD,
+    NUMBER_CHARACTERS,
+    instant_problem,
+    json_depth_problem,
+    period_problem,
+)
 from ._loaders import add_allow_dir_option, load_plan
 from ._store import AgendaItem, CaseStore, LogEntry, open_store
 from .exceptions import (
@@ -39,6 +50,7 @@ from .exceptions import (
     OutOfOrderError,
     Problem,
     RecordFormatError,
+    StoreNotFoundError,
     StoreUnavailableError,
 )
 
@@ -58,6 +70,8 @@ _INSTANT_HELP = "with UTC offset, e.g. 2026-11-23T14:00:00+08:00"
 _DURATION = re.compile(
     r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$", re.IGNORECASE
 )
+# More digits than any horizon up to LONGEST_PERIOD needs, in minutes (8).
+_DURATION_DIGITS = 12
 # Writes that default --recorded-at to now retry this often when another
 # writer committed a later instant between our clock read and our commit.
 _RETRIES = 3
@@ -81,7 +95,12 @@ def add_track_parser(commands: Any) -> None:
         f"the case store: a SQLite file or a postgresql:// URL (default: ${STORE_ENV}, "
         f"else {DEFAULT_STORE})"
     )
+    create_help = (
+        "create the store if it does not exist (open always may; other commands otherwise "
+        "refuse a missing store, so that a mistyped --store is not taken for a new one)"
+    )
     track.add_argument("--store", metavar="PATH_OR_URL", default=None, help=store_help)
+    track.add_argument("--create", action="store_true", default=False, help=create_help)
     sub = track.add_subparsers(dest="track_command", required=True, parser_class=type(track))
 
     def command(name: str, help_text: str, description: str) -> argparse.ArgumentParser:
@@ -91,6 +110,9 @@ def add_track_parser(commands: Any) -> None:
         # Also accepted after the subcommand; SUPPRESS keeps the value given before it.
         parser.add_argument(
             "--store", metavar="PATH_OR_URL", default=argparse.SUPPRESS, help=store_help
+        )
+        parser.add_argument(
+            "--create", action="store_true", default=argparse.SUPPRESS, help=create_help
         )
         return parser
 
@@ -182,9 +204,17 @@ def run_track(
     """
     target = args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE
     handler = _HANDLERS[args.track_command]
+    create = args.track_command == "open" or bool(getattr(args, "create", False))
     try:
-        with open_store(target) as store:
+        with open_store(target, create=create) as store:
             handler(store, args, out, stdin if stdin is not None else sys.stdin)
+    except StoreNotFoundError as exc:
+        print(
+            f"opinion-rules: error: case store {exc.store}: {exc.reason}; expected an existing "
+            "store: 'opinion-rules track open' creates one, or pass --create",
+            file=err,
+        )
+        return _EXIT_FAILED
     except StoreUnavailableError as exc:
         print(f"opinion-rules: error: {_one_line(exc)}", file=err)
         return _EXIT_FAILED
@@ -217,11 +247,14 @@ def _instant(option: str, text: str | None) -> datetime | None:
         raise FactError(
             option, [Problem("", "has no UTC offset (naive datetime)", expected, repr(text))]
         )
+    outside = instant_problem(value)
+    if outside is not None:
+        raise FactError(option, [Problem("", outside, got=repr(text))])
     return value
 
 
 def _now() -> datetime:
-    return datetime.now().astimezone()  # clock-ok: the command line's documented default
+    return _clock.now()  # the command line's documented default
 
 
 def _who(args: argparse.Namespace) -> str:
@@ -240,21 +273,26 @@ def parse_duration(text: str) -> timedelta:
     Raises:
         FactError: for anything else.
     """
+    expected = "weeks, days, hours, minutes, e.g. 24h, 3d, 1d12h"
     match = _DURATION.match(text)
     if match is None or not any(match.groups()):
-        raise FactError(
-            "--horizon",
-            [
-                Problem(
-                    "",
-                    "is not a duration",
-                    "weeks, days, hours, minutes, e.g. 24h, 3d, 1d12h",
-                    repr(text),
-                )
-            ],
-        )
+        raise FactError("--horizon", [Problem("", "is not a duration", expected, repr(text))])
+    too_long = Problem(
+        "",
+        f"is longer than the longest supported period ({LONGEST_PERIOD.days} days)",
+        expected,
+        repr(text),
+    )
+    if any(len(g.lstrip("0")) > _DURATION_DIGITS for g in match.groups() if g):
+        raise FactError("--horizon", [too_long])
     weeks, days, hours, mins = (int(g) if g else 0 for g in match.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=mins)
+    try:
+        value = timedelta(weeks=weeks, days=days, hours=hours, minutes=mins)
+    except OverflowError:
+        raise FactError("--horizon", [too_long]) from None
+    if period_problem(value) is not None:
+        raise FactError("--horizon", [too_long])
+    return value
 
 
 def read_entries(text: str, source: str = "stdin") -> tuple[list[Any], list[str]]:
@@ -280,10 +318,10 @@ def read_entries(text: str, source: str = "stdin") -> tuple[list[Any], list[str]
             [Problem("", "holds no entry", 'JSON entries like {"id": "e1", "event": {...}}')],
         )
     try:
-        data = json.loads(text)
+        data = _loads(text, source)
     except json.JSONDecodeError as whole:
         try:
-            json.loads(numbered[0][1])
+            _loads(numbered[0][1], source, numbered[0][0])
         except json.JSONDecodeError:
             # Not JSON lines either: report the document's error, whose line
             # and column count from the start of the input too.
@@ -300,12 +338,73 @@ def _json_lines(source: str, numbered: list[tuple[int, str]]) -> tuple[list[Any]
     entries, places = [], []
     for n, line in numbered:
         try:
-            entries.append(json.loads(line))
+            entries.append(_loads(line, source, n))
         except json.JSONDecodeError as exc:
             exc.lineno = n
             raise _not_json(source, exc, "one JSON entry per line (JSON lines)") from None
         places.append(f"{source}:{n}")
     return entries, places
+
+
+class _LongNumberError(ValueError):
+    """
+    A number literal longer than :data:`NUMBER_CHARACTERS`.
+    """
+
+    def __init__(self, literal: str) -> None:
+        super().__init__(literal)
+        self.literal = literal
+
+
+def _number(literal: str, kind: Callable[[str], Any]) -> Any:
+    # Bounded before conversion: int() of a 5,000-digit literal is refused
+    # by Python itself (and slow well before that).
+    if len(literal) > NUMBER_CHARACTERS:
+        raise _LongNumberError(literal)
+    return kind(literal)
+
+
+def _loads(text: str, source: str, first_line: int = 1, expected: str = "entries") -> Any:
+    """
+    Parse the JSON *text* (which starts on line *first_line* of *source*),
+    refusing nesting deeper than :data:`INCIDENT_JSON_DEPTH` and number
+    literals longer than :data:`NUMBER_CHARACTERS`, located.
+
+    Raises:
+        json.JSONDecodeError: the text is not JSON (for the caller to place).
+        RecordFormatError: it nests too deeply or holds too long a number.
+    """
+    deep = json_depth_problem(text, INCIDENT_JSON_DEPTH)
+    if deep is not None:
+        raise RecordFormatError(
+            f"{source}:{first_line + deep[0] - 1}:{deep[1]}",
+            [Problem("", f"JSON nested deeper than {INCIDENT_JSON_DEPTH} levels", expected)],
+        )
+    try:
+        return json.loads(
+            text,
+            parse_int=lambda t: _number(t, int),
+            parse_float=lambda t: _number(t, float),
+        )
+    except _LongNumberError as exc:
+        at = text.find(exc.literal)
+        line = first_line + text.count("\n", 0, at)
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise RecordFormatError(
+            f"{source}:{line}:{column}",
+            [
+                Problem(
+                    "",
+                    f"a number literal is longer than {NUMBER_CHARACTERS} characters",
+                    "a shorter number",
+                    f"{exc.literal[:20]}..., {len(exc.literal)} characters",
+                )
+            ],
+        ) from None
+    except RecursionError:  # json_depth_problem should have caught it; kept as a guard
+        raise RecordFormatError(
+            source, [Problem("", "JSON nested too deeply to read", expected)]
+        ) from None
 
 
 def _not_json(source: str, exc: json.JSONDecodeError, expected: str) -> RecordFormatError:
@@ -325,7 +424,7 @@ def _open(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextI
     facts: Any = None
     if args.facts is not None:
         try:
-            facts = json.loads(args.facts)
+            facts = _loads(args.facts, "--facts", expected="a JSON object of facts")
         except json.JSONDecodeError as exc:
             raise _not_json("--facts", exc, 'a JSON object, e.g. {"serious": true}') from None
         if not isinstance(facts, dict):
@@ -360,7 +459,13 @@ def _open(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextI
 
 
 def _record(store: CaseStore, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> None:
-    entries, places = read_entries(stdin.read())
+    try:
+        text = stdin.read()
+    except UnicodeDecodeError as exc:
+        raise RecordFormatError(
+            "stdin", [Problem("", f"is not UTF-8 text: {exc}", "JSON entries in UTF-8")]
+        ) from None
+    entries, places = read_entries(text)
     given = _instant("--recorded-at", args.recorded_at)
     who = _who(args)
     for attempt in range(_RETRIES):
@@ -393,8 +498,9 @@ def _record(store: CaseStore, args: argparse.Namespace, out: TextIO, stdin: Text
 def _show(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextIO) -> None:
     from . import _cli  # noqa: PLC0415 - _cli imports this module
 
+    known_at = _instant("--known-at", args.known_at)
     at = _instant("--at", args.at) or _now()
-    assessment = store.assess(args.incident, at, known_at=_instant("--known-at", args.known_at))
+    assessment = store.assess(args.incident, at, known_at=known_at)
     if args.json:
         json.dump(assessment.to_dict(), out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -445,8 +551,8 @@ def _entries(
 
 
 def _agenda(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextIO) -> None:
+    horizon = parse_duration(args.horizon)  # bad input is refused before the clock is read
     at = _instant("--at", args.at) or _now()
-    horizon = parse_duration(args.horizon)
     items = store.agenda(at, horizon)
     if args.json:
         json.dump(

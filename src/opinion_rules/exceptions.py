@@ -334,7 +334,7 @@ class StoreNotFoundError(StoreUnavailableError):
         store: The path, or the URL without its password.
         reason: What is missing, in one sentence.
 
-    .. versionadded:: 0.4.0
+    .. versionadded:: 0.5.0
     """
 
 
