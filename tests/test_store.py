@@ -1019,11 +1019,21 @@ SURROGATE = "\ud800"  # what the JSON escape "\ud800" decodes to: not Unicode te
             {"incident_id": SURROGATE},
             "open_incident: incident_id: holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text",
         ),
-        ({"incident_id": "INC\x00"}, "open_incident: incident_id: holds a NUL character"),
+        (
+            {"incident_id": "INC\x00"},
+            "open_incident: incident_id: holds a control character ('\\x00')",
+        ),
         ({"incident_id": 7}, "open_incident: incident_id: is not a non-empty string"),
         ({"entry_id": "o" + SURROGATE}, "incident 'INC-1': entry_id: holds a lone surrogate"),
         ({"recorded_by": SURROGATE}, "incident 'INC-1': recorded_by: holds a lone surrogate"),
-        ({"recorded_by": "a\x00b"}, "incident 'INC-1': recorded_by: holds a NUL character"),
+        (
+            {"entry_id": "line\nbreak"},
+            "incident 'INC-1': entry_id: holds a control character ('\\n')",
+        ),
+        (
+            {"recorded_by": "a\x00b"},
+            "incident 'INC-1': recorded_by: holds a control character ('\\x00')",
+        ),
         (
             {"facts": {SURROGATE: True}},
             "incident 'INC-1': facts.\\ud800: (the key) holds a lone surrogate",
@@ -1043,6 +1053,7 @@ SURROGATE = "\ud800"  # what the JSON escape "\ud800" decodes to: not Unicode te
         "number id",
         "surrogate entry id",
         "surrogate recorded_by",
+        "newline entry id",
         "NUL recorded_by",
         "surrogate fact name",
         "year 9999 recorded_at",
@@ -1084,7 +1095,10 @@ for _ in range(5000):
             [entry("c" + SURROGATE, clicks(minutes(6), 1))],
             "batch[0].id: holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text; expected the client's entry id (got 'c\\ud800', a str)",
         ),
-        ([entry("c\x00", clicks(minutes(6), 1))], "batch[0].id: holds a NUL character"),
+        (
+            [entry("c\x00", clicks(minutes(6), 1))],
+            "batch[0].id: holds a control character ('\\x00')",
+        ),
         (
             [entry("c1", clicks(minutes(6), 1, site=SURROGATE))],
             "batch[0].observation.site: holds a lone surrogate",
@@ -1517,3 +1531,17 @@ def test_an_enormous_bad_batch_reports_one_screen(store: CaseStore):
     )
     assert 50 == len(items.value.problems)
     assert before == dump(store)
+
+
+def test_an_in_memory_store_is_always_new(tmp_path, monkeypatch):
+    """':memory:' is SQLite's private database: created by default, refused with create=False."""
+    monkeypatch.chdir(tmp_path)
+
+    with open_store(":memory:") as store:
+        opened(store)
+        ids = store.incident_ids()
+    with pytest.raises(StoreNotFoundError, match="an in-memory database is always new"):
+        open_store(":memory:", create=False)
+
+    assert ["INC-1"] == ids
+    assert [] == list(tmp_path.iterdir())

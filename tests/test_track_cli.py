@@ -773,7 +773,11 @@ def entry_line(entry_id: str = "c9", **item: object) -> str:
             entry_line(site="bbs\ud800"),
             "incident 'WS-1': stdin:1.observation.site: holds a lone surrogate",
         ),
-        (RECORD, entry_line("c\x00"), "incident 'WS-1': stdin:1.id: holds a NUL character"),
+        (
+            RECORD,
+            entry_line("c\x00"),
+            "incident 'WS-1': stdin:1.id: holds a control character ('\\x00')",
+        ),
         (
             RECORD,
             json.dumps({"id": 9, "observation": {}}),

@@ -85,6 +85,7 @@ _SURROGATE = "holds a lone surrogate (e.g. from the JSON escape \\ud800), which 
 _TEXT = "text that can be stored and printed"
 _JSON_DATA = "strings, numbers, booleans, null, objects with string keys, arrays"
 _LONGEST_NUMBER = 10**NUMBER_CHARACTERS
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # How many problems of one batch are reported, and entries named in the
 # subject: enough to fix the sender, one screen rather than megabytes.
 _MOST_PROBLEMS = 50
@@ -293,21 +294,24 @@ def _instant(subject: str, name: str, value: object) -> datetime:
 
 def _text_problem(value: object) -> str | None:
     """
-    Why *value* cannot be an id or a name in the store, or ``None``.
+    Why *value* cannot be an id or a name in the store, or ``None``: NUL is
+    refused by PostgreSQL, and a newline or another control character in an
+    id or a name would break the command line's one-line output.
     """
     if not isinstance(value, str) or not value.strip():
         return "is not a non-empty string"
     if has_lone_surrogate(value):
         return _SURROGATE
-    if "\0" in value:
-        return "holds a NUL character"
+    control = _CONTROL.search(value)
+    if control is not None:
+        return f"holds a control character ({control[0]!r})"
     return None
 
 
 def _text(subject: str, name: str, value: object) -> str:
     """
     *value*, an id or a name the store can keep: non-empty Unicode text
-    without NUL characters (PostgreSQL refuses them in text).
+    without control characters.
     """
     problem = _text_problem(value)
     if problem is not None:

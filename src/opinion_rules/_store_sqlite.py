@@ -138,8 +138,14 @@ class SQLiteStore(CaseStore):
                 shown, "the path holds a NUL character; expected a file path"
             )
         if name == ":memory:":  # SQLite's private in-memory database, for experiments
+            if not create:
+                raise StoreNotFoundError(shown, "an in-memory database is always new")
             self._connect(shown, name, uri=False)
-            super().__init__(shown, create=True)
+            try:
+                super().__init__(shown, create=True)
+            except BaseException:
+                self._close()
+                raise
             return
         state = _file_state(shown, name)
         if state is None:
@@ -147,8 +153,10 @@ class SQLiteStore(CaseStore):
                 raise StoreNotFoundError(shown, "the file does not exist")
             _create(shown, name)
             state = _file_state(shown, name)
-        if state is None:  # removed again at once: nothing sensible to open
-            raise StoreUnavailableError(shown, "the file vanished while it was being created")
+        if state is None:  # e.g. a symbolic link to a file that does not exist
+            raise StoreUnavailableError(
+                shown, "no file could be created there (a dangling symbolic link?)"
+            )
         if stat.S_ISDIR(state.st_mode):
             raise StoreUnavailableError(
                 shown, "cannot open the database: it is a directory; expected a file"
