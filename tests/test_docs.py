@@ -4,7 +4,8 @@ Examples in the docs print what the docs say they print.
 A ```python block, or a ```sh block holding one ``.venv/bin/opinion-rules``
 command, followed by a ```text block (with at most one line of prose between
 them, e.g. "prints:") is a runnable example; it is run from the repository
-root and its output must equal the text block.
+root, with the wall clock pinned to the docs' date (tests/pinned_run.py), and
+its output must equal the text block.
 """
 
 from __future__ import annotations
@@ -26,11 +27,15 @@ EXAMPLE = re.compile(
 CLI = ".venv/bin/opinion-rules "
 
 
+#: Runs each example with the wall clock pinned, so no output depends on today.
+PINNED = str(Path(__file__).with_name("pinned_run.py"))
+
+
 def command(language: str, code: str) -> list[str] | None:
     if language == "python":
-        return [sys.executable, "-c", code]
+        return [sys.executable, PINNED, "-c", code]
     if code.startswith(CLI) and "\n" not in code:
-        return [sys.executable, "-m", "opinion_rules", *shlex.split(code.removeprefix(CLI))]
+        return [sys.executable, PINNED, *shlex.split(code.removeprefix(CLI))]
     return None  # other shell commands are not examples with output
 
 
