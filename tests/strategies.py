@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 import opinion_rules as o
@@ -338,4 +339,44 @@ def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
         facts=facts,
         observations=observations,
         events=events,
+    )
+
+
+@st.composite
+def large_plans(draw: st.DrawFn) -> o.Plan:
+    """
+    A random plan grown past durable_rules' bounds: hundreds of owner
+    routings testing one measure (one stage, one slot), and a grade whose
+    criteria add a wide ``any`` and a deep alternation of ``all``/``any``/``not``.
+
+    The thresholds and shapes come from a few draws, so examples stay small
+    for Hypothesis while the plans are large.
+    """
+    plan = draw(plans())
+    target = plan.measures[0].id
+    count = draw(st.integers(min_value=150, max_value=400))
+    start = draw(st.integers(min_value=0, max_value=20))
+    ops = draw(st.lists(st.sampled_from(OPS), min_size=1, max_size=3))
+    # Thresholds from `start` upwards in steps of 0.25: most are distinct,
+    # and the incidents' values (0..60) fall among them.
+    routing = tuple(
+        o.Routing(o.Compare(o.measure(target), ops[i % len(ops)], start + i / 4), ("r",))
+        for i in range(count)
+    )
+    first, *rest = plan.actions
+    measures = [m.id for m in plan.measures]
+    leaves = [
+        o.Compare(o.measure(measures[i % len(measures)]), OPS[i % len(OPS)], i % 61)
+        for i in range(draw(st.integers(min_value=40, max_value=90)))
+    ]
+    deep: Any = draw(fact_leaf())
+    for level in range(draw(st.integers(min_value=20, max_value=45))):
+        other = leaves[level % len(leaves)]
+        deep = [o.AllOf, o.AnyOf, lambda xs: o.Not(xs[0])][level % 3]([deep, other])
+    grade, *others = plan.grades
+    widened = attrs.evolve(grade, criteria=o.AnyOf([grade.criteria, o.AnyOf(leaves), deep]))
+    return attrs.evolve(
+        plan,
+        grades=(widened, *others),
+        actions=(attrs.evolve(first, routing=routing), *rest),
     )

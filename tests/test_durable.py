@@ -5,18 +5,23 @@ the hazards its adapter guards against.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
-from datetime import timedelta
+import warnings
+from datetime import datetime, timedelta
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
+from opinion_rules import _durable
 from opinion_rules._durable import durable_available
 
 from . import strategies as s
-from .conftest import cst
+from .conftest import EXAMPLES, cst
 
 
 pytestmark = pytest.mark.skipif(
@@ -36,6 +41,25 @@ def test_durable_equals_python(data):
 
     expected = python.evaluate(incident, at=at).to_dict()
 
+    assert expected == durable.evaluate(incident, at=at).to_dict()
+
+
+@settings(max_examples=5)
+@given(data=st.data())
+def test_durable_equals_python_on_large_plans(data):
+    """
+    Plans past durable_rules' bounds (hundreds of rules on one slot, wide
+    and deep conditions) give identical assessments on both backends.
+    """
+    plan = data.draw(s.large_plans())
+    incident = data.draw(s.incidents(plan))
+    at = data.draw(s.instants(3200))
+    python = o.Engine(plan, backend="python")
+    durable = o.Engine(plan, backend="durable")
+
+    expected = python.evaluate(incident, at=at).to_dict()
+
+    assert len(python.program.stage(2)) > 150
     assert expected == durable.evaluate(incident, at=at).to_dict()
 
 
@@ -183,3 +207,290 @@ def test_programs_differing_only_in_and_or_get_their_own_rulesets():
     assert conjunction._backend._ruleset_name != disjunction._backend._ruleset_name
     assert grade(conjunction) is None  # 10 > 1 and 10 < 5: false
     assert grade(disjunction) == "g"  # 10 > 1 or 10 < 5: true
+
+
+# -- durable_rules' bounds: the stack, groups, children, properties, rules --------------
+
+UPGRADE_AT = datetime.fromisoformat("2026-11-23T14:00:00+08:00")
+
+
+def _with_routings(plan: o.Plan, action_id: str, count: int, step: int) -> o.Plan:
+    """*plan* with *count* owner routings ``clicks_1d > N`` on one action, N distinct."""
+    routing = tuple(
+        o.Routing(o.measure("clicks_1d") > 1000 + step * i, ("opinion_office",))
+        for i in range(count)
+    )
+    actions = tuple(
+        attrs.evolve(a, routing=routing) if a.id == action_id else a for a in plan.actions
+    )
+    return attrs.evolve(plan, actions=actions)
+
+
+def test_seventy_routings_on_one_measure_evaluate_identically():
+    """
+    The reported plan: work_safety with 70 routings on ``clicks_1d`` for
+    major_phone_report.  durable_rules' alpha stack (64 nodes) used to
+    overflow (error 303); both backends now give the same assessment.
+    """
+    plan = o.load_plan(EXAMPLES / "plans" / "work_safety.yaml")
+    plan = _with_routings(plan, "major_phone_report", 70, 10)
+    incident = o.load_incident(EXAMPLES / "incidents" / "work_safety_upgrade.json")
+    python = o.Engine(plan, backend="python")
+    durable = o.Engine(plan, backend="durable")
+
+    expected = python.evaluate(incident, at=UPGRADE_AT)
+
+    assert len(python.program.stage(2)) > 64
+    assert durable.evaluate(incident, at=UPGRADE_AT).to_dict() == expected.to_dict()
+    assert expected.grade is not None
+    assert expected.grade.id == "major"
+    assert durable._backend.passes == {1: 1, 2: 1}  # no derived slot was needed
+
+
+def _clicks_plan(count: int) -> o.Plan:
+    """One measure, one grade, and *count* routings ``clicks > 10 i`` on one action."""
+    clause = o.Clause("x", "t")
+    routing = tuple(o.Routing(o.measure("clicks") > 10 * i, ("r",)) for i in range(count))
+    return o.Plan(
+        id="routings",
+        title="t",
+        issuer="t",
+        version="1",
+        source="t",
+        metrics=("clicks",),
+        measures=(o.Measure("clicks", metric="clicks", window=o.cumulative()),),
+        grades=(o.Grade("g", "g", 0, o.measure("clicks") > 100, clause),),
+        roles=(o.Role("r", "r"),),
+        actions=(
+            o.Action(
+                "a",
+                "a",
+                owners=("r",),
+                channel="notice",
+                deadline=o.immediately("discovered"),
+                condition=o.measure("clicks") > 5,
+                clause=clause,
+                routing=routing,
+            ),
+        ),
+    )
+
+
+def _clicks(value: int) -> o.Incident:
+    return o.Incident("i", cst(23, 9), observations=[o.Observation(cst(23, 9), "clicks", value)])
+
+
+@pytest.mark.parametrize("count", [600, 2100])
+def test_hundreds_of_rules_on_one_slot(count):
+    """
+    600 routings on one slot (1,200 durable rules: with one node for the
+    slot's tests, 512 children already made durable_rules loop forever),
+    and 2,100 (past the 4,096 rules one ruleset holds) match python exactly.
+    """
+    plan = _clicks_plan(count)
+    python = o.Engine(plan, backend="python")
+    durable = o.Engine(plan, backend="durable")
+
+    for value in (0, 3, 10, 11, 2345, 10 * count - 10, 10 * count + 7):
+        expected = python.evaluate(_clicks(value), at=cst(23, 10)).to_dict()
+        assert durable.evaluate(_clicks(value), at=cst(23, 10)).to_dict() == expected
+    assert len(durable._backend._registered.rulesets) == (1 if count < 2048 else 2)
+
+
+def _facts_plan(count: int, *criteria: o.Condition) -> o.Plan:
+    return o.Plan(
+        id="shapes",
+        title="t",
+        issuer="t",
+        version="1",
+        source="t",
+        facts=tuple(o.FactSpec(f"f{i}", type="number") for i in range(count)),
+        grades=tuple(
+            o.Grade(f"g{i}", f"g{i}", i, c, o.Clause("x", "t")) for i, c in enumerate(criteria)
+        ),
+        roles=(o.Role("r", "r"),),
+        actions=(),
+    )
+
+
+def _f(i: int, op: str, value: int) -> o.Compare:
+    return o.Compare(o.fact(f"f{i}"), op, value)
+
+
+def _deep(levels: int) -> o.Condition:
+    """all/any/not alternating *levels* deep, a leaf at each level."""
+    node: o.Condition = _f(0, "gt", 5)
+    for level in range(levels):
+        leaf = _f(level % 10, ["gt", "le", "eq", "ne"][level % 4], level % 11)
+        node = [o.AllOf, o.AnyOf, lambda xs: o.Not(o.AnyOf(xs))][level % 3]([node, leaf])
+    return node
+
+
+SHAPES = {
+    # 16+ groups in one rule: durable_rules refuses the ruleset (error 113).
+    "deep": (10, [_deep(36), o.Not(_deep(35))]),
+    "and of ors": (
+        40,
+        [o.AllOf([o.AnyOf([_f(2 * i, "gt", 4), _f(2 * i + 1, "lt", 6)]) for i in range(20)])],
+    ),
+    "none of": (
+        1,
+        [
+            o.AllOf([_f(0, "ne", v) for v in range(30)]),
+            o.AnyOf([_f(0, "ne", v) for v in range(30)]),
+        ],
+    ),
+    # 65+ matching alternatives of one $or overflow the stack (error 303).
+    "wide any": (
+        100,
+        [
+            o.AnyOf([_f(i, "ge", 5) for i in range(100)]),
+            o.AllOf([_f(i, "ge", 2) for i in range(100)]),
+        ],
+    ),
+    # 254 properties in one message are the most durable_rules takes (error 302).
+    "many slots": (300, [o.AnyOf([_f(i, "gt", 7) for i in range(300)])]),
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_conditions_past_durable_rules_bounds_evaluate_identically(shape):
+    """
+    Deep, wide and many-slot conditions are cut into derived slots run in
+    earlier passes; results equal python's, unknown facts included.
+    """
+    count, criteria = SHAPES[shape]
+    plan = _facts_plan(count, *criteria)
+    python = o.Engine(plan, backend="python")
+    durable = o.Engine(plan, backend="durable")
+
+    assert durable._backend.passes[1] > 1
+    for i in range(25):
+        # Values 0..10 spread over the facts; about one fact in seven unknown.
+        facts = {f"f{k}": (k * 7 + i * i * 13) % 11 for k in range(count) if (k + 3 * i) % 7}
+        incident = o.Incident(f"i{i}", cst(23, 9), facts=facts)
+        expected = python.evaluate(incident, at=cst(23, 10)).to_dict()
+        assert durable.evaluate(incident, at=cst(23, 10)).to_dict() == expected
+
+
+def test_one_of_seven_hundred_values():
+    """700 equality tests on one slot stay below the 512 children of one node."""
+    values = [f"t{i}" for i in range(700)]
+    plan = o.Plan(
+        id="one-of",
+        title="t",
+        issuer="t",
+        version="1",
+        source="t",
+        facts=(o.FactSpec("t", type="text"),),
+        grades=(
+            o.Grade("g", "g", 0, o.fact("t").one_of(*values), o.Clause("x", "t")),
+            o.Grade("h", "h", 1, o.Not(o.fact("t").one_of(*values[::2])), o.Clause("x", "t")),
+        ),
+        roles=(o.Role("r", "r"),),
+        actions=(),
+    )
+    python = o.Engine(plan, backend="python")
+    durable = o.Engine(plan, backend="durable")
+
+    for value in ("t0", "t1", "t699", "t350", "other", None):
+        facts = {} if value is None else {"t": value}
+        incident = o.Incident("i", cst(23, 9), facts=facts)
+        expected = python.evaluate(incident, at=cst(23, 10)).to_dict()
+        assert durable.evaluate(incident, at=cst(23, 10)).to_dict() == expected
+
+
+def _naive(rules: int) -> dict[str, object]:
+    """The old layout: every rule's test hangs from the one stage node."""
+    definition: dict[str, object] = {"sentinel": {"all": [{"m": {"o": 1}}]}}
+    for i in range(rules):
+        definition[f"r{i}"] = {"all": [{"m": {"$and": [{"s": 2}, {"$gt": {"v0": i}}]}}]}
+    return definition
+
+
+def test_the_network_model_refuses_what_durable_rules_cannot_run():
+    """
+    The model of the alpha network every ruleset is checked against is
+    exact here: with ``o`` before ``s`` in the message, the sentinel's node
+    is still pending while the stage node pushes its matching children, so
+    63 of them fit durable_rules' stack of 64 and 64 overflow it (error
+    303).  The model accepts 63 and refuses 64, with an EngineError, before
+    durable_rules is given the ruleset.
+    """
+    host = _durable._quiet_host()
+    outcomes = {}
+    for rules in (63, 64, 70):
+        name = f"model_check_{rules}"
+        definition = _naive(rules)
+        for rule in definition.values():
+            rule["run"] = lambda _c: None  # type: ignore[index]
+        with _durable._LOCK, _durable._durable_warnings_ignored():
+            host.register_rulesets({name: definition})
+            try:
+                host.assert_fact(name, {"sid": "s", "id": 1, "o": 1, "s": 2, "v0": 10**6})
+            except Exception as exc:  # noqa: BLE001 - the error code is the point
+                outcomes[rules] = str(exc)  # no action ran: delete_state would crash
+            else:
+                outcomes[rules] = "ok"
+                host.delete_state(name, "s")
+
+    assert outcomes[63] == "ok"
+    assert "error code: 303" in outcomes[64]
+    assert "error code: 303" in outcomes[70]
+    _durable._check_network(_naive(63), [])
+    with pytest.raises(o.EngineError, match="stack 65 > 64"):
+        _durable._check_network(_naive(64), [])
+
+
+# -- warnings -------------------------------------------------------------------------
+
+
+def test_durable_rules_deprecation_warnings_never_fail_an_evaluation(work_safety):
+    """
+    With every warning an error (pytest's filterwarnings, ``-W error``), an
+    evaluation still runs: on Python 3.12+ durable_rules calls the
+    deprecated ``datetime.utcfromtimestamp`` for every action.
+    """
+    python = o.Engine(work_safety, backend="python").evaluate(_incident(450), at=cst(23, 12))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        durable = o.Engine(work_safety, backend="durable").evaluate(_incident(450), at=cst(23, 12))
+
+    assert durable.to_dict() == python.to_dict()
+
+
+def test_only_durable_rules_own_deprecation_warnings_are_ignored():
+    """The filter is scoped: other modules' warnings, and other categories, still raise."""
+
+    def warn(category: type[Warning], module: str) -> None:
+        warnings.warn_explicit("w", category, "file.py", 1, module=module)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with _durable._durable_warnings_ignored():
+            warn(DeprecationWarning, "durable.engine")
+            warn(DeprecationWarning, "durable")
+            for category, module in [
+                (DeprecationWarning, "durable_rules_engine"),
+                (DeprecationWarning, "opinion_rules._durable"),
+                (UserWarning, "durable.engine"),
+            ]:
+                with pytest.raises(category):
+                    warn(category, module)
+        with pytest.raises(DeprecationWarning):
+            warn(DeprecationWarning, "durable.engine")
+
+
+def test_the_command_line_under_w_error_evaluates_with_durable():
+    """``python -W error``: the durable backend prints what the python backend prints."""
+    plan = str(EXAMPLES / "work_safety.py")
+    incident = str(EXAMPLES / "incidents" / "work_safety_upgrade.json")
+    outputs = {}
+    for backend in ("python", "durable"):
+        command = [sys.executable, "-W", "error", "-m", "opinion_rules", "evaluate", plan]
+        command += [incident, "--at", "2026-11-23T14:00:00+08:00", "--json", "--backend", backend]
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+        assert done.returncode == 0, done.stderr
+        outputs[backend] = done.stdout
+
+    assert outputs["durable"] == outputs["python"]
