@@ -10,6 +10,7 @@ category, principle and action.  An invalid plan cannot be constructed.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections import Counter
@@ -587,7 +588,9 @@ class Plan:
     local: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
 
     def __attrs_post_init__(self) -> None:
-        problems = list(_check_plan(self))
+        # The checks stop after enough problems to act on: each may list the
+        # plan's names, so listing all of a huge broken plan's is quadratic.
+        problems = _capped(itertools.islice(_check_plan(self), _PROBLEMS_SHOWN + 1))
         if problems:
             raise PlanValidationError(f"plan {self.id!r}", problems)
 
@@ -684,7 +687,7 @@ class Plan:
             Problem(
                 f"parameters.{name}",
                 "the plan declares no such parameter",
-                f"one of {sorted(declared)}",
+                _one_of(declared),
             )
             for name in values
             if name not in declared
@@ -784,7 +787,7 @@ def extend_plan(
     """
     fields = {f.name for f in attrs.fields(Plan)} - {"base", "local"}
     problems = [
-        Problem(name, "is not a plan field", f"one of {sorted(fields)}")
+        Problem(name, "is not a plan field", _one_of(fields))
         for name in changes
         if name not in fields
     ]
@@ -797,33 +800,35 @@ def extend_plan(
     local: set[str] = set()
     for section in ID_SECTIONS:
         items = list(getattr(base, section))
-        ids = [item.id for item in items]
+        # Positions by id (a list index per item made merging quadratic).
+        where = {item.id: i for i, item in enumerate(items)}
         for item_id in remove.get(section, ()):
-            if item_id not in ids:
+            if item_id not in where and len(problems) <= _PROBLEMS_SHOWN:
                 problems.append(
                     Problem(
                         f"remove.{section}",
                         f"the base plan has no {section} item {item_id!r}",
-                        expected_names(item_id, ids),
+                        _expected(item_id, where),
                     )
                 )
         for item in changes.get(section, ()):
             item_id = str(getattr(item, "id", ""))
-            if item_id in ids:
-                items[ids.index(item_id)] = item
+            if item_id in where:
+                items[where[item_id]] = item
             else:
+                where[item_id] = len(items)
                 items.append(item)
-                ids.append(item_id)
             local.add(f"{section}.{item_id}")
         dropped = set(remove.get(section, ()))
         merged[section] = [item for item in items if item.id not in dropped]
     merged["notes"] = (*base.notes, *changes.get("notes", ()))
+    base_metrics = set(base.metrics)
     merged["metrics"] = (
         *base.metrics,
-        *(m for m in changes.get("metrics", ()) if m not in base.metrics),
+        *(m for m in changes.get("metrics", ()) if m not in base_metrics),
     )
     if problems:
-        raise PlanValidationError(f"plan extending {base.id!r}", problems)
+        raise PlanValidationError(f"plan extending {base.id!r}", _capped(problems))
     scalars = {
         name: value
         for name, value in changes.items()
@@ -878,6 +883,45 @@ def _bind(condition: Condition, values: dict[str, Any]) -> Condition:
 
 
 # -- whole-plan checks --------------------------------------------------------
+
+#: Whole-plan checks stop after this many problems, and say so.
+_PROBLEMS_SHOWN = 100
+#: Lists of names in messages stop after this many, and say how many in all.
+_NAMES_SHOWN = 30
+
+
+def _capped(problems: Iterable[Problem]) -> list[Problem]:
+    out = list(itertools.islice(problems, _PROBLEMS_SHOWN + 1))
+    if len(out) > _PROBLEMS_SHOWN:
+        out[-1] = Problem(
+            "",
+            f"there are more problems; only the first {_PROBLEMS_SHOWN} are listed",
+            "these fixed, and the plan checked again",
+        )
+    return out
+
+
+def _one_of(names: Iterable[str], *, ordered: bool = True) -> str:
+    listed = sorted(names) if ordered else list(names)
+    if len(listed) <= _NAMES_SHOWN:
+        return f"one of {listed}"
+    return f"one of {listed[:_NAMES_SHOWN]} … ({len(listed)} in all)"
+
+
+def _expected(name: str, known: Iterable[str]) -> str:
+    """
+    :func:`expected_names`, with at most ``_NAMES_SHOWN`` names listed.
+    """
+    names = list(known)
+    if len(names) <= _NAMES_SHOWN:
+        return expected_names(name, names)
+    names.sort()
+    close = [n for n in names if n.lower() == name.lower()] or [
+        n for n in names if n.startswith(name[:3])
+    ][:1]
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    shown = ", ".join(repr(n) for n in names[:_NAMES_SHOWN])
+    return f"one of {shown}, … ({len(names)} in all){hint}"
 
 
 def _check_types(plan: Plan) -> Iterator[Problem]:
@@ -934,23 +978,25 @@ def _check_plan(plan: Plan) -> Iterator[Problem]:
     if not plan.grades:
         yield Problem("grades", "the plan has no grades", "at least one grade")
 
+    metrics = set(plan.metrics)
     for i, m in enumerate(plan.measures):
-        if m.metric not in plan.metrics:
+        if m.metric not in metrics:
             yield Problem(
                 f"measures[{i}].metric",
                 f"metric {m.metric!r} is not declared in the plan's metrics",
-                f"one of {list(plan.metrics)}",
+                _one_of(plan.metrics, ordered=False),
             )
 
+    names = _Names.of(plan)
     for i, g in enumerate(plan.grades):
-        yield from _check_condition(plan, g.criteria, f"grades[{i}].criteria", allow_state=False)
+        yield from _check_condition(names, g.criteria, f"grades[{i}].criteria", allow_state=False)
         if g.clause is None:
             yield Problem(
                 f"grades[{i}].clause", f"grade {g.id!r} cites no clause", "the sentence defining it"
             )
     for i, c in enumerate(plan.categories):
         yield from _check_condition(
-            plan, c.condition, f"categories[{i}].condition", allow_state=False
+            names, c.condition, f"categories[{i}].condition", allow_state=False
         )
         if c.clause is None:
             yield Problem(
@@ -969,28 +1015,29 @@ def _check_plan(plan: Plan) -> Iterator[Problem]:
     role_ids = {r.id for r in plan.roles}
     for i, a in enumerate(plan.actions):
         where = f"actions[{i}]"
-        yield from _check_condition(plan, a.condition, f"{where}.condition", allow_state=True)
+        yield from _check_condition(names, a.condition, f"{where}.condition", allow_state=True)
         for j, owner in enumerate(a.owners):
             if owner not in role_ids:
                 yield Problem(
                     f"{where}.owners[{j}]",
                     f"role {owner!r} is not defined",
-                    f"one of {sorted(role_ids)}",
+                    _one_of(role_ids),
                 )
         if a.clause is None:
             yield Problem(
                 f"{where}.clause", f"action {a.id!r} cites no clause", "the sentence it comes from"
             )
-    yield from _check_lifecycle(plan)
+    yield from _check_lifecycle(plan, names)
     yield from _check_timing(plan)
 
 
-def _check_lifecycle(plan: Plan) -> Iterator[Problem]:
+def _check_lifecycle(plan: Plan, names: _Names) -> Iterator[Problem]:
     """
     Owner duties and routings, overrides, the other category, and grading.
     """
     role_ids = {r.id for r in plan.roles}
-    action_ids = {a.id for a in plan.actions}
+    actions = {a.id: a for a in plan.actions}
+    action_ids = set(actions)
     for i, a in enumerate(plan.actions):
         where = f"actions[{i}]"
         for j, assignment in enumerate(a.assignments):
@@ -1002,14 +1049,14 @@ def _check_lifecycle(plan: Plan) -> Iterator[Problem]:
                 )
         for j, routing in enumerate(a.routing):
             yield from _check_condition(
-                plan, routing.condition, f"{where}.routing[{j}].condition", allow_state=True
+                names, routing.condition, f"{where}.routing[{j}].condition", allow_state=True
             )
             for k, owner in enumerate(routing.owners):
                 if owner.role not in role_ids:
                     yield Problem(
                         f"{where}.routing[{j}].owners[{k}]",
                         f"role {owner.role!r} is not defined",
-                        expected_names(owner.role, role_ids),
+                        _expected(owner.role, role_ids),
                     )
         for j, other in enumerate(a.overrides):
             if other == a.id:
@@ -1018,9 +1065,9 @@ def _check_lifecycle(plan: Plan) -> Iterator[Problem]:
                 yield Problem(
                     f"{where}.overrides[{j}]",
                     f"action {other!r} is not defined",
-                    expected_names(other, action_ids),
+                    _expected(other, action_ids),
                 )
-            elif a.id in plan.action(other).overrides:
+            elif a.id in actions[other].overrides:
                 yield Problem(
                     f"{where}.overrides[{j}]",
                     f"actions {a.id!r} and {other!r} override each other",
@@ -1053,7 +1100,7 @@ def _check_grading(plan: Plan, role_ids: set[str]) -> Iterator[Problem]:
             yield Problem(
                 f"grading.asserted_by[{j}]",
                 f"role {role!r} is not defined",
-                expected_names(role, role_ids),
+                _expected(role, role_ids),
             )
     seen: set[str] = set()
     for j, rule in enumerate(grading.deescalation):
@@ -1063,26 +1110,26 @@ def _check_grading(plan: Plan, role_ids: set[str]) -> Iterator[Problem]:
         seen.add(rule.id)
         if rule.to not in grades:
             yield Problem(
-                f"{where}.to", f"grade {rule.to!r} is not defined", expected_names(rule.to, grades)
+                f"{where}.to", f"grade {rule.to!r} is not defined", _expected(rule.to, grades)
             )
         if rule.measure is not None and rule.measure not in measures:
             yield Problem(
                 f"{where}.measure",
                 f"measure {rule.measure!r} is not defined",
-                expected_names(rule.measure, measures),
+                _expected(rule.measure, measures),
             )
         if rule.event is not None and declared and rule.event not in declared:
             yield Problem(
                 f"{where}.event",
                 f"event {rule.event!r} is not declared in the plan's events",
-                expected_names(rule.event, declared),
+                _expected(rule.event, declared),
             )
     closure = grading.closure
     if closure is not None and declared and closure.event not in declared:
         yield Problem(
             "grading.closure.event",
             f"event {closure.event!r} is not declared in the plan's events",
-            expected_names(closure.event, declared),
+            _expected(closure.event, declared),
         )
 
 
@@ -1110,7 +1157,7 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
             yield Problem(
                 f"{where}.anchor",
                 f"{kind} {anchor.ref!r} is not defined",
-                expected_names(str(anchor.ref), refs[kind]),
+                _expected(str(anchor.ref), refs[kind]),
             )
         elif kind == "action":
             if anchor.ref == a.id:
@@ -1122,7 +1169,7 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
                 yield Problem(
                     f"{where}.{field}",
                     f"event {event!r} is not declared in the plan's events",
-                    expected_names(event, declared_events),
+                    _expected(event, declared_events),
                 )
         for field, offset in deadline.offsets():
             # Plan files write the offset as 'within'.
@@ -1138,7 +1185,7 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
                     yield Problem(
                         where,
                         f"seen({event}) tests an event not declared in the plan's events",
-                        expected_names(event, declared_events),
+                        _expected(event, declared_events),
                     )
     actions = {a.id: a for a in plan.actions}
     for i, chain in enumerate(plan.chains):
@@ -1147,7 +1194,7 @@ def _check_timing(plan: Plan) -> Iterator[Problem]:
                 yield Problem(
                     f"chains[{i}].hops[{j}]",
                     f"action {hop!r} is not defined",
-                    f"one of {sorted(actions)}",
+                    _one_of(actions),
                 )
             elif j and str(actions[hop].deadline.anchor) != f"action_done:{chain.hops[j - 1]}":
                 yield Problem(
@@ -1284,8 +1331,32 @@ def _wait_cycles(plan: Plan, waits: dict[str, str]) -> Iterator[Problem]:
             seen.append(current)
 
 
+@attrs.frozen
+class _Names:
+    """
+    What conditions may name, computed once per plan (per condition, it made
+    checking a plan quadratic in its size).
+    """
+
+    measures: frozenset[str]
+    facts: Mapping[str, FactSpec]
+    categories: frozenset[str]
+    grades: frozenset[str]
+    parameters: Mapping[str, Parameter]
+
+    @classmethod
+    def of(cls, plan: Plan) -> _Names:
+        return cls(
+            frozenset(m.id for m in plan.measures),
+            {f.id: f for f in plan.facts},
+            frozenset(c.id for c in plan.categories),
+            frozenset(g.id for g in plan.grades),
+            {p.id: p for p in plan.parameters},
+        )
+
+
 def _check_condition(
-    plan: Plan, condition: Condition, where: str, *, allow_state: bool
+    names: _Names, condition: Condition, where: str, *, allow_state: bool
 ) -> Iterator[Problem]:
     levels = depth(condition)
     if levels > CONDITION_DEPTH:
@@ -1295,11 +1366,13 @@ def _check_condition(
             f"at most {CONDITION_DEPTH} levels of all/any/not (all_of, any_of, not_)",
         )
         return
-    measures = {m.id for m in plan.measures}
-    facts = {f.id: f for f in plan.facts}
-    categories = {c.id for c in plan.categories}
-    grades = {g.id for g in plan.grades}
-    parameters = {p.id: p for p in plan.parameters}
+    measures, facts, categories, grades, parameters = (
+        names.measures,
+        names.facts,
+        names.categories,
+        names.grades,
+        names.parameters,
+    )
     for node in walk(condition):
         match node:
             case Compare() | OneOf():
@@ -1312,7 +1385,7 @@ def _check_condition(
                         yield Problem(
                             where,
                             f"parameter {v.id!r} is not declared",
-                            f"one of {sorted(parameters)}",
+                            _one_of(parameters),
                         )
                     else:  # a required parameter is checked as the number it will be
                         value = parameters[v.id].value
@@ -1332,9 +1405,7 @@ def _check_condition(
                 if not allow_state:
                     yield Problem(where, "only action conditions may refer to categories")
                 elif cat not in categories:
-                    yield Problem(
-                        where, f"category {cat!r} is not defined", f"one of {sorted(categories)}"
-                    )
+                    yield Problem(where, f"category {cat!r} is not defined", _one_of(categories))
             case EventSeen() | Always():
                 pass
             case _:
@@ -1346,9 +1417,9 @@ def _check_operand(
     op: str,
     values: Sequence[object],
     where: str,
-    measures: set[str],
-    facts: dict[str, FactSpec],
-    grades: set[str],
+    measures: frozenset[str],
+    facts: Mapping[str, FactSpec],
+    grades: frozenset[str],
     *,
     allow_state: bool,
 ) -> Iterator[Problem]:
@@ -1356,9 +1427,7 @@ def _check_operand(
     match operand:
         case MeasureRef(mid):
             if mid not in measures:
-                yield Problem(
-                    where, f"measure {mid!r} is not defined", f"one of {sorted(measures)}"
-                )
+                yield Problem(where, f"measure {mid!r} is not defined", _one_of(measures))
             for v in values:
                 if isinstance(v, bool) or not isinstance(v, int | float):
                     yield Problem(
@@ -1377,11 +1446,11 @@ def _check_operand(
                 yield Problem(where, "only action conditions may refer to the grade")
             for v in values:
                 if v not in grades:
-                    yield Problem(where, f"grade {v!r} is not defined", f"one of {sorted(grades)}")
+                    yield Problem(where, f"grade {v!r} is not defined", _one_of(grades))
         case FactRef(fid):
             spec = facts.get(fid)
             if spec is None:
-                yield Problem(where, f"fact {fid!r} is not declared", f"one of {sorted(facts)}")
+                yield Problem(where, f"fact {fid!r} is not declared", _one_of(facts))
                 return
             yield from _check_fact_values(spec, ordering, values, where)
         case _:
