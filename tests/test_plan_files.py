@@ -10,6 +10,7 @@ import os
 import re
 import string
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -747,3 +748,22 @@ def test_a_huge_broken_plan_reports_a_bounded_list_quickly():
     assert "only the first 100 are listed" in problems[-1].message
     assert "(3001 in all)" in (problems[0].expected or "")
     assert all(len(str(p)) < 1000 for p in problems)
+
+
+def test_the_python_api_refuses_the_same_bounds():
+    """The bounds live in the model, so plans built in Python cannot bypass them."""
+    base = read_plan_text(MINIMAL, "yaml")
+    call = base.actions[0]
+
+    with pytest.raises(o.PlanValidationError, match="longer than the longest supported period"):
+        attrs.evolve(
+            base, actions=[attrs.evolve(call, deadline=o.after("discovered", days=10**12))]
+        )
+    with pytest.raises(ValueError, match="longer than the longest supported period"):
+        attrs.evolve(base, immediate_tolerance=timedelta(days=40_000))
+    with pytest.raises(ValueError, match="longer than the longest supported period"):
+        o.rolling(days=40_000)
+    with pytest.raises(TypeError, match="finite number"):
+        o.Parameter("p", "l", value=float("inf"))
+    with pytest.raises(ValueError, match="IANA timezone"):
+        attrs.evolve(base, timezone="A" * 300)

@@ -366,6 +366,13 @@ _LONGEST = "longer than the longest supported period (36600 days)"
             id="recurrence period",
         ),
         pytest.param(
+            "every: 2h",
+            "every: 59s",
+            "plan.yaml:64:43: actions[5].deadline.every: the recurrence is more often than once "
+            "a minute (every 0:00:59); expected at least 1m",
+            id="recurrence more than once a minute",
+        ),
+        pytest.param(
             "per_day: 1,",
             "per_day: 1441,",
             "plan.yaml:58:61: actions[4].deadline.per_day: asks for more than 1440 completions "

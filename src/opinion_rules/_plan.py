@@ -1234,6 +1234,10 @@ def _offset_problems(offset: Offset, where: str) -> Iterator[Problem]:
         )
 
 
+#: The shortest ``every`` (the same rate as MOST_PER_DAY completions a day).
+_SHORTEST_RECURRENCE = timedelta(days=1) / MOST_PER_DAY
+
+
 def _recurrence_problems(deadline: Deadline, where: str) -> Iterator[Problem]:
     recurrence = deadline.recurrence
     if recurrence is None:
@@ -1243,6 +1247,14 @@ def _recurrence_problems(deadline: Deadline, where: str) -> Iterator[Problem]:
             f"{where}.every",
             f"the recurrence {period_problem(recurrence.every)}",
             f"at most {LONGEST_PERIOD.days}d",
+        )
+    elif recurrence.every is not None and recurrence.every < _SHORTEST_RECURRENCE:
+        # As for per_day: every occurrence is owed and reported, so a duty
+        # due each second owes 86,400 a day.
+        yield Problem(
+            f"{where}.every",
+            f"the recurrence is more often than once a minute (every {recurrence.every})",
+            "at least 1m",
         )
     if recurrence.per_day is not None and recurrence.per_day > MOST_PER_DAY:
         yield Problem(
