@@ -591,6 +591,10 @@ def test_long_number_literals_are_refused_before_python_reads_them(fmt: str):
         ("json", '{"id": "a\\u0000b"}', "control character U+0000"),
         ("toml", 'id = "a\\u0000b"', "control character U+0000"),
         ("yaml", 'extends: "\\0x.yaml"', "control character U+0000"),
+        # A lone surrogate in the text itself, not escaped: libyaml cannot even encode it.
+        ("yaml", "id: x\ud800", "lone surrogate (U+D800)"),
+        ("json", '{"id": "x\udfff"}', "lone surrogate (U+DFFF)"),
+        ("toml", 'id = "x\ud800"', "lone surrogate (U+D800)"),
     ],
 )
 def test_texts_with_lone_surrogates_or_controls_are_refused(fmt: str, text: str, words: str):
@@ -702,6 +706,8 @@ HOSTILE = [
     "2025-13-45",
     "\\0x.yaml",
     "A" * 300,
+    "\ud800",
+    "\x00",
 ]
 
 

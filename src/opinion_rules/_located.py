@@ -46,6 +46,7 @@ _TOO_LONG = (
 _TEXT_EXPECTED = "expected Unicode text without control characters other than tab and line breaks"
 # C0 control characters other than tab, line feed and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def text_problem(text: str) -> str | None:
@@ -117,6 +118,13 @@ def parse_document(text: str, fmt: str) -> Node:
     Raises:
         FileSyntaxError: with the place of the first syntax error.
     """
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:  # not Unicode: no parser (nor libyaml's UTF-8 input) takes it
+        raise FileSyntaxError(
+            f"the file holds a lone surrogate (U+{ord(surrogate.group()):04X}), which is not "
+            f"Unicode text; {_TEXT_EXPECTED}",
+            *_text_place(text, surrogate.start()),
+        )
     try:
         match fmt:
             case "yaml":
