@@ -66,7 +66,7 @@ def load_plan(source: str | Path, *, allowed_dirs: Folders = ()) -> Plan:
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0 plan files.
-    .. versionchanged:: 0.4.0 *allowed_dirs*.
+    .. versionchanged:: 0.5.0 *allowed_dirs*.
     """
     text = str(source)
     if Path(text).suffix.lower() in SUFFIXES:

@@ -149,7 +149,7 @@ def load_plan_file(path: str | os.PathLike[str], *, allowed_dirs: Folders = ()) 
             JSON (located).
         PlanValidationError: listing every problem, each located.
 
-    .. versionchanged:: 0.4.0 *allowed_dirs*; files are size-checked before
+    .. versionchanged:: 0.5.0 *allowed_dirs*; files are size-checked before
        they are read, and ``extends`` is confined.
     """
     path = Path(path)
@@ -178,7 +178,7 @@ def read_plan_text(
     (none by default, so a plan read from text extends nothing unless the
     host says where from).
 
-    .. versionchanged:: 0.4.0 *allowed_dirs*.
+    .. versionchanged:: 0.5.0 *allowed_dirs*.
     """
     if fmt not in FORMATS:
         raise PlanLoadError(source, f"unknown plan file format {fmt!r}; expected one of {FORMATS}")
