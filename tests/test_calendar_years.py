@@ -23,6 +23,7 @@ import time_machine
 
 import opinion_rules as o
 from opinion_rules._cli import main
+from opinion_rules._planfile import read_plan_text
 from opinion_rules._schedule_files import (
     load_year_schedule,
     read_year_schedule,
@@ -513,3 +514,106 @@ def test_plan_with_schedules_leaves_other_calendars_alone():
     assert plan(calendar=data_calendar).with_schedules(schedule).calendar is data_calendar
     no_calendar = plan(actions=(action("phone", o.after("discovered", hours=3)),), calendar=None)
     assert no_calendar.with_schedules(schedule) is no_calendar
+
+
+# -- in plan files ---------------------------------------------------------------------------
+
+
+def plan_file_with(tmp_path: Path, calendar: str) -> Path:
+    path = tmp_path / "plans" / "horizon.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(PLAN_FILE.replace("calendar: china", calendar), encoding="utf-8")
+    return path
+
+
+def test_a_plan_file_lists_year_files_under_its_calendar(tmp_path):
+    """calendar: {name: china, schedules: [file]}: the year is part of the plan wherever it is loaded."""
+    (tmp_path / "plans" / "calendars").mkdir(parents=True)
+    (tmp_path / "plans" / "calendars" / "china-2027.yaml").write_text(
+        INVENTED_2027.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    path = plan_file_with(
+        tmp_path, "calendar: {name: china, schedules: [calendars/china-2027.yaml]}"
+    )
+
+    loaded = o.load_plan(path)
+    case = o.Incident.from_dict({"id": "H-1", "discovered_at": at("2027-01-08 10:00").isoformat()})
+    result = o.Engine(loaded).evaluate(case, at=at("2027-01-20 12:00"))
+
+    assert (2004, 2027) == loaded.calendar.years
+    assert at("2027-01-16 00:00") == result.action("reply").due
+
+
+def test_a_dumped_plan_keeps_its_schedules_inline(tmp_path):
+    """dump_plan writes the year itself, so a stored or copied plan needs no other file."""
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "china-2027.yaml").write_text(
+        INVENTED_2027.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    loaded = o.load_plan(
+        plan_file_with(tmp_path, "calendar: {name: china, schedules: [china-2027.yaml]}")
+    )
+
+    for fmt in ("yaml", "json", "toml"):
+        text = o.dump_plan(loaded, fmt)
+        assert "china-2027.yaml" not in text
+        assert loaded == read_plan_text(text, fmt)
+
+
+def test_a_year_file_outside_the_plans_folder_is_refused(tmp_path):
+    """Year files are read like extends: only from the folders the host allows."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "china-2027.yaml").write_text(
+        INVENTED_2027.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    path = plan_file_with(
+        tmp_path, "calendar: {name: china, schedules: [../elsewhere/china-2027.yaml]}"
+    )
+
+    with pytest.raises(o.PlanValidationError) as info:
+        o.load_plan(path)
+    allowed = o.load_plan(path, allowed_dirs=[tmp_path / "elsewhere"])
+
+    assert "horizon.yaml:7:" in str(info.value)
+    assert "calendar.schedules[0]: '../elsewhere/china-2027.yaml' is outside the folders" in str(
+        info.value
+    )
+    assert 2027 == allowed.calendar.years[1]
+
+
+def test_a_mistake_in_a_listed_year_file_is_located_in_that_file(tmp_path):
+    """The problem names the year file's own line, not the plan's."""
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "china-2027.yaml").write_text(
+        INVENTED_2027.read_text(encoding="utf-8").replace(NATIONAL_DAY, ""), encoding="utf-8"
+    )
+    path = plan_file_with(tmp_path, "calendar: {name: china, schedules: [china-2027.yaml]}")
+
+    with pytest.raises(o.PlanValidationError) as info:
+        o.load_plan(path)
+
+    year_file = str(tmp_path / "plans" / "china-2027.yaml")
+    assert [(year_file, 7, 3, "festivals")] == [
+        (p.file, p.line, p.column, p.path) for p in info.value.problems if "incomplete" in p.message
+    ]
+
+
+def test_a_plan_may_hold_a_year_inline_and_the_schema_knows_both_forms(tmp_path):
+    """An inline year reads like a file's; the JSON Schema accepts both spellings."""
+    import jsonschema
+    import yaml
+
+    inline = json.dumps(schedule_to_data(load_year_schedule(INVENTED_2027)), ensure_ascii=False)
+    path = plan_file_with(tmp_path, f"calendar: {{name: china, schedules: [{inline}]}}")
+
+    loaded = o.load_plan(path)
+    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), o.plan_schema())
+    jsonschema.validate(
+        {
+            **yaml.safe_load(path.read_text(encoding="utf-8")),
+            "calendar": {"name": "china", "schedules": ["c.yaml"]},
+        },
+        o.plan_schema(),
+    )
+
+    assert 2027 == loaded.calendar.years[1]

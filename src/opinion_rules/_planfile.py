@@ -30,7 +30,15 @@ import attrs
 import tomli_w
 import yaml
 
-from ._calendars import ChinaCalendar, DataCalendar, WorkingCalendar, format_hours
+from ._calendars import (
+    FESTIVALS,
+    ChinaCalendar,
+    DataCalendar,
+    Festival,
+    WorkingCalendar,
+    YearSchedule,
+    format_hours,
+)
 from ._conditions import AllOf, AnyOf, Condition, Not
 from ._deadlines import (
     CLOCKS,
@@ -113,6 +121,7 @@ _ANCHOR_FORM = (
     "discovered, posted, action_done:<action>, overdue:<action> (or overdue:<action>+5wd), "
     "grade_reached:<grade>, category_assigned:<category>, or an event type"
 )
+_FESTIVAL = "{name: 春节, days_off: [2027-02-06, 2027-02-13], workdays: [2027-01-31]}"
 _CALENDAR_FORM = (
     "'china', {name: china, hours: [...]}, or a data calendar "
     "{name, years: [first, last], holidays, workdays, weekend, hours}"
@@ -764,13 +773,23 @@ class _Reader:
             isinstance(node.value, dict)
             and node.value.get("name", Node(None, 0, 0)).value == "china"
         ):
-            fields = self.mapping(node, path, ("name",), ("hours",))
+            fields = self.mapping(node, path, ("name",), ("hours", "schedules"))
             if fields is None:
                 return None
             hours = self.hours(fields["hours"], f"{path}.hours") if "hours" in fields else ()
-            if hours is None:
+            schedules: list[YearSchedule | None] = [
+                self.schedule(item, f"{path}.schedules[{i}]")
+                for i, item in enumerate(
+                    self.items(fields["schedules"], f"{path}.schedules")
+                    if "schedules" in fields
+                    else []
+                )
+            ]
+            if hours is None or None in schedules:
                 return None
-            china: ChinaCalendar | None = self.build(ChinaCalendar, node, path, hours=hours)
+            china: ChinaCalendar | None = self.build(
+                ChinaCalendar, node, path, hours=hours, schedules=schedules
+            )
             return china
         if not isinstance(node.value, dict):
             self.problem(node, path, "not a calendar", _CALENDAR_FORM, _got(node))
@@ -831,6 +850,100 @@ class _Reader:
             **kwargs,
         )
         return data
+
+    def schedule(self, node: Node, path: str) -> YearSchedule | None:
+        """
+        One of a China calendar's ``schedules``: a year schedule file named
+        relative to this file (confined like ``extends``), or written inline.
+        """
+        if isinstance(node.value, dict):
+            return self.year_schedule(node, path)
+        name = self.text(node, path)
+        if name is None:
+            return None
+        target = self.confined(node, name, path, "year schedule file")
+        if target is None:
+            return None
+        written = Path(name)
+        shown = os.path.normpath(Path(self.source).parent / written)
+        try:
+            text = read_plan_bytes(target, shown, follow_last_link=False)
+            root = parse_document(text, SUFFIXES[written.suffix.lower()])
+        except PlanLoadError as exc:
+            self.problem(node, path, f"the year schedule cannot be read: {_reason(exc)}")
+            return None
+        except FileSyntaxError as exc:
+            where = f"{shown}:{exc.line}:{exc.column}"
+            self.problem(node, path, f"the year schedule cannot be read: {where}: {exc.message}")
+            return None
+        # Its own problems are located in its own file.
+        reader = _Reader(shown, target.parent, attrs.evolve(self.load, allowed=()))
+        schedule = reader.year_schedule(root, "")
+        self.problems.extend(reader.problems)
+        return schedule if not reader.problems else None
+
+    def year_schedule(self, node: Node, path: str) -> YearSchedule | None:
+        """
+        A year of the State Council's holiday notice: ``{year, source,
+        festivals: [{name, days_off, workdays}]}``.
+        """
+        fields = self.mapping(node, path, ("year", "source", "festivals"), ())
+        if fields is None or not {"year", "source", "festivals"} <= fields.keys():
+            return None
+        year = self.integer(fields["year"], _join(path, "year"))
+        source = self.text(fields["source"], _join(path, "source"))
+        where = _join(path, "festivals")
+        festivals = [
+            self.festival(item, f"{where}[{i}]")
+            for i, item in enumerate(self.items(fields["festivals"], where))
+        ]
+        if year is None or source is None or None in festivals:
+            return None
+        # Completeness is about the festivals: a problem with the whole year
+        # is placed at that key.
+        built: YearSchedule | None = self.build(
+            YearSchedule, fields["festivals"], where, year=year, source=source, festivals=festivals
+        )
+        return built
+
+    def festival(self, node: Node, path: str) -> Festival | None:
+        fields = self.mapping(node, path, ("name", "days_off"), ("workdays",))
+        if fields is None or not {"name", "days_off"} <= fields.keys():
+            return None
+        names_node = fields["name"]
+        if isinstance(names_node.value, list):
+            names = self.texts(names_node, f"{path}.name")
+        else:
+            name = self.text(names_node, f"{path}.name")
+            names = None if name is None else (name,)
+        off_node = fields["days_off"]
+        off: tuple[date | None, date | None]
+        if isinstance(off_node.value, list):
+            days = [self.day(n, f"{path}.days_off[{i}]") for i, n in enumerate(off_node.value)]
+            if len(days) != 2:
+                self.problem(
+                    off_node,
+                    f"{path}.days_off",
+                    "expected one day or [first day, last day]",
+                    _FESTIVAL,
+                )
+                return None
+            off = (days[0], days[1])
+        else:
+            day = self.day(off_node, f"{path}.days_off")
+            off = (day, day)
+        work = [
+            self.day(n, f"{path}.workdays[{i}]")
+            for i, n in enumerate(
+                self.items(fields["workdays"], f"{path}.workdays") if "workdays" in fields else []
+            )
+        ]
+        if names is None or None in off or None in work:
+            return None
+        festival: Festival | None = self.build(
+            Festival, node, path, names=names, days_off=off, workdays=work
+        )
+        return festival
 
     def owners(self, node: Node, path: str) -> tuple[Assignment, ...] | None:
         """
@@ -1120,42 +1233,45 @@ class _Reader:
             self.problem(node, "extends", f"the base plan cannot be loaded: {_reason(exc)}")
             return None
 
-    def confined(self, node: Node, name: str) -> Path | None:
+    def confined(
+        self, node: Node, name: str, path: str = "extends", what: str = "plan file"
+    ) -> Path | None:
         """
-        The real path of the plan file *name* (relative to this file's
-        folder), or ``None`` with a problem if it is not a plan file or
-        leaves the allowed folders (after following symlinks).
+        The real path of the *what* (a plan or year schedule file) *name*,
+        relative to this file's folder, or ``None`` with a problem at *path*
+        if it is not such a file or leaves the allowed folders (after
+        following symlinks).
         """
         if Path(name).suffix.lower() not in SUFFIXES:
             self.problem(
                 node,
-                "extends",
-                f"{_clip(name)!r} is not a plan file",
+                path,
+                f"{_clip(name)!r} is not a {what}",
                 f"a path ending in one of {list(SUFFIXES)}",
             )
             return None
         try:
             target = Path(os.path.realpath(self.folder / name))
         except (OSError, ValueError) as exc:  # pragma: no cover - texts are checked on reading
-            self.problem(node, "extends", f"{_clip(name)!r} is not a usable path: {_reason(exc)}")
+            self.problem(node, path, f"{_clip(name)!r} is not a usable path: {_reason(exc)}")
             return None
         if self.load.allows(target):
             return target
         if not self.load.allowed:
             self.problem(
                 node,
-                "extends",
-                f"a plan read from text may extend only plan files in allowed folders, and "
-                f"none were given (extends {_clip(name)!r})",
+                path,
+                f"a plan read from text may read other files only in allowed folders, and "
+                f"none were given ({path} {_clip(name)!r})",
                 "read_plan_text(..., allowed_dirs=[folder]), or load the plan from its file",
             )
             return None
         folders = ", ".join(str(folder) for folder in self.load.allowed)
         self.problem(
             node,
-            "extends",
-            f"{_clip(name)!r} is outside the folders plans may extend from ({folders})",
-            "a plan file in one of them; the host can allow more folders "
+            path,
+            f"{_clip(name)!r} is outside the folders plans may read from ({folders})",
+            f"a {what} in one of them; the host can allow more folders "
             "(--allow-dir DIR, or allowed_dirs=[...])",
         )
         return None
@@ -1635,7 +1751,15 @@ def _calendar_to_data(calendar: WorkingCalendar) -> Any:
     hours = format_hours(calendar.hours)
     match calendar:
         case ChinaCalendar():
-            return {"name": "china", "hours": hours} if hours else "china"
+            if not hours and not calendar.schedules:
+                return "china"
+            china: dict[str, Any] = {"name": "china"}
+            if hours:
+                china["hours"] = hours
+            if calendar.schedules:
+                # Inline, so that a dumped (or stored) plan needs no other file.
+                china["schedules"] = [schedule_to_data(s) for s in calendar.schedules]
+            return china
         case DataCalendar():
             out: dict[str, Any] = {
                 "name": calendar.name,
@@ -1654,6 +1778,23 @@ def _calendar_to_data(calendar: WorkingCalendar) -> Any:
         f"calendar {calendar.name!r} is a {type(calendar).__name__}; plan files hold only "
         "'china' and data calendars"
     )
+
+
+def schedule_to_data(schedule: YearSchedule) -> dict[str, Any]:
+    """
+    *schedule* as year-file data (``docs/how-to/add-a-calendar-year.md``).
+    """
+    festivals = []
+    for f in schedule.festivals:
+        item: dict[str, Any] = {"name": f.names[0] if len(f.names) == 1 else list(f.names)}
+        first, last = f.days_off
+        item["days_off"] = (
+            first.isoformat() if first == last else [first.isoformat(), last.isoformat()]
+        )
+        if f.workdays:
+            item["workdays"] = [d.isoformat() for d in f.workdays]
+        festivals.append(item)
+    return {"year": schedule.year, "source": schedule.source, "festivals": festivals}
 
 
 def _duration_text(value: timedelta) -> str:
@@ -1723,6 +1864,38 @@ _TIME_PATTERN = "^\\s*\\d{1,2}:\\d{2}\\s*$"
 _ANCHOR_PATTERN = "^[A-Za-z][A-Za-z0-9_]*(:[A-Za-z][A-Za-z0-9_]*(\\+[0-9A-Za-z]+)?)?$"
 _HOURS_ITEM = {"type": "string", "pattern": "^\\s*\\d{1,2}:\\d{2}\\s*-\\s*\\d{1,2}:\\d{2}\\s*$"}
 _DATE_ITEM = {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}
+_FESTIVAL_DAYS = {
+    "anyOf": [_DATE_ITEM, {"type": "array", "items": _DATE_ITEM, "minItems": 2, "maxItems": 2}]
+}
+_YEAR_SCHEDULE = {
+    "type": "object",
+    "description": "A year of the State Council's holiday notice "
+    "(docs/how-to/add-a-calendar-year.md).",
+    "properties": {
+        "year": {"type": "integer"},
+        "source": {"type": "string", "minLength": 1},
+        "festivals": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {
+                        "anyOf": [
+                            {"enum": list(FESTIVALS)},
+                            {"type": "array", "items": {"enum": list(FESTIVALS)}, "minItems": 1},
+                        ]
+                    },
+                    "days_off": _FESTIVAL_DAYS,
+                    "workdays": {"type": "array", "items": _DATE_ITEM},
+                },
+                "required": ["name", "days_off"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["year", "source", "festivals"],
+    "additionalProperties": False,
+}
 
 
 def _kind_schema(kind: str) -> dict[str, Any]:
@@ -1934,6 +2107,18 @@ def build_plan_schema() -> dict[str, Any]:
                         "properties": {
                             "name": {"const": "china"},
                             "hours": {"type": "array", "items": _HOURS_ITEM},
+                            "schedules": {
+                                "type": "array",
+                                "items": {
+                                    "anyOf": [
+                                        {
+                                            "type": "string",
+                                            "pattern": r"(?i)\.(ya?ml|toml|json)$",
+                                        },
+                                        _YEAR_SCHEDULE,
+                                    ]
+                                },
+                            },
                         },
                         "required": ["name"],
                         "additionalProperties": False,

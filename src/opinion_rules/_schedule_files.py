@@ -11,29 +11,27 @@ from the State Council's notice, in YAML, TOML or JSON::
 
 (with made-up dates).  ``days_off`` is one day or ``[first, last]``;
 ``workdays`` lists the make-up working days.  (Not ``off``/``on``: YAML
-reads those words as true and false.)  The file is read like a plan file (every problem located as
-``file:line:column``) and checked like :class:`~opinion_rules.YearSchedule`:
-complete or refused.  ``docs/how-to/add-a-calendar-year.md`` is the routine.
+reads those words as false and true.)  The file is read like a plan file,
+with the same bounds and every problem located as ``file:line:column``, and
+checked like :class:`~opinion_rules.YearSchedule`: complete or refused.
+``docs/how-to/add-a-calendar-year.md`` is the routine.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import os
 from pathlib import Path
-from typing import Any
 
-from ._calendars import Festival, YearSchedule
+from ._calendars import YearSchedule
 from ._located import FileSyntaxError, Node, parse_document
-from ._planfile import SUFFIXES, _Load, _Reader, read_plan_bytes
+from ._planfile import SUFFIXES, _Load, _Reader, read_plan_bytes, schedule_to_data
 from .exceptions import PlanLoadError, PlanValidationError
 
 
-__all__ = ["load_year_schedule", "read_year_schedule", "schedule_from_node", "schedule_to_data"]
-
-_FESTIVAL = "{name: 春节, days_off: [2027-02-06, 2027-02-13], workdays: [2027-01-31]}"
+__all__ = ["load_year_schedule", "read_year_schedule", "schedule_to_data"]
 
 
-def load_year_schedule(path: str | Path) -> YearSchedule:
+def load_year_schedule(path: str | os.PathLike[str]) -> YearSchedule:
     """
     Read a year schedule file; the suffix chooses the format.
 
@@ -68,98 +66,9 @@ def read_year_schedule(text: str, fmt: str, source: str = "<string>") -> YearSch
 
 
 def _checked(root: Node, source: str) -> YearSchedule:
-    # A schedule names no other file, so the reader is allowed none.
+    # A schedule names no other file, so its reader is allowed none.
     reader = _Reader(source, Path(source).parent, _Load(allowed=(), chain=()))
-    schedule = schedule_from_node(reader, root, "")
+    schedule = reader.year_schedule(root, "")
     if reader.problems or schedule is None:
         raise PlanValidationError(source, reader.problems)
     return schedule
-
-
-def schedule_from_node(reader: _Reader, node: Node, path: str) -> YearSchedule | None:
-    """
-    Build a schedule from a parsed mapping, recording problems on *reader*.
-    """
-    fields = reader.mapping(node, path, ("year", "source", "festivals"), ())
-    if fields is None or not {"year", "source", "festivals"} <= fields.keys():
-        return None
-    year = reader.integer(fields["year"], _at(path, "year"))
-    source = reader.text(fields["source"], _at(path, "source"))
-    festivals = []
-    for i, item in enumerate(reader.items(fields["festivals"], _at(path, "festivals"))):
-        festivals.append(_festival(reader, item, f"{_at(path, 'festivals')}[{i}]"))
-    # Completeness is about the festivals: a problem with the whole year is
-    # placed at that key.  Only a year whose items all read can be checked.
-    if year is None or source is None or None in festivals:
-        return None
-    built: YearSchedule | None = reader.build(
-        YearSchedule,
-        fields["festivals"],
-        _at(path, "festivals"),
-        year=year,
-        source=source,
-        festivals=festivals,
-    )
-    return built
-
-
-def _festival(reader: _Reader, node: Node, path: str) -> Festival | None:
-    fields = reader.mapping(node, path, ("name", "days_off"), ("workdays",))
-    if fields is None or not {"name", "days_off"} <= fields.keys():
-        return None
-    names_node = fields["name"]
-    if isinstance(names_node.value, list):
-        names = reader.texts(names_node, f"{path}.name")
-    else:
-        name = reader.text(names_node, f"{path}.name")
-        names = None if name is None else (name,)
-    off_node = fields["days_off"]
-    if isinstance(off_node.value, list):
-        days = [reader.day(n, f"{path}.days_off[{i}]") for i, n in enumerate(off_node.value)]
-        if len(days) != 2:
-            reader.problem(
-                off_node,
-                f"{path}.days_off",
-                "expected one day or [first day, last day]",
-                _FESTIVAL,
-            )
-            return None
-        off: tuple[date | None, date | None] = (days[0], days[1])
-    else:
-        day = reader.day(off_node, f"{path}.days_off")
-        off = (day, day)
-    work = []
-    if "workdays" in fields:
-        work = [
-            reader.day(n, f"{path}.workdays[{i}]")
-            for i, n in enumerate(reader.items(fields["workdays"], f"{path}.workdays"))
-        ]
-    if names is None or None in off or None in work:
-        return None
-    festival: Festival | None = reader.build(
-        Festival, node, path, names=names, days_off=off, workdays=work
-    )
-    return festival
-
-
-def _at(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def schedule_to_data(schedule: YearSchedule) -> dict[str, Any]:
-    """
-    *schedule* as plan-file data (the file format above).
-
-    .. versionadded:: 0.5.0
-    """
-    festivals = []
-    for f in schedule.festivals:
-        item: dict[str, Any] = {"name": f.names[0] if len(f.names) == 1 else list(f.names)}
-        first, last = f.days_off
-        item["days_off"] = (
-            first.isoformat() if first == last else [first.isoformat(), last.isoformat()]
-        )
-        if f.workdays:
-            item["workdays"] = [d.isoformat() for d in f.workdays]
-        festivals.append(item)
-    return {"year": schedule.year, "source": schedule.source, "festivals": festivals}
