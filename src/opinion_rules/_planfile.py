@@ -1261,8 +1261,9 @@ class _Reader:
             self.problem(
                 node,
                 path,
-                f"a plan read from text may read other files only in allowed folders, and "
-                f"none were given ({path} {_clip(name)!r})",
+                f"a plan read from text may "
+                f"{'extend only plan files' if path == 'extends' else 'read files only'} "
+                f"in allowed folders, and none were given ({path} {_clip(name)!r})",
                 "read_plan_text(..., allowed_dirs=[folder]), or load the plan from its file",
             )
             return None
@@ -1270,7 +1271,8 @@ class _Reader:
         self.problem(
             node,
             path,
-            f"{_clip(name)!r} is outside the folders plans may read from ({folders})",
+            f"{_clip(name)!r} is outside the folders plans may "
+            f"{'extend' if path == 'extends' else 'read files'} from ({folders})",
             f"a {what} in one of them; the host can allow more folders "
             "(--allow-dir DIR, or allowed_dirs=[...])",
         )
