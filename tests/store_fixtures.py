@@ -206,8 +206,10 @@ def dump(store: CaseStore) -> dict[str, list[tuple[Any, ...]]]:
     """
     Every row of every table, for "nothing changed" assertions.
     """
-    tables = ("meta", "plans", "incidents", "entries", "agenda_state", "agenda_rows")
+    tables = ["meta", "plans", "incidents", "entries", "agenda_state", "agenda_rows"]
     with store._transaction(write=False):
+        if store._has_table("calendar_years"):  # layout 2
+            tables.append("calendar_years")
         return {t: sorted(map(tuple, store._fetch(f"SELECT * FROM {t}"))) for t in tables}  # noqa: S608
 
 

@@ -23,7 +23,7 @@ from opinion_rules._track import parse_duration, read_entries
 from opinion_rules.exceptions import FactError, RecordFormatError
 
 from .conftest import CST, EXAMPLES, ROOT
-from .store_fixtures import fixture_pg_server, read_only_prefix  # noqa: F401 - a pytest fixture
+from .store_fixtures import dump, fixture_pg_server, read_only_prefix  # noqa: F401 - a pytest fixture
 
 
 PLAN = str(EXAMPLES / "plans" / "work_safety.yaml")
@@ -632,8 +632,10 @@ MISSING = (
         ["agenda", "--at", "2026-11-23T10:00:00+08:00"],
         ["audit"],
         ["record", "WS-1", "--by", "m", "--recorded-at", "2026-11-23T10:05:00+08:00"],
+        ["add-year", "china-2027.yaml", "--recorded-at", "2026-11-23T10:05:00+08:00"],
+        ["years"],
     ],
-    ids=["show", "timeline", "agenda", "audit", "record"],
+    ids=["show", "timeline", "agenda", "audit", "record", "add-year", "years"],
 )
 def test_a_mistyped_store_is_an_error_not_a_new_store(monkeypatch, tmp_path, args):
     """Only open (or --create) creates a store: elsewhere a missing file exits 1 and is not made."""
@@ -712,18 +714,24 @@ def test_a_read_only_store_can_be_queried(cli, db):
         track("timeline", "WS-1"),
         track("agenda", "--at", "2026-11-23T12:00:00+08:00"),
         track("audit"),
+        track("years"),
     ]
-    write = track(
-        "record", "WS-1", "--by", "m", "--recorded-at", "2026-11-23T10:05:00+08:00", stdin=READINGS
-    )
+    writes = [
+        track(
+            "record", "WS-1", "--by", "m", "--recorded-at", "2026-11-23T10:05:00+08:00",
+            stdin=READINGS,
+        ),
+        track("add-year", str(YEAR_FILE), "--by", "m", "--recorded-at", "2027-01-05T10:00:00+08:00"),
+    ]  # fmt: skip
 
-    assert [(0, "")] * 4 == [(r.returncode, r.stderr) for r in reads]
+    assert [(0, "")] * 5 == [(r.returncode, r.stderr) for r in reads]
     assert "WS-1" == json.loads(reads[0].stdout)["incident"]["id"]
-    assert (1, "") == (write.returncode, write.stdout)
-    assert (
-        f"opinion-rules: error: case store {db}: cannot write: the file is read-only for this process; expected a store this process may write\n"
-        == write.stderr
-    )
+    for write in writes:
+        assert (1, "") == (write.returncode, write.stdout)
+        assert (
+            f"opinion-rules: error: case store {db}: cannot write: the file is read-only for this process; expected a store this process may write\n"
+            == write.stderr
+        )
     assert content == db.read_bytes()
 
 
@@ -902,3 +910,256 @@ def test_stdin_that_is_not_utf8_is_bad_input(monkeypatch, cli, db):
 
     assert 2 == code
     assert err.getvalue().startswith("opinion-rules: error: stdin: is not UTF-8 text: ")
+
+
+# -- calendar years --------------------------------------------------------------------
+
+DEMO = str(ROOT / "docs" / "how-to" / "calendar_demo.yaml")
+DEMO_INCIDENT = str(ROOT / "docs" / "how-to" / "calendar_demo_incident.json")
+# INVENTED test data with the shape of a notice; never a real schedule.
+YEAR_FILE = ROOT / "tests" / "data" / "china-2027-invented.yaml"
+OPEN_DEMO = [
+    "track", "open", DEMO, "--id", "WZ-1", "--discovered-at", "2026-12-28T10:00:00+08:00",
+    "--by", "li.na", "--recorded-at", "2026-12-28T10:05:00+08:00",
+]  # fmt: skip
+ADD_YEAR = [
+    "track", "add-year", str(YEAR_FILE), "--by", "li.na",
+    "--recorded-at", "2027-01-05T10:00:00+08:00",
+]  # fmt: skip
+AGENDA_2027 = ["track", "agenda", "--at", "2027-01-05T09:00:00+08:00"]
+UNDECIDED_WARNING = (
+    "opinion-rules: warning: 1 action(s) undecided: their due times need a calendar year that "
+    "neither the plan, the installed chinesecalendar package nor the store has; add it with "
+    "'opinion-rules track add-year FILE' (see docs/how-to/add-a-calendar-year.md)\n"
+)
+AGENDA_HEAD = (
+    "agenda at 2027-01-05T09:00:00+08:00, due by 2027-01-06T09:00:00+08:00: 2 item(s)\n\n"
+    "DUE               STATUS     INCIDENT  ACTION                     OWNERS  CLAUSE\n"
+)
+
+
+def corrected_year(tmp_path: Path) -> str:
+    """The invented year with 元旦 one day longer (2027-01-04 off too)."""
+    path = tmp_path / "china-2027-corrected.yaml"
+    path.write_text(
+        YEAR_FILE.read_text(encoding="utf-8").replace(
+            "days_off: [2027-01-01, 2027-01-03]", "days_off: [2027-01-01, 2027-01-04]"
+        ),
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def test_agenda_shows_an_undecided_duty_until_add_year_decides_it(cli):
+    """DUE 'undecided' and a warning; after add-year the due time, with no new incident write."""
+    cli(*OPEN_DEMO)
+
+    before = cli(*AGENDA_2027)
+    added = cli(*ADD_YEAR)
+    after = cli(*AGENDA_2027)
+    timeline = cli("track", "timeline", "WZ-1")
+
+    assert (
+        0,
+        AGENDA_HEAD
+        + "2026-12-28 13:00  overdue    WZ-1      acknowledge: 电话告知受理  office  二\n"
+        + "undecided         undecided  WZ-1      reply: 书面答复            office  二\n",
+        UNDECIDED_WARNING,
+    ) == before
+    assert (
+        0,
+        (
+            "added 2027 in the china calendar (seq 1): invented for the test suite (not an "
+            "official notice)\nre-evaluated 1 incident(s) with undecided actions\n"
+        ),
+        "",
+    ) == added
+    assert (
+        0,
+        AGENDA_HEAD.replace("STATUS     INCIDENT", "STATUS   INCIDENT")
+        + "2026-12-28 13:00  overdue  WZ-1      acknowledge: 电话告知受理  office  二\n"
+        + "2027-01-06 00:00  pending  WZ-1      reply: 书面答复            office  二\n",
+        "",
+    ) == after
+    assert 1 == len(timeline[1].splitlines()) - 1  # the opening only
+
+
+def test_agenda_json_holds_undecided_items(cli):
+    """--json: status 'undecided', due null, the reason naming the missing year."""
+    cli(*OPEN_DEMO)
+
+    code, out, err = cli(*AGENDA_2027, "--json")
+
+    reply = json.loads(out)["items"][1]
+    assert (0, UNDECIDED_WARNING) == (code, err)
+    assert ("reply", "undecided", None) == (reply["action"], reply["status"], reply["due"])
+    assert "calendar 'china' has no data for 2027" in reply["reason"]
+
+
+def test_add_year_again_writes_nothing_and_another_file_corrects(cli, db, tmp_path):
+    """The same file is a no-op; another schedule for 2027 is a correction; years lists both."""
+    cli(*OPEN_DEMO)
+    cli(*ADD_YEAR)
+    cli(*AGENDA_2027)  # rows refreshed with the first 2027
+    before = snapshot(db)
+
+    again = cli(*ADD_YEAR[:-1], "2027-01-05T11:00:00+08:00")
+    unchanged = snapshot(db)
+    corrected = cli(
+        "track", "add-year", corrected_year(tmp_path), "--by", "zhang.wei",
+        "--recorded-at", "2027-01-06T08:00:00+08:00", "--json",
+    )  # fmt: skip
+    years = cli("track", "years")
+    agenda = cli(*AGENDA_2027, "--horizon", "3d", "--json")
+
+    assert (
+        0,
+        (
+            "2027 is already in the china calendar with the same days (seq 1, recorded "
+            "2027-01-05T10:00:00+08:00 by li.na); nothing written\n"
+        ),
+        "",
+    ) == again
+    assert before == unchanged
+    assert 0 == corrected[0]
+    assert {
+        "calendar": "china",
+        "year": 2027,
+        "seq": 2,
+        "source": "invented for the test suite (not an official notice)",
+        "recorded_at": "2027-01-06T08:00:00+08:00",
+        "recorded_by": "zhang.wei",
+        "duplicate": False,
+        "replaces": 1,
+        "reevaluated": [],
+        "stale": 1,
+    } == json.loads(corrected[1])
+    assert [
+        "SEQ  RECORDED_AT                BY         CALENDAR  YEAR  IN_FORCE  SOURCE",
+        "1    2027-01-05T10:00:00+08:00  li.na      china     2027  no        invented for the test suite (not an official notice)",
+        "2    2027-01-06T08:00:00+08:00  zhang.wei  china     2027  yes       invented for the test suite (not an official notice)",
+    ] == years[1].splitlines()
+    assert "2027-01-07T00:00:00+08:00" == json.loads(agenda[1])["items"][1]["due"]
+
+
+def test_a_correction_says_what_the_next_agenda_re_evaluates(cli, tmp_path):
+    """The text receipt of a correction."""
+    cli(*OPEN_DEMO)
+    cli(*ADD_YEAR)
+
+    code, out, _ = cli(
+        "track", "add-year", corrected_year(tmp_path), "--by", "zhang.wei",
+        "--recorded-at", "2027-01-06T08:00:00+08:00",
+    )  # fmt: skip
+
+    assert (0, [
+        (
+            "corrected 2027 in the china calendar (seq 2, replaces seq 1): invented for the "
+            "test suite (not an official notice)"
+        ),
+        "re-evaluated 0 incident(s) with undecided actions",
+        "1 more incident(s) on plans with the china calendar are re-evaluated by the next agenda",
+    ]) == (code, out.splitlines())  # fmt: skip
+
+
+def test_years_on_a_store_without_years(cli):
+    """years says so; --json is an empty list."""
+    cli(*OPEN_DEMO)
+
+    assert (0, "(no calendar years stored)\n", "") == cli("track", "years")
+    assert (0, "[]\n", "") == cli("track", "years", "--json")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "year: 2027\nsource: x\n",
+            "{file}:1:1: missing key 'festivals'; expected a value for 'festivals'",
+        ),
+        (
+            YEAR_FILE.read_text(encoding="utf-8").replace("2027-06-09", "2028-06-09"),
+            "{file}:7:3: festivals: 端午节: 2028-06-09 is outside 2027",
+        ),
+        ("year: [2027\n", "{file}:2:1: not valid YAML: did not find expected ',' or ']'"),
+        (None, "{file}: no such file"),
+    ],
+    ids=["incomplete", "a day of another year", "not YAML", "missing"],
+)
+def test_a_bad_year_file_exits_2_and_writes_nothing(cli, db, tmp_path, text, message):
+    """A year file is checked like any year file: one located line, exit 2, store unchanged."""
+    cli(*OPEN_DEMO)
+    path = tmp_path / "china-2027.yaml"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    with open_store(db) as store:
+        before = dump(store)
+
+    code, out, err = cli(
+        "track", "add-year", str(path), "--by", "m", "--recorded-at", "2027-01-05T10:00:00+08:00"
+    )
+
+    assert (2, "") == (code, out)
+    assert err.startswith("opinion-rules: error: " + message.format(file=path)), err
+    assert 1 == len(err.splitlines())
+    with open_store(db) as store:
+        assert before == dump(store)
+        assert [] == store.schedules()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--recorded-at", "tomorrow"], "--recorded-at: is not an ISO 8601 datetime"),
+        (
+            ["--by", "li\tna", "--recorded-at", "2027-01-05T10:00:00+08:00"],
+            f"{YEAR_FILE}: the 2027 schedule: recorded_by: holds a control character ('\\t')",
+        ),
+    ],
+    ids=["bad instant", "control character in --by"],
+)
+def test_bad_add_year_options_exit_2(cli, db, args, message):
+    """Options are checked like every other write's."""
+    cli(*OPEN_DEMO)
+    before = snapshot(db)
+
+    code, out, err = cli("track", "add-year", str(YEAR_FILE), *args)
+
+    assert (2, "") == (code, out)
+    assert err.startswith(f"opinion-rules: error: {message}"), err
+    assert 1 == len(err.splitlines())
+    assert before == snapshot(db)
+
+
+def test_add_year_recorded_at_defaults_to_now(cli, db):
+    """Without --recorded-at the recording is stamped with the current time."""
+    cli(*OPEN_DEMO)
+    with time_machine.travel(datetime(2027, 1, 5, 10, 7, tzinfo=CST), tick=False):
+        code, _, _ = cli("track", "add-year", str(YEAR_FILE), "--by", "li.na")
+
+    with open_store(db) as store:
+        history = store.schedule_history()
+
+    assert 0 == code
+    assert [datetime(2027, 1, 5, 10, 7, tzinfo=CST)] == [s.recorded_at for s in history]
+
+
+def test_show_warns_about_a_calendar_gap_as_evaluate_does(cli, monkeypatch):
+    """track show prints evaluate's report and its warning on standard error."""
+    at = ["--at", "2026-12-30T09:00:00+08:00"]
+    cli(
+        "track", "open", DEMO, "--id", "WZ-2026-311", "--discovered-at",
+        "2026-12-28T10:00:00+08:00", "--by", "li.na", "--recorded-at", "2026-12-28T10:05:00+08:00",
+    )  # fmt: skip
+
+    shown = cli("track", "show", "WZ-2026-311", *at)
+    evaluated = run(monkeypatch, "evaluate", DEMO, DEMO_INCIDENT, *at)
+    cli(*ADD_YEAR)
+    decided = cli("track", "show", "WZ-2026-311", *at, "--json")
+
+    assert evaluated == shown
+    assert shown[2].startswith(
+        "opinion-rules: warning: calendar 'china' has no data for 2027; add the year's schedule"
+    )
+    assert (0, "") == (decided[0], decided[2])
+    assert [] == json.loads(decided[1])["undecided"]

@@ -9,6 +9,10 @@ caller's entry id, who recorded it and when.  The incident at any instant is
 rebuilt by replaying the entries recorded up to then, so "what did we know
 at T, and what did the plan require then?" always has an exact answer.
 
+The store also keeps calendar reference data: years of the China calendar
+from the State Council's notice (:meth:`CaseStore.add_schedule`), applied
+to every evaluation it makes with a plan that follows that calendar.
+
 The two backends (:class:`~opinion_rules.SQLiteStore`,
 :class:`~opinion_rules.PostgresStore`) only supply connections, transactions
 and DDL; every rule lives here.  The reference is
@@ -34,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from ._calendars import ChinaCalendar, YearSchedule
 from ._engine import Engine
 from ._facts import Incident
 from ._limits import (
@@ -47,6 +52,7 @@ from ._limits import (
 from ._plan import Plan
 from ._planfile import dump_plan, read_plan_text
 from ._results import ActionStatus, Assessment, Owner
+from ._schedule_files import read_year_schedule, schedule_to_data
 from ._suggest import expected_names
 from .exceptions import (
     DuplicateEntryError,
@@ -66,7 +72,15 @@ from .exceptions import (
 )
 
 
-__all__ = ["AgendaItem", "CaseStore", "LogEntry", "Receipt", "open_store"]
+__all__ = [
+    "AgendaItem",
+    "CaseStore",
+    "LogEntry",
+    "Receipt",
+    "ScheduleReceipt",
+    "StoredSchedule",
+    "open_store",
+]
 
 EntryKind = Literal["open", "observation", "event"]
 #: The kinds of log entries: the opening, then observations and events.
@@ -74,9 +88,17 @@ ENTRY_KINDS: tuple[EntryKind, ...] = ("open", "observation", "event")
 #: What a client entry may hold: exactly one of these keys besides ``id``.
 ITEM_KINDS: tuple[str, ...] = ("observation", "event")
 #: The statuses the materialised agenda keeps a row for.
-MATERIALISED: tuple[str, ...] = ("waiting", "pending", "overdue")
+MATERIALISED: tuple[str, ...] = ("waiting", "pending", "overdue", "undecided")
 #: The version of the table layout; stores with a newer one are refused.
-SCHEMA_VERSION = 1
+#: Layout 2 is layout 1 plus the ``calendar_years`` table; a layout-1 store
+#: is read as one without year schedules, and becomes layout 2 with its
+#: first :meth:`CaseStore.add_schedule`.
+SCHEMA_VERSION = 2
+#: The oldest table layout this version reads (and upgrades when it writes
+#: a year schedule).
+OLDEST_SCHEMA_VERSION = 1
+#: The table of year schedules (layout 2).
+YEARS_TABLE = "calendar_years"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ITEM_PATH = re.compile(r"^(observations|events)\[(\d+)\](.*)$", re.DOTALL)
@@ -93,6 +115,10 @@ _MOST_ENTRIES = 10
 # How many ids one ``IN (...)`` list carries; SQLite's default limit on
 # bound parameters is 32,766, PostgreSQL's 65,535.
 _CHUNK = 500
+# The year schedules' state before it was first read in this session (any
+# value a table's max(seq) never takes).
+_UNREAD = -1
+_YEAR_COLUMNS = "seq, calendar, year, content, recorded_at, recorded_by"
 
 
 # -- value objects ----------------------------------------------------------------
@@ -203,13 +229,17 @@ class AgendaItem:
             ``work-safety@2023-1``.
         action_id, title: The action.
         owners: The owner roles (ids and names), lead first.
-        status: ``overdue`` or ``pending``.
+        status: ``overdue``, ``pending`` or ``undecided`` (the due time
+            needs a calendar year neither the plan, the installed
+            ``chinesecalendar`` package nor the store has:
+            :meth:`CaseStore.add_schedule`).
         due: The due instant in the plan's timezone; ``None`` when the plan
-            gives no time.
+            gives no time, or the action is undecided.
         clause_ref: The clause reference, e.g. ``五(一)3``.
         reason: Why it applies and how its due time is set.
 
     .. versionadded:: 0.4.0
+    .. versionchanged:: 0.5.0 status ``undecided``.
     """
 
     incident_id: str
@@ -241,6 +271,106 @@ class AgendaItem:
         }
 
 
+@attrs.frozen
+class ScheduleReceipt:
+    """
+    What the store acknowledges for one year schedule.
+
+    Attributes:
+        calendar: ``china`` (the calendar the notice schedules).
+        year: The year.
+        seq: The recording's position in the store's list of schedules
+            (increasing, unique).
+        source: The notice, as the schedule names it.
+        recorded_at: When it was recorded (for a duplicate, the stored
+            recording's).
+        recorded_by: Who recorded it (likewise).
+        duplicate: ``True`` when the year is already stored with the same
+            content and nothing was written.
+        replaces: The ``seq`` of the schedule for the same year that this
+            one corrects, or ``None``.
+        reevaluated: The incidents whose agenda rows were re-evaluated in
+            the same transaction (those with ``undecided`` rows).
+        stale: How many more incidents were marked for re-evaluation by the
+            next :meth:`CaseStore.agenda`: those that still owe something
+            (every one when the year already had data: a correction, a year
+            the ``chinesecalendar`` package covers, or the first schedule of
+            a store written by an older version).
+
+    .. versionadded:: 0.5.0
+    """
+
+    calendar: str
+    year: int
+    seq: int
+    source: str
+    recorded_at: datetime
+    recorded_by: str
+    duplicate: bool = False
+    replaces: int | None = None
+    reevaluated: tuple[str, ...] = ()
+    stale: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Render as JSON-ready data.
+
+        .. versionadded:: 0.5.0
+        """
+        return {
+            "calendar": self.calendar,
+            "year": self.year,
+            "seq": self.seq,
+            "source": self.source,
+            "recorded_at": self.recorded_at.isoformat(),
+            "recorded_by": self.recorded_by,
+            "duplicate": self.duplicate,
+            "replaces": self.replaces,
+            "reevaluated": list(self.reevaluated),
+            "stale": self.stale,
+        }
+
+
+@attrs.frozen
+class StoredSchedule:
+    """
+    One recorded version of a year schedule, for the audit.
+
+    Attributes:
+        seq: Its position in the store's list of schedules.
+        calendar: ``china``.
+        schedule: The schedule.
+        recorded_at, recorded_by: When and by whom it was recorded.
+        in_force: Whether it is the latest recording for its year, the one
+            every evaluation uses.
+
+    .. versionadded:: 0.5.0
+    """
+
+    seq: int
+    calendar: str
+    schedule: YearSchedule
+    recorded_at: datetime
+    recorded_by: str
+    in_force: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Render as JSON-ready data: the schedule in the year-file format.
+
+        .. versionadded:: 0.5.0
+        """
+        return {
+            "seq": self.seq,
+            "calendar": self.calendar,
+            "year": self.schedule.year,
+            "recorded_at": self.recorded_at.isoformat(),
+            "recorded_by": self.recorded_by,
+            "in_force": self.in_force,
+            "schedule": schedule_to_data(self.schedule),
+        }
+
+
 # -- helpers shared by every backend ------------------------------------------------
 
 
@@ -249,6 +379,31 @@ def plan_key(plan: Plan) -> str:
     The key a plan version is stored under: ``<id>@<version>``.
     """
     return f"{plan.id}@{plan.version}"
+
+
+def with_years(plan: Plan, years: Sequence[YearSchedule]) -> Plan:
+    """
+    *plan* as the store evaluates it: its China calendar (if it has one)
+    with the store's year schedules for the years it does not schedule
+    itself.  A plan's own schedules are never replaced.
+    """
+    calendar = plan.calendar
+    if not isinstance(calendar, ChinaCalendar) or not years:
+        return plan
+    own = {s.year for s in calendar.schedules}
+    return plan.with_schedules(*(s for s in years if s.year not in own))
+
+
+def _reaches_covered_years(schedule: YearSchedule) -> bool:
+    """
+    Whether *schedule* changes days that already had data: its year is
+    one the installed ``chinesecalendar`` package covers, or it schedules
+    days of another year (元旦 starting in the last week of the year
+    before).
+    """
+    first, last = ChinaCalendar().years
+    days = (*schedule.days_off, *schedule.workdays)
+    return first <= schedule.year <= last or any(d.year != schedule.year for d in days)
 
 
 def to_us(at: datetime) -> int:
@@ -275,10 +430,13 @@ def canonical(value: object) -> str:
 def agenda_wants(status: str, due: datetime | None, until: datetime) -> bool:
     """
     Whether an action with *status* and *due* belongs on an agenda looking
-    ahead to *until*: overdue, or pending and due by *until* or with no due
+    ahead to *until*: overdue, undecided (owed, its due time unknown until
+    the calendar has the year), or pending and due by *until* or with no due
     time.
     """
-    return status == "overdue" or (status == "pending" and (due is None or due <= until))
+    return status in ("overdue", "undecided") or (
+        status == "pending" and (due is None or due <= until)
+    )
 
 
 def _instant(subject: str, name: str, value: object) -> datetime:
@@ -519,7 +677,13 @@ class CaseStore(abc.ABC):
         """
         self._name = name
         self._depth = 0
-        self._plans: dict[str, tuple[Plan, Engine]] = {}
+        # Stored plan versions never change; the engines also depend on the
+        # stored year schedules, and are rebuilt when those change.
+        self._plans: dict[str, Plan] = {}
+        self._engines: dict[str, Engine] = {}
+        self._years_table = False
+        self._years_token: int | None = _UNREAD
+        self._years: tuple[YearSchedule, ...] = ()
         with self._transaction(write=False):
             found = self._has_tables()
             if found:
@@ -597,6 +761,27 @@ class CaseStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def _has_table(self, name: str) -> bool:
+        """
+        Whether the table *name* exists (a catalog lookup that never fails
+        for a missing table).
+        """
+
+    @abc.abstractmethod
+    def _years_schema(self) -> list[str]:
+        """
+        The DDL statements that add the ``calendar_years`` table (layout 2)
+        to a layout-1 store.
+        """
+
+    def _calendar_lock(self, *, exclusive: bool) -> None:  # noqa: B027 - optional, empty by default
+        """
+        Serialise a change of the year schedules (*exclusive*) against the
+        writers that evaluate with them (shared), where the database's own
+        write lock does not (PostgreSQL); held until the transaction ends.
+        """
+
+    @abc.abstractmethod
     def _missing(self) -> StoreError:
         """
         The error for a store without tables that may not be created here.
@@ -658,6 +843,7 @@ class CaseStore(abc.ABC):
             try:
                 yield
             except BaseException:
+                self._forget_years()
                 self._fetch(f"ROLLBACK TO SAVEPOINT {name}")
                 self._fetch(f"RELEASE SAVEPOINT {name}")
                 raise
@@ -677,6 +863,7 @@ class CaseStore(abc.ABC):
             yield
         except BaseException:
             self._depth = 0
+            self._forget_years()  # it may hold a schedule that was rolled back
             # A failed rollback must not hide why the transaction failed.
             with contextlib.suppress(StoreError):
                 self._rollback()
@@ -685,19 +872,20 @@ class CaseStore(abc.ABC):
         self._commit()
 
     def _check_version(self) -> None:
+        layouts = " or ".join(map(str, range(OLDEST_SCHEMA_VERSION, SCHEMA_VERSION + 1)))
         rows = self._fetch("SELECT value FROM meta WHERE key = 'schema_version'")
         if not rows:
             raise StoreUnavailableError(
                 self._name,
                 "its meta table has no schema_version; expected the table layout number "
-                f"({SCHEMA_VERSION}): the store is damaged",
+                f"({layouts}): the store is damaged",
             )
         text = rows[0][0]
         if not isinstance(text, str) or not re.fullmatch(r"[0-9]{1,9}", text):
             raise StoreUnavailableError(
                 self._name,
                 f"its schema_version is {describe(text)}, not a table layout number; expected "
-                f"{SCHEMA_VERSION}: the store is damaged",
+                f"{layouts}: the store is damaged",
             )
         if int(text) > SCHEMA_VERSION:
             raise StoreUnavailableError(
@@ -705,11 +893,11 @@ class CaseStore(abc.ABC):
                 f"it has table layout {int(text)}, newer than this opinion_rules understands "
                 f"({SCHEMA_VERSION}); expected an upgrade of opinion_rules",
             )
-        if int(text) < 1:
+        if int(text) < OLDEST_SCHEMA_VERSION:
             raise StoreUnavailableError(
                 self._name,
                 f"its schema_version is {int(text)}, which no opinion_rules wrote; expected "
-                f"{SCHEMA_VERSION}: the store is damaged",
+                f"{layouts}: the store is damaged",
             )
 
     @contextlib.contextmanager
@@ -788,7 +976,7 @@ class CaseStore(abc.ABC):
         """
         _text("plan", "key", key)
         with self._transaction(write=False):
-            return self._engine(key).plan
+            return self._stored_plan(key)
 
     def plans(self) -> list[str]:
         """
@@ -800,25 +988,352 @@ class CaseStore(abc.ABC):
             rows = self._fetch("SELECT plan_key FROM plans ORDER BY plan_key")
         return [str(r[0]) for r in rows]
 
-    def _engine(self, key: str) -> Engine:
+    def _stored_plan(self, key: str) -> Plan:
+        """
+        The stored plan version *key*, as stored (without the store's year
+        schedules).
+        """
         cached = self._plans.get(key)
         if cached is not None:
-            return cached[1]
+            return cached
         rows = self._fetch("SELECT content FROM plans WHERE plan_key = ?", (key,))
         if not rows:
             known = [str(r[0]) for r in self._fetch("SELECT plan_key FROM plans")]
             raise UnknownPlanError(key, expected_names(key, known))
         try:
             plan = read_plan_text(str(rows[0][0]), "json", f"stored plan {key!r}")
-            engine = Engine(plan)
+        except PlanError as exc:
+            raise self._damaged_plan(key, exc) from exc
+        self._plans[key] = plan
+        return plan
+
+    def _damaged_plan(self, key: str, exc: PlanError) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            self._name,
+            f"stored plan {key!r} cannot be read: {exc}; expected a plan as opinion_rules "
+            "stores it: the store is damaged, or was written by another version",
+        )
+
+    def _engine(self, key: str) -> Engine:
+        """
+        The engine that evaluates incidents pinned to *key*: the stored plan
+        with the store's year schedules (as of the last :meth:`_sync_years`)
+        for the years its own calendar does not schedule.
+        """
+        engine = self._engines.get(key)
+        if engine is None:
+            plan = self._stored_plan(key)
+            try:
+                engine = Engine(with_years(plan, self._years))
+            except PlanError as exc:
+                raise self._damaged_plan(key, exc) from exc
+            self._engines[key] = engine
+        return engine
+
+    # -- calendar years -----------------------------------------------------------
+
+    def add_schedule(
+        self, schedule: YearSchedule, *, recorded_at: datetime, recorded_by: str
+    ) -> ScheduleReceipt:
+        """
+        Store a year of China's official holidays, transcribed from the State
+        Council's notice (``docs/how-to/add-a-calendar-year.md``), for every
+        evaluation the store makes with a plan that uses the China calendar.
+
+        A plan's own schedule for the year wins: the stored one only fills
+        years its calendar does not schedule.  The same schedule again is a
+        no-op (``duplicate=True``, the stored recording's receipt).  A
+        different schedule for a stored year is a correction: it is recorded
+        too, the latest recording is the one in force, and every recording
+        stays in :meth:`schedule_history`.
+
+        In the same transaction the materialised agenda is brought up to
+        date: every incident with an ``undecided`` row is re-evaluated at the
+        instant its rows were evaluated at, and the other incidents pinned to
+        a plan that takes the schedule and still owing something are marked
+        stale, so that the next :meth:`agenda` re-evaluates them.  When the
+        year already had data (a correction, a year the ``chinesecalendar``
+        package covers, days in another year, or the first schedule of a
+        store written by an older version), every incident pinned to such a
+        plan is marked stale.  The log is never touched.
+
+        Args:
+            schedule: The year, e.g. from
+                :func:`~opinion_rules.load_year_schedule`.
+            recorded_at: When this is recorded (for the audit only: the
+                schedule applies to every instant of its year).
+            recorded_by: Who records it.
+
+        Raises:
+            RecordFormatError: *recorded_by*, or the schedule's source or
+                festival names, are not text the store can keep.
+            FactError: *recorded_at* is naive or out of range.
+            StoreUnavailableError: the store cannot be written.
+
+        .. versionadded:: 0.5.0
+        """
+        if not isinstance(schedule, YearSchedule):
+            raise TypeError(f"add_schedule needs a YearSchedule (got {describe(schedule)})")
+        subject = f"the {schedule.year} schedule"
+        _text(subject, "recorded_by", recorded_by)
+        _text(subject, "source", schedule.source)
+        recorded_at = _instant(subject, "recorded_at", recorded_at)
+        data = schedule_to_data(schedule)
+        problem = _json_problem(data, "schedule")
+        if problem is not None:
+            raise RecordFormatError(subject, [problem])
+        content = canonical(data)
+        try:
+            same = read_year_schedule(content, "json", subject) == schedule
+        except PlanError:
+            same = False
+        if not same:
+            raise StoreError(
+                f"{subject} cannot be stored: its year-file text does not read back as the same "
+                "schedule; expected a schedule that schedule_to_data can write in full"
+            )
+        with self._transaction(write=True):
+            self._calendar_lock(exclusive=True)
+            upgraded = not self._has_table(YEARS_TABLE)
+            if upgraded:  # a layout-1 store: layout 2 adds the table
+                for statement in self._years_schema():
+                    self._fetch(statement)
+                self._fetch(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                    (str(SCHEMA_VERSION),),
+                )
+            rows = self._fetch(
+                f"SELECT {_YEAR_COLUMNS} FROM {YEARS_TABLE} WHERE calendar = 'china' AND "  # noqa: S608 - constants
+                "year = ? ORDER BY seq DESC LIMIT 1",
+                (schedule.year,),
+            )
+            latest = None if not rows else self._stored_year(rows[0])
+            if latest is not None and latest.schedule == schedule:
+                return ScheduleReceipt(
+                    latest.calendar,
+                    schedule.year,
+                    latest.seq,
+                    latest.schedule.source,
+                    latest.recorded_at,
+                    latest.recorded_by,
+                    duplicate=True,
+                )
+            seq = int(
+                self._fetch(
+                    f"INSERT INTO {YEARS_TABLE} (calendar, year, source, content, recorded_at, "  # noqa: S608 - constants
+                    "recorded_us, recorded_by) VALUES ('china', ?, ?, ?, ?, ?, ?) RETURNING seq",
+                    (
+                        schedule.year,
+                        schedule.source,
+                        content,
+                        recorded_at.isoformat(),
+                        to_us(recorded_at),
+                        recorded_by,
+                    ),
+                )[0][0]
+            )
+            self._sync_years()
+            keys = self._calendar_keys(schedule.year)
+            had_data = upgraded or latest is not None or _reaches_covered_years(schedule)
+            marked = self._mark_stale(keys, every=had_data)
+            reevaluated = self._reevaluate_undecided(keys)
+        return ScheduleReceipt(
+            "china",
+            schedule.year,
+            seq,
+            schedule.source,
+            recorded_at,
+            recorded_by,
+            replaces=None if latest is None else latest.seq,
+            reevaluated=tuple(reevaluated),
+            stale=len(marked - set(reevaluated)),
+        )
+
+    def schedules(self) -> list[YearSchedule]:
+        """
+        The year schedules in force (the latest recording of each year),
+        sorted by year; none for a store that never had one.
+
+        .. versionadded:: 0.5.0
+        """
+        with self._transaction(write=False):
+            self._sync_years()
+            return list(self._years)
+
+    def schedule_history(self, year: int | None = None) -> list[StoredSchedule]:
+        """
+        Every recording of a year schedule (or of *year*), in recording
+        order, each saying whether it is in force.
+
+        .. versionadded:: 0.5.0
+        """
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+            raise RecordFormatError(
+                "schedule_history",
+                [Problem("year", "is not a whole number", "a year such as 2027", describe(year))],
+            )
+        sql = f"SELECT {_YEAR_COLUMNS} FROM {YEARS_TABLE}"  # noqa: S608 - constants
+        with self._transaction(write=False):
+            if not self._has_table(YEARS_TABLE):
+                return []
+            if year is None:
+                rows = self._fetch(sql + " ORDER BY seq")
+            else:
+                rows = self._fetch(sql + " WHERE year = ? ORDER BY seq", (year,))
+            stored = [self._stored_year(r) for r in rows]
+        latest = {(s.calendar, s.schedule.year): s.seq for s in stored}
+        return [
+            attrs.evolve(s, in_force=latest[(s.calendar, s.schedule.year)] == s.seq) for s in stored
+        ]
+
+    def _stored_year(self, row: Sequence[Any]) -> StoredSchedule:
+        """
+        One row of ``calendar_years`` (the columns of ``_YEAR_COLUMNS``),
+        checked.
+        """
+        where = f"stored year schedule seq {_shown(repr(row[0]))}"
+        with self._reading(where):
+            seq, calendar, year, content, recorded_at, recorded_by = row
+            if not (
+                isinstance(seq, int)
+                and calendar == "china"
+                and isinstance(year, int)
+                and isinstance(content, str)
+                and isinstance(recorded_by, str)
+            ):
+                raise TypeError("a column holds a value of another type than opinion_rules writes")
+            at = datetime.fromisoformat(str(recorded_at))
+            if at.utcoffset() is None:
+                raise ValueError(f"recorded_at {recorded_at!r} has no UTC offset")
+        try:
+            schedule = read_year_schedule(content, "json", where)
         except PlanError as exc:
             raise StoreUnavailableError(
                 self._name,
-                f"stored plan {key!r} cannot be read: {exc}; expected a plan as opinion_rules "
-                "stores it: the store is damaged, or was written by another version",
+                f"{where} cannot be read: {_shown(str(exc))}; expected a schedule as "
+                "opinion_rules stores it: the store is damaged",
             ) from exc
-        self._plans[key] = (plan, engine)
-        return engine
+        if schedule.year != year:
+            raise StoreUnavailableError(
+                self._name,
+                f"{where} cannot be read: it is filed under {year} but schedules "
+                f"{schedule.year}; expected data as opinion_rules writes it: the store is damaged",
+            )
+        return StoredSchedule(seq, calendar, schedule, at, recorded_by, in_force=True)
+
+    def _years_now(self) -> int | None:
+        """
+        The state of the stored year schedules: the last recording's seq, or
+        ``None`` when there are none (or no table: a layout-1 store).
+        """
+        if not self._years_table:
+            if not self._has_table(YEARS_TABLE):
+                return None
+            self._years_table = True
+        rows = self._fetch(f"SELECT max(seq) FROM {YEARS_TABLE}")  # noqa: S608 - a constant
+        with self._reading("the calendar years"):
+            return None if not rows or rows[0][0] is None else int(rows[0][0])
+
+    def _sync_years(self) -> int | None:
+        """
+        Read the year schedules in force if they changed since they were
+        last read (another process may have added one); inside a
+        transaction.  Returns their state, for :meth:`_refresh` to compare.
+        """
+        token = self._years_now()
+        if token != self._years_token:
+            years: tuple[YearSchedule, ...] = ()
+            if token is not None:
+                rows = self._fetch(
+                    f"SELECT {_YEAR_COLUMNS} FROM {YEARS_TABLE} WHERE calendar = 'china' AND "  # noqa: S608 - constants
+                    f"seq IN (SELECT max(seq) FROM {YEARS_TABLE} GROUP BY calendar, year) "
+                    "ORDER BY year"
+                )
+                years = tuple(self._stored_year(r).schedule for r in rows)
+            self._years, self._years_token = years, token
+            self._engines.clear()
+        return token
+
+    def _forget_years(self) -> None:
+        """
+        Drop what was read about the year schedules (after a rollback: the
+        session may have read a schedule that was never committed).
+        """
+        self._years_table, self._years_token, self._years = False, _UNREAD, ()
+        self._engines.clear()
+
+    def _calendar_keys(self, year: int) -> list[str]:
+        """
+        The stored plan versions that take a stored schedule for *year*:
+        those with the China calendar and no schedule of their own for it.
+        """
+        keys = sorted(str(r[0]) for r in self._fetch("SELECT plan_key FROM plans"))
+        out = []
+        for key in keys:
+            calendar = self._stored_plan(key).calendar
+            if isinstance(calendar, ChinaCalendar) and year not in {
+                s.year for s in calendar.schedules
+            }:
+                out.append(key)
+        return out
+
+    def _mark_stale(self, keys: Sequence[str], *, every: bool) -> set[str]:
+        """
+        Make the agenda rows of the incidents pinned to *keys* stale at every
+        instant (their next change is when they were evaluated), so that the
+        next agenda re-evaluates them; return those incidents.  Unless
+        *every*, only incidents that still have rows: an incident that owes
+        nothing cannot be changed by a year that had no data before (an
+        evaluation that reached into it left an action undecided or waiting,
+        and those have rows).
+        """
+        live = (
+            ""
+            if every
+            else " AND EXISTS (SELECT 1 FROM agenda_rows r WHERE r.incident_id = "
+            "agenda_state.incident_id)"
+        )
+        marked: set[str] = set()
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._fetch(
+                "UPDATE agenda_state SET next_change_us = evaluated_us WHERE plan_key IN "  # noqa: S608 - only placeholders and a constant clause
+                f"({marks}){live} RETURNING incident_id",
+                chunk,
+            )
+            marked.update(str(r[0]) for r in rows)
+        return marked
+
+    def _reevaluate_undecided(self, keys: Sequence[str]) -> list[str]:
+        """
+        Re-evaluate, with the schedules now in force, every incident pinned
+        to *keys* that has an ``undecided`` agenda row, at the instant its
+        rows were evaluated at and with the log as it was then; store the new
+        rows.  Returns those incidents.
+        """
+        rows = self._fetch(
+            "SELECT DISTINCT s.incident_id, s.plan_key, s.evaluated_at, s.evaluated_us, "
+            "s.last_seq FROM agenda_rows r JOIN agenda_state s ON s.incident_id = r.incident_id "
+            "WHERE r.status = 'undecided' ORDER BY s.incident_id"
+        )
+        wanted = set(keys)
+        done: list[str] = []
+        for row in rows:
+            with self._reading("the agenda's state"):
+                incident_id, key = str(row[0]), str(row[1])
+                evaluated_at, evaluated_us = datetime.fromisoformat(str(row[2])), int(row[3])
+                last_seq = int(row[4])
+            if key not in wanted:
+                continue
+            log = self._log(incident_id, evaluated_us)
+            incident = Incident.from_dict(
+                _incident_data(incident_id, log), source="stored incident"
+            )
+            assessment = self._engine(key).evaluate(incident, at=evaluated_at)
+            self._materialise(incident_id, key, assessment, evaluated_at, last_seq)
+            done.append(incident_id)
+        return done
 
     # -- writes ---------------------------------------------------------------------
 
@@ -892,9 +1407,11 @@ class CaseStore(abc.ABC):
                 [Problem("facts", f"is not JSON data: {exc}", "strings, numbers, booleans")],
             ) from None
         with self._transaction(write=True):
+            self._calendar_lock(exclusive=False)
             opened = self._opening(incident_id)
             if opened is not None:
                 return self._reopen(incident_id, opened, entry_id, content)
+            self._sync_years()
             engine = self._engine(plan_key)
             for name, value in (("discovered_at", discovered_at), ("posted_at", posted_at)):
                 if value is not None and value > recorded_at:
@@ -1031,6 +1548,9 @@ class CaseStore(abc.ABC):
         )
         parsed = _parse_batch(subject, batch, places)
         with self._transaction(write=True):
+            # The calendar's lock before the incident's: add_schedule takes it
+            # exclusively, so no write evaluates with schedules it replaces.
+            self._calendar_lock(exclusive=False)
             head = self._fetch(
                 "SELECT plan_key, latest_at, latest_us FROM incidents WHERE incident_id = ?"  # noqa: S608 - a constant lock clause
                 + self._LOCK,
@@ -1047,6 +1567,7 @@ class CaseStore(abc.ABC):
                 return [r for r in receipts if isinstance(r, Receipt)]
             if to_us(recorded_at) < latest_us:
                 raise OutOfOrderError(incident_id, "recorded_at", recorded_at, latest)
+            self._sync_years()
             engine = self._engine(key)
             incident, instants = _with_batch(incident_id, key, log, new)
             for entry, at in zip(new, instants, strict=True):
@@ -1239,6 +1760,7 @@ class CaseStore(abc.ABC):
             known_at = _instant(f"incident {incident_id!r}", "known_at", known_at)
         key, incident = self._replay(incident_id, at if known_at is None else known_at)
         with self._transaction(write=False):
+            self._sync_years()
             engine = self._engine(key)
         return engine.evaluate(incident, at=at)
 
@@ -1331,8 +1853,10 @@ class CaseStore(abc.ABC):
 
     def agenda(self, at: datetime, horizon: timedelta = timedelta(hours=24)) -> list[AgendaItem]:
         """
-        What is owed across all incidents at *at*: every overdue action, and
-        every pending one due by *at* + *horizon* or with no due time.
+        What is owed across all incidents at *at*: every overdue action,
+        every undecided one (its due time needs a calendar year nobody has
+        given yet: :meth:`add_schedule`), and every pending one due by *at* +
+        *horizon* or with no due time.
 
         The result equals evaluating each incident known at *at* with its
         plan at *at* and keeping those actions, but it reads materialised
@@ -1351,6 +1875,7 @@ class CaseStore(abc.ABC):
             id.
 
         .. versionadded:: 0.4.0
+        .. versionchanged:: 0.5.0 undecided actions.
         """
         at = _instant("agenda", "at", at)
         expected = f"a timedelta from 0 to {LONGEST_PERIOD.days} days"
@@ -1378,7 +1903,8 @@ class CaseStore(abc.ABC):
                 stale = {str(r[0]): (str(r[1]), int(r[2]), int(r[3])) for r in rows}
             materialised = self._agenda_rows(to_us(until))
             logs = self._logs(sorted(stale), at_us)
-            engines = {key: self._engine(key) for key, _, _ in stale.values()}
+            years = self._sync_years()
+            engines = {key: self._engine(key) for key in {key for key, _, _ in stale.values()}}
         items = [item for item in materialised if item.incident_id not in stale]
         refreshed: list[tuple[str, str, Assessment, int]] = []
         for incident_id, (key, evaluated_us, last_seq) in sorted(stale.items()):
@@ -1393,15 +1919,16 @@ class CaseStore(abc.ABC):
             if at_us >= evaluated_us:
                 refreshed.append((incident_id, key, assessment, last_seq))
         if refreshed and self._read_only is None:  # a read-only store is read, not refreshed
-            self._refresh(refreshed, at)
+            self._refresh(refreshed, at, years)
         items.sort(key=_sort_key)
         return items
 
     def _agenda_rows(self, until_us: int) -> list[AgendaItem]:
-        # Three index range scans on (status, due_us), not one OR, so that
+        # Four index range scans on (status, due_us), not one OR, so that
         # each is answered from the index whatever the query planner thinks.
         rows = [
             *self._fetch(_AGENDA_SQL + "status = 'overdue'"),
+            *self._fetch(_AGENDA_SQL + "status = 'undecided'"),
             *self._fetch(_AGENDA_SQL + "status = 'pending' AND due_us <= ?", (until_us,)),
             *self._fetch(_AGENDA_SQL + "status = 'pending' AND due_us IS NULL"),
         ]
@@ -1434,8 +1961,16 @@ class CaseStore(abc.ABC):
                 out.setdefault(str(row[0]), []).append(self._entry(row[1:]))
         return out
 
-    def _refresh(self, refreshed: list[tuple[str, str, Assessment, int]], at: datetime) -> None:
+    def _refresh(
+        self, refreshed: list[tuple[str, str, Assessment, int]], at: datetime, years: int | None
+    ) -> None:
         with self._transaction(write=True):
+            self._calendar_lock(exclusive=False)
+            if self._years_now() != years:
+                # A year schedule was added since the rows were evaluated:
+                # add_schedule brought the stored rows up to date, and these
+                # assessments must not replace them.
+                return
             for incident_id, key, assessment, last_seq in refreshed:
                 # Only if no write came in since the rows were read: a newer
                 # materialisation must not be replaced by an older one.

@@ -4,9 +4,10 @@ opened, so the rest of the library never needs it).
 
 Writers to one incident are serialised by a row lock on the incident
 (``SELECT ... FOR UPDATE``) taken before its log is read; writers to
-different incidents run in parallel.  Reads run in ``REPEATABLE READ READ
-ONLY`` transactions, so a replay sees one consistent snapshot.  See
-``docs/explanation/case-store.md``.
+different incidents run in parallel.  Adding a year schedule waits for the
+writers that evaluate (an advisory lock they hold shared), and they for it.
+Reads run in ``REPEATABLE READ READ ONLY`` transactions, so a replay sees
+one consistent snapshot.  See ``docs/explanation/case-store.md``.
 """
 
 from __future__ import annotations
@@ -79,10 +80,29 @@ _SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS agenda_rows_by_due ON agenda_rows (status, due_us)",
 ]
+# Layout 2: the year schedules (calendar reference data, not incident facts),
+# appended to; the latest recording of a year is the one in force.
+_YEARS_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS calendar_years (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        calendar TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        content TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        recorded_us BIGINT NOT NULL,
+        recorded_by TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS calendar_years_by_year ON calendar_years (calendar, year, seq)",
+]
+_SCHEMA += _YEARS_SCHEMA
 
 # Any constant will do: it only has to be the same for every process that
 # creates the tables (CREATE TABLE IF NOT EXISTS is not safe concurrently).
 _SCHEMA_LOCK = 0x6F72_7374  # "orst"
+# Taken shared by every write that evaluates, exclusively by add_schedule: a
+# write never evaluates with year schedules that change before it commits.
+_CALENDAR_LOCK = 0x6F72_6379  # "orcy"
 _PASSWORD = re.compile(r"(://[^:/@]*):[^@]*@|(password\s*=\s*)\S+")
 
 
@@ -189,6 +209,20 @@ class PostgresStore(CaseStore):
 
     def _has_tables(self) -> bool:
         return self._fetch("SELECT to_regclass('meta') IS NOT NULL") == [(True,)]
+
+    def _has_table(self, name: str) -> bool:
+        return self._fetch("SELECT to_regclass(?) IS NOT NULL", (name,)) == [(True,)]
+
+    def _years_schema(self) -> list[str]:
+        return list(_YEARS_SCHEMA)
+
+    def _calendar_lock(self, *, exclusive: bool) -> None:
+        self._fetch(
+            "SELECT pg_advisory_xact_lock(?)"
+            if exclusive
+            else "SELECT pg_advisory_xact_lock_shared(?)",
+            (_CALENDAR_LOCK,),
+        )
 
     def _missing(self) -> StoreError:
         return StoreNotFoundError(

@@ -94,6 +94,22 @@ _SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS agenda_rows_by_due ON agenda_rows (status, due_us)",
 ]
+# Layout 2: the year schedules (calendar reference data, not incident facts),
+# appended to; the latest recording of a year is the one in force.
+_YEARS_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS calendar_years (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        calendar TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        content TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        recorded_us INTEGER NOT NULL,
+        recorded_by TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS calendar_years_by_year ON calendar_years (calendar, year, seq)",
+]
+_SCHEMA += _YEARS_SCHEMA
 
 
 class SQLiteStore(CaseStore):
@@ -245,6 +261,14 @@ class SQLiteStore(CaseStore):
         return bool(
             self._fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
         )
+
+    def _has_table(self, name: str) -> bool:
+        return bool(
+            self._fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        )
+
+    def _years_schema(self) -> list[str]:
+        return list(_YEARS_SCHEMA)
 
     def _missing(self) -> StoreError:
         return StoreUnavailableError(

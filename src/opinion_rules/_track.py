@@ -2,8 +2,9 @@
 ``opinion-rules track``: keep incidents in a case store from the shell.
 
 Subcommands: ``open``, ``record`` (entries from standard input: one JSON
-entry, a JSON array, or JSON lines), ``show``, ``timeline``, ``agenda`` and
-``audit``.  The store is ``--store``, else ``$OPINION_RULES_STORE``, else
+entry, a JSON array, or JSON lines), ``show``, ``timeline``, ``agenda``,
+``audit``, ``add-year`` (a year of the China calendar, from a year file) and
+``years``.  The store is ``--store``, else ``$OPINION_RULES_STORE``, else
 ``opinion-cases.db`` in the current directory.  Only ``open`` creates a
 store that does not exist yet (or any subcommand given ``--create``): a
 mistyped ``--store`` is an error, not a new empty store.
@@ -12,9 +13,9 @@ This is the one place besides ``evaluate --at`` where opinion_rules reads
 the clock: ``--recorded-at`` and ``--at`` default to now.
 
 Exit codes, as for the other commands: 0 success; 2 bad input (a plan, an
-entry, an instant, an unknown incident, a conflicting id, a write out of
-order); 1 the store cannot be opened or failed; 3 an evaluation backend
-failed.
+entry, a year file, an instant, an unknown incident, a conflicting id, a
+write out of order); 1 the store cannot be opened or failed; 3 an
+evaluation backend failed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
+import attrs
 from dateutil.parser import isoparse
 
 from . import _clock
@@ -42,7 +44,8 @@ from ._limits import (
     period_problem,
 )
 from ._loaders import add_allow_dir_option, load_plan
-from ._store import AgendaItem, CaseStore, LogEntry, open_store
+from ._schedule_files import load_year_schedule
+from ._store import AgendaItem, CaseStore, LogEntry, ScheduleReceipt, StoredSchedule, open_store
 from .exceptions import (
     EngineError,
     FactError,
@@ -75,6 +78,7 @@ _DURATION_DIGITS = 12
 # Writes that default --recorded-at to now retry this often when another
 # writer committed a later instant between our clock read and our commit.
 _RETRIES = 3
+_HOW_TO_ADD_A_YEAR = "docs/how-to/add-a-calendar-year.md"
 
 
 def add_track_parser(commands: Any) -> None:
@@ -86,7 +90,7 @@ def add_track_parser(commands: Any) -> None:
     """
     track = commands.add_parser(
         "track",
-        help="keep incidents in a case store: open, record, show, agenda, audit",
+        help="keep incidents in a case store: open, record, show, agenda, audit, add-year",
         description="Keep incidents in a durable case store: each incident is pinned to a "
         "plan version, every observation and event is appended to its log, and any instant "
         "can be replayed.",
@@ -183,15 +187,34 @@ def add_track_parser(commands: Any) -> None:
     audit.add_argument("--since", metavar="ISO8601", help="recorded at or after this instant")
     audit.add_argument("--until", metavar="ISO8601", help="recorded at or before this instant")
     audit.add_argument("--json", action="store_true", help="print the entries as JSON")
+    add_year = command(
+        "add-year",
+        "store a year of the China calendar from the State Council's notice",
+        "Read FILE, a year schedule file (docs/how-to/add-a-calendar-year.md), and store it: "
+        "every evaluation the store makes then uses it for plans with the China calendar that "
+        "do not schedule that year themselves, and incidents left undecided for want of it are "
+        "re-evaluated at once. The same file again writes nothing; another schedule for a "
+        "stored year is a correction (the latest is in force; 'years' lists them all).",
+    )
+    add_year.add_argument(
+        "file", metavar="FILE", help="a year schedule file: .yaml, .yml, .toml or .json"
+    )
+    _writer_options(add_year, "receipt")
+    years = command(
+        "years",
+        "list the stored calendar years",
+        "List every recording of a year schedule, in recording order, and which is in force.",
+    )
+    years.add_argument("--json", action="store_true", help="print the recordings as JSON")
 
 
-def _writer_options(parser: argparse.ArgumentParser) -> None:
+def _writer_options(parser: argparse.ArgumentParser, what: str = "receipts") -> None:
     parser.add_argument("--by", metavar="WHO", help="who records this (default: the login name)")
     parser.add_argument(
         "--recorded-at", metavar="ISO8601", help=f"when this is recorded, {_INSTANT_HELP} "
         "(default: now)"
     )  # fmt: skip
-    parser.add_argument("--json", action="store_true", help="print the receipts as JSON")
+    parser.add_argument("--json", action="store_true", help=f"print the {what} as JSON")
 
 
 def run_track(
@@ -207,7 +230,7 @@ def run_track(
     create = args.track_command == "open" or bool(getattr(args, "create", False))
     try:
         with open_store(target, create=create) as store:
-            handler(store, args, out, stdin if stdin is not None else sys.stdin)
+            handler(store, args, _Streams(out, err, stdin if stdin is not None else sys.stdin))
     except StoreNotFoundError as exc:
         print(
             f"opinion-rules: error: case store {exc.store}: {exc.reason}; expected an existing "
@@ -416,7 +439,8 @@ def _not_json(source: str, exc: json.JSONDecodeError, expected: str) -> RecordFo
 # -- subcommands ------------------------------------------------------------------------
 
 
-def _open(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextIO) -> None:
+def _open(store: CaseStore, args: argparse.Namespace, io: _Streams) -> None:
+    out = io.out
     plan = load_plan(args.plan, allowed_dirs=args.allow_dir)
     key = store.add_plan(plan)
     discovered = _instant("--discovered-at", args.discovered_at)
@@ -458,9 +482,10 @@ def _open(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextI
         )
 
 
-def _record(store: CaseStore, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> None:
+def _record(store: CaseStore, args: argparse.Namespace, io: _Streams) -> None:
+    out = io.out
     try:
-        text = stdin.read()
+        text = io.stdin.read()
     except UnicodeDecodeError as exc:
         raise RecordFormatError(
             "stdin", [Problem("", f"is not UTF-8 text: {exc}", "JSON entries in UTF-8")]
@@ -495,12 +520,15 @@ def _record(store: CaseStore, args: argparse.Namespace, out: TextIO, stdin: Text
     out.write(f"{args.incident}: {written} recorded, {len(receipts) - written} duplicate(s)\n")
 
 
-def _show(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextIO) -> None:
+def _show(store: CaseStore, args: argparse.Namespace, io: _Streams) -> None:
     from . import _cli  # noqa: PLC0415 - _cli imports this module
 
+    out = io.out
     known_at = _instant("--known-at", args.known_at)
     at = _instant("--at", args.at) or _now()
     assessment = store.assess(args.incident, at, known_at=known_at)
+    for line in _cli.calendar_warnings(assessment):
+        print(f"opinion-rules: warning: {line}", file=io.err)
     if args.json:
         json.dump(assessment.to_dict(), out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -508,15 +536,15 @@ def _show(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextI
         out.write(_cli.render_table(assessment))
 
 
-def _timeline(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextIO) -> None:
-    _entries(store.timeline(args.incident), args.json, out, with_incident=False)
+def _timeline(store: CaseStore, args: argparse.Namespace, io: _Streams) -> None:
+    _entries(store.timeline(args.incident), args.json, io.out, with_incident=False)
 
 
-def _audit(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextIO) -> None:
+def _audit(store: CaseStore, args: argparse.Namespace, io: _Streams) -> None:
     entries = store.audit(
         args.incident, since=_instant("--since", args.since), until=_instant("--until", args.until)
     )
-    _entries(entries, args.json, out, with_incident=True)
+    _entries(entries, args.json, io.out, with_incident=True)
 
 
 def _entries(
@@ -550,10 +578,20 @@ def _entries(
     out.write(_table(header, rows) or "(no entries)\n")
 
 
-def _agenda(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: TextIO) -> None:
+def _agenda(store: CaseStore, args: argparse.Namespace, io: _Streams) -> None:
+    out = io.out
     horizon = parse_duration(args.horizon)  # bad input is refused before the clock is read
     at = _instant("--at", args.at) or _now()
     items = store.agenda(at, horizon)
+    undecided = sum(i.status == "undecided" for i in items)
+    if undecided:
+        print(
+            f"opinion-rules: warning: {undecided} action(s) undecided: their due times need a "
+            "calendar year that neither the plan, the installed chinesecalendar package nor the "
+            "store has; add it with 'opinion-rules track add-year FILE' (see "
+            f"{_HOW_TO_ADD_A_YEAR})",
+            file=io.err,
+        )
     if args.json:
         json.dump(
             {
@@ -576,8 +614,12 @@ def _agenda(store: CaseStore, args: argparse.Namespace, out: TextIO, _stdin: Tex
 
 
 def _agenda_row(item: AgendaItem) -> list[str]:
+    if item.due is not None:
+        due = item.due.strftime("%Y-%m-%d %H:%M")
+    else:
+        due = "undecided" if item.status == "undecided" else "no time set"
     return [
-        "no time set" if item.due is None else item.due.strftime("%Y-%m-%d %H:%M"),
+        due,
         item.status,
         item.incident_id,
         f"{item.action_id}: {item.title}",
@@ -605,7 +647,69 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-_Handler = Callable[[CaseStore, argparse.Namespace, TextIO, TextIO], None]
+def _add_year(store: CaseStore, args: argparse.Namespace, io: _Streams) -> None:
+    given = _instant("--recorded-at", args.recorded_at)
+    who = _who(args)
+    schedule = load_year_schedule(args.file)
+    try:
+        receipt = store.add_schedule(schedule, recorded_at=given or _now(), recorded_by=who)
+    except RecordFormatError as exc:  # text the store cannot keep: name the file
+        raise RecordFormatError(f"{args.file}: {exc.subject}", exc.problems) from None
+    if args.json:
+        json.dump(receipt.to_dict(), io.out, ensure_ascii=False, indent=2)
+        io.out.write("\n")
+        return
+    io.out.write(_year_receipt(receipt))
+
+
+def _year_receipt(r: ScheduleReceipt) -> str:
+    if r.duplicate:
+        return (
+            f"{r.year} is already in the {r.calendar} calendar with the same days (seq {r.seq}, "
+            f"recorded {r.recorded_at.isoformat()} by {r.recorded_by}); nothing written\n"
+        )
+    done = "corrected" if r.replaces is not None else "added"
+    replaces = "" if r.replaces is None else f", replaces seq {r.replaces}"
+    lines = [f"{done} {r.year} in the {r.calendar} calendar (seq {r.seq}{replaces}): {r.source}"]
+    lines.append(f"re-evaluated {len(r.reevaluated)} incident(s) with undecided actions")
+    if r.stale:
+        lines.append(
+            f"{r.stale} more incident(s) on plans with the {r.calendar} calendar are "
+            "re-evaluated by the next agenda"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _years(store: CaseStore, args: argparse.Namespace, io: _Streams) -> None:
+    history: list[StoredSchedule] = store.schedule_history()
+    if args.json:
+        json.dump([s.to_dict() for s in history], io.out, ensure_ascii=False, indent=2)
+        io.out.write("\n")
+        return
+    header = ["SEQ", "RECORDED_AT", "BY", "CALENDAR", "YEAR", "IN_FORCE", "SOURCE"]
+    rows = [
+        [
+            str(s.seq),
+            s.recorded_at.isoformat(),
+            s.recorded_by,
+            s.calendar,
+            str(s.schedule.year),
+            "yes" if s.in_force else "no",
+            s.schedule.source,
+        ]
+        for s in history
+    ]
+    io.out.write(_table(header, rows) or "(no calendar years stored)\n")
+
+
+@attrs.frozen
+class _Streams:
+    out: TextIO
+    err: TextIO
+    stdin: TextIO
+
+
+_Handler = Callable[[CaseStore, argparse.Namespace, _Streams], None]
 _HANDLERS: dict[str, _Handler] = {
     "open": _open,
     "record": _record,
@@ -613,4 +717,6 @@ _HANDLERS: dict[str, _Handler] = {
     "timeline": _timeline,
     "agenda": _agenda,
     "audit": _audit,
+    "add-year": _add_year,
+    "years": _years,
 }
