@@ -617,3 +617,29 @@ def test_a_plan_may_hold_a_year_inline_and_the_schema_knows_both_forms(tmp_path)
     )
 
     assert 2027 == loaded.calendar.years[1]
+
+
+def test_the_instant_a_lapse_may_first_fall_is_the_next_change():
+    """
+    A lateness trigger whose lapse needs 2027 is waiting until the lapse could
+    first fall, then undecided: that instant is the result's next change, so
+    a scheduler (or the store's agenda) looks again then.
+    """
+    escalating = plan(
+        actions=(
+            action("reply", o.after("discovered", days=1)),
+            action("escalate", o.after("overdue:reply+5wd", hours=2)),
+        ),
+    )
+    engine = o.Engine(escalating)
+    case = incident(discovered="2026-12-28 10:00")
+
+    before = engine.evaluate(case, at=at("2026-12-29 12:00"))
+    after = engine.evaluate(case, at=at("2027-01-02 12:00"))
+
+    assert ("overdue", "waiting") == (
+        before.action("reply").status,
+        before.action("escalate").status,
+    )
+    assert at("2027-01-01 00:00") + timedelta(microseconds=1) == before.next_change
+    assert "undecided" == after.action("escalate").status

@@ -91,7 +91,15 @@ from ._results import (
 )
 from ._schedule_files import load_year_schedule
 from ._schemas import incident_schema, plan_schema
-from ._store import AgendaItem, CaseStore, LogEntry, Receipt, open_store
+from ._store import (
+    AgendaItem,
+    CaseStore,
+    LogEntry,
+    Receipt,
+    ScheduleReceipt,
+    StoredSchedule,
+    open_store,
+)
 from ._store_postgres import PostgresStore
 from ._store_sqlite import SQLiteStore
 from ._version import __version__
@@ -196,9 +204,11 @@ __all__ = [
     "Role",
     "Routing",
     "SQLiteStore",
+    "ScheduleReceipt",
     "StoreError",
     "StoreNotFoundError",
     "StoreUnavailableError",
+    "StoredSchedule",
     "Undecided",
     "UnknownIncidentError",
     "UnknownPlanError",

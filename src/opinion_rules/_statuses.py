@@ -205,9 +205,11 @@ class Times:
         *earliest*: nothing lapsed yet if the evaluation instant or the
         completion is no later than that; otherwise undecided.
         """
-        if earliest is not None and (
-            self.at <= earliest or (done_at is not None and done_at <= earliest)
-        ):
+        if done_at is not None and earliest is not None and done_at <= earliest:
+            return
+        if earliest is not None and self.at <= earliest:
+            # Not lapsed yet; from just after *earliest* it may have.
+            self.changes.append(earliest + TICK)
             return
         raise _NeedsCalendar(error)
 
