@@ -134,6 +134,12 @@ json_values = st.recursive(
     max_leaves=12,
 )
 instants = st.one_of(
+    # Mostly instants around the example incident, so evaluation gets deep.
+    st.datetimes(
+        min_value=datetime(2026, 11, 22),  # noqa: DTZ001 - hypothesis takes naive bounds
+        max_value=datetime(2026, 11, 26),  # noqa: DTZ001
+        timezones=st.just(timezone(timedelta(hours=8))),
+    ),
     st.datetimes(
         min_value=datetime(1, 1, 2),  # noqa: DTZ001 - hypothesis takes naive bounds
         max_value=datetime(9999, 12, 30),  # noqa: DTZ001

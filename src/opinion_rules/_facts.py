@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import stat
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -22,14 +21,8 @@ from typing import Any, Literal
 import attrs
 from dateutil.parser import isoparse
 
-from ._limits import (
-    INCIDENT_FILE_BYTES,
-    INCIDENT_JSON_DEPTH,
-    LARGEST_NUMBER,
-    has_lone_surrogate,
-    instant_problem,
-    json_depth_problem,
-)
+from ._limits import INCIDENT_FILE_BYTES, LARGEST_NUMBER, has_lone_surrogate, instant_problem
+from ._reading import InputError, load_json, read_limited
 from ._validators import is_aware, is_identifier, non_empty_text, optional_identifier
 from .exceptions import FactError, Problem, describe
 
@@ -588,29 +581,19 @@ def load_incident(path: str | Path) -> Incident:
 
 def parse_incident_json(text: str, source: str) -> object:
     """
-    Parse JSON *text*, refusing nesting deeper than the format could use
-    before the parser recurses into it.
+    Parse JSON *text* within the bounds of :func:`._reading.load_json`.
 
     Raises:
         FactError: located as ``source:line:column``.
     """
     expected = "a JSON object in the incident format"
-    deep = json_depth_problem(text, INCIDENT_JSON_DEPTH)
-    if deep is not None:
-        raise FactError(
-            f"{source}:{deep[0]}:{deep[1]}",
-            [Problem("", f"JSON nested deeper than {INCIDENT_JSON_DEPTH} levels", expected)],
-        )
     try:
-        return json.loads(text)
+        return load_json(text)
     except json.JSONDecodeError as exc:
-        raise FactError(
-            f"{source}:{exc.lineno}:{exc.colno}",
-            [Problem("", f"not valid JSON: {exc.msg}", expected)],
-        ) from None
-    except ValueError:  # Python reads no integer of more than 4,300 digits
-        problem = Problem("", "holds a number with more than 4,300 digits", expected)
-        raise FactError(source, [problem]) from None
+        problem = Problem("", f"not valid JSON: {exc.msg}", expected)
+        raise FactError(f"{source}:{exc.lineno}:{exc.colno}", [problem]) from None
+    except InputError as exc:
+        raise _located(source, exc, expected) from None
 
 
 def _read_incident_file(path: Path) -> str:
@@ -618,37 +601,14 @@ def _read_incident_file(path: Path) -> str:
     The file's text: a regular file (never a FIFO that would block) of at
     most :data:`INCIDENT_FILE_BYTES`, in UTF-8.
     """
-    source = str(path)
     try:
-        info = path.stat()
-    except (OSError, ValueError) as exc:
-        raise FactError(source, [Problem("", f"cannot read the file: {exc}")]) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise FactError(source, [Problem("", "is not a regular file", "an incident JSON file")])
-    if info.st_size > INCIDENT_FILE_BYTES:
-        raise FactError(source, [_too_large(f"{info.st_size} bytes")])
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(INCIDENT_FILE_BYTES + 1)
-    except (OSError, ValueError) as exc:
-        raise FactError(source, [Problem("", f"cannot read the file: {exc}")]) from None
-    if len(data) > INCIDENT_FILE_BYTES:
-        raise FactError(source, [_too_large("more")])
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise FactError(
-            f"{source}:{line}:{column}",
-            [Problem("", "the file is not UTF-8 text", "an incident file saved as UTF-8")],
-        ) from None
+        return read_limited(path, INCIDENT_FILE_BYTES, "incident file")
+    except InputError as exc:
+        raise _located(str(path), exc, None) from None
 
 
-def _too_large(got: str) -> Problem:
-    return Problem(
-        "",
-        f"the file is larger than {INCIDENT_FILE_BYTES} bytes",
-        "an incident file of at most that size",
-        got,
+def _located(source: str, problem: InputError, expected: str | None) -> FactError:
+    where = source if problem.line is None else f"{source}:{problem.line}:{problem.column}"
+    return FactError(
+        where, [Problem("", problem.message, problem.expected or expected, problem.got)]
     )

@@ -10,7 +10,6 @@ lists them for users, and a test keeps that page and these values equal.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 
@@ -31,7 +30,6 @@ __all__ = [
     "TIMEZONE_CHARACTERS",
     "has_lone_surrogate",
     "instant_problem",
-    "json_depth_problem",
     "period_problem",
 ]
 
@@ -109,27 +107,3 @@ def has_lone_surrogate(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
-
-
-def json_depth_problem(text: str, limit: int) -> tuple[int, int] | None:
-    """
-    The 1-based line and column of the first ``[`` or ``{`` nested deeper
-    than *limit* in the JSON *text*, or ``None``.  Checked before parsing:
-    the standard library's parser recurses once per level.
-    """
-    depth = 0
-    for match in _JSON_TOKENS.finditer(text):
-        bracket = match.group()
-        if bracket in ("[", "{"):
-            depth += 1
-            if depth > limit:
-                start = match.start()
-                line_start = text.rfind("\n", 0, start) + 1
-                return text.count("\n", 0, start) + 1, start - line_start + 1
-        elif bracket in ("]", "}"):
-            depth -= 1
-    return None
-
-
-# Strings are skipped whole, so brackets inside them do not count.
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)

@@ -20,7 +20,6 @@ import json
 import math
 import os
 import re
-import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -88,6 +87,7 @@ from ._plan import (
     Role,
     timezone_problem,
 )
+from ._reading import InputError, read_limited, too_large
 from ._suggest import expected_names
 from ._windows import Measure, Window
 from .exceptions import PlanError, PlanLoadError, PlanValidationError, Problem
@@ -231,7 +231,7 @@ def _read(text: str, fmt: str, source: str, folder: Path, load: _Load) -> Plan:
         4 * len(text) > PLAN_FILE_BYTES
         and len(text.encode("utf-8", "surrogatepass")) > PLAN_FILE_BYTES
     ):
-        raise PlanLoadError(source, _too_large(None))
+        raise PlanLoadError(source, too_large("plan file", PLAN_FILE_BYTES, None))
     try:
         root = parse_document(text, fmt)
     except FileSyntaxError as exc:
@@ -243,87 +243,20 @@ def _read(text: str, fmt: str, source: str, folder: Path, load: _Load) -> Plan:
     return plan
 
 
-def _too_large(size: int | None) -> str:
-    got = "" if size is None else f" ({size} bytes)"
-    return (
-        f"the plan file is larger than {PLAN_FILE_BYTES} bytes{got}; "
-        f"expected a plan file of at most {PLAN_FILE_BYTES} bytes"
-    )
-
-
-def read_plan_bytes(path: Path, source: str, *, follow_last_link: bool = True) -> str:
+def read_plan_bytes(
+    path: Path, source: str, *, follow_last_link: bool = True, noun: str = "plan file"
+) -> str:
     """
-    The text of the plan file *path*, read safely: ``os.stat`` first (a
-    regular file of at most ``PLAN_FILE_BYTES``; never a FIFO, device or
-    folder), then opened non-blocking (a FIFO swapped in cannot block),
-    checked again on the open descriptor to be the same file, and read up to
-    one byte past the limit.
+    The text of the plan (or year schedule) file *path*, read within
+    ``PLAN_FILE_BYTES`` by :func:`._reading.read_limited`.
 
     Raises:
         PlanLoadError: naming *source*; undecodable UTF-8 is located.
     """
     try:
-        before = path.stat()
-    except FileNotFoundError:
-        raise PlanLoadError(source, f"no such file: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise PlanLoadError(source, f"cannot read the file: {_reason(exc)}") from None
-    _check_regular(before, source)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    if not follow_last_link:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags)
-    except (OSError, ValueError) as exc:
-        raise PlanLoadError(source, f"cannot read the file: {_reason(exc)}") from None
-    try:
-        opened = os.fstat(fd)
-        _check_regular(opened, source)
-        if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
-            raise PlanLoadError(
-                source, "the file changed while it was opened; expected a stable file"
-            )
-        chunks: list[bytes] = []
-        size = 0
-        while size <= PLAN_FILE_BYTES:
-            chunk = os.read(fd, PLAN_FILE_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise PlanLoadError(source, f"cannot read the file: {_reason(exc)}") from None
-    finally:
-        os.close(fd)
-    if size > PLAN_FILE_BYTES:
-        raise PlanLoadError(source, _too_large(None))
-    data = b"".join(chunks)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise PlanLoadError(
-            source,
-            f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} cannot start a character "
-            "here; expected a plan file saved as UTF-8",
-            line=line,
-            column=column,
-        ) from None
-
-
-def _check_regular(info: os.stat_result, source: str) -> None:
-    if not stat.S_ISREG(info.st_mode):
-        kind = (
-            "a folder"
-            if stat.S_ISDIR(info.st_mode)
-            else "a FIFO"
-            if stat.S_ISFIFO(info.st_mode)
-            else "a device or other special file"
-        )
-        raise PlanLoadError(source, f"is {kind}, not a regular file; expected a plan file")
-    if info.st_size > PLAN_FILE_BYTES:
-        raise PlanLoadError(source, _too_large(info.st_size))
+        return read_limited(path, PLAN_FILE_BYTES, noun, follow_last_link=follow_last_link)
+    except InputError as exc:
+        raise PlanLoadError(source, exc.message, line=exc.line, column=exc.column) from None
 
 
 def _real(path: Path, source: str) -> Path:
@@ -867,7 +800,7 @@ class _Reader:
         written = Path(name)
         shown = os.path.normpath(Path(self.source).parent / written)
         try:
-            text = read_plan_bytes(target, shown, follow_last_link=False)
+            text = read_plan_bytes(target, shown, follow_last_link=False, noun="year schedule file")
             root = parse_document(text, SUFFIXES[written.suffix.lower()])
         except PlanLoadError as exc:
             self.problem(node, path, f"the year schedule cannot be read: {_reason(exc)}")

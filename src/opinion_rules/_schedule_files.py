@@ -48,7 +48,8 @@ def load_year_schedule(path: str | os.PathLike[str]) -> YearSchedule:
         raise PlanLoadError(
             str(path), f"unknown year schedule suffix; expected one of {list(SUFFIXES)}"
         )
-    return read_year_schedule(read_plan_bytes(path, str(path)), fmt, str(path))
+    text = read_plan_bytes(path, str(path), noun="year schedule file")
+    return read_year_schedule(text, fmt, str(path))
 
 
 def read_year_schedule(text: str, fmt: str, source: str = "<string>") -> YearSchedule:

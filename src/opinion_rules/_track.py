@@ -36,14 +36,12 @@ from dateutil.parser import isoparse
 
 from . import _clock
 from ._limits import (
-    INCIDENT_JSON_DEPTH,
     LONGEST_PERIOD,
-    NUMBER_CHARACTERS,
     instant_problem,
-    json_depth_problem,
     period_problem,
 )
 from ._loaders import add_allow_dir_option, load_plan
+from ._reading import InputError, load_json
 from ._schedule_files import load_year_schedule
 from ._store import AgendaItem, CaseStore, LogEntry, ScheduleReceipt, StoredSchedule, open_store
 from .exceptions import (
@@ -369,64 +367,21 @@ def _json_lines(source: str, numbered: list[tuple[int, str]]) -> tuple[list[Any]
     return entries, places
 
 
-class _LongNumberError(ValueError):
-    """
-    A number literal longer than :data:`NUMBER_CHARACTERS`.
-    """
-
-    def __init__(self, literal: str) -> None:
-        super().__init__(literal)
-        self.literal = literal
-
-
-def _number(literal: str, kind: Callable[[str], Any]) -> Any:
-    # Bounded before conversion: int() of a 5,000-digit literal is refused
-    # by Python itself (and slow well before that).
-    if len(literal) > NUMBER_CHARACTERS:
-        raise _LongNumberError(literal)
-    return kind(literal)
-
-
 def _loads(text: str, source: str, first_line: int = 1, expected: str = "entries") -> Any:
     """
-    Parse the JSON *text* (which starts on line *first_line* of *source*),
-    refusing nesting deeper than :data:`INCIDENT_JSON_DEPTH` and number
-    literals longer than :data:`NUMBER_CHARACTERS`, located.
+    Parse the JSON *text* (which starts on line *first_line* of *source*)
+    within the bounds of :func:`._reading.load_json`.
 
     Raises:
         json.JSONDecodeError: the text is not JSON (for the caller to place).
         RecordFormatError: it nests too deeply or holds too long a number.
     """
-    deep = json_depth_problem(text, INCIDENT_JSON_DEPTH)
-    if deep is not None:
-        raise RecordFormatError(
-            f"{source}:{first_line + deep[0] - 1}:{deep[1]}",
-            [Problem("", f"JSON nested deeper than {INCIDENT_JSON_DEPTH} levels", expected)],
-        )
     try:
-        return json.loads(
-            text,
-            parse_int=lambda t: _number(t, int),
-            parse_float=lambda t: _number(t, float),
-        )
-    except _LongNumberError as exc:
-        at = text.find(exc.literal)
-        line = first_line + text.count("\n", 0, at)
-        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        return load_json(text, first_line=first_line)
+    except InputError as exc:
+        where = source if exc.line is None else f"{source}:{exc.line}:{exc.column}"
         raise RecordFormatError(
-            f"{source}:{line}:{column}",
-            [
-                Problem(
-                    "",
-                    f"a number literal is longer than {NUMBER_CHARACTERS} characters",
-                    "a shorter number",
-                    f"{exc.literal[:20]}..., {len(exc.literal)} characters",
-                )
-            ],
-        ) from None
-    except RecursionError:  # json_depth_problem should have caught it; kept as a guard
-        raise RecordFormatError(
-            source, [Problem("", "JSON nested too deeply to read", expected)]
+            where, [Problem("", exc.message, exc.expected or expected, exc.got)]
         ) from None
 
 
