@@ -185,10 +185,7 @@ def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
         try:
             schedules = _schedules(args.calendar_year)
             today = None if args.today is None else _parse_day("--today", args.today)
-        except PlanError as exc:
-            print(f"opinion-rules: error: {_one_line(exc)}", file=err)
-            return EXIT_BAD_INPUT
-        except FactError as exc:
+        except (PlanError, FactError) as exc:
             print(f"opinion-rules: error: {_one_line(exc)}", file=err)
             return EXIT_BAD_INPUT
         return run_check(
