@@ -39,7 +39,7 @@ from ._planfile import SUFFIXES, nearest, plan_places
 from ._render import LANGUAGES, render_plan
 from ._results import ActionStatus, Assessment
 from ._schedule_files import load_year_schedule
-from ._track import add_track_parser, run_track
+from ._track import add_track_parser, one_line, run_track
 from ._version import __version__
 from .exceptions import (
     BackendUnavailableError,
@@ -186,7 +186,7 @@ def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
             schedules = _schedules(args.calendar_year)
             today = None if args.today is None else _parse_day("--today", args.today)
         except (PlanError, FactError) as exc:
-            print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+            print(f"opinion-rules: error: {one_line(exc)}", file=err)
             return EXIT_BAD_INPUT
         return run_check(
             args.plans,
@@ -202,7 +202,7 @@ def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
                 load_plan(args.plan, allowed_dirs=args.allow_dir), args.format, args.lang
             )
         except PlanError as exc:
-            print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+            print(f"opinion-rules: error: {one_line(exc)}", file=err)
             return EXIT_BAD_INPUT
         out.write(text)
         return EXIT_OK
@@ -216,13 +216,13 @@ def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
         engine = Engine(plan, backend=args.backend)
         assessment = engine.evaluate(incident, at=at)
     except (PlanError, FactError, BackendUnavailableError, CalendarRangeError) as exc:
-        print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+        print(f"opinion-rules: error: {one_line(exc)}", file=err)
         return EXIT_BAD_INPUT
     except EngineError as exc:
-        print(f"opinion-rules: engine failure: {_one_line(exc)}", file=err)
+        print(f"opinion-rules: engine failure: {one_line(exc)}", file=err)
         return EXIT_ENGINE
     except OpinionRulesError as exc:  # pragma: no cover - every subclass is handled above
-        print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+        print(f"opinion-rules: error: {one_line(exc)}", file=err)
         return EXIT_BAD_INPUT
     for line in calendar_warnings(assessment):
         print(f"opinion-rules: warning: {line}", file=err)
@@ -294,10 +294,6 @@ def _problem(text: str, message: str) -> Problem:
     return Problem(
         "", message, "an ISO 8601 datetime with offset, e.g. 2026-11-23T14:00:00+08:00", repr(text)
     )
-
-
-def _one_line(exc: Exception) -> str:
-    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 def _width(text: str) -> int:
@@ -476,7 +472,7 @@ def _check_one(
                 "severity": "error",
                 "code": "unreadable",
                 "path": "",
-                "message": _one_line(exc),
+                "message": one_line(exc),
                 "line": None,
                 "column": None,
             }

@@ -21,7 +21,13 @@ from typing import Any, Literal
 import attrs
 from dateutil.parser import isoparse
 
-from ._limits import INCIDENT_FILE_BYTES, LARGEST_NUMBER, has_lone_surrogate, instant_problem
+from ._limits import (
+    INCIDENT_FILE_BYTES,
+    LARGEST_NUMBER,
+    has_lone_surrogate,
+    instant_problem,
+    printable,
+)
 from ._reading import InputError, load_json, read_limited
 from ._validators import is_aware, is_identifier, non_empty_text, optional_identifier
 from .exceptions import FactError, Problem, describe
@@ -384,7 +390,9 @@ class _Collector:
         for key in obj:
             if key not in allowed:
                 self.add(
-                    f"{path}{_shown_key(key)}", "is not a known field", f"one of {sorted(allowed)}"
+                    f"{path}{printable(str(key))}",
+                    "is not a known field",
+                    f"one of {sorted(allowed)}",
                 )
 
     def number(self, obj: Mapping[str, Any], path: str) -> int | float | None:
@@ -410,15 +418,6 @@ class _Collector:
 _SURROGATE = "holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text"
 _TEXT = "text that can be stored and printed"
 _COUNT = "a non-negative number"
-
-
-def _shown_key(key: object) -> str:
-    text = str(key)
-    return (
-        text.encode("utf-8", "backslashreplace").decode("utf-8")
-        if has_lone_surrogate(text)
-        else text
-    )
 
 
 def _is_identifier_text(value: str) -> bool:
@@ -475,7 +474,7 @@ def _parse_facts(c: _Collector, facts: object) -> dict[str, Scalar]:
         problem = _scalar_problem(value)
         if not _is_identifier_text(str(key)):
             c.add(
-                f"facts.{_shown_key(key)}",
+                f"facts.{printable(str(key))}",
                 "is not an identifier",
                 "a letter, then letters, digits or '_'",
             )

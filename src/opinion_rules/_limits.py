@@ -31,6 +31,7 @@ __all__ = [
     "has_lone_surrogate",
     "instant_problem",
     "period_problem",
+    "printable",
 ]
 
 #: Instants are accepted from this one on (UTC); earlier is a typo, and
@@ -107,3 +108,11 @@ def has_lone_surrogate(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def printable(text: str) -> str:
+    """
+    *text* with lone surrogates escaped (``\\ud800``), so that a message
+    naming a bad key or value can always be printed.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

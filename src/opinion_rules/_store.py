@@ -48,6 +48,7 @@ from ._limits import (
     has_lone_surrogate,
     instant_problem,
     period_problem,
+    printable,
 )
 from ._plan import Plan
 from ._planfile import dump_plan, read_plan_text
@@ -506,7 +507,7 @@ def _json_problem(value: object, path: str, depth: int = 0) -> Problem | None:
         for key, item in value.items():
             if not isinstance(key, str):
                 return Problem(path, "has a key that is not a string", _JSON_DATA, describe(key))
-            inner = f"{path}.{_shown(key)}"
+            inner = f"{path}.{printable(key)}"
             if has_lone_surrogate(key):
                 return Problem(inner, f"(the key) {_SURROGATE}", _TEXT)
             problem = _json_problem(item, inner, depth + 1)
@@ -518,13 +519,6 @@ def _json_problem(value: object, path: str, depth: int = 0) -> Problem | None:
         if problem is not None:
             return problem
     return None
-
-
-def _shown(text: str) -> str:
-    """
-    *text* with lone surrogates escaped, so that messages can be printed.
-    """
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _sort_key(item: AgendaItem) -> tuple[bool, int, str, str]:
@@ -914,12 +908,12 @@ class CaseStore(abc.ABC):
         except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
             raise StoreUnavailableError(
                 self._name,
-                f"{what} cannot be read: {_shown(str(exc))}; expected data as opinion_rules "
+                f"{what} cannot be read: {printable(str(exc))}; expected data as opinion_rules "
                 "writes it: the store is damaged",
             ) from exc
 
     def _entry(self, row: Sequence[Any]) -> _Stored:
-        with self._reading(f"log entry seq {_shown(repr(row[0]))}"):
+        with self._reading(f"log entry seq {printable(repr(row[0]))}"):
             return _stored(row)
 
     # -- plans ----------------------------------------------------------------------
@@ -1191,7 +1185,7 @@ class CaseStore(abc.ABC):
         One row of ``calendar_years`` (the columns of ``_YEAR_COLUMNS``),
         checked.
         """
-        where = f"stored year schedule seq {_shown(repr(row[0]))}"
+        where = f"stored year schedule seq {printable(repr(row[0]))}"
         with self._reading(where):
             seq, calendar, year, content, recorded_at, recorded_by = row
             if not (
@@ -1210,7 +1204,7 @@ class CaseStore(abc.ABC):
         except PlanError as exc:
             raise StoreUnavailableError(
                 self._name,
-                f"{where} cannot be read: {_shown(str(exc))}; expected a schedule as "
+                f"{where} cannot be read: {printable(str(exc))}; expected a schedule as "
                 "opinion_rules stores it: the store is damaged",
             ) from exc
         if schedule.year != year:
@@ -2053,7 +2047,7 @@ def _parse_batch(subject: str, batch: list[Any], places: list[str]) -> list[_New
         if others:
             problems.append(
                 Problem(
-                    f"{where}.{others[0]}",
+                    f"{where}.{printable(others[0])}",
                     "is not a known field",
                     "'id' and 'observation' or 'event'",
                 )

@@ -39,6 +39,7 @@ from ._limits import (
     LONGEST_PERIOD,
     instant_problem,
     period_problem,
+    printable,
 )
 from ._loaders import add_allow_dir_option, load_plan
 from ._reading import InputError, load_json
@@ -56,7 +57,14 @@ from .exceptions import (
 )
 
 
-__all__ = ["DEFAULT_STORE", "STORE_ENV", "add_track_parser", "read_entries", "run_track"]
+__all__ = [
+    "DEFAULT_STORE",
+    "STORE_ENV",
+    "add_track_parser",
+    "one_line",
+    "read_entries",
+    "run_track",
+]
 
 #: The environment variable naming the store when ``--store`` is not given.
 STORE_ENV = "OPINION_RULES_STORE"
@@ -237,19 +245,22 @@ def run_track(
         )
         return _EXIT_FAILED
     except StoreUnavailableError as exc:
-        print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+        print(f"opinion-rules: error: {one_line(exc)}", file=err)
         return _EXIT_FAILED
     except EngineError as exc:
-        print(f"opinion-rules: engine failure: {_one_line(exc)}", file=err)
+        print(f"opinion-rules: engine failure: {one_line(exc)}", file=err)
         return _EXIT_ENGINE
     except OpinionRulesError as exc:
-        print(f"opinion-rules: error: {_one_line(exc)}", file=err)
+        print(f"opinion-rules: error: {one_line(exc)}", file=err)
         return _EXIT_BAD_INPUT
     return _EXIT_OK
 
 
-def _one_line(exc: Exception) -> str:
-    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+def one_line(exc: Exception) -> str:
+    """
+    An error message on one line, printable whatever text it quotes.
+    """
+    return printable("; ".join(line.strip() for line in str(exc).splitlines() if line.strip()))
 
 
 # -- parsing arguments ------------------------------------------------------------------
