@@ -27,7 +27,7 @@ import pytest
 import time_machine
 import tomli_w
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
@@ -492,6 +492,11 @@ def batches(draw: st.DrawFn) -> Any:
 
 
 @fuzz(100)
+@example(  # found by this test: a message naming the key could not be printed
+    batch=[ENTRY, {"\ud800": None}],
+    recorded_at=datetime(2026, 11, 23, 14, tzinfo=timezone(timedelta(hours=8))),
+    by="fuzz",
+)
 @given(
     batch=batches(),
     recorded_at=instants,
