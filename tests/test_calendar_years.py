@@ -31,10 +31,10 @@ from opinion_rules._schedule_files import (
 )
 
 from .conftest import ROOT
+from .test_time_engine import CLAUSE, action
 
 
 TZ = ZoneInfo("Asia/Shanghai")
-CLAUSE = o.Clause("T", "test sentence")
 REAL_2026 = ROOT / "examples" / "calendars" / "china-2026.yaml"
 INVENTED_2027 = ROOT / "tests" / "data" / "china-2027-invented.yaml"
 GAP = "calendar 'china' has no data for 2027; add the year's schedule"
@@ -42,17 +42,6 @@ GAP = "calendar 'china' has no data for 2027; add the year's schedule"
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
-
-
-def action(action_id: str, deadline: o.Deadline) -> o.Action:
-    return o.Action(
-        action_id,
-        f"action {action_id}",
-        owners=("office",),
-        channel="notice",
-        deadline=deadline,
-        clause=CLAUSE,
-    )
 
 
 def plan(*extra_actions: o.Action, **fields: object) -> o.Plan:

@@ -345,6 +345,11 @@ def test_an_entry_the_plan_refuses_names_its_line(cli, db):
 )
 def test_bad_input_exits_2_and_writes_nothing(cli, db, args, stdin, message):
     """Every refusal is one line on stderr naming what, where and what was expected."""
+    assert_refused_in_one_line(cli, db, args, stdin, message)
+
+
+def assert_refused_in_one_line(cli, db, args, stdin, message) -> str:
+    """Exit 2, nothing on stdout, one printable line on stderr, the store unchanged."""
     cli(*OPEN)
     before = snapshot(db)
 
@@ -353,7 +358,9 @@ def test_bad_input_exits_2_and_writes_nothing(cli, db, args, stdin, message):
     assert (2, "") == (code, out)
     assert err.startswith(f"opinion-rules: error: {message}"), err
     assert 1 == len(err.splitlines())
+    assert err.encode("utf-8")
     assert before == snapshot(db)
+    return err
 
 
 def test_a_store_that_cannot_be_opened_exits_1(monkeypatch, tmp_path):
@@ -887,16 +894,7 @@ def entry_line(entry_id: str = "c9", **item: object) -> str:
 )
 def test_hostile_input_is_one_located_line(cli, db, args, stdin, message):
     """Input no store or terminal can take is bad input (exit 2), one line, nothing written."""
-    cli(*OPEN)
-    before = snapshot(db)
-
-    code, out, err = cli(*args, stdin=stdin)
-
-    assert (2, "") == (code, out)
-    assert err.startswith(f"opinion-rules: error: {message}"), err
-    assert 1 == len(err.splitlines())
-    assert err.encode("utf-8")
-    assert before == snapshot(db)
+    assert_refused_in_one_line(cli, db, args, stdin, message)
 
 
 def test_stdin_that_is_not_utf8_is_bad_input(monkeypatch, cli, db):
