@@ -17,7 +17,7 @@ import time_machine
 from hypothesis import HealthCheck, settings
 
 import opinion_rules
-from opinion_rules import _clock
+from opinion_rules.cli import _clock
 
 
 settings.register_profile(
@@ -36,7 +36,7 @@ CST = timezone(timedelta(hours=8), "CST")
 
 
 def _durable_importable() -> bool:
-    from opinion_rules._durable import durable_available
+    from opinion_rules.engine._durable import durable_available
 
     return durable_available()
 

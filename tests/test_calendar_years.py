@@ -22,9 +22,9 @@ import pytest
 import time_machine
 
 import opinion_rules as o
-from opinion_rules._cli import main
-from opinion_rules._planfile import read_plan_text
-from opinion_rules._schedule_files import (
+from opinion_rules.cli._main import main
+from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.planfile._schedules import (
     load_year_schedule,
     read_year_schedule,
     schedule_to_data,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import opinion_rules as o
-from opinion_rules._cli import main
-from opinion_rules._planfile import read_plan_text
+from opinion_rules.cli._main import main
+from opinion_rules.planfile._planfile import read_plan_text
 
 from .conftest import EXAMPLES
 from .test_plan_files import MINIMAL

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from opinion_rules._cli import main
+from opinion_rules.cli._main import main
 
 from .conftest import EXAMPLES, _durable_importable
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import opinion_rules as o
-from opinion_rules._cli import main
+from opinion_rules.cli._main import main
 
 from .conftest import EXAMPLES, ROOT
 

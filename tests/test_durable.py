@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules import _durable
-from opinion_rules._durable import durable_available
+from opinion_rules.engine import _durable
+from opinion_rules.engine._durable import durable_available
 
 from . import strategies as s
 from .conftest import EXAMPLES, cst
@@ -131,7 +131,7 @@ def test_evaluations_from_several_threads(work_safety):
 
 def test_equal_plans_share_one_ruleset(work_safety):
     """Ruleset names come from the content hash, so re-compiling never replaces a live ruleset."""
-    from opinion_rules._durable import _REGISTERED
+    from opinion_rules.engine._durable import _REGISTERED
 
     first = o.Engine(work_safety, backend="durable")
     count = len(_REGISTERED)
@@ -472,7 +472,7 @@ def test_only_durable_rules_own_deprecation_warnings_are_ignored():
             warn(DeprecationWarning, "durable")
             for category, module in [
                 (DeprecationWarning, "durable_rules_engine"),
-                (DeprecationWarning, "opinion_rules._durable"),
+                (DeprecationWarning, "opinion_rules.engine._durable"),
                 (UserWarning, "durable.engine"),
             ]:
                 with pytest.raises(category):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import opinion_rules as o
-from opinion_rules import _durable, _engine
+from opinion_rules.engine import _durable, _engine
 
 from .conftest import cst
 
@@ -149,7 +149,7 @@ def test_invalid_value_objects_cannot_be_built(build, message):
 
 def test_program_digest_names_node_classes():
     """Programs differing only in a nested and/or have different digests."""
-    from opinion_rules._ir import And, Const, Leaf, Neg, Or, Program, Rule
+    from opinion_rules.engine._ir import And, Const, Leaf, Neg, Or, Program, Rule
 
     leaves = (Leaf("f_n", "gt", 1), Leaf("f_n", "lt", 5))
 

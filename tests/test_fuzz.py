@@ -31,9 +31,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules._cli import main
-from opinion_rules._facts import parse_incident_json
-from opinion_rules._planfile import read_plan_text
+from opinion_rules.cli._main import main
+from opinion_rules.model._facts import parse_incident_json
+from opinion_rules.planfile._planfile import read_plan_text
 
 from .conftest import EXAMPLES, ROOT
 

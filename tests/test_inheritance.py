@@ -15,9 +15,9 @@ import attrs
 import pytest
 
 import opinion_rules as o
-from opinion_rules._cli import main
 from opinion_rules._limits import EXTENDS_DEPTH
-from opinion_rules._planfile import read_plan_text
+from opinion_rules.cli._main import main
+from opinion_rules.planfile._planfile import read_plan_text
 
 
 PLANS = Path(__file__).resolve().parent.parent / "examples" / "plans"

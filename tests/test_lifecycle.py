@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules._planfile import read_plan_text
+from opinion_rules.planfile._planfile import read_plan_text
 
 from .conftest import cst
 from .strategies import incidents, plans
@@ -786,7 +786,7 @@ def test_routing_plan_errors():
 
 
 @pytest.mark.skipif(
-    not __import__("opinion_rules._durable", fromlist=["x"]).durable_available(),
+    not __import__("opinion_rules.engine._durable", fromlist=["x"]).durable_available(),
     reason="durable_rules does not import here",
 )
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 import opinion_rules as o
-from opinion_rules._planfile import read_plan_text
+from opinion_rules.planfile._planfile import read_plan_text
 
 from .test_lifecycle import DEMO
 

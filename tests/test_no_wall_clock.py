@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from opinion_rules import _clock
+from opinion_rules.cli import _clock
 
 from .conftest import ROOT, UnpinnedClockError
 
@@ -42,7 +42,7 @@ def test_tests_never_read_the_wall_clock():
 
 
 def test_the_library_reads_the_wall_clock_in_one_place():
-    """Only opinion_rules._clock reads the clock; the engine takes 'now' as a parameter."""
+    """Only opinion_rules.cli._clock reads the clock; the engine takes 'now' as a parameter."""
     reads = clock_reads(ROOT / "src")
     marked = [
         f"{path.relative_to(ROOT)}:{n}"
@@ -52,7 +52,7 @@ def test_the_library_reads_the_wall_clock_in_one_place():
     ]
 
     assert [] == reads
-    assert ["src/opinion_rules/_clock.py:23"] == marked
+    assert ["src/opinion_rules/cli/_clock.py:23"] == marked
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 import opinion_rules as o
 from opinion_rules._limits import CONDITION_DEPTH, PLAN_FILE_BYTES, PLAN_FILE_DEPTH
-from opinion_rules._located import FileSyntaxError, parse_document
-from opinion_rules._planfile import build_plan_schema, read_plan_text
+from opinion_rules.planfile._located import FileSyntaxError, parse_document
+from opinion_rules.planfile._planfile import build_plan_schema, read_plan_text
 
 from .conftest import EXAMPLES, ROOT
 from .strategies import plans

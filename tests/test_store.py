@@ -21,10 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules._engine import Engine
-from opinion_rules._store import CaseStore, agenda_of, open_store
-from opinion_rules._store_postgres import redact
-from opinion_rules._store_sqlite import SQLiteStore
+from opinion_rules.engine._engine import Engine
 from opinion_rules.exceptions import (
     ConflictError,
     DuplicateEntryError,
@@ -38,6 +35,9 @@ from opinion_rules.exceptions import (
     UnknownIncidentError,
     UnknownPlanError,
 )
+from opinion_rules.store._casestore import CaseStore, agenda_of, open_store
+from opinion_rules.store._postgres import redact
+from opinion_rules.store._sqlite import SQLiteStore
 
 from .store_fixtures import (  # noqa: F401 - the fixture_* are pytest fixtures
     dump,
@@ -888,10 +888,10 @@ def test_the_agenda_query_uses_the_indexes(tmp_path):
 
 def test_the_store_queries_match_what_the_index_test_explains():
     """The index test explains the agenda's real queries."""
-    from opinion_rules import _store
+    from opinion_rules.store import _casestore
 
-    assert "FROM agenda_rows WHERE " in _store._AGENDA_SQL
-    assert _store._STALE_SQL.endswith("FROM agenda_state WHERE ")
+    assert "FROM agenda_rows WHERE " in _casestore._AGENDA_SQL
+    assert _casestore._STALE_SQL.endswith("FROM agenda_state WHERE ")
 
 
 # -- opening stores ---------------------------------------------------------------------

@@ -21,16 +21,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules._engine import Engine
-from opinion_rules._planfile import read_plan_text
-from opinion_rules._schedule_files import load_year_schedule, read_year_schedule
-from opinion_rules._store import CaseStore, agenda_of, open_store, with_years
-from opinion_rules._store_sqlite import SQLiteStore
+from opinion_rules.engine._engine import Engine
 from opinion_rules.exceptions import (
     FactError,
     RecordFormatError,
     StoreUnavailableError,
 )
+from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.planfile._schedules import load_year_schedule, read_year_schedule
+from opinion_rules.store._casestore import CaseStore, agenda_of, open_store, with_years
+from opinion_rules.store._sqlite import SQLiteStore
 
 from .conftest import ROOT
 from .store_fixtures import (  # noqa: F401 - the fixture_* are pytest fixtures
@@ -667,14 +667,14 @@ def test_agenda_equals_evaluating_with_the_years_in_force(new_store, data):
 
 def test_the_agenda_query_for_undecided_rows_uses_the_index(tmp_path):
     """The fourth agenda scan (status = 'undecided') is an index range scan too."""
-    from opinion_rules import _store
+    from opinion_rules.store import _casestore
 
     with SQLiteStore(tmp_path / "cases.db") as store:
         opened(store)
         plan = " ".join(
             row[3]
             for row in store.connection.execute(
-                "EXPLAIN QUERY PLAN " + _store._AGENDA_SQL + "status = 'undecided'"
+                "EXPLAIN QUERY PLAN " + _casestore._AGENDA_SQL + "status = 'undecided'"
             )
         )
 

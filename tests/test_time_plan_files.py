@@ -10,7 +10,7 @@ from datetime import date, time, timedelta
 import pytest
 
 import opinion_rules as o
-from opinion_rules._planfile import read_plan_text
+from opinion_rules.planfile._planfile import read_plan_text
 
 
 TIMED = """\

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from opinion_rules._cli import main
-from opinion_rules._store import open_store
-from opinion_rules._track import parse_duration, read_entries
+from opinion_rules.cli._main import main
+from opinion_rules.cli._track import parse_duration, read_entries
 from opinion_rules.exceptions import FactError, RecordFormatError
+from opinion_rules.store._casestore import open_store
 
 from .conftest import CST, EXAMPLES, ROOT
 from .store_fixtures import dump, fixture_pg_server, read_only_prefix  # noqa: F401 - a pytest fixture

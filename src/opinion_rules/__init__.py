@@ -13,97 +13,10 @@ The core story::
 from __future__ import annotations
 
 from . import exceptions
-from ._calendars import ChinaCalendar, DataCalendar, Festival, WorkingCalendar, YearSchedule
-from ._conditions import (
-    AllOf,
-    Always,
-    AnyOf,
-    CategoryIs,
-    Compare,
-    EventSeen,
-    Not,
-    OneOf,
-    Param,
-    all_of,
-    any_of,
-    category,
-    event_seen,
-    fact,
-    grade,
-    measure,
-    not_,
-    param,
-)
-from ._deadlines import (
-    Anchor,
-    Deadline,
-    Extension,
-    Offset,
-    Recurrence,
-    after,
-    end_of_day,
-    immediately,
-    no_deadline,
-    promptly,
-    recurring,
-    until,
-)
-from ._engine import BACKENDS, DEFAULT_BACKEND, Engine
-from ._facts import ASSERTIONS, Event, Incident, Observation, load_incident
-from ._lifecycle import (
-    GRADE_DRIVERS,
-    OWNER_DUTIES,
-    REGRADE_RULES,
-    Assignment,
-    Closure,
-    Deescalation,
-    Grading,
-    Routing,
-)
-from ._lint import Finding, lint_plan
-from ._loaders import load_plan
-from ._plan import (
-    CHANNELS,
-    Action,
-    Category,
-    Clause,
-    EventSpec,
-    FactSpec,
-    Grade,
-    Note,
-    Parameter,
-    Plan,
-    Principle,
-    ReportChain,
-    Role,
-)
-from ._planfile import dump_plan
-from ._render import render_plan
-from ._results import (
-    STATUSES,
-    ActionStatus,
-    Assessment,
-    CategoryMatch,
-    ChainStatus,
-    GradeReached,
-    Owner,
-    Undecided,
-)
-from ._schedule_files import load_year_schedule
-from ._schemas import incident_schema, plan_schema
-from ._store import (
-    AgendaItem,
-    CaseStore,
-    LogEntry,
-    Receipt,
-    ScheduleReceipt,
-    StoredSchedule,
-    open_store,
-)
-from ._store_postgres import PostgresStore
-from ._store_sqlite import SQLiteStore
 from ._version import __version__
-from ._windows import Measure, Window, calendar_day, cumulative, rolling, sustained
+from .authoring._lint import Finding, lint_plan
+from .authoring._render import render_plan
+from .engine._engine import BACKENDS, DEFAULT_BACKEND, Engine
 from .exceptions import (
     BackendUnavailableError,
     CalendarRangeError,
@@ -126,6 +39,93 @@ from .exceptions import (
     UnknownIncidentError,
     UnknownPlanError,
 )
+from .model._conditions import (
+    AllOf,
+    Always,
+    AnyOf,
+    CategoryIs,
+    Compare,
+    EventSeen,
+    Not,
+    OneOf,
+    Param,
+    all_of,
+    any_of,
+    category,
+    event_seen,
+    fact,
+    grade,
+    measure,
+    not_,
+    param,
+)
+from .model._deadlines import (
+    Anchor,
+    Deadline,
+    Extension,
+    Offset,
+    Recurrence,
+    after,
+    end_of_day,
+    immediately,
+    no_deadline,
+    promptly,
+    recurring,
+    until,
+)
+from .model._facts import ASSERTIONS, Event, Incident, Observation, load_incident
+from .model._lifecycle import (
+    GRADE_DRIVERS,
+    OWNER_DUTIES,
+    REGRADE_RULES,
+    Assignment,
+    Closure,
+    Deescalation,
+    Grading,
+    Routing,
+)
+from .model._plan import (
+    CHANNELS,
+    Action,
+    Category,
+    Clause,
+    EventSpec,
+    FactSpec,
+    Grade,
+    Note,
+    Parameter,
+    Plan,
+    Principle,
+    ReportChain,
+    Role,
+)
+from .model._results import (
+    STATUSES,
+    ActionStatus,
+    Assessment,
+    CategoryMatch,
+    ChainStatus,
+    GradeReached,
+    Owner,
+    Undecided,
+)
+from .model._windows import Measure, Window, calendar_day, cumulative, rolling, sustained
+from .planfile._loaders import load_plan
+from .planfile._planfile import dump_plan
+from .planfile._schedules import load_year_schedule
+from .planfile._schemas import incident_schema, plan_schema
+from .store._casestore import (
+    AgendaItem,
+    CaseStore,
+    LogEntry,
+    Receipt,
+    ScheduleReceipt,
+    StoredSchedule,
+    open_store,
+)
+from .store._postgres import PostgresStore
+from .store._sqlite import SQLiteStore
+from .time._calendars import ChinaCalendar, DataCalendar, Festival, WorkingCalendar, YearSchedule
 
 
 __all__ = [

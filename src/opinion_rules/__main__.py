@@ -2,7 +2,7 @@
 ``python -m opinion_rules`` runs the command line.
 """
 
-from ._cli import main
+from .cli._main import main
 
 
 raise SystemExit(main())

@@ -1,0 +1,5 @@
+"""
+Tools for plan authors: lint (``check``) and render.
+
+Internal: import from ``opinion_rules`` or its public submodules.
+"""

@@ -1,0 +1,634 @@
+"""
+Render a plan as a document its readers recognise: grade table with
+thresholds, handling categories, the report chain per grade with deadlines
+in words ("发现后3小时内", "当日内"), principles, parameters and the
+sentences left as prose; every line cites its clause.
+
+The document is built once as blocks and written as Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from opinion_rules.model._conditions import (
+    AllOf,
+    Always,
+    AnyOf,
+    CategoryIs,
+    Compare,
+    Condition,
+    EventSeen,
+    FactRef,
+    GradeRef,
+    MeasureRef,
+    Not,
+    OneOf,
+    Param,
+)
+from opinion_rules.model._deadlines import Anchor, Deadline, Offset, parse_anchor
+from opinion_rules.model._lifecycle import duty_words
+from opinion_rules.model._plan import Action, Clause, Plan, action_grade
+from opinion_rules.time._calendars import format_hours
+
+
+__all__ = ["LANGUAGES", "render_plan"]
+
+LANGUAGES = ("zh", "en")
+
+_WORDS = {
+    "zh": {
+        "issuer": "发布单位",
+        "version": "版本",
+        "source": "来源",
+        "timezone": "时区",
+        "principles": "工作原则",
+        "grades": "舆情分级",
+        "grade": "等级",
+        "rank": "级别",
+        "criteria": "判定标准",
+        "clause": "条款",
+        "categories": "处置类别",
+        "category": "类别",
+        "condition": "适用情形",
+        "chain": "报告和处置",
+        "all_grades": "不分等级",
+        "action": "事项",
+        "owners": "责任单位",
+        "channel": "方式",
+        "deadline": "时限",
+        "parameters": "参数",
+        "parameter": "参数",
+        "value": "取值",
+        "required": "必须由使用单位设定",
+        "notes": "未建模的条文",
+        "reason": "原因",
+        "and": "且",
+        "or": "或",
+        "not": "并非",
+        "always": "任何情形",
+        "calendar": "工作日历",
+        "hours": "工作时间",
+        "day_end": "每日截止时间",
+        "report_chains": "逐级报告链",
+        "report_chain": "报告链",
+        "hops": "环节",
+        "bound": "全程时限",
+        "events": "事件",
+        "base": "在以下预案基础上制定(★ 为本预案新增或修改的条目)",
+        "drive": "定级依据",
+        "drive_computed": "按分级标准计算",
+        "drive_asserted": "由人员认定(初步认定/确认)",
+        "drive_higher": "计算与认定取较高者",
+        "asserted_by": "认定单位",
+        "regrade": "升级后新时限起算",
+        "regrade_from_upgrade": "自升级时起算",
+        "regrade_retroactive": "自原起算点起算(可能即已超时)",
+        "regrade_keep_elapsed": "已用时间继续计算",
+        "deescalation": "降级规则",
+        "closure": "结案",
+        "cancels": "并取消未完成事项",
+        "other": "不属于其他任何类别",
+        "overrides": "优先于",
+        "routing": "责任分配",
+        "judgements": "需人员研判的事实",
+    },
+    "en": {
+        "issuer": "Issuer",
+        "version": "Version",
+        "source": "Source",
+        "timezone": "Timezone",
+        "principles": "Working principles",
+        "grades": "Grades",
+        "grade": "Grade",
+        "rank": "Rank",
+        "criteria": "Criteria",
+        "clause": "Clause",
+        "categories": "Handling categories",
+        "category": "Category",
+        "condition": "Applies when",
+        "chain": "Reporting and handling",
+        "all_grades": "Every grade",
+        "action": "Action",
+        "owners": "Owners",
+        "channel": "Channel",
+        "deadline": "Deadline",
+        "parameters": "Parameters",
+        "parameter": "Parameter",
+        "value": "Value",
+        "required": "required: set by the organisation",
+        "notes": "Sentences not modelled",
+        "reason": "Why",
+        "and": "and",
+        "or": "or",
+        "not": "not",
+        "always": "always",
+        "calendar": "Working calendar",
+        "hours": "Working hours",
+        "day_end": "Day ends at",
+        "report_chains": "Report chains",
+        "report_chain": "Chain",
+        "hops": "Hops",
+        "bound": "Whole-chain limit",
+        "events": "Events",
+        "base": "Adapts the plan below (★ marks items this plan adds or changes)",
+        "drive": "Grade set by",
+        "drive_computed": "the criteria",
+        "drive_asserted": "a person (provisional, then confirmed)",
+        "drive_higher": "the higher of the criteria and a person",
+        "asserted_by": "Asserted by",
+        "regrade": "After an upgrade, new deadlines run",
+        "regrade_from_upgrade": "from the upgrade",
+        "regrade_retroactive": "from the original anchor (may be overdue at once)",
+        "regrade_keep_elapsed": "keeping the time already elapsed",
+        "deescalation": "De-escalation",
+        "closure": "Closure",
+        "cancels": "and cancels open duties",
+        "other": "none of the other categories applies",
+        "overrides": "takes precedence over",
+        "routing": "Owners by case",
+        "judgements": "Judgements made by people",
+    },
+}
+_OPS = {
+    "zh": {
+        "gt": "超过",
+        "ge": "达到或超过",
+        "lt": "低于",
+        "le": "不超过",
+        "eq": "为",
+        "ne": "不为",
+    },
+    "en": {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=", "ne": "!="},
+}
+_CHANNELS = {
+    "phone": ("电话报告", "phone"),
+    "written_report": ("书面报告", "written report"),
+    "bulletin": ("舆情动态", "bulletin"),
+    "notice": ("通知、通报", "notice"),
+    "web_post": ("网上回应", "web post"),
+    "press_release": ("新闻通稿", "press release"),
+    "press_conference": ("新闻发布会", "press conference"),
+    "meeting": ("会商", "meeting"),
+    "monitoring": ("监测", "monitoring"),
+    "in_person": ("当面沟通", "in person"),
+    "legal": ("依法处置", "legal"),
+    "internal": ("内部办理", "internal"),
+    "unspecified": ("未规定", "unspecified"),
+}
+_ANCHORS = {
+    "discovered": ("发现", "discovery"),
+    "posted": ("发布", "posting"),
+    "subsided": ("舆情平息", "subsiding"),
+    "case_closed": ("办结", "case closure"),
+}
+
+
+def render_plan(plan: Plan, fmt: str = "md", lang: str = "zh") -> str:
+    """
+    Render *plan* as ``md`` or ``html``, in ``zh`` (default) or ``en``
+    labels (English names where the plan provides them).
+
+    .. versionadded:: 0.2.0
+    """
+    if fmt not in ("md", "html"):
+        raise ValueError(f"unknown format {fmt!r}; expected 'md' or 'html'")
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+    blocks = list(_Document(plan, lang).blocks())
+    return _markdown(blocks) if fmt == "md" else _html(plan, blocks, lang)
+
+
+Block = tuple[str, Any]  # ("h1"|"h2"|"h3"|"table"|"list", content)
+
+
+class _Document:
+    def __init__(self, plan: Plan, lang: str) -> None:
+        self.plan = plan
+        self.lang = lang
+        self.w = _WORDS[lang]
+        self.en = lang == "en"
+
+    def blocks(self) -> Iterator[Block]:
+        plan, w = self.plan, self.w
+        yield "h1", plan.title
+        yield (
+            "list",
+            [
+                f"{w['issuer']}: {plan.issuer}",
+                f"{w['version']}: {plan.version}",
+                f"{w['source']}: {plan.source}",
+                f"{w['timezone']}: {plan.timezone}",
+                *self.time_lines(),
+                *self.grading_lines(),
+            ],
+        )
+        if plan.principles:
+            yield "h2", w["principles"]
+            yield (
+                "list",
+                [
+                    f"{self.local('principles', p.id, p.name)}: {p.text} {self.cite(p.clause)}"
+                    for p in plan.principles
+                ],
+            )
+        yield "h2", w["grades"]
+        yield (
+            "table",
+            (
+                [w["grade"], w["rank"], w["criteria"], w["clause"]],
+                [
+                    [
+                        self.local("grades", g.id, self.name(g.name, g.name_en)),
+                        str(g.rank),
+                        self.condition(g.criteria),
+                        self.ref(g.clause),
+                    ]
+                    for g in reversed(plan.scale())
+                ],
+            ),
+        )
+        if plan.categories:
+            yield "h2", w["categories"]
+            yield (
+                "table",
+                (
+                    [w["category"], w["condition"], w["clause"]],
+                    [
+                        [
+                            self.local("categories", c.id, self.name(c.name, c.name_en)),
+                            w["other"] if c.other else self.condition(c.condition),
+                            self.ref(c.clause),
+                        ]
+                        for c in plan.categories
+                    ],
+                ),
+            )
+        yield "h2", w["chain"]
+        for title, actions in self.chains():
+            yield "h3", title
+            yield (
+                "table",
+                (
+                    [
+                        w["action"],
+                        w["owners"],
+                        w["channel"],
+                        w["deadline"],
+                        w["condition"],
+                        w["clause"],
+                    ],
+                    [
+                        [
+                            self.local("actions", a.id, a.title),
+                            self.owners(a),
+                            _CHANNELS.get(a.channel, (a.channel, a.channel))[1 if self.en else 0],
+                            self.deadline(a.deadline),
+                            self.applies(a),
+                            self.ref(a.clause),
+                        ]
+                        for a in actions
+                    ],
+                ),
+            )
+        if plan.chains:
+            yield "h2", w["report_chains"]
+            titles = {a.id: a.title for a in plan.actions}
+            yield (
+                "table",
+                (
+                    [w["report_chain"], w["hops"], w["bound"], w["clause"]],
+                    [
+                        [
+                            c.title,
+                            " → ".join(titles.get(h, h) for h in c.hops),
+                            "-" if c.bound is None else self.offset(c.bound),
+                            self.ref(c.clause),
+                        ]
+                        for c in plan.chains
+                    ],
+                ),
+            )
+        if plan.parameters:
+            yield "h2", w["parameters"]
+            yield (
+                "table",
+                (
+                    [w["parameter"], w["value"], w["clause"]],
+                    [
+                        [
+                            f"{p.label} (${p.id})",
+                            f"{p.value}{p.unit}" if p.value is not None else w["required"],
+                            self.ref(p.clause),
+                        ]
+                        for p in plan.parameters
+                    ],
+                ),
+            )
+        if plan.notes:
+            yield "h2", w["notes"]
+            yield (
+                "table",
+                (
+                    [w["clause"], w["reason"]],
+                    [[f"{n.clause.ref} {n.clause.text}", n.reason] for n in plan.notes],
+                ),
+            )
+
+    def time_lines(self) -> list[str]:
+        plan, w = self.plan, self.w
+        lines = []
+        if plan.calendar is not None:
+            lines.append(f"{w['calendar']}: {plan.calendar.name}")
+            if plan.calendar.hours:
+                periods = ", ".join(format_hours(plan.calendar.hours))
+                lines.append(f"{w['hours']}: {periods}")
+        day_end = "24:00" if plan.day_end is None else plan.day_end.strftime("%H:%M")
+        lines.append(f"{w['day_end']}: {day_end}")
+        if plan.events:
+            names = [e.id if self.en or not e.label else f"{e.label} ({e.id})" for e in plan.events]
+            lines.append(f"{w['events']}: {', '.join(names)}")
+        return lines
+
+    def grading_lines(self) -> list[str]:
+        plan, w = self.plan, self.w
+        lines = [f"{w['base']}: {plan.base}"] if plan.base else []
+        judgements = [f.label or f.id for f in plan.facts if f.judgement]
+        if judgements:
+            lines.append(f"{w['judgements']}: {', '.join(judgements)}")
+        grading = plan.grading
+        if grading.is_default():
+            return lines
+        lines.append(f"{w['drive']}: {w['drive_' + grading.drive]}")
+        if grading.asserted_by:
+            lines.append(
+                f"{w['asserted_by']}: {self.join(self.role(r) for r in grading.asserted_by)}"
+            )
+        lines.append(f"{w['regrade']}: {w['regrade_' + grading.regrade]}")
+        grades = {g.id: self.name(g.name, g.name_en) for g in plan.grades}
+        for rule in grading.deescalation:
+            trigger = (
+                self.anchor(rule.event)
+                if rule.event is not None
+                else f"{rule.measure} < {rule.below} × {rule.consecutive}"
+            )
+            cancels = f" {w['cancels']}" if rule.cancel_started else ""
+            cite = self.cite(rule.clause)
+            lines.append(
+                f"{w['deescalation']}: {trigger} → {grades[rule.to]}{cancels} {cite}".strip()
+            )
+        if grading.closure is not None:
+            closure = grading.closure
+            cancels = f" {w['cancels']}" if closure.cancel_started else ""
+            cite = self.cite(closure.clause)
+            lines.append(f"{w['closure']}: {self.anchor(closure.event)}{cancels} {cite}".strip())
+        return lines
+
+    def local(self, section: str, item_id: str, text: str) -> str:
+        return f"{text} ★" if f"{section}.{item_id}" in self.plan.local else text
+
+    def join(self, items: Iterable[str]) -> str:
+        return (", " if self.en else "、").join(items)
+
+    def owner_list(self, pairs: Iterable[tuple[str, str]]) -> str:
+        return self.join(
+            self.role(role) + (f" ({duty})" if self.en else f"({duty_words(duty)})")
+            if duty
+            else self.role(role)
+            for role, duty in pairs
+        )
+
+    def owners(self, action: Action) -> str:
+        return self.owner_list((o, action.duty_of(o)) for o in action.owners)
+
+    def applies(self, action: Action) -> str:
+        text = self.condition(action.condition)
+        w = self.w
+        for routing in action.routing:
+            owners = self.owner_list((a.role, a.duty) for a in routing.owners)
+            text += f"; {w['routing']}: {self.condition(routing.condition)} → {owners}"
+        if action.overrides:
+            titles = {a.id: a.title for a in self.plan.actions}
+            text += f"; {w['overrides']}: {self.join(titles[o] for o in action.overrides)}"
+        return text
+
+    def offset(self, offset: Offset) -> str:
+        return _offset_en(offset) if self.en else offset.describe()
+
+    def chains(self) -> Iterator[tuple[str, list[Action]]]:
+        ranks = {g.id: g.rank for g in self.plan.grades}
+        by_grade: dict[str | None, list[Action]] = {}
+        for action in self.plan.actions:
+            by_grade.setdefault(action_grade(action, ranks), []).append(action)
+        if None in by_grade:
+            yield self.w["all_grades"], by_grade[None]
+        for g in self.plan.scale():
+            if g.id in by_grade:
+                yield self.name(g.name, g.name_en), by_grade[g.id]
+
+    # -- words --
+
+    def name(self, zh: str, en: str) -> str:
+        return en if self.en and en else zh
+
+    def role(self, role_id: str) -> str:
+        role = next((r for r in self.plan.roles if r.id == role_id), None)
+        return self.name(role.name, role.name_en) if role else role_id
+
+    def ref(self, clause: Clause | None) -> str:
+        return clause.ref if clause else "-"
+
+    def cite(self, clause: Clause | None) -> str:
+        return f"〔{clause.ref}〕" if clause else ""
+
+    def anchor(self, anchor: Anchor | str) -> str:
+        if isinstance(anchor, str):
+            anchor = parse_anchor(anchor)
+        ref = anchor.ref
+        match anchor.event:
+            case "action_done" | "overdue":
+                title = next((a.title for a in self.plan.actions if a.id == ref), str(ref))
+                if anchor.event == "action_done":
+                    return f"completion of “{title}”" if self.en else f"“{title}”完成"
+                late = anchor.late_by
+                if self.en:
+                    extra = "" if late is None else f" by {_offset_en(late)}"
+                    return f"“{title}” being overdue{extra}"
+                extra = "" if late is None else f"{late.describe()}"
+                return f"“{title}”超过时限{extra}"
+            case "grade_reached":
+                g = next((g for g in self.plan.grades if g.id == ref), None)
+                name = self.name(g.name, g.name_en) if g else str(ref)
+                return f"reaching {name}" if self.en else f"达到{name}"
+            case "category_assigned":
+                c = next((c for c in self.plan.categories if c.id == ref), None)
+                name = self.name(c.name, c.name_en) if c else str(ref)
+                return f"classification as {name}" if self.en else f"认定为{name}"
+        spec = next((e for e in self.plan.events if e.id == anchor.event), None)
+        words = _ANCHORS.get(anchor.event)
+        if words:
+            return words[1] if self.en else words[0]
+        return spec.label if spec is not None and spec.label and not self.en else anchor.event
+
+    def deadline(self, deadline: Deadline) -> str:
+        anchor = self.anchor(deadline.anchor)
+        if not self.en:
+            return deadline.describe(anchor, self.anchor)
+        text = self._deadline_en(deadline, anchor)
+        ext = deadline.extension
+        if ext is not None:
+            cap = "" if ext.cap is None else f", at most {_offset_en(ext.cap)} in all"
+            text += f" (extendable by {_offset_en(ext.by)}{cap})"
+        return text
+
+    def _deadline_en(self, deadline: Deadline, anchor: str) -> str:
+        recurrence = deadline.recurrence
+        match deadline.kind:
+            case "offset":
+                assert deadline.offset is not None  # noqa: S101 - offset deadlines have one
+                return f"within {_offset_en(deadline.offset)} of {anchor}"
+            case "immediately":
+                return f"immediately on {anchor}"
+            case "promptly":
+                return f"promptly after {anchor}"
+            case "end_of_day":
+                return f"by the end of the day of {anchor}"
+            case "until":
+                return f"from {anchor} until {self.anchor(str(deadline.until))}"
+            case "recurring":
+                assert recurrence is not None  # noqa: S101 - recurring deadlines have one
+                if recurrence.per_day is not None:
+                    times = f"at least {recurrence.per_day} time(s) a day"
+                else:
+                    times = f"every {recurrence.every}"
+                end = "" if recurrence.until is None else f" until {self.anchor(recurrence.until)}"
+                return f"from {anchor}, {times}{end}"
+            case _:
+                return f"after {anchor}, no time stated"
+
+    def condition(self, condition: Condition) -> str:
+        w = self.w
+        match condition:
+            case Always():
+                return w["always"]
+            case AllOf(items) | AnyOf(items):
+                joiner = f" {w['and'] if isinstance(condition, AllOf) else w['or']} "
+                return joiner.join(
+                    f"({self.condition(i)})" if isinstance(i, AllOf | AnyOf) else self.condition(i)
+                    for i in items
+                )
+            case Not(item):
+                return f"{w['not']}({self.condition(item)})"
+            case CategoryIs(cat):
+                category = next((c for c in self.plan.categories if c.id == cat), None)
+                name = self.name(category.name, category.name_en) if category else cat
+                return f"{w['category']}: {name}"
+            case EventSeen(event):
+                return f"{self.anchor(event)}" + (" recorded" if self.en else "已发生")
+            case Compare(operand, op, value):
+                gap = " " if self.en else ""
+                words = (self.operand(operand), _OPS[self.lang][op], self.value(operand, value))
+                return gap.join(words)
+            case OneOf(operand, values):
+                listed = "/".join(self.value(operand, v) for v in values)
+                return f"{self.operand(operand)} {'in' if self.en else '为'} {listed}"
+        return repr(condition)  # type: ignore[unreachable]  # pragma: no cover
+
+    def operand(self, operand: object) -> str:
+        match operand:
+            case GradeRef():
+                return self.w["grade"]
+            case MeasureRef(name):
+                m = next((m for m in self.plan.measures if m.id == name), None)
+                return (m.label or name) if m and not self.en else name
+            case FactRef(name):
+                f = next((f for f in self.plan.facts if f.id == name), None)
+                return (f.label or name) if f and not self.en else name
+        return repr(operand)  # pragma: no cover
+
+    def value(self, operand: object, value: object) -> str:
+        if isinstance(value, Param):
+            p = next((p for p in self.plan.parameters if p.id == value.id), None)
+            if p is None:
+                return f"${value.id}"
+            return f"{p.value}{p.unit}" if p.value is not None else f"{p.label}(${p.id})"
+        if isinstance(operand, GradeRef):
+            g = next((g for g in self.plan.grades if g.id == value), None)
+            return self.name(g.name, g.name_en) if g else str(value)
+        if isinstance(value, bool):
+            return ("true" if value else "false") if self.en else ("是" if value else "否")
+        if isinstance(value, int) and not self.en and value >= 10000 and value % 10000 == 0:
+            return f"{value // 10000}万"
+        return str(value)
+
+
+def _offset_en(o: Offset) -> str:
+    parts = (
+        (o.working_days, "working day"),
+        (o.days, "day"),
+        (o.hours, "hour"),
+        (o.minutes, "minute"),
+    )
+    words = " ".join(f"{n} {u}{'s' if n != 1 else ''}" for n, u in parts if n)
+    if o.start_next_day:
+        words += " counted from the next day"
+    if o.clock == "shift_start":
+        words += " from the next working time"
+    elif o.clock == "pause":
+        words += " of working time"
+    if o.extend_past_holiday:
+        words += ", moved past non-working days"
+    return words
+
+
+# -- writers ----------------------------------------------------------------------
+
+
+def _cell_md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(blocks: list[Block]) -> str:
+    out: list[str] = []
+    for kind, content in blocks:
+        match kind:
+            case "h1" | "h2" | "h3":
+                out.append(f"{'#' * int(kind[1])} {content}\n")
+            case "list":
+                out.extend(f"- {item}" for item in content)
+                out.append("")
+            case "table":
+                header, rows = content
+                out.append("| " + " | ".join(header) + " |")
+                out.append("|" + "---|" * len(header))
+                out.extend("| " + " | ".join(_cell_md(c) for c in row) + " |" for row in rows)
+                out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _html(plan: Plan, blocks: list[Block], lang: str) -> str:
+    e = html.escape
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
+        f'<head><meta charset="utf-8"><title>{e(plan.title)}</title></head>',
+        "<body>",
+    ]
+    for kind, content in blocks:
+        match kind:
+            case "h1" | "h2" | "h3":
+                out.append(f"<{kind}>{e(str(content))}</{kind}>")
+            case "list":
+                out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in content) + "</ul>")
+            case "table":
+                header, rows = content
+                out.append("<table>")
+                out.append("<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
+                out.extend(
+                    "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows
+                )
+                out.append("</table>")
+    out.extend(["</body>", "</html>"])
+    return "\n".join(out) + "\n"

@@ -1,0 +1,5 @@
+"""
+The ``opinion-rules`` command line.
+
+Internal: import from ``opinion_rules`` or its public submodules.
+"""

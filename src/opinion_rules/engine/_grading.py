@@ -1,0 +1,151 @@
+"""
+The grade an incident has at each change point: computed from the criteria,
+asserted by a person, or the higher of the two (the plan's ``grading.drive``),
+lowered only by the plan's de-escalation rules and frozen by its closure.
+
+The evaluation loop calls :meth:`Grader.step` once per change point, in time
+order, with the stage-1 results there; the grader keeps the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+import attrs
+
+from opinion_rules.model._facts import Event
+from opinion_rules.model._lifecycle import Deescalation
+from opinion_rules.model._plan import Plan
+
+
+@attrs.frozen
+class Change:
+    """
+    One change of the driving grade.
+    """
+
+    rank: int
+    at: datetime
+    source: str  # computed | asserted | deescalated
+    event: Event | None = None  # the assertion
+    rule: Deescalation | None = None  # the de-escalation rule
+
+
+class Grader:
+    """
+    Follow the driving grade through the change points.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        events: Sequence[Event],
+        observed: Mapping[str, Iterable[datetime]],
+    ) -> None:
+        self.plan = plan
+        self.grading = plan.grading
+        self.ranks = {g.id: g.rank for g in plan.grades}
+        # Events by instant: step() runs at every change point.
+        self._events: dict[datetime, list[Event]] = {}
+        for event in events:
+            self._events.setdefault(event.at, []).append(event)
+        self._observed = {metric: set(times) for metric, times in observed.items()}
+        self._metric = {m.id: m.metric for m in plan.measures}
+        self.computed = -1
+        self.asserted = -1
+        self.assertion: Event | None = None
+        self.rank = -1
+        self.history: list[Change] = []
+        self.closed_at: datetime | None = None
+        # Grades whose criteria held when a de-escalation lowered the grade:
+        # they count again only once their criteria stop holding and hold anew.
+        self._blocked: set[str] = set()
+        self._streak = {rule.id: 0 for rule in self.grading.deescalation}
+        # (instant, rule) for each de-escalation or closure that cancels duties.
+        self.cancellations: list[tuple[datetime, str]] = []
+
+    def step(
+        self, t: datetime, results: Mapping[str, bool | None], snapshot: Mapping[str, object]
+    ) -> None:
+        """
+        Advance to change point *t*, where the stage-1 rules gave *results*
+        on *snapshot*.
+        """
+        if self.closed_at is not None:
+            return
+        now = self._events.get(t, [])
+        for g_id, rank in self.ranks.items():
+            held = results.get(f"g.{g_id}") is True
+            if not held:
+                self._blocked.discard(g_id)
+            elif g_id not in self._blocked:
+                self.computed = max(self.computed, rank)
+        for event in now:
+            if event.type == "grade_asserted":
+                self.asserted = self.ranks[str(event.grade)]
+                self.assertion = event
+        self._move(t, "asserted" if self._asserted_moved() else "computed")
+        for rule in self.grading.deescalation:
+            if self._triggered(rule, t, now, snapshot) and self.rank > self.ranks[rule.to]:
+                self._deescalate(rule, t, results)
+        closure = self.grading.closure
+        if closure is not None and any(e.type == closure.event for e in now):
+            self.closed_at = t
+            if closure.cancel_started:
+                self.cancellations.append((t, f"closure on {closure.event}"))
+
+    def _asserted_moved(self) -> bool:
+        return self.grading.drive != "computed" and self._driving() == self.asserted
+
+    def _driving(self) -> int:
+        match self.grading.drive:
+            case "asserted":
+                return self.asserted
+            case "higher":
+                return max(self.computed, self.asserted)
+            case _:
+                return self.computed
+
+    def _move(self, t: datetime, source: str) -> None:
+        rank = self._driving()
+        if rank != self.rank:
+            if rank > self.rank:
+                # Consecutive low readings count from the latest rise.
+                self._streak = dict.fromkeys(self._streak, 0)
+            self.rank = rank
+            event = self.assertion if source == "asserted" else None
+            self.history.append(Change(rank, t, source, event=event))
+
+    def _triggered(
+        self,
+        rule: Deescalation,
+        t: datetime,
+        now: Sequence[Event],
+        snapshot: Mapping[str, object],
+    ) -> bool:
+        if rule.event is not None:
+            return any(e.type == rule.event for e in now)
+        measure = str(rule.measure)
+        if t not in self._observed.get(self._metric[measure], ()):
+            return False
+        value = snapshot.get(f"m_{measure}")
+        below = isinstance(value, int | float) and value < (rule.below or 0)
+        self._streak[rule.id] = self._streak[rule.id] + 1 if below else 0
+        return self._streak[rule.id] >= rule.consecutive
+
+    def _deescalate(
+        self, rule: Deescalation, t: datetime, results: Mapping[str, bool | None]
+    ) -> None:
+        target = self.ranks[rule.to]
+        self._blocked = {g for g in self.ranks if results.get(f"g.{g}") is True}
+        self.computed = min(self.computed, target)
+        self.asserted = min(self.asserted, target)
+        self._streak = dict.fromkeys(self._streak, 0)
+        self.rank = target
+        self.history.append(Change(target, t, "deescalated", rule=rule))
+        if rule.cancel_started:
+            self.cancellations.append((t, f"de-escalation {rule.id}"))
+
+
+__all__ = ["Change", "Grader"]

@@ -1,0 +1,613 @@
+"""
+Incident facts: the JSON interchange format and its value objects.
+
+The format is a stable contract with other agency systems; it is documented
+in ``docs/reference/incident-format.md`` and shipped as a JSON Schema
+(``opinion_rules/schemas/incident.schema.json``).  Parsing is strict: bad
+input raises :class:`~opinion_rules.exceptions.FactError` naming every field
+that is wrong and the form that was expected; nothing is coerced.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import attrs
+from dateutil.parser import isoparse
+
+from opinion_rules._limits import (
+    INCIDENT_FILE_BYTES,
+    LARGEST_NUMBER,
+    has_lone_surrogate,
+    instant_problem,
+    printable,
+)
+from opinion_rules._reading import InputError, load_json, read_limited
+from opinion_rules._validators import is_aware, is_identifier, non_empty_text, optional_identifier
+from opinion_rules.exceptions import FactError, Problem, describe
+
+
+__all__ = ["Event", "Incident", "Observation", "load_incident"]
+
+Scalar = int | float | str | bool
+ObservationKind = Literal["total", "increment"]
+Assertion = Literal["provisional", "confirmed"]
+#: How firmly a person set a grade: 初步认定 or 确认.
+ASSERTIONS: tuple[Assertion, ...] = ("provisional", "confirmed")
+
+
+def _is_count(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"'{attribute.name}' must be a number (got {describe(value)})")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"'{attribute.name}' must be finite (got {value!r})")
+    if value < 0:
+        raise ValueError(f"'{attribute.name}' must not be negative (got {value!r})")
+    if value > LARGEST_NUMBER:
+        raise ValueError(f"'{attribute.name}' {_TOO_LARGE} (got {describe(value)})")
+
+
+_TOO_LARGE = "is larger than the largest supported number (10**100)"
+
+
+def _optional_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        non_empty_text(_inst, attribute, value)
+
+
+def _optional_assertion(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and value not in ASSERTIONS:
+        raise ValueError(f"'{attribute.name}' must be one of {list(ASSERTIONS)} (got {value!r})")
+
+
+def _is_kind(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in ("total", "increment"):
+        raise ValueError(f"'{attribute.name}' must be 'total' or 'increment' (got {value!r})")
+
+
+@attrs.frozen
+class Observation:
+    """
+    One reading from a monitoring system.
+
+    Args:
+        at: When the reading was taken (timezone-aware).
+        metric: What was counted, e.g. ``clicks``; the plan declares which.
+        value: The count: a cumulative snapshot (``total``) or the growth
+            since the previous reading of the same series (``increment``).
+        site: The website, e.g. ``weibo.com``; part of the series identity.
+        channel: The kind of outlet, e.g. ``weibo`` or ``blog``.
+        kind: ``total`` (default) or ``increment``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    at: datetime = attrs.field(validator=is_aware)
+    metric: str = attrs.field(validator=is_identifier)
+    value: int | float = attrs.field(validator=_is_count)
+    site: str | None = attrs.field(default=None, validator=_optional_text)
+    channel: str | None = attrs.field(default=None, validator=_optional_text)
+    kind: ObservationKind = attrs.field(default="total", validator=_is_kind)
+
+
+@attrs.frozen
+class Event:
+    """
+    Something that happened to the incident at an instant.
+
+    Args:
+        at: When (timezone-aware).
+        type: ``action_done`` (needs *action*), ``fact`` (needs *fact* and
+            *value*: the fact became known at *at*; for a judgement fact
+            also *by*), ``grade_asserted`` (needs *grade* and *assertion*:
+            a person set the grade), or any other event type the plan uses,
+            e.g. ``subsided``, ``case_closed``, ``worsening``.
+        action: For ``action_done``: the action id.  Other events may name
+            the action they concern, e.g. an extension request (延期申请).
+        fact: For ``fact``: the fact id.
+        value: For ``fact``: its value.
+        grade: For ``grade_asserted``: the grade id.
+        assertion: For ``grade_asserted``: ``provisional`` (初步认定) or
+            ``confirmed`` (确认).
+        by: Who recorded, judged or asserted it (a person or unit), for
+            provenance and the audit trail.
+        role: The plan role *by* acted in, e.g. ``opinion_office``.
+        note: Free text kept with the event.
+
+    .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 *grade*, *assertion*, *by*, *role*, *note*.
+    """
+
+    at: datetime = attrs.field(validator=is_aware)
+    type: str = attrs.field(validator=is_identifier)
+    action: str | None = None
+    fact: str | None = None
+    value: Scalar | None = None
+    grade: str | None = attrs.field(default=None, validator=optional_identifier)
+    assertion: Assertion | None = attrs.field(default=None, validator=_optional_assertion)
+    by: str | None = attrs.field(default=None, validator=_optional_text)
+    role: str | None = attrs.field(default=None, validator=optional_identifier)
+    note: str | None = attrs.field(default=None, validator=_optional_text)
+
+    def __attrs_post_init__(self) -> None:
+        if self.type == "action_done" and self.action is None:
+            raise ValueError("an 'action_done' event needs 'action'")
+        if self.type == "fact" and self.action is not None:
+            raise ValueError("a 'fact' event takes no 'action'")
+        if self.type == "grade_asserted":
+            if self.grade is None or self.assertion is None:
+                raise ValueError("a 'grade_asserted' event needs 'grade' and 'assertion'")
+        elif self.grade is not None or self.assertion is not None:
+            raise ValueError(
+                "'grade' and 'assertion' are only allowed on 'grade_asserted' events "
+                f"(got type {self.type!r})"
+            )
+        if self.type == "fact":
+            if self.fact is None or self.value is None:
+                raise ValueError("a 'fact' event needs 'fact' and 'value'")
+        elif self.fact is not None or self.value is not None:
+            raise ValueError(
+                f"'fact' and 'value' are only allowed on 'fact' events (got type {self.type!r})"
+            )
+
+
+def _freeze_facts(value: Mapping[str, Scalar]) -> Mapping[str, Scalar]:
+    return MappingProxyType(dict(value))
+
+
+def _check_facts(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"'{attribute.name}' must be a mapping of fact ids to values")
+    for key, item in value.items():
+        if not isinstance(key, str) or not _is_identifier_text(key):
+            raise ValueError(f"'{attribute.name}': {key!r} is not a fact id (an identifier)")
+        problem = _scalar_problem(item)
+        if problem is not None:
+            raise ValueError(f"'{attribute.name}.{key}' {problem} (got {describe(item)})")
+
+
+def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(values)
+
+
+@attrs.frozen(hash=False)
+class Incident:
+    """
+    Everything known about one incident, each piece with its instant.
+
+    Args:
+        id: The caller's identifier.
+        discovered_at: When the incident was discovered (发现).
+        posted_at: When the statement was first posted, if known.
+        facts: Facts known from the start, keyed by the plan's fact ids.
+        observations: Monitoring readings.
+        events: Things that happened: actions done, subsided, closed...
+
+    Raises:
+        FactError: for inconsistent data (see the interchange format docs).
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=non_empty_text)
+    discovered_at: datetime = attrs.field(validator=is_aware)
+    posted_at: datetime | None = attrs.field(default=None, validator=is_aware)
+    facts: Mapping[str, Scalar] = attrs.field(
+        factory=dict, converter=_freeze_facts, validator=_check_facts
+    )
+    observations: tuple[Observation, ...] = attrs.field(default=(), converter=_tuple)
+    events: tuple[Event, ...] = attrs.field(default=(), converter=_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        problems = list(_consistency_problems(self))
+        if problems:
+            raise FactError(f"incident {self.id!r}", problems)
+
+    @classmethod
+    def from_dict(cls, data: object, *, source: str = "incident") -> Incident:
+        """
+        Build an incident from the JSON interchange format.
+
+        Raises:
+            FactError: naming every field that is missing or malformed.
+
+        .. versionadded:: 0.1.0
+        """
+        return _parse_incident(data, source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Render the incident in the JSON interchange format.
+
+        .. versionadded:: 0.1.0
+        """
+        out: dict[str, Any] = {
+            "id": self.id,
+            "discovered_at": self.discovered_at.isoformat(),
+        }
+        if self.posted_at is not None:
+            out["posted_at"] = self.posted_at.isoformat()
+        out["facts"] = dict(self.facts)
+        out["observations"] = [
+            {
+                key: value
+                for key, value in (
+                    ("at", o.at.isoformat()),
+                    ("metric", o.metric),
+                    ("value", o.value),
+                    ("site", o.site),
+                    ("channel", o.channel),
+                    ("kind", o.kind),
+                )
+                if value is not None
+            }
+            for o in self.observations
+        ]
+        out["events"] = [
+            {
+                key: value
+                for key, value in (
+                    ("at", e.at.isoformat()),
+                    ("type", e.type),
+                    ("action", e.action),
+                    ("fact", e.fact),
+                    ("value", e.value),
+                    ("grade", e.grade),
+                    ("assertion", e.assertion),
+                    ("by", e.by),
+                    ("role", e.role),
+                    ("note", e.note),
+                )
+                if value is not None
+            }
+            for e in self.events
+        ]
+        return out
+
+
+def _consistency_problems(incident: Incident) -> Iterator[Problem]:
+    series_kind: dict[tuple[str, str | None, str | None], str] = {}
+    snapshots: dict[tuple[str, str | None, str | None, datetime], int | float] = {}
+    for i, obs in enumerate(incident.observations):
+        key = (obs.metric, obs.site, obs.channel)
+        where = f"observations[{i}]"
+        if incident.posted_at is not None and obs.at < incident.posted_at:
+            yield Problem(
+                f"{where}.at",
+                "observation is earlier than posted_at",
+                f"an instant at or after {incident.posted_at.isoformat()}",
+                obs.at.isoformat(),
+            )
+        known = series_kind.setdefault(key, obs.kind)
+        if known != obs.kind:
+            yield Problem(
+                f"{where}.kind",
+                f"series {_series_name(key)} mixes 'total' and 'increment' observations",
+                f"{known!r} like the earlier ones",
+                repr(obs.kind),
+            )
+        if obs.kind == "total":
+            seen = snapshots.setdefault((*key, obs.at), obs.value)
+            if seen != obs.value:
+                yield Problem(
+                    f"{where}.value",
+                    f"series {_series_name(key)} has two different totals at {obs.at.isoformat()}",
+                    f"{seen!r} or no second reading",
+                    repr(obs.value),
+                )
+
+
+def _series_name(key: tuple[str, str | None, str | None]) -> str:
+    metric, site, channel = key
+    return f"({metric}, site={site!r}, channel={channel!r})"
+
+
+# -- parsing ----------------------------------------------------------------
+
+
+class _Collector:
+    """
+    Gathers problems while parsing, so all are reported at once.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(
+        self, path: str, message: str, expected: str | None = None, got: str | None = None
+    ) -> None:
+        self.problems.append(Problem(path, message, expected, got))
+
+    def time(
+        self, obj: Mapping[str, Any], key: str, path: str, *, required: bool
+    ) -> datetime | None:
+        if key not in obj or obj[key] is None:
+            if required:
+                self.add(f"{path}{key}", "is missing", "an ISO 8601 datetime with a UTC offset")
+            return None
+        value = obj[key]
+        expected = "an ISO 8601 datetime with a UTC offset, e.g. '2026-11-23T09:00:00+08:00'"
+        if not isinstance(value, str):
+            self.add(f"{path}{key}", "is not a datetime string", expected, describe(value))
+            return None
+        try:
+            parsed = isoparse(value)
+        except (ValueError, OverflowError):
+            self.add(f"{path}{key}", "is not an ISO 8601 datetime", expected, repr(value))
+            return None
+        try:
+            naive = parsed.tzinfo is None or parsed.utcoffset() is None
+        except (ValueError, OverflowError):  # an offset of a day or more
+            self.add(f"{path}{key}", "has an impossible UTC offset", expected, repr(value))
+            return None
+        if naive:
+            self.add(f"{path}{key}", "has no UTC offset (naive datetime)", expected, repr(value))
+            return None
+        problem = instant_problem(parsed)
+        if problem is not None:
+            self.add(f"{path}{key}", problem, got=repr(value))
+            return None
+        return parsed
+
+    def text(
+        self,
+        obj: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool,
+        identifier: bool = False,
+    ) -> str | None:
+        if key not in obj or obj[key] is None:
+            if required:
+                self.add(f"{path}{key}", "is missing", "a string")
+            return None
+        value = obj[key]
+        if not isinstance(value, str) or not value.strip():
+            self.add(f"{path}{key}", "is not a non-empty string", "a string", describe(value))
+            return None
+        if has_lone_surrogate(value):
+            self.add(f"{path}{key}", _SURROGATE, _TEXT, describe(value))
+            return None
+        if identifier and not _is_identifier_text(value):
+            self.add(
+                f"{path}{key}",
+                "is not an identifier",
+                "a letter, then letters, digits or '_'",
+                repr(value),
+            )
+            return None
+        return value
+
+    def keys(self, obj: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
+        allowed = set(allowed)
+        for key in obj:
+            if key not in allowed:
+                self.add(
+                    f"{path}{printable(str(key))}",
+                    "is not a known field",
+                    f"one of {sorted(allowed)}",
+                )
+
+    def number(self, obj: Mapping[str, Any], path: str) -> int | float | None:
+        """
+        An observation's ``value``: a finite, non-negative count.
+        """
+        value = obj.get("value")
+        if "value" not in obj:
+            self.add(f"{path}value", "is missing", _COUNT)
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            self.add(f"{path}value", "is not a number", _COUNT, describe(value))
+        elif isinstance(value, float) and not math.isfinite(value):
+            self.add(f"{path}value", "is not finite", _COUNT, repr(value))
+        elif value < 0:
+            self.add(f"{path}value", "is negative", _COUNT, repr(value))
+        elif value > LARGEST_NUMBER:
+            self.add(f"{path}value", _TOO_LARGE, _COUNT, describe(value))
+        else:
+            return value
+        return None
+
+
+_SURROGATE = "holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text"
+_TEXT = "text that can be stored and printed"
+_COUNT = "a non-negative number"
+
+
+def _is_identifier_text(value: str) -> bool:
+    return value.isascii() and value[:1].isalpha() and all(c.isalnum() or c == "_" for c in value)
+
+
+def _scalar_problem(value: object) -> str | None:
+    """
+    Why *value* cannot be a fact value, or ``None``.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return "is not finite"
+    if isinstance(value, str) and has_lone_surrogate(value):
+        return _SURROGATE
+    if not isinstance(value, int | float | str | bool):
+        return "is not a scalar"
+    if not isinstance(value, bool | str) and abs(value) > LARGEST_NUMBER:
+        return _TOO_LARGE
+    return None
+
+
+_INCIDENT_KEYS = ("id", "discovered_at", "posted_at", "facts", "observations", "events")
+_OBSERVATION_KEYS = ("at", "metric", "value", "site", "channel", "kind")
+_EVENT_KEYS = ("at", "type", "action", "fact", "value", "grade", "assertion", "by", "role", "note")
+
+
+def _parse_incident(data: object, source: str) -> Incident:
+    c = _Collector()
+    if not isinstance(data, Mapping):
+        raise FactError(
+            source, [Problem("", "the incident must be a JSON object", got=describe(data))]
+        )
+    c.keys(data, _INCIDENT_KEYS, "")
+    incident_id = c.text(data, "id", "", required=True)
+    discovered = c.time(data, "discovered_at", "", required=True)
+    posted = c.time(data, "posted_at", "", required=False)
+    facts = _parse_facts(c, data.get("facts", {}))
+    observations = list(_parse_observations(c, data.get("observations", [])))
+    events = list(_parse_events(c, data.get("events", [])))
+    subject = f"{source} {incident_id!r}" if incident_id else source
+    if c.problems:
+        raise FactError(subject, c.problems)
+    assert incident_id is not None  # noqa: S101 - no problems means it parsed
+    assert discovered is not None  # noqa: S101
+    return Incident(incident_id, discovered, posted, facts, observations, events)
+
+
+def _parse_facts(c: _Collector, facts: object) -> dict[str, Scalar]:
+    if not isinstance(facts, Mapping):
+        c.add("facts", "is not an object", "an object of name: value", describe(facts))
+        return {}
+    out: dict[str, Scalar] = {}
+    for key, value in facts.items():
+        problem = _scalar_problem(value)
+        if not _is_identifier_text(str(key)):
+            c.add(
+                f"facts.{printable(str(key))}",
+                "is not an identifier",
+                "a letter, then letters, digits or '_'",
+            )
+        elif problem is not None:
+            c.add(f"facts.{key}", problem, _SCALAR, describe(value))
+        else:
+            out[key] = value
+    return out
+
+
+_SCALAR = "a string, number or boolean"
+
+
+def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
+    if not isinstance(items, list):
+        c.add("observations", "is not a list", "a JSON array", describe(items))
+        return
+    for i, item in enumerate(items):
+        path = f"observations[{i}]."
+        if not isinstance(item, Mapping):
+            c.add(f"observations[{i}]", "is not an object", "a JSON object", describe(item))
+            continue
+        before = len(c.problems)
+        c.keys(item, _OBSERVATION_KEYS, path)
+        at = c.time(item, "at", path, required=True)
+        metric = c.text(item, "metric", path, required=True, identifier=True)
+        site = c.text(item, "site", path, required=False)
+        channel = c.text(item, "channel", path, required=False)
+        value = c.number(item, path)
+        kind = item.get("kind", "total")
+        if kind not in ("total", "increment"):
+            c.add(f"{path}kind", "is not a known kind", "'total' or 'increment'", describe(kind))
+        if len(c.problems) == before:
+            assert at is not None  # noqa: S101 - no new problems means it parsed
+            assert metric is not None  # noqa: S101
+            yield Observation(at, metric, value, site, channel, kind)  # type: ignore[arg-type]  # checked above
+
+
+def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
+    if not isinstance(items, list):
+        c.add("events", "is not a list", "a JSON array", describe(items))
+        return
+    for i, item in enumerate(items):
+        path = f"events[{i}]."
+        if not isinstance(item, Mapping):
+            c.add(f"events[{i}]", "is not an object", "a JSON object", describe(item))
+            continue
+        before = len(c.problems)
+        c.keys(item, _EVENT_KEYS, path)
+        at = c.time(item, "at", path, required=True)
+        event_type = c.text(item, "type", path, required=True, identifier=True)
+        action = c.text(item, "action", path, required=event_type == "action_done", identifier=True)
+        fact = c.text(item, "fact", path, required=event_type == "fact", identifier=True)
+        value = item.get("value")
+        if event_type == "fact":
+            problem = _scalar_problem(value)
+            if "value" not in item:
+                c.add(f"{path}value", "is missing", "the fact's value")
+            elif problem is not None:
+                c.add(f"{path}value", problem, _SCALAR, describe(value))
+        elif "value" in item:
+            c.add(f"{path}value", "is only allowed on 'fact' events")
+        if event_type == "fact" and "action" in item:
+            c.add(f"{path}action", "is not allowed on 'fact' events")
+        if event_type not in (None, "fact") and "fact" in item:
+            c.add(f"{path}fact", "is only allowed on 'fact' events")
+        asserted = event_type == "grade_asserted"
+        grade = c.text(item, "grade", path, required=asserted, identifier=True)
+        assertion = item.get("assertion")
+        if asserted and assertion not in ASSERTIONS:
+            c.add(
+                f"{path}assertion",
+                "is missing" if assertion is None else "is not a known assertion",
+                f"one of {list(ASSERTIONS)}",
+                None if assertion is None else describe(assertion),
+            )
+        for key in ("grade", "assertion"):
+            if not asserted and event_type is not None and key in item:
+                c.add(f"{path}{key}", "is only allowed on 'grade_asserted' events")
+        by = c.text(item, "by", path, required=False)
+        role = c.text(item, "role", path, required=False, identifier=True)
+        note = c.text(item, "note", path, required=False)
+        if len(c.problems) == before:
+            assert at is not None  # noqa: S101 - no new problems means it parsed
+            assert event_type is not None  # noqa: S101
+            yield Event(at, event_type, action, fact, value, grade, assertion, by, role, note)
+
+
+def load_incident(path: str | Path) -> Incident:
+    """
+    Read an incident from a JSON file in the interchange format.
+
+    Raises:
+        FactError: if the file cannot be read, is not JSON (with line and
+            column), or does not follow the format.
+
+    .. versionadded:: 0.1.0
+    """
+    path = Path(path)
+    text = _read_incident_file(path)
+    return Incident.from_dict(parse_incident_json(text, str(path)), source=str(path))
+
+
+def parse_incident_json(text: str, source: str) -> object:
+    """
+    Parse JSON *text* within the bounds of :func:`._reading.load_json`.
+
+    Raises:
+        FactError: located as ``source:line:column``.
+    """
+    expected = "a JSON object in the incident format"
+    try:
+        return load_json(text)
+    except json.JSONDecodeError as exc:
+        problem = Problem("", f"not valid JSON: {exc.msg}", expected)
+        raise FactError(f"{source}:{exc.lineno}:{exc.colno}", [problem]) from None
+    except InputError as exc:
+        raise _located(source, exc, expected) from None
+
+
+def _read_incident_file(path: Path) -> str:
+    """
+    The file's text: a regular file (never a FIFO that would block) of at
+    most :data:`INCIDENT_FILE_BYTES`, in UTF-8.
+    """
+    try:
+        return read_limited(path, INCIDENT_FILE_BYTES, "incident file")
+    except InputError as exc:
+        raise _located(str(path), exc, None) from None
+
+
+def _located(source: str, problem: InputError, expected: str | None) -> FactError:
+    where = source if problem.line is None else f"{source}:{problem.line}:{problem.column}"
+    return FactError(
+        where, [Problem("", problem.message, problem.expected or expected, problem.got)]
+    )

@@ -1,0 +1,240 @@
+"""
+The case store on PostgreSQL, through psycopg 3 (imported when a store is
+opened, so the rest of the library never needs it).
+
+Writers to one incident are serialised by a row lock on the incident
+(``SELECT ... FOR UPDATE``) taken before its log is read; writers to
+different incidents run in parallel.  Adding a year schedule waits for the
+writers that evaluate (an advisory lock they hold shared), and they for it.
+Reads run in ``REPEATABLE READ READ ONLY`` transactions, so a replay sees
+one consistent snapshot.  See ``docs/explanation/case-store.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from opinion_rules._limits import has_lone_surrogate
+from opinion_rules.exceptions import StoreError, StoreNotFoundError, StoreUnavailableError
+
+from ._casestore import CaseStore
+
+
+__all__ = ["PostgresStore"]
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS plans (
+        plan_key TEXT PRIMARY KEY,
+        plan_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        content TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS incidents (
+        incident_id TEXT PRIMARY KEY,
+        plan_key TEXT NOT NULL REFERENCES plans (plan_key),
+        opened_at TEXT NOT NULL,
+        opened_us BIGINT NOT NULL,
+        latest_at TEXT NOT NULL,
+        latest_us BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS entries (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        incident_id TEXT NOT NULL REFERENCES incidents (incident_id),
+        entry_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('open', 'observation', 'event')),
+        item TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        recorded_us BIGINT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        UNIQUE (incident_id, entry_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS entries_by_incident ON entries (incident_id, seq)",
+    "CREATE INDEX IF NOT EXISTS entries_by_time ON entries (recorded_us, seq)",
+    """CREATE TABLE IF NOT EXISTS agenda_state (
+        incident_id TEXT PRIMARY KEY REFERENCES incidents (incident_id),
+        plan_key TEXT NOT NULL,
+        evaluated_at TEXT NOT NULL,
+        evaluated_us BIGINT NOT NULL,
+        next_change_us BIGINT,
+        last_seq BIGINT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS agenda_state_by_next_change ON agenda_state (next_change_us)",
+    "CREATE INDEX IF NOT EXISTS agenda_state_by_evaluated ON agenda_state (evaluated_us)",
+    """CREATE TABLE IF NOT EXISTS agenda_rows (
+        incident_id TEXT NOT NULL REFERENCES incidents (incident_id),
+        action_id TEXT NOT NULL,
+        plan_key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        due TEXT,
+        due_us BIGINT,
+        title TEXT NOT NULL,
+        owners TEXT NOT NULL,
+        clause_ref TEXT,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (incident_id, action_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS agenda_rows_by_due ON agenda_rows (status, due_us)",
+]
+# Layout 2: the year schedules (calendar reference data, not incident facts),
+# appended to; the latest recording of a year is the one in force.
+_YEARS_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS calendar_years (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        calendar TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        content TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        recorded_us BIGINT NOT NULL,
+        recorded_by TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS calendar_years_by_year ON calendar_years (calendar, year, seq)",
+]
+_SCHEMA += _YEARS_SCHEMA
+
+# Any constant will do: it only has to be the same for every process that
+# creates the tables (CREATE TABLE IF NOT EXISTS is not safe concurrently).
+_SCHEMA_LOCK = 0x6F72_7374  # "orst"
+# Taken shared by every write that evaluates, exclusively by add_schedule: a
+# write never evaluates with year schedules that change before it commits.
+_CALENDAR_LOCK = 0x6F72_6379  # "orcy"
+_PASSWORD = re.compile(r"(://[^:/@]*):[^@]*@|(password\s*=\s*)\S+")
+
+
+def redact(dsn: str) -> str:
+    """
+    *dsn* without its password, for messages.
+    """
+    return _PASSWORD.sub(lambda m: f"{m[1]}:***@" if m[1] else f"{m[2]}***", dsn)
+
+
+class PostgresStore(CaseStore):
+    """
+    A case store in a PostgreSQL database (9.5 or newer; tested with 15).
+
+    The tables live in the connection's schema (its ``search_path``).  Any
+    number of processes may write at once; writes to the same incident wait
+    for each other.  On a read-only connection (a standby server, or
+    ``default_transaction_read_only``) every query works and a write is
+    :class:`StoreUnavailableError`.
+
+    Args:
+        dsn: A libpq connection string or ``postgresql://`` URL.
+        connect_timeout: Seconds to wait for the server.
+        create: Whether to create the tables if they do not exist yet.
+
+    Raises:
+        StoreNotFoundError: the tables do not exist and *create* is false.
+        StoreUnavailableError: psycopg is not installed (``pip install
+            'opinion-rules[postgres]'``), or the server cannot be reached.
+
+    .. versionadded:: 0.4.0
+    .. versionchanged:: 0.5.0 *create*; a read-only connection can read.
+    """
+
+    _LOCK: ClassVar[str] = " FOR UPDATE"
+    _SKIP_LOCKED: ClassVar[str] = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, dsn: str, *, connect_timeout: int = 10, create: bool = True) -> None:
+        if not isinstance(dsn, str):
+            raise StoreUnavailableError(repr(dsn), "is not a connection string; expected one")
+        name = redact(dsn)
+        if has_lone_surrogate(dsn) or "\0" in dsn:
+            raise StoreUnavailableError(
+                name.encode("utf-8", "backslashreplace").decode("utf-8"),
+                "the connection string holds a lone surrogate or a NUL character; expected "
+                "Unicode text",
+            )
+        try:
+            import psycopg  # noqa: PLC0415 - optional dependency, needed only here
+        except ImportError as exc:
+            raise StoreUnavailableError(
+                name,
+                "the PostgreSQL driver psycopg is not installed; expected it installed with "
+                "pip install 'opinion-rules[postgres]'",
+            ) from exc
+        self._errors: type[Exception] = psycopg.Error
+        self._conn: Any = None
+        try:
+            self._conn = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
+        except (psycopg.Error, ValueError) as exc:  # ValueError: a malformed option value
+            raise StoreUnavailableError(name, f"cannot connect: {exc}".strip()) from exc
+        try:
+            if self._fetch("SHOW transaction_read_only") == [("on",)]:
+                self._read_only = "the connection is read-only (transaction_read_only is on)"
+            super().__init__(name, create=create)
+        except BaseException:
+            self._close()
+            raise
+
+    def _begin(self, *, write: bool) -> None:
+        # Writes run in READ COMMITTED: after the incident's row lock is
+        # granted, every statement sees what the previous holder committed.
+        self._fetch("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def _commit(self) -> None:
+        self._fetch("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            self._fetch("ROLLBACK")
+
+    def _before_schema(self) -> None:
+        self._fetch("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+
+    def _fetch(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        if self._conn is None:
+            raise StoreUnavailableError(self._name, "the store is closed")
+        try:
+            cursor = self._conn.execute(sql.replace("?", "%s"), params or None)
+            return list(cursor.fetchall()) if cursor.description is not None else []
+        except self._errors as exc:
+            raise StoreUnavailableError(self._name, f"the database failed: {exc}") from exc
+
+    def _run_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        if not rows:
+            return
+        if self._conn is None:
+            raise StoreUnavailableError(self._name, "the store is closed")
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(sql.replace("?", "%s"), rows)
+        except self._errors as exc:
+            raise StoreUnavailableError(self._name, f"the database failed: {exc}") from exc
+
+    def _has_tables(self) -> bool:
+        return self._fetch("SELECT to_regclass('meta') IS NOT NULL") == [(True,)]
+
+    def _has_table(self, name: str) -> bool:
+        return self._fetch("SELECT to_regclass(?) IS NOT NULL", (name,)) == [(True,)]
+
+    def _years_schema(self) -> list[str]:
+        return list(_YEARS_SCHEMA)
+
+    def _calendar_lock(self, *, exclusive: bool) -> None:
+        self._fetch(
+            "SELECT pg_advisory_xact_lock(?)"
+            if exclusive
+            else "SELECT pg_advisory_xact_lock_shared(?)",
+            (_CALENDAR_LOCK,),
+        )
+
+    def _missing(self) -> StoreError:
+        return StoreNotFoundError(
+            self._name,
+            "the database has no case store tables in its search_path (no meta table)",
+        )
+
+    def _schema(self) -> list[str]:
+        return list(_SCHEMA)
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
