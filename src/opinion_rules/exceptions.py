@@ -113,7 +113,7 @@ class Problem:
         return text
 
 
-def describe(value: object) -> str:
+def describe_value(value: object) -> str:
     """
     Render *value* for an error message: its repr and its type.
     """
@@ -136,13 +136,16 @@ class OpinionRulesError(Exception):
     """
 
 
-class _ProblemsMixin:
+class _ProblemsMixin(Exception):  # noqa: N818 - a base, never raised itself
     """
-    Shared rendering for errors that carry a tuple of problems.
+    The shared constructor and rendering of errors that carry a tuple of
+    problems: ``subject`` and ``problems``, one line per problem.
     """
 
-    subject: str
-    problems: tuple[Problem, ...]
+    def __init__(self, subject: str, problems: Iterable[Problem]) -> None:
+        self.subject = subject
+        self.problems = tuple(problems)
+        super().__init__(self._render())
 
     def _render(self) -> str:
         if len(self.problems) == 1:
@@ -199,11 +202,6 @@ class PlanValidationError(_ProblemsMixin, PlanError):
     .. versionadded:: 0.1.0
     """
 
-    def __init__(self, subject: str, problems: Iterable[Problem]) -> None:
-        self.subject = subject
-        self.problems = tuple(problems)
-        super().__init__(self._render())
-
 
 class FactError(_ProblemsMixin, OpinionRulesError, ValueError):
     """
@@ -218,11 +216,6 @@ class FactError(_ProblemsMixin, OpinionRulesError, ValueError):
 
     .. versionadded:: 0.1.0
     """
-
-    def __init__(self, subject: str, problems: Iterable[Problem]) -> None:
-        self.subject = subject
-        self.problems = tuple(problems)
-        super().__init__(self._render())
 
 
 class CalendarRangeError(OpinionRulesError, LookupError):
@@ -556,11 +549,6 @@ class RecordFormatError(_ProblemsMixin, StoreError, ValueError):
 
     .. versionadded:: 0.4.0
     """
-
-    def __init__(self, subject: str, problems: Iterable[Problem]) -> None:
-        self.subject = subject
-        self.problems = tuple(problems)
-        super().__init__(self._render())
 
 
 def _clip(text: str, limit: int = 160) -> str:

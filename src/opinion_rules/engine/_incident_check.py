@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterator
 
 from opinion_rules._suggest import expected_names
-from opinion_rules.exceptions import FactError, Problem, describe
+from opinion_rules.exceptions import FactError, Problem, describe_value
 from opinion_rules.model._conditions import EventSeen, walk
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._plan import FactSpec, Plan, custom_events, grading_events, plan_conditions
@@ -137,5 +137,5 @@ def _fact_problems(
             expected = f"one of {list(spec.choices)}"
     if not ok:
         yield Problem(
-            where, f"fact {name!r} has a value of the wrong type", expected, describe(value)
+            where, f"fact {name!r} has a value of the wrong type", expected, describe_value(value)
         )

@@ -30,7 +30,7 @@ from opinion_rules._limits import (
 )
 from opinion_rules._reading import InputError, load_json, read_limited
 from opinion_rules._validators import is_aware, is_identifier, non_empty_text, optional_identifier
-from opinion_rules.exceptions import FactError, Problem, describe
+from opinion_rules.exceptions import FactError, Problem, describe_value
 
 
 __all__ = ["Event", "Incident", "Observation", "load_incident"]
@@ -44,13 +44,13 @@ ASSERTIONS: tuple[Assertion, ...] = ("provisional", "confirmed")
 
 def _is_count(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"'{attribute.name}' must be a number (got {describe(value)})")
+        raise TypeError(f"'{attribute.name}' must be a number (got {describe_value(value)})")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"'{attribute.name}' must be finite (got {value!r})")
     if value < 0:
         raise ValueError(f"'{attribute.name}' must not be negative (got {value!r})")
     if value > LARGEST_NUMBER:
-        raise ValueError(f"'{attribute.name}' {_TOO_LARGE} (got {describe(value)})")
+        raise ValueError(f"'{attribute.name}' {_TOO_LARGE} (got {describe_value(value)})")
 
 
 _TOO_LARGE = "is larger than the largest supported number (10**100)"
@@ -169,7 +169,7 @@ def _check_facts(_inst: object, attribute: attrs.Attribute[Any], value: object) 
             raise ValueError(f"'{attribute.name}': {key!r} is not a fact id (an identifier)")
         problem = _scalar_problem(item)
         if problem is not None:
-            raise ValueError(f"'{attribute.name}.{key}' {problem} (got {describe(item)})")
+            raise ValueError(f"'{attribute.name}.{key}' {problem} (got {describe_value(item)})")
 
 
 def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
@@ -334,7 +334,7 @@ class _Collector:
         value = obj[key]
         expected = "an ISO 8601 datetime with a UTC offset, e.g. '2026-11-23T09:00:00+08:00'"
         if not isinstance(value, str):
-            self.add(f"{path}{key}", "is not a datetime string", expected, describe(value))
+            self.add(f"{path}{key}", "is not a datetime string", expected, describe_value(value))
             return None
         try:
             parsed = isoparse(value)
@@ -370,10 +370,10 @@ class _Collector:
             return None
         value = obj[key]
         if not isinstance(value, str) or not value.strip():
-            self.add(f"{path}{key}", "is not a non-empty string", "a string", describe(value))
+            self.add(f"{path}{key}", "is not a non-empty string", "a string", describe_value(value))
             return None
         if has_lone_surrogate(value):
-            self.add(f"{path}{key}", _SURROGATE, _TEXT, describe(value))
+            self.add(f"{path}{key}", _SURROGATE, _TEXT, describe_value(value))
             return None
         if identifier and not _is_identifier_text(value):
             self.add(
@@ -403,13 +403,13 @@ class _Collector:
         if "value" not in obj:
             self.add(f"{path}value", "is missing", _COUNT)
         elif isinstance(value, bool) or not isinstance(value, int | float):
-            self.add(f"{path}value", "is not a number", _COUNT, describe(value))
+            self.add(f"{path}value", "is not a number", _COUNT, describe_value(value))
         elif isinstance(value, float) and not math.isfinite(value):
             self.add(f"{path}value", "is not finite", _COUNT, repr(value))
         elif value < 0:
             self.add(f"{path}value", "is negative", _COUNT, repr(value))
         elif value > LARGEST_NUMBER:
-            self.add(f"{path}value", _TOO_LARGE, _COUNT, describe(value))
+            self.add(f"{path}value", _TOO_LARGE, _COUNT, describe_value(value))
         else:
             return value
         return None
@@ -448,7 +448,7 @@ def _parse_incident(data: object, source: str) -> Incident:
     c = _Collector()
     if not isinstance(data, Mapping):
         raise FactError(
-            source, [Problem("", "the incident must be a JSON object", got=describe(data))]
+            source, [Problem("", "the incident must be a JSON object", got=describe_value(data))]
         )
     c.keys(data, _INCIDENT_KEYS, "")
     incident_id = c.text(data, "id", "", required=True)
@@ -467,7 +467,7 @@ def _parse_incident(data: object, source: str) -> Incident:
 
 def _parse_facts(c: _Collector, facts: object) -> dict[str, Scalar]:
     if not isinstance(facts, Mapping):
-        c.add("facts", "is not an object", "an object of name: value", describe(facts))
+        c.add("facts", "is not an object", "an object of name: value", describe_value(facts))
         return {}
     out: dict[str, Scalar] = {}
     for key, value in facts.items():
@@ -479,7 +479,7 @@ def _parse_facts(c: _Collector, facts: object) -> dict[str, Scalar]:
                 "a letter, then letters, digits or '_'",
             )
         elif problem is not None:
-            c.add(f"facts.{key}", problem, _SCALAR, describe(value))
+            c.add(f"facts.{key}", problem, _SCALAR, describe_value(value))
         else:
             out[key] = value
     return out
@@ -490,12 +490,12 @@ _SCALAR = "a string, number or boolean"
 
 def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
     if not isinstance(items, list):
-        c.add("observations", "is not a list", "a JSON array", describe(items))
+        c.add("observations", "is not a list", "a JSON array", describe_value(items))
         return
     for i, item in enumerate(items):
         path = f"observations[{i}]."
         if not isinstance(item, Mapping):
-            c.add(f"observations[{i}]", "is not an object", "a JSON object", describe(item))
+            c.add(f"observations[{i}]", "is not an object", "a JSON object", describe_value(item))
             continue
         before = len(c.problems)
         c.keys(item, _OBSERVATION_KEYS, path)
@@ -506,7 +506,9 @@ def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
         value = c.number(item, path)
         kind = item.get("kind", "total")
         if kind not in ("total", "increment"):
-            c.add(f"{path}kind", "is not a known kind", "'total' or 'increment'", describe(kind))
+            c.add(
+                f"{path}kind", "is not a known kind", "'total' or 'increment'", describe_value(kind)
+            )
         if len(c.problems) == before:
             assert at is not None  # noqa: S101 - no new problems means it parsed
             assert metric is not None  # noqa: S101
@@ -515,12 +517,12 @@ def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
 
 def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
     if not isinstance(items, list):
-        c.add("events", "is not a list", "a JSON array", describe(items))
+        c.add("events", "is not a list", "a JSON array", describe_value(items))
         return
     for i, item in enumerate(items):
         path = f"events[{i}]."
         if not isinstance(item, Mapping):
-            c.add(f"events[{i}]", "is not an object", "a JSON object", describe(item))
+            c.add(f"events[{i}]", "is not an object", "a JSON object", describe_value(item))
             continue
         before = len(c.problems)
         c.keys(item, _EVENT_KEYS, path)
@@ -534,7 +536,7 @@ def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
             if "value" not in item:
                 c.add(f"{path}value", "is missing", "the fact's value")
             elif problem is not None:
-                c.add(f"{path}value", problem, _SCALAR, describe(value))
+                c.add(f"{path}value", problem, _SCALAR, describe_value(value))
         elif "value" in item:
             c.add(f"{path}value", "is only allowed on 'fact' events")
         if event_type == "fact" and "action" in item:
@@ -549,7 +551,7 @@ def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
                 f"{path}assertion",
                 "is missing" if assertion is None else "is not a known assertion",
                 f"one of {list(ASSERTIONS)}",
-                None if assertion is None else describe(assertion),
+                None if assertion is None else describe_value(assertion),
             )
         for key in ("grade", "assertion"):
             if not asserted and event_type is not None and key in item:

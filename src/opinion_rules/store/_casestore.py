@@ -63,8 +63,8 @@ from opinion_rules.exceptions import (
     StoreUnavailableError,
     UnknownIncidentError,
     UnknownPlanError,
-    describe,
 )
+from opinion_rules.exceptions import describe_value as describe
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._results import ActionStatus, Assessment, Owner
