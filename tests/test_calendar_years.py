@@ -464,6 +464,7 @@ def test_check_judges_the_horizon_from_today_by_default(files):
 
 
 def test_check_refuses_a_bad_today(files):
+    """check --today with a date not in YYYY-MM-DD form exits 2 naming the option and the expected form."""
     plan_path, _ = files
 
     code, _, err = cli("check", str(plan_path), "--today", "6 Dec")

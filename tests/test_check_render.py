@@ -44,6 +44,7 @@ def test_every_example_plan_checks_clean():
 
 
 def test_check_exit_codes(tmp_path: Path):
+    """check exits 1 for an invalid plan, 2 for an unreadable or missing one, and 2 when both occur."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(MINIMAL.replace("channel: phone", "channel: telephone"), encoding="utf-8")
     broken = tmp_path / "broken.yaml"
@@ -56,6 +57,7 @@ def test_check_exit_codes(tmp_path: Path):
 
 
 def test_check_prints_located_lines(tmp_path: Path):
+    """check prints each problem as file:line:column: error[code]: path: message."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(MINIMAL.replace("owners: [office]", "owners: [ofice]"), encoding="utf-8")
     _, out, _ = run("check", str(bad))
@@ -64,6 +66,7 @@ def test_check_prints_located_lines(tmp_path: Path):
 
 
 def test_check_json(tmp_path: Path):
+    """check --json reports per-plan status and located findings with an error count."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(MINIMAL.replace("owners: [office]", "owners: [ofice]"), encoding="utf-8")
     code, out, _ = run("check", "--json", str(bad), PLAN_FILES[0])
@@ -90,6 +93,7 @@ def test_gap_is_a_visible_warning():
 
 
 def test_no_gap_when_a_grade_always_matches():
+    """A lowest grade whose criteria are 'always' leaves no grade-gap or other finding."""
     plan = read_plan_text(
         MINIMAL.replace("criteria: clicks_1d > 100\n", "criteria: always\n"), "yaml"
     )
@@ -98,6 +102,7 @@ def test_no_gap_when_a_grade_always_matches():
 
 
 def test_thresholds_out_of_order_with_rank():
+    """A higher-ranked grade with a lower threshold is a threshold-order finding."""
     plan = read_plan_text(MINIMAL.replace("clicks_1d > 1000", "clicks_1d > 50"), "yaml")
 
     assert "threshold-order" in codes(plan)
@@ -115,6 +120,7 @@ def test_grade_that_falls_as_counts_rise():
 
 
 def test_action_that_can_never_apply():
+    """An action whose condition asks for a grade above the highest is an action-never-applies finding."""
     plan = read_plan_text(
         MINIMAL.replace("condition: grade >= high", "condition: grade > high"), "yaml"
     )
@@ -123,6 +129,7 @@ def test_action_that_can_never_apply():
 
 
 def test_higher_grade_with_looser_deadline():
+    """A higher grade's duty in the same family due later than the lower grade's is a looser-deadline finding."""
     text = MINIMAL + (
         "  - id: call_low\n"
         "    title: 电话报告\n"
@@ -145,6 +152,7 @@ def test_higher_grade_with_looser_deadline():
 
 
 def test_render_markdown_in_chinese():
+    """render prints the work-safety plan as Chinese markdown with grades, thresholds, deadlines and clause refs in words."""
     code, out, _ = run("render", str(EXAMPLES / "plans" / "work_safety.yaml"))
 
     assert 0 == code
@@ -157,6 +165,7 @@ def test_render_markdown_in_chinese():
 
 
 def test_render_deadlines_in_words():
+    """render_plan words a 'within 3h of discovery' deadline as 发现后3小时内."""
     text = MINIMAL.replace("kind: immediately", "within: 3h")
     out = o.render_plan(read_plan_text(text, "yaml"))
 
@@ -164,6 +173,7 @@ def test_render_deadlines_in_words():
 
 
 def test_render_html_escapes_and_english_labels():
+    """render_plan html escapes plan text and uses English labels and names when asked for en."""
     text = MINIMAL.replace("name: 重大", "name: 重大<b>\n    name_en: Major")
     out = o.render_plan(read_plan_text(text, "yaml"), "html", "en")
 
@@ -175,6 +185,7 @@ def test_render_html_escapes_and_english_labels():
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
 def test_render_every_example_plan(fmt: str):
+    """render succeeds on every example plan in each format and prints its title."""
     for path in PLAN_FILES:
         code, out, err = run("render", path, "--format", fmt)
         assert 0 == code, err
@@ -182,6 +193,7 @@ def test_render_every_example_plan(fmt: str):
 
 
 def test_render_bad_plan_is_one_line(tmp_path: Path):
+    """render of an unparsable plan exits 2 with one line on stderr and nothing on stdout."""
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: [", encoding="utf-8")
     code, out, err = run("render", str(bad))
@@ -226,6 +238,7 @@ def test_check_reports_a_deeply_nested_condition_as_one_finding(tmp_path: Path):
 
 @pytest.mark.parametrize("command", ["render", "evaluate"])
 def test_other_commands_print_one_line_for_hostile_plans(tmp_path: Path, command: str):
+    """render and evaluate of a plan with an overlong duration exit 2 with one located line on stderr."""
     hostile = tmp_path / "hostile.yaml"
     hostile.write_text(
         MINIMAL.replace('version: "1"', 'version: "1"\nimmediate_tolerance: 99999999999999999999d'),
@@ -245,6 +258,7 @@ def test_other_commands_print_one_line_for_hostile_plans(tmp_path: Path, command
 
 
 def test_check_refuses_a_fifo_in_one_line(tmp_path: Path):
+    """check refuses a FIFO in place of a plan file with one unreadable finding, without blocking."""
     fifo = tmp_path / "plan.yaml"
     os.mkfifo(fifo)
 

@@ -66,6 +66,7 @@ def test_docs_have_runnable_examples():
     ("argv", "output"), [e[1:] for e in EXAMPLES], ids=[e[0] for e in EXAMPLES]
 )
 def test_docs_example_prints_what_it_says(argv: list[str], output: str):
+    """Each command shown in the docs exits 0 and prints exactly the output the page shows."""
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
 
     assert 0 == result.returncode, result.stderr

@@ -222,6 +222,8 @@ def incident_texts(draw: st.DrawFn) -> str:
 @fuzz(150)
 @given(text=incident_texts(), at=instants)
 def test_incident_json_gives_a_library_error_or_a_result(text: str, at: datetime):
+    """Mutated, hostile or deeply nested incident JSON is evaluated or refused with a printable library error, never a crash."""
+
     def run() -> object:
         incident = o.Incident.from_dict(parse_incident_json(text, "fuzz.json"), source="fuzz.json")
         return ENGINE.evaluate(incident, at=at)
@@ -281,6 +283,7 @@ def plan_texts(draw: st.DrawFn) -> tuple[str, str]:
 @fuzz(150)
 @given(case=plan_texts())
 def test_plan_files_give_a_library_error_or_a_plan(case: tuple[str, str]):
+    """Mutated example plans in YAML, JSON and TOML load, lint and evaluate or are refused with a printable library error."""
     text, fmt = case
 
     def run() -> object:
@@ -346,6 +349,7 @@ CONDITION_PLAN = (ROOT / "docs" / "how-to" / "reply_demo.yaml").read_text(encodi
 @fuzz(150)
 @given(words=st.lists(st.sampled_from(CONDITION_WORDS), min_size=1, max_size=30))
 def test_the_condition_language_gives_a_library_error_or_a_plan(words: list[str]):
+    """Any string of condition-language words either reads as a plan or is refused with a library error."""
     condition = " ".join(words)
     text = CONDITION_PLAN.replace(
         "condition: category(inquiry)", f"condition: {json.dumps(condition)}"
@@ -432,6 +436,7 @@ def argvs(draw: st.DrawFn) -> list[str]:
 @fuzz(100)
 @given(argv=argvs(), stdin=st.sampled_from(['{"id": "e1", "event": {}}', "", "[" * 5000, "\ud800"]))
 def test_the_command_line_never_raises(argv: list[str], stdin: str):
+    """Mutated command lines for every command exit 0-3 without a traceback, and a failure always says something."""
     out, err = io.StringIO(), io.StringIO()
 
     def run() -> int:
@@ -503,6 +508,7 @@ def batches(draw: st.DrawFn) -> Any:
     by=st.sampled_from(["fuzz", "", "\ud800", "x" * 5000, None]),
 )
 def test_store_record_refuses_cleanly_and_changes_nothing(store_case, batch, recorded_at, by):
+    """A hostile batch given to CaseStore.record is recorded or refused with a library error that leaves the store unchanged."""
     store, incident = store_case
     before = [e.to_dict() for e in store.timeline(incident)]
     ids = store.incident_ids()

@@ -87,6 +87,7 @@ def test_extended_plan_is_checked_like_any_plan(base):
 
 
 def test_extend_rejects_unknown_fields_and_ids(base):
+    """Plan.extend with an unknown field or a remove of an unknown id is a plan error at each."""
     with pytest.raises(o.PlanValidationError) as caught:
         base.extend(grads=[], remove={"actions": ["no_such_action"]})
 
@@ -94,6 +95,7 @@ def test_extend_rejects_unknown_fields_and_ids(base):
 
 
 def test_plan_file_extends_equals_the_python_api(base, tmp_path):
+    """A plan file with extends equals the same Plan.extend call and round-trips flat through dump_plan."""
     path = county_file(
         tmp_path,
         """id: county-work-safety
@@ -134,6 +136,7 @@ remove:
 
 
 def test_errors_are_located_in_the_extending_file(tmp_path):
+    """Problems in a local item point at its line; inherited items the local file broke point at the extends line."""
     path = county_file(
         tmp_path,
         """actions:
@@ -160,6 +163,7 @@ remove:
 
 
 def test_missing_base_and_cycles_are_errors(tmp_path):
+    """An extends to a missing file, or a cycle of extends, is a plan error."""
     missing = tmp_path / "a.yaml"
     missing.write_text("extends: nowhere.yaml\n", encoding="utf-8")
     with pytest.raises(o.PlanValidationError, match="the base plan cannot be loaded"):
@@ -173,6 +177,7 @@ def test_missing_base_and_cycles_are_errors(tmp_path):
 
 
 def test_render_marks_only_local_items(base):
+    """render_plan stars the items a local plan changed, names its base, and stars nothing in a plain plan."""
     major = base.grade("major")
     county = base.extend(
         grades=[attrs.evolve(major, criteria=o.measure("clicks_1d") > 5000)],
@@ -225,6 +230,7 @@ def test_extends_may_not_leave_the_extending_files_folder(tmp_path: Path, writte
 
 
 def test_allowed_dirs_widen_where_extends_may_read(tmp_path: Path):
+    """allowed_dirs (a list or one folder) lets extends read a base outside the extending file's folder."""
     shutil.copy(BASE, write(tmp_path / "shared" / "base.yaml", ""))
     county = write(tmp_path / "county" / "plan.yaml", "extends: ../shared/base.yaml\n" + COUNTY)
 
@@ -235,6 +241,7 @@ def test_allowed_dirs_widen_where_extends_may_read(tmp_path: Path):
 
 
 def test_subfolders_of_the_extending_files_folder_are_allowed(tmp_path: Path):
+    """extends may read a base in a subfolder of the extending file's folder without allowed_dirs."""
     shutil.copy(BASE, write(tmp_path / "bases" / "base.yaml", ""))
     county = write(tmp_path / "plan.yaml", "extends: bases/base.yaml\n" + COUNTY)
 
@@ -257,6 +264,7 @@ def test_a_base_extends_relative_to_its_own_folder_within_the_same_folders(tmp_p
 
 
 def test_symlinks_are_followed_only_to_allowed_folders(tmp_path: Path):
+    """extends follows a symlink to a file inside the allowed folders and refuses one that escapes them."""
     shutil.copy(BASE, write(tmp_path / "secret" / "base.yaml", ""))
     folder = tmp_path / "county"
     write(folder / "inside.yaml", BASE.read_text(encoding="utf-8"))
@@ -295,6 +303,7 @@ def test_extends_reads_only_regular_plan_files_and_never_blocks(tmp_path: Path):
 
 
 def test_a_plan_read_from_text_extends_only_from_allowed_dirs(tmp_path: Path):
+    """A plan read from text may extend only when allowed_dirs is given, and then from those folders."""
     shutil.copy(BASE, tmp_path / "base.yaml")
     text = "extends: base.yaml\n" + COUNTY
     source = str(tmp_path / "county.yaml")
@@ -326,6 +335,7 @@ def test_cycles_are_caught_per_load_so_concurrent_loads_do_not_interfere(tmp_pat
 
 
 def test_extends_chains_are_bounded(tmp_path: Path):
+    """A chain of EXTENDS_DEPTH - 1 extends loads and one of EXTENDS_DEPTH files is refused."""
     shutil.copy(BASE, tmp_path / "p0.yaml")
     for i in range(1, EXTENDS_DEPTH + 1):
         write(tmp_path / f"p{i}.yaml", f"extends: p{i - 1}.yaml\nversion: 'v{i}'\n")
@@ -336,6 +346,7 @@ def test_extends_chains_are_bounded(tmp_path: Path):
 
 
 def test_problems_in_the_base_are_reported_with_their_own_place(tmp_path: Path):
+    """A problem in the base plan is reported at extends, quoting the base's own file, place and message."""
     text = BASE.read_text(encoding="utf-8").replace("channel: phone", "channel: telephone", 1)
     base = write(tmp_path / "base.yaml", text)
     county = write(tmp_path / "county.yaml", "extends: base.yaml\n" + COUNTY)
@@ -354,6 +365,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 
 def test_cli_allow_dir_widens_extends_for_every_command_that_loads_a_plan(tmp_path: Path):
+    """Every command that loads a plan refuses an out-of-folder extends in one line and accepts it with --allow-dir."""
     shutil.copy(BASE, write(tmp_path / "shared" / "base.yaml", ""))
     county = str(
         write(tmp_path / "county" / "plan.yaml", "extends: ../shared/base.yaml\n" + COUNTY)

@@ -160,6 +160,7 @@ IMPACT = variant(
 
 
 def test_a_grade_needing_an_unknown_fact_is_undecided_not_lower(backend):
+    """A grade whose criteria need an unsupplied fact is undecided and named in grade_needs, not silently lower."""
     inc = incident(facts={"subject": "x"}, observations=[clicks(cst(23, 10), 2000)])
 
     a = assess(IMPACT, inc, cst(23, 11), backend)
@@ -173,6 +174,7 @@ def test_a_grade_needing_an_unknown_fact_is_undecided_not_lower(backend):
 
 
 def test_supplying_the_needed_fact_decides_the_grade(backend):
+    """A judgement supplying the needed fact decides the grade from its instant and clears grade_needs."""
     inc = incident(
         facts={"subject": "x"},
         observations=[clicks(cst(23, 10), 2000)],
@@ -187,6 +189,7 @@ def test_supplying_the_needed_fact_decides_the_grade(backend):
 
 
 def test_a_fact_that_rules_the_grade_out_leaves_nothing_undecided(backend):
+    """A judged fact that rules the higher grade out keeps the lower grade with nothing left to need."""
     inc = incident(
         facts={"subject": "x"},
         observations=[clicks(cst(23, 10), 2000)],
@@ -237,6 +240,7 @@ def test_dropping_facts_never_silently_lowers_the_grade(case, minutes):
 
 
 def test_a_judgement_fact_cannot_be_an_initial_fact():
+    """A judgement fact among the incident's initial facts is a FactError at facts.<id> asking for 'by'."""
     inc = incident(facts={"big_impact": True})
 
     with pytest.raises(o.FactError) as info:
@@ -247,6 +251,7 @@ def test_a_judgement_fact_cannot_be_an_initial_fact():
 
 
 def test_a_judgement_fact_event_needs_by():
+    """A fact event for a judgement fact without 'by' is a FactError at events[i].by."""
     inc = incident(events=[o.Event(cst(23, 10), "fact", fact="big_impact", value=True)])
 
     with pytest.raises(o.FactError) as info:
@@ -256,6 +261,7 @@ def test_a_judgement_fact_event_needs_by():
 
 
 def test_a_judgement_decides_from_its_own_instant(backend):
+    """A judgement counts only from its own instant: before it the grade still needs the fact."""
     inc = incident(
         observations=[clicks(cst(23, 11, 30), 2000)],
         events=[judged(cst(23, 12), "big_impact", True)],
@@ -272,6 +278,7 @@ def test_a_judgement_decides_from_its_own_instant(backend):
 
 
 def test_computed_drive_records_assertions_without_following_them(backend):
+    """Under drive computed an asserted grade is recorded but neither changes the grade nor starts its duties."""
     inc = incident(
         observations=[clicks(cst(23, 9), 10)], events=[asserted(cst(23, 10), "major", "confirmed")]
     )
@@ -283,6 +290,7 @@ def test_computed_drive_records_assertions_without_following_them(backend):
 
 
 def test_asserted_drive_waits_for_a_person(backend):
+    """Under drive asserted, with no assertion yet, there is no grade and it needs grade_asserted."""
     plan = grading(drive="asserted")
     inc = incident(observations=[clicks(cst(23, 9), 5000)])
 
@@ -297,6 +305,7 @@ def test_asserted_drive_waits_for_a_person(backend):
 
 
 def test_asserted_drive_follows_the_assertion_with_provenance(backend):
+    """Under drive asserted the grade follows each assertion with who, role and kind, and started duties stay."""
     plan = grading(drive="asserted")
     inc = incident(
         observations=[clicks(cst(23, 9), 10)],
@@ -322,6 +331,7 @@ def test_asserted_drive_follows_the_assertion_with_provenance(backend):
 
 
 def test_higher_drive_takes_the_higher_of_computed_and_asserted(backend):
+    """Under drive higher the grade is the higher of the computed and the asserted grade, with its source."""
     plan = grading(drive="higher")
     low_assertion = incident(
         observations=[clicks(cst(23, 9), 5000)], events=[asserted(cst(23, 10), "general")]
@@ -343,6 +353,7 @@ def test_higher_drive_takes_the_higher_of_computed_and_asserted(backend):
 
 
 def test_only_the_named_roles_may_assert():
+    """A grade assertion by a role not in grading.asserted_by is a FactError at events[i].role."""
     inc = incident(events=[asserted(cst(23, 10), "major", role="section")])
 
     with pytest.raises(o.FactError) as info:
@@ -364,6 +375,7 @@ def test_only_the_named_roles_may_assert():
     ],
 )
 def test_assertions_name_a_grade_and_a_person(event: o.Event, path: str):
+    """A grade assertion with an unknown grade or without 'by' is a FactError at that event field."""
     with pytest.raises(o.FactError) as info:
         assess(grading(drive="asserted"), incident(events=[event]), cst(23, 11))
 
@@ -389,6 +401,7 @@ UPGRADE = incident(
     ],
 )
 def test_regrade_rules(backend, rule, anchor_event, anchor_at, due, status):
+    """Each regrade rule anchors the upgraded grade's duty where it says (upgrade, discovery, family start) and is reported."""
     a = assess(grading(regrade=rule), UPGRADE, cst(23, 11, 30), backend)
     major = a.action("report_major")
 
@@ -403,6 +416,7 @@ def test_regrade_rules(backend, rule, anchor_event, anchor_at, due, status):
 
 
 def test_a_duty_not_started_by_an_upgrade_has_no_regrade(backend):
+    """A duty whose grade held from the first grading keeps its own anchor and reports no regrade rule."""
     inc = incident(observations=[clicks(cst(23, 9), 2000)])
 
     a = assess(grading(regrade="retroactive"), inc, cst(23, 10), backend)
@@ -414,6 +428,8 @@ def test_a_duty_not_started_by_an_upgrade_has_no_regrade(backend):
 
 
 def test_keep_elapsed_without_a_family_runs_from_the_upgrade():
+    """keep_elapsed on an action with no family falls back to running from the upgrade."""
+
     def change(data: dict[str, Any]) -> None:
         data["grading"]["regrade"] = "keep_elapsed"
         for action in data["actions"]:
@@ -471,6 +487,7 @@ MAJOR_THEN_SUBSIDED = incident(
 
 
 def test_an_event_lowers_the_grade_and_started_duties_stay(backend):
+    """A de-escalation event lowers the grade from its instant, and duties the higher grade started stay pending."""
     a = assess(deescalating(event="subsided"), MAJOR_THEN_SUBSIDED, cst(23, 12, 30), backend)
 
     assert "general" == a.grade.id
@@ -483,6 +500,7 @@ def test_an_event_lowers_the_grade_and_started_duties_stay(backend):
 
 
 def test_cancel_started_cancels_open_duties_of_the_higher_grade(backend):
+    """De-escalation with cancel_started cancels the higher grade's open duties but spares those still applying."""
     plan = deescalating(cancel=True, event="subsided")
     inc = attrs.evolve(
         MAJOR_THEN_SUBSIDED,
@@ -503,6 +521,7 @@ def test_cancel_started_cancels_open_duties_of_the_higher_grade(backend):
 
 
 def test_a_done_duty_is_not_cancelled(backend):
+    """De-escalation with cancel_started leaves a duty already done as done, not cancelled."""
     plan = deescalating(cancel=True, event="subsided")
     inc = attrs.evolve(
         MAJOR_THEN_SUBSIDED,
@@ -521,6 +540,7 @@ def test_a_done_duty_is_not_cancelled(backend):
 
 
 def test_a_deescalation_never_raises_the_grade(backend):
+    """A de-escalation rule whose target is above the current grade does not change the grade."""
     inc = incident(observations=[clicks(cst(23, 9), 10)], events=[o.Event(cst(23, 10), "subsided")])
     plan = grading(deescalation=[{"id": "calm", "to": "major", "event": "subsided"}])
 
@@ -530,6 +550,7 @@ def test_a_deescalation_never_raises_the_grade(backend):
 
 
 def test_the_grade_rises_again_only_when_criteria_hold_anew(backend):
+    """After de-escalation the grade rises again only once the higher criteria stop holding and then hold anew."""
     plan = deescalating(event="subsided")
     # Still above 1000 in the hour after the drop: no rise.
     still_high = attrs.evolve(
@@ -550,6 +571,7 @@ def test_the_grade_rises_again_only_when_criteria_hold_anew(backend):
 
 
 def test_a_measure_rule_needs_consecutive_low_observations(backend):
+    """A measure de-escalation rule fires only after the given number of consecutive observations below the bound."""
     plan = deescalating(measure="clicks_1h", below=100, consecutive=3)
     lows = [clicks(cst(23, h), 10) for h in (12, 14, 16)]
     broken = [clicks(cst(23, 12), 10), clicks(cst(23, 14), 500), clicks(cst(23, 16), 10)]
@@ -577,6 +599,7 @@ CLOSED = incident(
 
 
 def test_closure_freezes_the_grade_and_starts_closing_duties(backend):
+    """The closure event freezes the grade, sets closed_at and starts the duties anchored on it."""
     plan = grading(closure={"event": "case_closed"})
 
     a = assess(plan, CLOSED, cst(23, 15), backend)
@@ -595,6 +618,7 @@ def test_closure_freezes_the_grade_and_starts_closing_duties(backend):
 
 
 def test_closure_cancels_only_when_the_plan_says_so(backend):
+    """Closure with cancel_started cancels open duties but not those anchored on the closing event."""
     plan = grading(closure={"event": "case_closed", "cancel_started": True})
 
     a = assess(plan, CLOSED, cst(23, 15), backend)
@@ -605,6 +629,7 @@ def test_closure_cancels_only_when_the_plan_says_so(backend):
 
 
 def test_an_open_incident_has_no_closed_at(backend):
+    """Before the closure event closed_at is None and duties anchored on it are waiting."""
     plan = grading(closure={"event": "case_closed"})
 
     a = assess(plan, CLOSED, cst(23, 12), backend)
@@ -617,6 +642,7 @@ def test_an_open_incident_has_no_closed_at(backend):
 
 
 def test_an_overriding_action_takes_precedence(backend):
+    """An applying action that overrides another marks it overridden (with reasons) and removes it from due()."""
     inc = incident(facts={"subject": "safety"}, observations=[clicks(cst(23, 9), 10)])
 
     a = assess(variant(), inc, cst(23, 10), backend)
@@ -631,6 +657,7 @@ def test_an_overriding_action_takes_precedence(backend):
 
 
 def test_an_overridden_action_already_done_stays_done(backend):
+    """An action done before its overrider applies stays done and is not marked overridden."""
     inc = incident(
         facts={"subject": "safety"},
         observations=[clicks(cst(23, 9), 10)],
@@ -646,6 +673,7 @@ def test_an_overridden_action_already_done_stays_done(backend):
 
 
 def test_nothing_is_overridden_while_the_overriding_action_does_not_apply(backend):
+    """An overriding action that does not apply leaves the actions it names pending."""
     inc = incident(facts={"subject": "x"}, observations=[clicks(cst(23, 9), 10)])
 
     a = assess(variant(), inc, cst(23, 10), backend)
@@ -662,6 +690,8 @@ def test_nothing_is_overridden_while_the_overriding_action_does_not_apply(backen
     ],
 )
 def test_override_plan_errors(overrides, other_overrides, path):
+    """Overriding itself, an unknown action, or an action that overrides back is a plan error at the overrides entry."""
+
     def change(data: dict[str, Any]) -> None:
         data["actions"][2]["overrides"] = overrides
         data["actions"][0]["overrides"] = other_overrides
@@ -676,6 +706,7 @@ def test_override_plan_errors(overrides, other_overrides, path):
 
 
 def test_other_holds_when_every_other_category_is_false(backend):
+    """The other category holds when every other category is known to be false."""
     a = assess(variant(), incident(facts={"subject": "x"}), cst(23, 10), backend)
 
     assert ["other"] == [c.id for c in a.categories]
@@ -683,6 +714,7 @@ def test_other_holds_when_every_other_category_is_false(backend):
 
 
 def test_other_is_undecided_while_a_category_is_unknown(backend):
+    """The other category is undecided, needing the same facts, while another category is undecided."""
     a = assess(variant(), incident(), cst(23, 10), backend)
 
     assert [] == [c.id for c in a.categories]
@@ -691,12 +723,14 @@ def test_other_is_undecided_while_a_category_is_unknown(backend):
 
 
 def test_other_does_not_hold_when_another_category_does(backend):
+    """The other category does not hold when another category holds."""
     a = assess(variant(), incident(facts={"subject": "safety"}), cst(23, 10), backend)
 
     assert ["safety"] == [c.id for c in a.categories]
 
 
 def test_other_follows_a_fact_supplied_later(backend):
+    """The other category holds from the instant a later fact rules the other categories out."""
     inc = incident(events=[o.Event(cst(23, 11), "fact", fact="subject", value="x")])
 
     a = assess(variant(), inc, cst(23, 12), backend)
@@ -705,6 +739,8 @@ def test_other_follows_a_fact_supplied_later(backend):
 
 
 def test_other_takes_no_condition():
+    """A category marked other with a condition is a plan error at categories[i].condition."""
+
     def change(data: dict[str, Any]) -> None:
         data["categories"][1]["condition"] = "subject == x"
 
@@ -715,6 +751,8 @@ def test_other_takes_no_condition():
 
 
 def test_only_one_other_category():
+    """A plan with two categories marked other is a plan error at categories."""
+
     def change(data: dict[str, Any]) -> None:
         data["categories"].append({"id": "misc", "name": "杂项", "other": True})
 
@@ -736,6 +774,7 @@ def owners(a: o.Assessment, action_id: str) -> list[tuple[str, str]]:
 
 
 def test_the_first_routing_that_holds_names_the_owners(backend):
+    """The first routing whose condition holds names the action's owners and duties, and the reason says so."""
     a = assess(variant(), major_incident(scope="several_departments"), cst(23, 10), backend)
 
     assert [("party", "coordinate"), ("office", "lead")] == owners(a, "report_major")
@@ -745,6 +784,7 @@ def test_the_first_routing_that_holds_names_the_owners(backend):
 
 
 def test_default_owners_with_their_duties_when_no_routing_holds(backend):
+    """When no routing holds the action keeps its default owners with their duties."""
     a = assess(variant(), major_incident(scope="local"), cst(23, 10), backend)
 
     assert [("office", "lead"), ("section", "support")] == owners(a, "report_major")
@@ -753,6 +793,7 @@ def test_default_owners_with_their_duties_when_no_routing_holds(backend):
 
 
 def test_an_undecided_routing_keeps_the_default_owners_and_says_why(backend):
+    """An undecided routing keeps the default owners and the reason names the facts it needs."""
     a = assess(variant(), major_incident(), cst(23, 10), backend)
 
     assert [("office", "lead"), ("section", "support")] == owners(a, "report_major")
@@ -760,6 +801,8 @@ def test_an_undecided_routing_keeps_the_default_owners_and_says_why(backend):
 
 
 def test_routing_plan_errors():
+    """A routing to an unknown role, an unknown duty word, or a duty for a role that is not an owner is refused."""
+
     def unknown_role(data: dict[str, Any]) -> None:
         data["actions"][1]["routing"][0]["owners"] = ["nobody"]
 
@@ -808,6 +851,7 @@ def test_routing_plan_errors():
     ],
 )
 def test_both_backends_give_the_same_lifecycle_result(plan, inc, at):
+    """The python and durable backends give the same assessment for each lifecycle feature."""
     python = assess(plan, inc, cst(23, at), "python")
     durable = assess(plan, inc, cst(23, at), "durable")
 

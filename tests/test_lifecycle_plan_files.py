@@ -54,6 +54,7 @@ def full_text() -> str:
 
 
 def test_the_demo_reads_every_lifecycle_key():
+    """Every lifecycle key (grading, judgement, other, duties, routing, family, overrides) reads into the Plan."""
     plan = read_plan_text(full_text(), "yaml")
 
     g = plan.grading
@@ -82,6 +83,7 @@ def test_the_demo_reads_every_lifecycle_key():
 
 @pytest.mark.parametrize("fmt", ["yaml", "toml", "json"])
 def test_lifecycle_keys_round_trip(fmt: str):
+    """A plan using every lifecycle key dumps to YAML, TOML and JSON and reads back equal."""
     plan = read_plan_text(full_text(), "yaml")
 
     again = read_plan_text(o.dump_plan(plan, fmt), fmt)
@@ -91,6 +93,7 @@ def test_lifecycle_keys_round_trip(fmt: str):
 
 
 def test_default_grading_is_not_written():
+    """A plan without a grading key gets the default grading, and dump_plan does not write it."""
     data = full_data()
     del data["grading"]
     plan = read_plan_text(yaml.safe_dump(data, allow_unicode=True), "yaml")
@@ -120,6 +123,7 @@ def line_of(text: str, needle: str, start: int = 0) -> int:
     ],
 )
 def test_lifecycle_errors_are_located(old: str, new: str, needle: str):
+    """A bad drive, regrade, de-escalation rule or duty is reported at or just above its own line."""
     text = full_text()
     assert old in text
     start = text.index(old)
@@ -138,6 +142,7 @@ def test_lifecycle_errors_are_located(old: str, new: str, needle: str):
 
 
 def test_a_bad_drive_names_the_choices():
+    """An unknown grading drive is one problem, on its line, that names the allowed drives."""
     text = full_text().replace("drive: higher", "drive: sometimes")
 
     (problem,) = problems(text)
@@ -161,6 +166,7 @@ def test_a_bad_drive_names_the_choices():
     ],
 )
 def test_lifecycle_reference_errors(change, path: str):
+    """Lifecycle keys naming an unknown role, grade or measure, a duplicate rule id or a self-override are located errors."""
     data = full_data()
     change(data)
 
@@ -185,11 +191,13 @@ def test_a_de_escalation_threshold_must_be_finite(below: str):
 
 
 def test_a_de_escalation_threshold_must_be_finite_in_python():
+    """Deescalation built in Python with a NaN 'below' raises ValueError."""
     with pytest.raises(ValueError, match="needs a finite number 'below'"):
         o.Deescalation("calm", "general", measure="clicks_1h", below=float("nan"))
 
 
 def test_the_schema_accepts_the_demo_and_rejects_a_bad_drive():
+    """The plan JSON Schema accepts the lifecycle demo and its dump, and rejects an unknown drive."""
     schema = o.plan_schema()
     data = full_data()
 
@@ -212,6 +220,7 @@ def test_the_schema_accepts_the_demo_and_rejects_a_bad_drive():
     ],
 )
 def test_the_schema_rejects_bad_lifecycle_values(change):
+    """The plan JSON Schema rejects an unknown regrade rule, an unknown duty and an unknown grading key."""
     data = full_data()
     change(data)
 

@@ -30,6 +30,7 @@ def shown(value: object) -> str:
 
 @pytest.mark.parametrize("name", BOUNDS)
 def test_every_bound_is_on_the_page_with_its_value(name):
+    """Every bound in _limits appears on the limits page with its current value."""
     assert shown(getattr(_limits, name)) in PAGE
 
 

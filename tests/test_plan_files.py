@@ -83,6 +83,7 @@ def test_work_safety_file_equals_the_python_plan():
 
 
 def test_minimal_plan_loads_and_evaluates():
+    """The minimal YAML plan reads and evaluates: 1001 clicks give grade high with its call pending."""
     plan = read_plan_text(MINIMAL, "yaml")
     incident = {
         "id": "I",
@@ -147,6 +148,7 @@ def _at(text: str):
     ],
 )
 def test_problem_is_located(old: str, new: str, where: str, words: str):
+    """Each kind of plan problem is the only one reported, at the line and column of the offending text."""
     assert old in MINIMAL
     (problem,) = problems_of(MINIMAL.replace(old, new))
 
@@ -156,6 +158,7 @@ def test_problem_is_located(old: str, new: str, where: str, words: str):
 
 
 def test_duplicate_ids_are_located_at_the_section():
+    """A duplicated grade id is located at its entry, and the action naming the lost id is reported too."""
     text = MINIMAL.replace("  - id: high\n", "  - id: low\n")
     problem, dangling = problems_of(text)
 
@@ -165,6 +168,7 @@ def test_duplicate_ids_are_located_at_the_section():
 
 
 def test_every_problem_is_reported_in_one_pass():
+    """Problems in several sections are all reported, each located, in a single read."""
     text = (
         MINIMAL.replace('version: "1"', "version: 1.0")
         .replace("criteria: clicks_1d > 100\n", "criteria: clicks_1d >> 100\n")
@@ -178,6 +182,7 @@ def test_every_problem_is_reported_in_one_pass():
 
 
 def test_syntax_error_is_located():
+    """A YAML syntax error is a PlanLoadError at the line and column where the parser fails."""
     with pytest.raises(o.PlanLoadError) as info:
         read_plan_text(
             MINIMAL.replace("  - {id: office, name: 办公室}", "  - {id: office, name"),
@@ -202,6 +207,7 @@ def test_syntax_error_is_located():
     ],
 )
 def test_syntax_errors_in_every_format(fmt: str, text: str, where: tuple[int, int]):
+    """Syntax errors and duplicate keys in JSON, TOML and YAML are located where they occur."""
     with pytest.raises(o.PlanLoadError) as info:
         read_plan_text(text, fmt)
 
@@ -209,6 +215,7 @@ def test_syntax_errors_in_every_format(fmt: str, text: str, where: tuple[int, in
 
 
 def test_json_and_toml_problems_are_located():
+    """A validation problem in a JSON or TOML plan is located at the line holding the bad value."""
     data = yaml.safe_load(MINIMAL)
     data["grades"][1]["criteria"] = "clicks_1d > -1"
     text = json.dumps(data, ensure_ascii=False, indent=2)
@@ -238,11 +245,13 @@ def test_json_and_toml_problems_are_located():
     ],
 )
 def test_yaml_objects_anchors_and_tags_are_refused(text: str):
+    """YAML python objects, anchors/aliases and custom tags are refused with PlanLoadError."""
     with pytest.raises(o.PlanLoadError):
         read_plan_text(text, "yaml")
 
 
 def test_conditions_are_never_run_as_python():
+    """A Python expression in a condition is a criteria problem, never evaluated."""
     text = MINIMAL.replace(
         "criteria: clicks_1d > 100\n", "criteria: __import__('os').system('x')\n"
     )
@@ -258,12 +267,14 @@ def test_conditions_are_never_run_as_python():
 @given(plan=plans())
 @settings(max_examples=40)
 def test_generated_plans_survive_dump_and_load(fmt: str, plan: o.Plan):
+    """Any generated plan dumped to YAML, TOML or JSON reads back equal."""
     assert plan == read_plan_text(o.dump_plan(plan, fmt), fmt)
 
 
 @pytest.mark.parametrize("path", sorted(PLANS.glob("*.yaml")), ids=lambda p: p.name)
 @pytest.mark.parametrize("fmt", ["yaml", "toml", "json"])
 def test_example_plans_survive_dump_and_load(path: Path, fmt: str):
+    """Every example plan dumped to YAML, TOML or JSON reads back equal."""
     plan = o.load_plan(path)
 
     assert plan == read_plan_text(o.dump_plan(plan, fmt), fmt)
@@ -300,6 +311,7 @@ def test_malformed_files_raise_only_library_errors(text: str, fmt: str):
 
 
 def test_deep_nesting_is_refused_not_crashed():
+    """5000 levels of nesting in JSON, YAML or TOML is a PlanLoadError, not a crash."""
     for fmt, text in (("json", "[" * 5000), ("yaml", "[" * 5000), ("toml", "a = " + "[" * 5000)):
         with pytest.raises(o.PlanLoadError):
             read_plan_text(text, fmt)
@@ -309,6 +321,7 @@ def test_deep_nesting_is_refused_not_crashed():
 
 
 def test_shipped_schema_is_the_generated_one():
+    """The shipped plan.schema.json equals the schema generated from the code."""
     assert build_plan_schema() == o.plan_schema()
     assert (
         json.loads((ROOT / "src/opinion_rules/schemas/plan.schema.json").read_text())
@@ -318,10 +331,12 @@ def test_shipped_schema_is_the_generated_one():
 
 @pytest.mark.parametrize("path", sorted(PLANS.glob("*.yaml")), ids=lambda p: p.name)
 def test_example_plans_match_the_schema(path: Path):
+    """Every example plan validates against the plan JSON Schema."""
     jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), o.plan_schema())
 
 
 def test_schema_rejects_an_unknown_key():
+    """The plan JSON Schema rejects a misspelt key in a grade."""
     data = yaml.safe_load(MINIMAL)
     data["grades"][0]["critera"] = "x"
 
@@ -339,6 +354,7 @@ PARAMETRISED = MINIMAL.replace(
 
 
 def test_required_parameter_blocks_the_engine_until_set():
+    """An Engine refuses a plan with an unset required parameter and evaluates once it is set."""
     plan = read_plan_text(PARAMETRISED, "yaml")
 
     with pytest.raises(o.PlanValidationError, match="required parameter 'limit'"):
@@ -355,6 +371,7 @@ def test_required_parameter_blocks_the_engine_until_set():
 
 
 def test_unknown_parameter_is_an_error():
+    """Setting an undeclared parameter, or using one in a condition, is a plan error."""
     plan = read_plan_text(PARAMETRISED, "yaml")
 
     with pytest.raises(o.PlanValidationError, match="no such parameter"):
@@ -400,6 +417,7 @@ def test_deeply_nested_condition_is_a_located_error(condition: str):
 
 
 def test_conditions_at_the_depth_limit_load_evaluate_and_round_trip():
+    """Conditions nested exactly CONDITION_DEPTH levels load, round-trip in every format and evaluate."""
     nots = "not " * CONDITION_DEPTH + "clicks_1d > 1"
     parens = "(" * CONDITION_DEPTH + "clicks_1d > 1" + ")" * CONDITION_DEPTH
     for condition in (nots, parens):
@@ -431,6 +449,7 @@ def test_structured_conditions_are_bounded_in_the_file():
 
 
 def test_deep_python_api_condition_is_refused_by_the_plan_not_the_stack():
+    """A 20000-level condition built in Python is a plan problem naming its depth, not a RecursionError."""
     base = read_plan_text(MINIMAL, "yaml")
     condition: o.Condition = o.measure("clicks_1d") > 1
     for _ in range(20_000):
@@ -550,6 +569,7 @@ def test_bad_plan_values_are_located_errors(old: str, new: str, path: str, words
 
 
 def test_numbers_must_be_finite_in_every_format():
+    """NaN and infinite parameter values are located errors in YAML, JSON and TOML."""
     parameter = "parameters:\n  - {id: p, label: l, value: VALUE}\nroles:"
     for value in (".nan", ".inf", "-.inf"):
         (problem,) = problems_of(MINIMAL.replace("roles:", parameter.replace("VALUE", value)))
@@ -616,6 +636,8 @@ def test_texts_with_lone_surrogates_or_controls_are_refused(fmt: str, text: str,
     ],
 )
 def test_nesting_is_bounded_at_the_plan_file_depth(fmt: str, opening: str, place: tuple[int, int]):
+    """Each format parses nesting at PLAN_FILE_DEPTH and refuses one level more at the opening that exceeds it."""
+
     def nested(levels: int) -> str:
         if opening == "- ":
             return "".join("  " * i + "-\n" for i in range(levels - 1)) + "  " * levels + "- 1\n"
@@ -630,6 +652,7 @@ def test_nesting_is_bounded_at_the_plan_file_depth(fmt: str, opening: str, place
 
 
 def test_yaml_values_that_look_like_dates_but_are_not_are_located():
+    """A YAML value shaped like an impossible date is a located PlanLoadError, not a crash."""
     with pytest.raises(o.PlanLoadError, match="cannot read '2025-13-45' as a timestamp") as e:
         read_plan_text(MINIMAL.replace("title: 最小预案", "title: 2025-13-45"), "yaml")
 
@@ -637,11 +660,13 @@ def test_yaml_values_that_look_like_dates_but_are_not_are_located():
 
 
 def test_too_large_text_is_refused():
+    """Plan text longer than PLAN_FILE_BYTES is refused."""
     with pytest.raises(o.PlanLoadError, match=f"larger than {PLAN_FILE_BYTES} bytes"):
         read_plan_text("#" * (PLAN_FILE_BYTES + 1), "yaml")
 
 
 def test_too_large_file_is_refused_before_it_is_read(tmp_path: Path):
+    """A plan file over the size bound is refused from its size, without reading it."""
     big = tmp_path / "big.yaml"
     with big.open("wb") as handle:  # sparse: a gigabyte that takes no space
         handle.truncate(1_000_000_000)
@@ -651,6 +676,7 @@ def test_too_large_file_is_refused_before_it_is_read(tmp_path: Path):
 
 
 def test_fifo_plan_file_is_refused_without_blocking(tmp_path: Path):
+    """load_plan of a FIFO is refused as not a regular file, without blocking."""
     fifo = tmp_path / "plan.yaml"
     os.mkfifo(fifo)
     outcome: list[BaseException] = []
@@ -673,6 +699,7 @@ def _catch(into: list[BaseException], function: Any, *args: Any) -> None:
 
 
 def test_undecodable_file_is_located(tmp_path: Path):
+    """A plan file that is not UTF-8 is a PlanLoadError at the first undecodable byte."""
     path = tmp_path / "plan.yaml"
     path.write_bytes(b"id: x\ntitle: \xff\xfe\n")
 

@@ -409,6 +409,7 @@ def test_periods_past_the_supported_range_are_located(old: str, new: str, expect
 
 
 def test_the_longest_supported_period_is_accepted():
+    """A period of exactly 36600 days, the longest supported, is accepted as a bound and a recurrence."""
     plan = read_plan_text(
         TIMED.replace("bound: 1d", "bound: 36600d").replace("every: 2h", "every: 36600d"), "yaml"
     )
