@@ -188,8 +188,10 @@ def test_load_incident_reports_json_position(tmp_path):
 def test_schema_accepts_the_examples():
     """The shipped JSON Schema accepts every bundled incident."""
     schema = o.incident_schema()
+    paths = sorted((EXAMPLES / "incidents").glob("*.json"))
 
-    for path in (EXAMPLES / "incidents").glob("*.json"):
+    assert paths, "no bundled incidents found: the loop below would check nothing"
+    for path in paths:
         jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema)
 
 
