@@ -12,7 +12,7 @@ import attrs
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules.engine._incident_check import event_types
+from opinion_rules.model._content import event_types
 
 
 BASE = datetime(2026, 11, 23, 0, 0, tzinfo=timezone(timedelta(hours=8)))

@@ -32,19 +32,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules.model._deadlines import (
+from opinion_rules.model._deadlines import due_time, parse_anchor
+from opinion_rules.time._arithmetic import (
     TimeRules,
     add_offset,
-    due_time,
-    parse_anchor,
-    parse_offset,
-)
-from opinion_rules.time._calendars import (
     add_working_time,
     next_working_instant,
     nth_working_day_after,
     working_day_on_or_after,
 )
+from opinion_rules.time._offsets import parse_offset
 
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -39,6 +39,7 @@ from .exceptions import (
     UnknownIncidentError,
     UnknownPlanError,
 )
+from .model._clauses import Clause
 from .model._conditions import (
     AllOf,
     Always,
@@ -63,7 +64,6 @@ from .model._deadlines import (
     Anchor,
     Deadline,
     Extension,
-    Offset,
     Recurrence,
     after,
     end_of_day,
@@ -74,6 +74,19 @@ from .model._deadlines import (
     until,
 )
 from .model._facts import ASSERTIONS, Event, Incident, Observation, load_incident
+from .model._items import (
+    CHANNELS,
+    Action,
+    Category,
+    EventSpec,
+    FactSpec,
+    Grade,
+    Note,
+    Parameter,
+    Principle,
+    ReportChain,
+    Role,
+)
 from .model._lifecycle import (
     GRADE_DRIVERS,
     OWNER_DUTIES,
@@ -84,21 +97,7 @@ from .model._lifecycle import (
     Grading,
     Routing,
 )
-from .model._plan import (
-    CHANNELS,
-    Action,
-    Category,
-    Clause,
-    EventSpec,
-    FactSpec,
-    Grade,
-    Note,
-    Parameter,
-    Plan,
-    Principle,
-    ReportChain,
-    Role,
-)
+from .model._plan import Plan
 from .model._results import (
     STATUSES,
     ActionStatus,
@@ -126,6 +125,7 @@ from .store._casestore import (
 from .store._postgres import PostgresStore
 from .store._sqlite import SQLiteStore
 from .time._calendars import ChinaCalendar, DataCalendar, Festival, WorkingCalendar, YearSchedule
+from .time._offsets import Offset
 
 
 __all__ = [

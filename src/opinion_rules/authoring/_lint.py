@@ -24,7 +24,6 @@ from typing import Any
 
 import attrs
 
-from opinion_rules.engine._incident_check import event_types
 from opinion_rules.model._conditions import (
     OPERATORS,
     AllOf,
@@ -41,7 +40,9 @@ from opinion_rules.model._conditions import (
     OneOf,
     walk,
 )
-from opinion_rules.model._plan import Action, Plan, action_grade
+from opinion_rules.model._content import event_types
+from opinion_rules.model._items import Action, action_grade
+from opinion_rules.model._plan import Plan
 
 
 __all__ = ["Finding", "lint_plan"]

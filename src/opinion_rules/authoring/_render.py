@@ -13,6 +13,7 @@ import html
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from opinion_rules.model._clauses import Clause
 from opinion_rules.model._conditions import (
     AllOf,
     Always,
@@ -28,10 +29,12 @@ from opinion_rules.model._conditions import (
     OneOf,
     Param,
 )
-from opinion_rules.model._deadlines import Anchor, Deadline, Offset, parse_anchor
+from opinion_rules.model._deadlines import Anchor, Deadline, parse_anchor
+from opinion_rules.model._items import Action, action_grade
 from opinion_rules.model._lifecycle import duty_words
-from opinion_rules.model._plan import Action, Clause, Plan, action_grade
+from opinion_rules.model._plan import Plan
 from opinion_rules.time._calendars import format_hours
+from opinion_rules.time._offsets import Offset
 
 
 __all__ = ["LANGUAGES", "render_plan"]

@@ -45,7 +45,7 @@ from opinion_rules.model._windows import Measure, Point, SeriesIndex
 
 from ._explain import Labels, explain
 from ._grading import Change, Grader
-from ._incident_check import check_incident
+from ._incident_check import validate_incident
 from ._ir import And, Leaf, Neg, Node, Or, Program, Rule, routing_rule
 from ._python import compile_node
 from ._statuses import Known, Times, calendar_gap
@@ -286,7 +286,7 @@ def evaluate(
     Evaluate *incident* against *plan* as of *at*.
     """
     at = check_at(at)
-    check_incident(plan, incident)
+    validate_incident(plan, incident)
     timeline = _Timeline(plan, program, incident, at)
     labels = Labels(plan)
     rules: dict[str, Rule] = {r.id: r for r in program.rules}

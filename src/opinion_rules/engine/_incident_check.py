@@ -9,17 +9,17 @@ silently ignored fact.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 from opinion_rules._suggest import expected_names
 from opinion_rules.exceptions import FactError, Problem, describe_value
-from opinion_rules.model._conditions import EventSeen, walk
+from opinion_rules.model._content import event_types
 from opinion_rules.model._facts import Incident
-from opinion_rules.model._plan import FactSpec, Plan, custom_events, grading_events, plan_conditions
+from opinion_rules.model._items import FactSpec, fact_value_expected
+from opinion_rules.model._plan import Plan
 
 
-def check_incident(plan: Plan, incident: Incident) -> None:
+def validate_incident(plan: Plan, incident: Incident) -> None:
     """
     Raise :class:`FactError` listing every way *incident* does not fit *plan*.
     """
@@ -98,20 +98,6 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
             )
 
 
-def event_types(plan: Plan) -> set[str]:
-    """
-    Event types an incident may record for *plan*: the built-in ones and
-    every type the plan anchors on, waits for or tests.
-    """
-    types = {"action_done", "fact", "grade_asserted", *(e.id for e in plan.events)}
-    types.update(event for event, _field in grading_events(plan.grading))
-    for action in plan.actions:
-        types.update(event for event, _field in custom_events(action.deadline))
-    for _where, condition in plan_conditions(plan):
-        types.update(node.event for node in walk(condition) if isinstance(node, EventSeen))
-    return types
-
-
 def _fact_problems(
     specs: dict[str, FactSpec], name: str, value: object, where: str
 ) -> Iterator[Problem]:
@@ -121,21 +107,8 @@ def _fact_problems(
             where, f"fact {name!r} is not declared by the plan", expected_names(name, specs)
         )
         return
-    match spec.type:
-        case "number":
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            ok = ok and math.isfinite(value)  # type: ignore[arg-type]
-            expected = "a number"
-        case "bool":
-            ok = isinstance(value, bool)
-            expected = "true or false"
-        case "text":
-            ok = isinstance(value, str)
-            expected = "a string"
-        case _:
-            ok = isinstance(value, str) and value in spec.choices
-            expected = f"one of {list(spec.choices)}"
-    if not ok:
+    expected = fact_value_expected(spec, value)
+    if expected is not None:
         yield Problem(
             where, f"fact {name!r} has a value of the wrong type", expected, describe_value(value)
         )

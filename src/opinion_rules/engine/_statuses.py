@@ -19,19 +19,19 @@ import attrs
 
 from opinion_rules.exceptions import CalendarRangeError
 from opinion_rules.model._conditions import Compare, GradeRef, walk
-from opinion_rules.model._deadlines import (
+from opinion_rules.model._deadlines import Deadline, due_time
+from opinion_rules.model._facts import Event, Incident
+from opinion_rules.model._items import Action
+from opinion_rules.model._plan import Plan
+from opinion_rules.model._results import ActionStatus, ChainStatus, Owner, Status
+from opinion_rules.time._arithmetic import (
     TICK,
-    Deadline,
-    Offset,
     TimeRules,
     add_offset,
     add_offset_after_due,
-    due_time,
     elapsed_after,
 )
-from opinion_rules.model._facts import Event, Incident
-from opinion_rules.model._plan import Action, Plan
-from opinion_rules.model._results import ActionStatus, ChainStatus, Owner, Status
+from opinion_rules.time._offsets import Offset
 
 
 @attrs.frozen

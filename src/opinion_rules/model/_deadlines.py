@@ -1,29 +1,29 @@
 """
-Deadlines: an anchor event, a kind, and for ``offset`` deadlines an offset.
+Deadlines as data: an anchor event, a kind, and for ``offset`` deadlines an
+offset; extensions and recurrences.
 
-Arithmetic lives in :func:`due_time`; it takes the start instant and the
-plan's timezone and never reads a clock.
+The arithmetic lives in :mod:`opinion_rules.time._arithmetic`;
+:func:`due_time` picks the rule for a deadline's kind.  It takes the start
+instant and the plan's time rules and never reads a clock.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import attrs
-from dateutil.relativedelta import relativedelta
 
 from opinion_rules._validators import is_identifier, positive_duration
-from opinion_rules.time._calendars import (
-    WorkingCalendar,
-    add_working_time,
-    next_working_instant,
-    nth_working_day_after,
-    working_day_on_or_after,
+from opinion_rules.time._arithmetic import (
+    TimeRules,
+    add_offset,
+    add_offset_after_due,
+    day_end_after,
+    elapsed_after,
 )
+from opinion_rules.time._offsets import Clock, Offset, parse_offset
 
 
 __all__ = [
@@ -31,9 +31,10 @@ __all__ = [
     "Deadline",
     "DeadlineKind",
     "Extension",
-    "Offset",
     "Recurrence",
     "after",
+    "custom_events",
+    "due_time",
     "end_of_day",
     "immediately",
     "no_deadline",
@@ -46,9 +47,6 @@ DeadlineKind = Literal[
     "offset", "immediately", "promptly", "end_of_day", "none", "until", "recurring"
 ]
 _KINDS = ("offset", "immediately", "promptly", "end_of_day", "none", "until", "recurring")
-Clock = Literal["calendar", "shift_start", "pause"]
-#: Clock policies for hours and minutes.
-CLOCKS = ("calendar", "shift_start", "pause")
 
 #: Anchor events the engine knows without the incident naming them.
 BUILTIN_ANCHORS = ("discovered", "posted")
@@ -59,144 +57,9 @@ REF_ANCHORS = {
     "grade_reached": "grade",
     "category_assigned": "category",
 }
-
-
-def _non_negative_int(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"'{attribute.name}' must be a non-negative integer (got {value!r})")
-
-
-_OFFSET_TEXT = re.compile(
-    r"\s*(?:(\d+)\s*wd)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*",
-    re.IGNORECASE,
-)
-#: How offsets are written in plan files and anchor texts.
-OFFSET_FORM = "a period such as '3h', '30m', '1d', '1h30m' or '5wd' (working days)"
-
-
-@attrs.frozen
-class Offset:
-    """
-    How long after the anchor a deadline falls.
-
-    Args:
-        days: Calendar days (``5日内``).  Counted on the plan's local wall
-            clock: 1 day after 09:00 is 09:00 the next local day, unless
-            *start_next_day*.
-        hours, minutes: Elapsed time (``3小时内``), on the *clock* the plan
-            chooses.
-        working_days: Working days (``5个工作日内``) by the plan's calendar.
-            The anchor's day never counts; due at the end of the last working
-            day (the plan's ``day_end``).  Not combined with other units.
-        clock: For hours and minutes: ``calendar`` (default; nights and
-            holidays count, ``24小时内(含休息日、节假日)``), ``shift_start``
-            (an anchor outside working hours starts the clock at the next
-            working time) or ``pause`` (only working hours count).
-        start_next_day: For days: the anchor's day is not counted and the
-            period ends at the end of its last day (``次日起5日内``).
-        extend_past_holiday: For days: the period is counted as the Civil
-            Code counts periods in days (``非工作日顺延``, arts. 201 and 203):
-            it ends at the end (the plan's ``day_end``) of its last day, and
-            when that day is not a working day, at the end of the next
-            working day.  Not for hours and minutes alone.
-
-    .. versionadded:: 0.1.0
-    .. versionchanged:: 0.3.0 *working_days*, *clock*, *start_next_day* and
-       *extend_past_holiday*.
-    """
-
-    days: int = attrs.field(default=0, validator=_non_negative_int)
-    hours: int = attrs.field(default=0, validator=_non_negative_int)
-    minutes: int = attrs.field(default=0, validator=_non_negative_int)
-    working_days: int = attrs.field(default=0, validator=_non_negative_int)
-    clock: Clock = "calendar"
-    start_next_day: bool = False
-    extend_past_holiday: bool = False
-
-    def __attrs_post_init__(self) -> None:
-        if self.clock not in CLOCKS:
-            raise ValueError(f"'clock' must be one of {list(CLOCKS)} (got {self.clock!r})")
-        if self.working_days and (self.days or self.hours or self.minutes):
-            raise ValueError("working days are not combined with days, hours or minutes")
-        if self.working_days and (self.start_next_day or self.extend_past_holiday):
-            raise ValueError(
-                "working days always start the next day and end on a working day; "
-                "'start_next_day' and 'extend_past_holiday' do not apply"
-            )
-        if self.start_next_day and (not self.days or self.hours or self.minutes):
-            raise ValueError("'start_next_day' applies to whole days only (e.g. days=5)")
-        if self.extend_past_holiday and not self.days and not self.working_days:
-            raise ValueError(
-                "'extend_past_holiday' applies to periods counted in days (e.g. days=5); "
-                "for hours, clock 'pause' or 'shift_start' says how holidays count"
-            )
-        if self.clock != "calendar" and (self.days or self.working_days):
-            raise ValueError(f"clock {self.clock!r} applies to hours and minutes only, not to days")
-        for name in ("start_next_day", "extend_past_holiday"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"'{name}' must be true or false (got {getattr(self, name)!r})")
-
-    def is_zero(self) -> bool:
-        """
-        Tell whether the offset is empty.
-        """
-        return not (self.days or self.hours or self.minutes or self.working_days)
-
-    def needs_calendar(self) -> bool:
-        """
-        Tell whether computing this offset asks a working calendar.
-        """
-        return bool(self.working_days) or self.clock != "calendar" or self.extend_past_holiday
-
-    def text(self) -> str:
-        """
-        The period in plan-file form, e.g. ``3h``, ``1d12h`` or ``5wd``.
-        """
-        parts = (
-            (self.working_days, "wd"),
-            (self.days, "d"),
-            (self.hours, "h"),
-            (self.minutes, "m"),
-        )
-        return "".join(f"{n}{u}" for n, u in parts if n) or "0m"
-
-    def describe(self) -> str:
-        """
-        Render the offset in Chinese, e.g. ``3小时`` or ``次日起5个工作日``.
-        """
-        parts = []
-        if self.working_days:
-            parts.append(f"{self.working_days}个工作日")
-        if self.days:
-            parts.append(f"{self.days}日")
-        if self.hours:
-            parts.append(f"{self.hours}小时")
-        if self.minutes:
-            parts.append(f"{self.minutes}分钟")
-        words = "".join(parts) or "0分钟"
-        if self.start_next_day:
-            words = f"次日起{words}"
-        if self.clock == "shift_start":
-            words += "(工作时间起算)"
-        elif self.clock == "pause":
-            words += "(仅计工作时间)"
-        if self.extend_past_holiday:
-            words += "(非工作日顺延)"
-        return words
-
-
-def parse_offset(text: str) -> Offset:
-    """
-    Read an offset written as in plan files: ``3h``, ``1d12h``, ``5wd``.
-
-    Raises:
-        ValueError: if *text* is not of that form.
-    """
-    match = _OFFSET_TEXT.fullmatch(text)
-    if match is None or not any(match.groups()):
-        raise ValueError(f"{text!r} is not {OFFSET_FORM}")
-    working_days, days, hours, minutes = (int(g or 0) for g in match.groups())
-    return Offset(days=days, hours=hours, minutes=minutes, working_days=working_days)
+#: Event types every plan knows: the incident's own instants and the
+#: generic events incidents record.
+BUILTIN_EVENTS = (*BUILTIN_ANCHORS, "fact", "grade_asserted")
 
 
 @attrs.frozen
@@ -595,104 +458,19 @@ def recurring(
     return Deadline(anchor, "recurring", recurrence=Recurrence(every, per_day, until))
 
 
-# -- arithmetic ---------------------------------------------------------------------
-
-#: The resolution of instants (datetime keeps microseconds): an action due
-#: at *d* is overdue from d + TICK, and ``(midnight - TICK, t]`` is
-#: ``[midnight, t]``.
-TICK = timedelta(microseconds=1)
-
-
-@attrs.frozen
-class TimeRules:
+def custom_events(deadline: Deadline) -> Iterator[tuple[str, str]]:
     """
-    What deadline arithmetic needs from the plan: its timezone, calendar,
-    day end and the organisation's tolerances.
+    The incident event types *deadline* names, with the field naming each.
     """
-
-    tz: ZoneInfo
-    calendar: WorkingCalendar | None
-    day_end: time | None
-    immediate_tolerance: timedelta
-    prompt_tolerance: timedelta | None
-
-    def end_of(self, day: date) -> datetime:
-        """
-        The instant *day* ends: 24:00 (the next midnight) or the day end.
-        """
-        if self.day_end is None:
-            return datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
-        return datetime.combine(day, self.day_end, tzinfo=self.tz)
-
-    def needs_calendar(self) -> WorkingCalendar:
-        if self.calendar is None:  # the plan validator makes this unreachable
-            raise AssertionError("a calendar-dependent deadline in a plan without a calendar")
-        return self.calendar
-
-
-def add_offset(offset: Offset, start: datetime, rules: TimeRules) -> datetime:
-    """
-    *start* + *offset*, by the plan's timezone, calendar and day end.
-    """
-    tz = rules.tz
-    local = start.astimezone(tz)
-    if offset.working_days:
-        calendar = rules.needs_calendar()
-        return rules.end_of(nth_working_day_after(calendar, local.date(), offset.working_days))
-    if offset.start_next_day:
-        last_day = local.date() + timedelta(days=offset.days)
-        if offset.extend_past_holiday:
-            last_day = working_day_on_or_after(rules.needs_calendar(), last_day)
-        return rules.end_of(last_day)
-    if offset.days:
-        # Calendar days move the local wall-clock date.
-        local = (local.replace(tzinfo=None) + relativedelta(days=offset.days)).replace(tzinfo=tz)
-    elapsed = timedelta(hours=offset.hours, minutes=offset.minutes)
-    if elapsed:
-        match offset.clock:
-            case "pause":
-                local = add_working_time(rules.needs_calendar(), local, tz, elapsed)
-            case "shift_start":
-                local = next_working_instant(rules.needs_calendar(), local, tz)
-                local = _elapsed(local, elapsed, tz)
-            case _:
-                local = _elapsed(local, elapsed, tz)
-    if offset.extend_past_holiday:
-        # Civil Code art. 203: the period ends at the end (24:00, or close of
-        # business) of its last day, the day the due instant falls in (a due
-        # at exactly 00:00 is 24:00 of the day before); a last day that is
-        # not a working day gives way to the next working day.  Always ending
-        # at a day end, also when no holiday intervenes, is what keeps a
-        # later anchor from ever getting an earlier deadline: keeping the
-        # time of day on working days let an anchor one minute later be due
-        # almost a day sooner (discovered 2025-01-01 00:00 + 1d was due
-        # 01-03 00:00, but 00:01 + 1d was due 01-02 00:01).
-        last_day = (local - TICK).date() if local.time() == time(0) else local.date()
-        return rules.end_of(working_day_on_or_after(rules.needs_calendar(), last_day))
-    return local
-
-
-def add_offset_after_due(offset: Offset, due: datetime, rules: TimeRules) -> datetime:
-    """
-    *offset* counted from a due instant: a due at 24:00 closes its day, so
-    day-counted offsets ("到期次日", "超过时限5个工作日") count from that day,
-    not from the next one that starts at the same instant.
-    """
-    day_counted = bool(offset.working_days) or offset.start_next_day
-    return add_offset(offset, due - TICK if day_counted else due, rules)
-
-
-def _elapsed(local: datetime, elapsed: timedelta, tz: ZoneInfo) -> datetime:
-    return elapsed_after(local, elapsed).astimezone(tz)
-
-
-def elapsed_after(start: datetime, elapsed: timedelta) -> datetime:
-    """
-    *elapsed* real time after *start*.  Aware + timedelta is wall-clock
-    arithmetic in Python; going through UTC keeps hours elapsed hours even
-    across a DST change in the instant's zone.
-    """
-    return (start.astimezone(UTC) + elapsed).astimezone(start.tzinfo)
+    anchor = deadline.anchor
+    if anchor.event not in BUILTIN_EVENTS and anchor.event not in REF_ANCHORS:
+        yield anchor.event, "anchor"
+    if deadline.until is not None:
+        yield deadline.until, "until"
+    if deadline.recurrence is not None and deadline.recurrence.until is not None:
+        yield deadline.recurrence.until, "recurrence.until"
+    if deadline.extension is not None:
+        yield deadline.extension.event, "extension.event"
 
 
 def due_time(
@@ -701,7 +479,7 @@ def due_time(
     """
     Compute the due instant of *deadline* whose clock starts at *start*;
     *start_is_due* when *start* is another action's due instant (an
-    ``overdue`` anchor), see :func:`add_offset_after_due`.
+    ``overdue`` anchor), see :func:`~opinion_rules.time._arithmetic.add_offset_after_due`.
 
     Returns ``None`` for deadlines without a due instant (``promptly``
     without a tolerance, ``none``, ``until``, ``recurring``).
@@ -719,10 +497,6 @@ def due_time(
                 return None
             return elapsed_after(start, rules.prompt_tolerance)
         case "end_of_day":
-            local = start.astimezone(rules.tz)
-            end = rules.end_of(local.date())
-            # Discovered after close of business: the day has ended, so the
-            # duty falls on the next day's end (never a due before its start).
-            return end if start < end else rules.end_of(local.date() + timedelta(days=1))
+            return day_end_after(start, rules)
         case _:
             return None

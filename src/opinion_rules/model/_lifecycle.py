@@ -10,14 +10,14 @@ Every rule here is explicit data with a default the docs name
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 import attrs
 
 from opinion_rules._validators import is_identifier, optional_identifier
-
-from ._conditions import Condition, is_condition
+from opinion_rules.model._clauses import Clause
+from opinion_rules.model._conditions import Condition, is_condition
 
 
 __all__ = [
@@ -54,8 +54,6 @@ DUTY_WORDS = {
 
 
 def _clause(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    from ._plan import Clause  # noqa: PLC0415 - _plan imports this module
-
     if value is not None and not isinstance(value, Clause):
         raise TypeError(f"'{attribute.name}' must be a Clause (got {value!r})")
 
@@ -248,3 +246,15 @@ def describe_owner(name: str, duty: str) -> str:
     ``name (牵头)`` or just ``name``.
     """
     return f"{name}({DUTY_WORDS[duty]})" if duty else name
+
+
+def grading_events(grading: Grading) -> Iterator[tuple[str, str]]:
+    """
+    The incident event types the grading rules name, with the field naming
+    each.
+    """
+    for j, rule in enumerate(grading.deescalation):
+        if rule.event is not None:
+            yield rule.event, f"grading.deescalation[{j}].event"
+    if grading.closure is not None:
+        yield grading.closure.event, "grading.closure.event"

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from ._plan import Clause
+from opinion_rules.model._clauses import Clause
 
 
 __all__ = [

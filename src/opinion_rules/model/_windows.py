@@ -41,8 +41,7 @@ import attrs
 
 from opinion_rules._limits import LONGEST_PERIOD, period_problem
 from opinion_rules._validators import is_identifier, positive_duration
-
-from ._deadlines import TICK
+from opinion_rules.time._arithmetic import TICK
 
 
 __all__ = ["Measure", "Window", "calendar_day", "cumulative", "rolling", "sustained"]

@@ -41,17 +41,20 @@ from opinion_rules._limits import (
 from opinion_rules._reading import InputError, read_limited, too_large
 from opinion_rules._suggest import expected_names
 from opinion_rules.exceptions import PlanError, PlanLoadError, PlanValidationError, Problem
+from opinion_rules.model._clauses import Clause
 from opinion_rules.model._conditions import AllOf, AnyOf, Condition, Not
-from opinion_rules.model._deadlines import (
-    CLOCKS,
-    OFFSET_FORM,
-    Anchor,
-    Deadline,
-    Extension,
-    Offset,
-    Recurrence,
-    parse_anchor,
-    parse_offset,
+from opinion_rules.model._deadlines import Anchor, Deadline, Extension, Recurrence, parse_anchor
+from opinion_rules.model._items import (
+    Action,
+    Category,
+    EventSpec,
+    FactSpec,
+    Grade,
+    Note,
+    Parameter,
+    Principle,
+    ReportChain,
+    Role,
 )
 from opinion_rules.model._lifecycle import (
     GRADE_DRIVERS,
@@ -63,22 +66,7 @@ from opinion_rules.model._lifecycle import (
     Grading,
     Routing,
 )
-from opinion_rules.model._plan import (
-    ID_SECTIONS,
-    Action,
-    Category,
-    Clause,
-    EventSpec,
-    FactSpec,
-    Grade,
-    Note,
-    Parameter,
-    Plan,
-    Principle,
-    ReportChain,
-    Role,
-    timezone_problem,
-)
+from opinion_rules.model._plan import ID_SECTIONS, Plan, timezone_problem
 from opinion_rules.model._windows import Measure, Window
 from opinion_rules.time._calendars import (
     FESTIVALS,
@@ -89,6 +77,7 @@ from opinion_rules.time._calendars import (
     YearSchedule,
     format_hours,
 )
+from opinion_rules.time._offsets import CLOCKS, OFFSET_FORM, Offset, parse_offset
 
 from ._expr import ExpressionError, parse_condition, to_text
 from ._located import FileSyntaxError, Node, parse_document

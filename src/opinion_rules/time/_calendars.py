@@ -25,9 +25,8 @@ Any object with ``name``, ``hours`` and ``is_working_day`` is a calendar
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any, Protocol, runtime_checkable
-from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -46,10 +45,6 @@ __all__ = [
 
 #: Working hours: periods ``(start, end)`` within one day, in order.
 WorkingHours = tuple[tuple[time, time], ...]
-
-#: How far any walk over days may go before giving up; a calendar with no
-#: working day in three years is a data error, not a long holiday.
-_MAX_WALK = 3 * 366
 
 
 @runtime_checkable
@@ -478,89 +473,3 @@ def format_hours(hours: WorkingHours) -> list[str]:
     Working periods as written in plan files and documents: ``09:00-12:00``.
     """
     return [f"{start.strftime('%H:%M')}-{end.strftime('%H:%M')}" for start, end in hours]
-
-
-# -- arithmetic over any calendar ---------------------------------------------------
-
-
-def nth_working_day_after(calendar: WorkingCalendar, day: date, n: int) -> date:
-    """
-    The *n*-th working day strictly after *day* (the start day never counts).
-    """
-    count = 0
-    current = day
-    while count < n:
-        current = _next_day(calendar, current, day)
-        if calendar.is_working_day(current):
-            count += 1
-    return current
-
-
-def working_day_on_or_after(calendar: WorkingCalendar, day: date) -> date:
-    """
-    *day* if it is a working day, else the next one.
-    """
-    current = day
-    while not calendar.is_working_day(current):
-        current = _next_day(calendar, current, day)
-    return current
-
-
-def _next_day(calendar: WorkingCalendar, current: date, origin: date) -> date:
-    if (current - origin).days > _MAX_WALK:
-        raise CalendarRangeError(
-            calendar.name,
-            current,
-            None,
-            f"has no working day within {_MAX_WALK} days after {origin}; check the calendar data",
-        )
-    return current + timedelta(days=1)
-
-
-def _periods(calendar: WorkingCalendar, day: date, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
-    if not calendar.is_working_day(day):
-        return []
-    return [
-        (datetime.combine(day, start, tzinfo=tz), datetime.combine(day, end, tzinfo=tz))
-        for start, end in calendar.hours
-    ]
-
-
-def next_working_instant(calendar: WorkingCalendar, instant: datetime, tz: ZoneInfo) -> datetime:
-    """
-    *instant* if it is inside working hours, else the start of the next
-    working period.
-    """
-    local = instant.astimezone(tz)
-    day = local.date()
-    origin = day
-    while True:
-        for start, end in _periods(calendar, day, tz):
-            if local < end:
-                return max(local, start)
-        day = _next_day(calendar, day, origin)
-
-
-def add_working_time(
-    calendar: WorkingCalendar, instant: datetime, tz: ZoneInfo, amount: timedelta
-) -> datetime:
-    """
-    The instant after *instant* at which *amount* of working time has passed
-    (the clock pauses outside working hours).
-    """
-    local = instant.astimezone(tz)
-    remaining = amount
-    day = local.date()
-    origin = day
-    while True:
-        for start, end in _periods(calendar, day, tz):
-            begin = max(local, start)
-            if begin >= end:
-                continue
-            # Elapsed time inside the period, measured in UTC so a DST shift
-            # inside working hours still counts real time.
-            available = end.astimezone(UTC) - begin.astimezone(UTC)
-            if remaining <= available:
-                return (begin.astimezone(UTC) + remaining).astimezone(tz)
-            remaining -= available
-        day = _next_day(calendar, day, origin)

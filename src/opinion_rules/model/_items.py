@@ -1,0 +1,434 @@
+"""
+The items of a response plan (预案): grades, facts, categories, principles,
+roles, actions, parameters, notes, event types and report chains.
+
+Every item validates its own fields at construction; the whole plan is
+checked by :mod:`opinion_rules.model._validation`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import attrs
+
+from opinion_rules._validators import is_identifier, non_empty_text
+from opinion_rules.model._clauses import Clause, optional_clause
+from opinion_rules.model._conditions import (
+    AllOf,
+    Always,
+    Compare,
+    Condition,
+    GradeRef,
+    is_condition,
+)
+from opinion_rules.model._deadlines import Deadline
+from opinion_rules.model._lifecycle import Assignment, Routing
+from opinion_rules.time._offsets import Offset
+
+
+__all__ = [
+    "CHANNELS",
+    "Action",
+    "Category",
+    "EventSpec",
+    "FactSpec",
+    "Grade",
+    "Note",
+    "Parameter",
+    "Principle",
+    "ReportChain",
+    "Role",
+    "action_grade",
+    "fact_value_expected",
+]
+
+#: Channels an action may use.
+CHANNELS = (
+    "phone",  # 电话报告
+    "written_report",  # 书面报告, 专报, 简报
+    "bulletin",  # 舆情动态 and other internal bulletins
+    "notice",  # 通知, 通报
+    "web_post",  # 跟帖, 网站/微博回应
+    "press_release",  # 新闻通稿, 权威发布
+    "press_conference",  # 新闻发布会, 通报会
+    "meeting",  # 会商, 应对会
+    "monitoring",  # 监测
+    "in_person",  # 当面沟通
+    "legal",  # 法律声明, 报请依法处置
+    "internal",  # 内部办理, 审定, 批示
+    "unspecified",  # the plan does not say how
+)
+
+
+@functools.total_ordering
+@attrs.frozen(eq=True, order=False)
+class Grade:
+    """
+    One level of a plan's grade scale, e.g. 一般 / 较大 / 重大 / 特别重大.
+
+    Grades compare by *rank* only: names are labels, and "重大" is the top
+    level in one plan and the second in another.
+
+    Args:
+        id: Stable identifier, e.g. ``major``.
+        name: The plan's own name, e.g. ``重大网络舆情``.
+        rank: Position on the scale; higher is more severe.
+        criteria: The condition that makes an incident this grade.
+        clause: The sentence defining the grade.
+        name_en: An English label, optional.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    name: str = attrs.field(validator=non_empty_text)
+    rank: int = attrs.field(validator=[attrs.validators.instance_of(int), attrs.validators.ge(0)])
+    criteria: Condition = attrs.field(validator=is_condition)
+    clause: Clause | None = attrs.field(default=None, validator=optional_clause)
+    name_en: str = ""
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Grade):
+            return NotImplemented
+        return self.rank < other.rank
+
+
+FactType = Literal["bool", "number", "text", "enum"]
+_FACT_TYPES = ("bool", "number", "text", "enum")
+
+
+def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(values, str):
+        raise TypeError(f"expected a list, not the string {values!r}")
+    return tuple(values)
+
+
+@attrs.frozen
+class FactSpec:
+    """
+    A fact incidents may carry, with its type.
+
+    Args:
+        id: The key in the incident's ``facts`` object.
+        type: ``bool``, ``number``, ``text`` or ``enum``.
+        choices: For ``enum``: the allowed values, lowest first when
+            *ordered*.
+        ordered: For ``enum``: whether ``gt``/``ge``/... compare positions in
+            *choices* (e.g. accident grade 一般 < 较大 < 重大).
+        label: Words for reasons.
+        clause: Where the plan speaks of this fact, optional.
+        judgement: Whether the fact is a person's judgement ("可能造成重大
+            影响", "必要时", "有扩散趋势"): incidents must then supply it as a
+            ``fact`` event with ``by`` (who judged, and when), never in the
+            incident's initial ``facts``.
+
+    .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 *judgement*.
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    type: FactType = "text"
+    choices: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    ordered: bool = False
+    label: str = ""
+    clause: Clause | None = attrs.field(default=None, validator=optional_clause)
+    judgement: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.type not in _FACT_TYPES:
+            raise ValueError(f"'type' must be one of {list(_FACT_TYPES)} (got {self.type!r})")
+        if self.type == "enum":
+            if not self.choices:
+                raise ValueError(f"enum fact {self.id!r} needs 'choices'")
+            if len(set(self.choices)) != len(self.choices):
+                raise ValueError(f"enum fact {self.id!r} has duplicate choices")
+        elif self.choices or self.ordered:
+            raise ValueError(
+                f"'choices' and 'ordered' are only for enum facts (fact {self.id!r} is {self.type})"
+            )
+
+    def describe(self) -> str:
+        """
+        Words for this fact in reasons.
+        """
+        return self.label or self.id
+
+
+def fact_value_expected(spec: FactSpec, value: object) -> str | None:
+    """
+    What a value of fact *spec* must be, when *value* is not one; ``None``
+    when it fits.  One rule for the values conditions compare a fact with
+    and the values incidents give it: numbers are finite and never
+    booleans, enum values are one of the choices.
+    """
+    match spec.type:
+        case "number":
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = ok and math.isfinite(value)  # type: ignore[arg-type]
+            expected = "a number"
+        case "bool":
+            ok = isinstance(value, bool)
+            expected = "true or false"
+        case "text":
+            ok = isinstance(value, str)
+            expected = "a string"
+        case _:
+            ok = isinstance(value, str) and value in spec.choices
+            expected = f"one of {list(spec.choices)}"
+    return None if ok else expected
+
+
+@attrs.frozen
+class Category:
+    """
+    A handling category (处置类别), chosen independently of the grade.
+
+    Args:
+        id: Stable identifier, e.g. ``malicious_hype``.
+        name: The plan's name, e.g. ``恶意炒作``.
+        condition: When an incident is in this category; over facts and
+            measures.  Leave it ``always()`` for an *other* category.
+        clause: The sentence defining the category.
+        other: The "其他" branch: the incident is in this category when it
+            is in none of the others, i.e. when every other category's
+            condition is false (while any is unknown, so is this one).
+
+    .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 *other*.
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    name: str = attrs.field(validator=non_empty_text)
+    condition: Condition = attrs.field(factory=Always, validator=is_condition)
+    clause: Clause | None = attrs.field(default=None, validator=optional_clause)
+    name_en: str = ""
+    other: bool = False
+
+
+@attrs.frozen
+class Principle:
+    """
+    A working principle (工作原则): text the engine does not execute, kept so
+    every part of the plan is represented and can be cited.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    name: str = attrs.field(validator=non_empty_text)
+    text: str = attrs.field(validator=non_empty_text)
+    clause: Clause | None = attrs.field(default=None, validator=optional_clause)
+
+
+@attrs.frozen
+class Role:
+    """
+    A unit or person that owns actions, e.g. 舆情处.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    name: str = attrs.field(validator=non_empty_text)
+    name_en: str = ""
+
+
+def _is_channel(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in CHANNELS:
+        raise ValueError(f"'{attribute.name}' must be one of {list(CHANNELS)} (got {value!r})")
+
+
+def _routings(values: Iterable[Routing]) -> tuple[Routing, ...]:
+    return tuple(values)
+
+
+def _assignments(values: Iterable[Assignment]) -> tuple[Assignment, ...]:
+    return tuple(values)
+
+
+@attrs.frozen
+class Action:
+    """
+    An obligation: who does what, by which channel, by when, and why.
+
+    Args:
+        id: Stable identifier; incidents report completion with it.
+        title: What is to be done, in the plan's words.
+        owners: Role ids responsible, first the lead.
+        channel: One of :data:`CHANNELS`.
+        deadline: When it falls due.
+        condition: When the action applies, e.g. ``grade() >= "major"``.
+        clause: The sentence the action comes from.
+        stage: Workflow stage, e.g. ``report`` or ``respond``; free text.
+        assignments: What each default owner does (牵头, 配合, ...).
+        routing: Owners chosen by the incident's scope and grade
+            (:class:`~opinion_rules.Routing`); the first that holds wins.
+        overrides: Action ids this action takes precedence over: once it
+            applies, those still open are ``overridden`` (e.g. "不论事件级别,
+            均应立即上报" overrides the grade-based report).
+        family: A name shared by the grade variants of one obligation (the
+            24-hour report at 较大, the 3-hour one at 重大); the
+            ``keep_elapsed`` re-grading rule counts time from when the
+            family's first variant started.
+
+    Several deliverables from one anchor are separate actions.
+
+    .. versionadded:: 0.1.0
+    .. versionchanged:: 0.4.0 *assignments*, *routing*, *overrides*, *family*.
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    title: str = attrs.field(validator=non_empty_text)
+    owners: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    channel: str = attrs.field(validator=_is_channel)
+    deadline: Deadline = attrs.field(validator=attrs.validators.instance_of(Deadline))
+    condition: Condition = attrs.field(factory=Always, validator=is_condition)
+    clause: Clause | None = attrs.field(default=None, validator=optional_clause)
+    stage: str = ""
+    assignments: tuple[Assignment, ...] = attrs.field(
+        default=(),
+        converter=_assignments,
+        validator=attrs.validators.deep_iterable(attrs.validators.instance_of(Assignment)),
+    )
+    routing: tuple[Routing, ...] = attrs.field(
+        default=(),
+        converter=_routings,
+        validator=attrs.validators.deep_iterable(attrs.validators.instance_of(Routing)),
+    )
+    overrides: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    family: str = ""
+
+    def duty_of(self, role: str) -> str:
+        """
+        What *role* does as a default owner ("" when not stated).
+        """
+        return next((a.duty for a in self.assignments if a.role == role), "")
+
+    @owners.validator
+    def _check_owners(
+        self, _attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]
+    ) -> None:
+        if not value:
+            raise ValueError(f"action {self.id!r} needs at least one owner")
+
+
+# IANA names: ``UTC``, ``Asia/Shanghai``, ``America/Argentina/Buenos_Aires``,
+
+
+def _optional_number(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TypeError(f"'{attribute.name}' must be a finite number or None (got {value!r})")
+
+
+@attrs.frozen
+class Parameter:
+    """
+    A number the plan text leaves to the organisation, e.g. the blank in
+    "体温超过℃".
+
+    Conditions use it with :func:`~opinion_rules.param`.  A parameter without
+    a *value* is *required*: the plan can be checked and rendered, but an
+    :class:`~opinion_rules.Engine` refuses it until a value is supplied with
+    :meth:`Plan.with_parameters`.  The library never invents the number.
+
+    .. versionadded:: 0.2.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    label: str = attrs.field(validator=non_empty_text)
+    value: int | float | None = attrs.field(default=None, validator=_optional_number)
+    unit: str = ""
+    clause: Clause | None = attrs.field(default=None, validator=optional_clause)
+
+
+@attrs.frozen
+class Note:
+    """
+    A sentence of the plan that is prose only: it is not modelled as a rule,
+    and *reason* says why (e.g. it states an attitude, or needs a judgement
+    no fact records).  Listing these keeps the model honest about coverage.
+
+    .. versionadded:: 0.2.0
+    """
+
+    clause: Clause = attrs.field(validator=attrs.validators.instance_of(Clause))
+    reason: str = attrs.field(validator=non_empty_text)
+
+
+@attrs.frozen
+class EventSpec:
+    """
+    An event type incidents record for this plan, e.g. ``case_claimed``
+    (受理), ``case_closed`` (办结), ``subsided`` (平息).
+
+    Declaring events is optional; once a plan declares any, every event its
+    deadlines and conditions name must be declared, so a misspelt anchor is a
+    plan error instead of a duty that never starts.
+
+    .. versionadded:: 0.3.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    label: str = ""
+    clause: Clause | None = attrs.field(default=None, validator=optional_clause)
+
+
+def _optional_bound(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, Offset) or value.is_zero()):
+        raise ValueError(f"'{attribute.name}' must be a non-zero Offset or None (got {value!r})")
+
+
+@attrs.frozen
+class ReportChain:
+    """
+    A report chain (逐级上报): actions done in turn, each running from the
+    previous one's completion, with an optional worst-case *bound* for the
+    whole chain from the first hop's start (e.g. "最迟不超过…小时报至…").
+
+    Args:
+        id: Identifier.
+        title: What the chain is, e.g. ``重大舆情逐级上报``.
+        hops: Action ids in order; each after the first must be anchored on
+            ``action_done:<previous hop>``.
+        bound: The whole chain's limit, counted like a deadline offset.
+        clause: The sentence it comes from.
+
+    .. versionadded:: 0.3.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    title: str = attrs.field(validator=non_empty_text)
+    hops: tuple[str, ...] = attrs.field(converter=_str_tuple)
+    bound: Offset | None = attrs.field(default=None, validator=_optional_bound)
+    clause: Clause | None = attrs.field(default=None, validator=optional_clause)
+
+    @hops.validator
+    def _check_hops(self, _attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+        if len(value) < 2:
+            raise ValueError(f"chain {self.id!r} needs at least two hops (got {list(value)})")
+        if len(set(value)) != len(value):
+            raise ValueError(f"chain {self.id!r} lists an action twice: {list(value)}")
+
+
+def action_grade(action: Action, grade_ids: Iterable[str]) -> str | None:
+    """
+    The grade an action is keyed on: the ``grade == g`` or ``grade >= g`` in
+    its condition (alone or in a top-level ``all``), if any.
+    """
+    known = set(grade_ids)
+    items = action.condition.items if isinstance(action.condition, AllOf) else (action.condition,)
+    for item in items:
+        if (
+            isinstance(item, Compare)
+            and isinstance(item.operand, GradeRef)
+            and item.op in ("eq", "ge")
+            and str(item.value) in known
+        ):
+            return str(item.value)
+    return None

@@ -1,0 +1,423 @@
+"""
+Whole-plan checks: item types, unique ids, references that resolve,
+conditions that compare facts with values of the right type, clauses where
+the plan must cite one, owner duties, routings, overrides and grading.  The
+timing checks are in :mod:`opinion_rules.model._timing_checks`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+import attrs
+
+from opinion_rules._limits import CONDITION_DEPTH
+from opinion_rules._suggest import expected_names_capped, one_of
+from opinion_rules.exceptions import Problem
+from opinion_rules.model._conditions import (
+    Always,
+    CategoryIs,
+    Compare,
+    Condition,
+    EventSeen,
+    FactRef,
+    GradeRef,
+    MeasureRef,
+    OneOf,
+    Param,
+    depth,
+    walk,
+)
+from opinion_rules.model._content import PlanContent
+from opinion_rules.model._items import (
+    Action,
+    Category,
+    EventSpec,
+    FactSpec,
+    Grade,
+    Note,
+    Parameter,
+    Principle,
+    ReportChain,
+    Role,
+    fact_value_expected,
+)
+from opinion_rules.model._timing_checks import timing_problems
+from opinion_rules.model._windows import Measure
+
+
+__all__ = ["PROBLEMS_SHOWN", "capped", "plan_problems"]
+
+#: Whole-plan checks stop after this many problems, and say so.
+PROBLEMS_SHOWN = 100
+
+
+def capped(problems: Iterable[Problem]) -> list[Problem]:
+    """
+    At most :data:`PROBLEMS_SHOWN` problems, the last saying there are more.
+    """
+    out = list(itertools.islice(problems, PROBLEMS_SHOWN + 1))
+    if len(out) > PROBLEMS_SHOWN:
+        out[-1] = Problem(
+            "",
+            f"there are more problems; only the first {PROBLEMS_SHOWN} are listed",
+            "these fixed, and the plan checked again",
+        )
+    return out
+
+
+def _check_types(plan: PlanContent) -> Iterator[Problem]:
+    for group, cls in (
+        ("grades", Grade),
+        ("actions", Action),
+        ("roles", Role),
+        ("measures", Measure),
+        ("facts", FactSpec),
+        ("categories", Category),
+        ("principles", Principle),
+        ("parameters", Parameter),
+        ("notes", Note),
+        ("events", EventSpec),
+        ("chains", ReportChain),
+    ):
+        for i, item in enumerate(getattr(plan, group)):
+            if not isinstance(item, cls):
+                yield Problem(
+                    f"{group}[{i}]",
+                    f"must be a {cls.__name__}",
+                    got=f"{item!r}, a {type(item).__name__}",
+                )
+
+
+def plan_problems(plan: PlanContent) -> Iterator[Problem]:
+    type_problems = list(_check_types(plan))
+    if type_problems:
+        yield from type_problems
+        return
+    for group in (
+        "grades",
+        "actions",
+        "roles",
+        "measures",
+        "facts",
+        "categories",
+        "principles",
+        "parameters",
+        "events",
+        "chains",
+    ):
+        counts = Counter(item.id for item in getattr(plan, group))
+        for item_id, n in counts.items():
+            if n > 1:
+                yield Problem(group, f"id {item_id!r} is used {n} times", "unique ids")
+    for metric, n in Counter(plan.metrics).items():
+        if n > 1:
+            yield Problem("metrics", f"metric {metric!r} is listed {n} times")
+    ranks = Counter(g.rank for g in plan.grades)
+    for rank, n in ranks.items():
+        if n > 1:
+            yield Problem("grades", f"rank {rank} is used by {n} grades", "distinct ranks")
+    if not plan.grades:
+        yield Problem("grades", "the plan has no grades", "at least one grade")
+
+    metrics = set(plan.metrics)
+    for i, m in enumerate(plan.measures):
+        if m.metric not in metrics:
+            yield Problem(
+                f"measures[{i}].metric",
+                f"metric {m.metric!r} is not declared in the plan's metrics",
+                one_of(plan.metrics, ordered=False),
+            )
+
+    names = _Names.of(plan)
+    for i, g in enumerate(plan.grades):
+        yield from _check_condition(names, g.criteria, f"grades[{i}].criteria", allow_state=False)
+        if g.clause is None:
+            yield Problem(
+                f"grades[{i}].clause", f"grade {g.id!r} cites no clause", "the sentence defining it"
+            )
+    for i, c in enumerate(plan.categories):
+        yield from _check_condition(
+            names, c.condition, f"categories[{i}].condition", allow_state=False
+        )
+        if c.clause is None:
+            yield Problem(
+                f"categories[{i}].clause",
+                f"category {c.id!r} cites no clause",
+                "the sentence defining it",
+            )
+    for i, p in enumerate(plan.principles):
+        if p.clause is None:
+            yield Problem(
+                f"principles[{i}].clause",
+                f"principle {p.id!r} cites no clause",
+                "the sentence stating it",
+            )
+
+    role_ids = {r.id for r in plan.roles}
+    for i, a in enumerate(plan.actions):
+        where = f"actions[{i}]"
+        yield from _check_condition(names, a.condition, f"{where}.condition", allow_state=True)
+        for j, owner in enumerate(a.owners):
+            if owner not in role_ids:
+                yield Problem(
+                    f"{where}.owners[{j}]",
+                    f"role {owner!r} is not defined",
+                    one_of(role_ids),
+                )
+        if a.clause is None:
+            yield Problem(
+                f"{where}.clause", f"action {a.id!r} cites no clause", "the sentence it comes from"
+            )
+    yield from _check_lifecycle(plan, names)
+    yield from timing_problems(plan)
+
+
+def _check_lifecycle(plan: PlanContent, names: _Names) -> Iterator[Problem]:
+    """
+    Owner duties and routings, overrides, the other category, and grading.
+    """
+    role_ids = {r.id for r in plan.roles}
+    actions = {a.id: a for a in plan.actions}
+    action_ids = set(actions)
+    for i, a in enumerate(plan.actions):
+        where = f"actions[{i}]"
+        for j, assignment in enumerate(a.assignments):
+            if assignment.role not in a.owners:
+                yield Problem(
+                    f"{where}.assignments[{j}]",
+                    f"role {assignment.role!r} has a duty but is not an owner of {a.id!r}",
+                    f"one of the action's owners {list(a.owners)}",
+                )
+        for j, routing in enumerate(a.routing):
+            yield from _check_condition(
+                names, routing.condition, f"{where}.routing[{j}].condition", allow_state=True
+            )
+            for k, owner in enumerate(routing.owners):
+                if owner.role not in role_ids:
+                    yield Problem(
+                        f"{where}.routing[{j}].owners[{k}]",
+                        f"role {owner.role!r} is not defined",
+                        expected_names_capped(owner.role, role_ids),
+                    )
+        for j, other in enumerate(a.overrides):
+            if other == a.id:
+                yield Problem(f"{where}.overrides[{j}]", f"action {a.id!r} overrides itself")
+            elif other not in action_ids:
+                yield Problem(
+                    f"{where}.overrides[{j}]",
+                    f"action {other!r} is not defined",
+                    expected_names_capped(other, action_ids),
+                )
+            elif a.id in actions[other].overrides:
+                yield Problem(
+                    f"{where}.overrides[{j}]",
+                    f"actions {a.id!r} and {other!r} override each other",
+                    "precedence in one direction only",
+                )
+    others = [i for i, c in enumerate(plan.categories) if c.other]
+    for i in others:
+        if not isinstance(plan.categories[i].condition, Always):
+            yield Problem(
+                f"categories[{i}].condition",
+                "an 'other' category takes no condition: it holds when no other category does",
+            )
+    if len(others) > 1:
+        yield Problem("categories", f"{len(others)} categories are marked 'other'", "at most one")
+    if others and len(plan.categories) == 1:
+        yield Problem(
+            f"categories[{others[0]}].other",
+            "an 'other' category needs other categories to fall back from",
+        )
+    yield from _check_grading(plan, role_ids)
+
+
+def _check_grading(plan: PlanContent, role_ids: set[str]) -> Iterator[Problem]:
+    grading = plan.grading
+    grades = {g.id for g in plan.grades}
+    measures = {m.id for m in plan.measures}
+    declared = {e.id for e in plan.events}
+    for j, role in enumerate(grading.asserted_by):
+        if role not in role_ids:
+            yield Problem(
+                f"grading.asserted_by[{j}]",
+                f"role {role!r} is not defined",
+                expected_names_capped(role, role_ids),
+            )
+    seen: set[str] = set()
+    for j, rule in enumerate(grading.deescalation):
+        where = f"grading.deescalation[{j}]"
+        if rule.id in seen:
+            yield Problem(f"{where}.id", f"id {rule.id!r} is used twice", "unique ids")
+        seen.add(rule.id)
+        if rule.to not in grades:
+            yield Problem(
+                f"{where}.to",
+                f"grade {rule.to!r} is not defined",
+                expected_names_capped(rule.to, grades),
+            )
+        if rule.measure is not None and rule.measure not in measures:
+            yield Problem(
+                f"{where}.measure",
+                f"measure {rule.measure!r} is not defined",
+                expected_names_capped(rule.measure, measures),
+            )
+        if rule.event is not None and declared and rule.event not in declared:
+            yield Problem(
+                f"{where}.event",
+                f"event {rule.event!r} is not declared in the plan's events",
+                expected_names_capped(rule.event, declared),
+            )
+    closure = grading.closure
+    if closure is not None and declared and closure.event not in declared:
+        yield Problem(
+            "grading.closure.event",
+            f"event {closure.event!r} is not declared in the plan's events",
+            expected_names_capped(closure.event, declared),
+        )
+
+
+@attrs.frozen
+class _Names:
+    """
+    What conditions may name, computed once per plan (per condition, it made
+    checking a plan quadratic in its size).
+    """
+
+    measures: frozenset[str]
+    facts: Mapping[str, FactSpec]
+    categories: frozenset[str]
+    grades: frozenset[str]
+    parameters: Mapping[str, Parameter]
+
+    @classmethod
+    def of(cls, plan: PlanContent) -> _Names:
+        return cls(
+            frozenset(m.id for m in plan.measures),
+            {f.id: f for f in plan.facts},
+            frozenset(c.id for c in plan.categories),
+            frozenset(g.id for g in plan.grades),
+            {p.id: p for p in plan.parameters},
+        )
+
+
+def _check_condition(
+    names: _Names, condition: Condition, where: str, *, allow_state: bool
+) -> Iterator[Problem]:
+    levels = depth(condition)
+    if levels > CONDITION_DEPTH:
+        yield Problem(
+            where,
+            f"the condition nests {levels} levels deep, more than {CONDITION_DEPTH}",
+            f"at most {CONDITION_DEPTH} levels of all/any/not (all_of, any_of, not_)",
+        )
+        return
+    measures, facts, categories, grades, parameters = (
+        names.measures,
+        names.facts,
+        names.categories,
+        names.grades,
+        names.parameters,
+    )
+    for node in walk(condition):
+        match node:
+            case Compare() | OneOf():
+                raw = node.values if isinstance(node, OneOf) else (node.value,)
+                values = []
+                for v in raw:
+                    if not isinstance(v, Param):
+                        values.append(v)
+                    elif v.id not in parameters:
+                        yield Problem(
+                            where,
+                            f"parameter {v.id!r} is not declared",
+                            one_of(parameters),
+                        )
+                    else:  # a required parameter is checked as the number it will be
+                        value = parameters[v.id].value
+                        values.append(0 if value is None else value)
+                op = node.op if isinstance(node, Compare) else "eq"
+                yield from _check_operand(
+                    node.operand,
+                    op,
+                    values,
+                    where,
+                    measures,
+                    facts,
+                    grades,
+                    allow_state=allow_state,
+                )
+            case CategoryIs(cat):
+                if not allow_state:
+                    yield Problem(where, "only action conditions may refer to categories")
+                elif cat not in categories:
+                    yield Problem(where, f"category {cat!r} is not defined", one_of(categories))
+            case EventSeen() | Always():
+                pass
+            case _:
+                pass
+
+
+def _check_operand(
+    operand: object,
+    op: str,
+    values: Sequence[object],
+    where: str,
+    measures: frozenset[str],
+    facts: Mapping[str, FactSpec],
+    grades: frozenset[str],
+    *,
+    allow_state: bool,
+) -> Iterator[Problem]:
+    ordering = op in ("gt", "ge", "lt", "le")
+    match operand:
+        case MeasureRef(mid):
+            if mid not in measures:
+                yield Problem(where, f"measure {mid!r} is not defined", one_of(measures))
+            for v in values:
+                if isinstance(v, bool) or not isinstance(v, int | float):
+                    yield Problem(
+                        where, f"measure {mid!r} is compared with a non-number", "a number", repr(v)
+                    )
+                elif v < 0:
+                    yield Problem(
+                        where,
+                        f"measure {mid!r} is compared with a negative number "
+                        "(counts are never negative)",
+                        "a threshold >= 0",
+                        repr(v),
+                    )
+        case GradeRef():
+            if not allow_state:
+                yield Problem(where, "only action conditions may refer to the grade")
+            for v in values:
+                if v not in grades:
+                    yield Problem(where, f"grade {v!r} is not defined", one_of(grades))
+        case FactRef(fid):
+            spec = facts.get(fid)
+            if spec is None:
+                yield Problem(where, f"fact {fid!r} is not declared", one_of(facts))
+                return
+            yield from _check_fact_values(spec, ordering, values, where)
+        case _:
+            yield Problem(where, "comparison on an unknown operand", got=repr(operand))
+
+
+def _check_fact_values(
+    spec: FactSpec, ordering: bool, values: Sequence[object], where: str
+) -> Iterator[Problem]:
+    fid = spec.id
+    if ordering and not (spec.type == "number" or (spec.type == "enum" and spec.ordered)):
+        yield Problem(
+            where,
+            f"fact {fid!r} ({spec.type}) cannot be compared with >, >=, < or <=",
+            "a number or ordered enum fact",
+        )
+    for v in values:
+        expected = fact_value_expected(spec, v)
+        if expected is not None:
+            yield Problem(
+                where, f"fact {fid!r} is compared with a value of the wrong type", expected, repr(v)
+            )
