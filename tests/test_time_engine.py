@@ -541,7 +541,7 @@ def test_fact_events_still_take_no_action():
 
 def test_text_report_lists_chains_missed_occurrences_and_the_next_change():
     """The CLI report shows a waiting chain's bound, a capped list of misses and next_change."""
-    from opinion_rules.cli._main import render_table
+    from opinion_rules.cli._output import render_table
 
     follow_up = action("follow_up", o.recurring("discovered", every=timedelta(hours=1)))
     plan = plan_with(

@@ -18,7 +18,8 @@ import pytest
 import time_machine
 
 from opinion_rules.cli._main import main
-from opinion_rules.cli._track import parse_duration, read_entries
+from opinion_rules.cli._track_read import parse_duration
+from opinion_rules.cli._track_write import read_entries
 from opinion_rules.exceptions import FactError, RecordFormatError
 from opinion_rules.store._casestore import open_store
 

@@ -2,7 +2,7 @@
 ``python -m opinion_rules`` runs the command line.
 """
 
-from .cli._main import main
+from opinion_rules.cli._main import main
 
 
 raise SystemExit(main())
