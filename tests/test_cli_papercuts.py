@@ -110,6 +110,17 @@ def test_instants_outside_the_supported_range_are_bad_input(at):
     assert 1 == err.count("\n")
 
 
+def test_evaluate_words_an_out_of_range_at_as_track_does():
+    """evaluate and track read --at alike: the range is the one thing expected."""
+    code, _, err = run("evaluate", PLAN, INCIDENT, "--at", "0001-01-01T00:00:00+00:00")
+
+    assert 2 == code
+    assert (
+        "opinion-rules: error: --at: is outside the supported range: expected an instant from "
+        "1900 up to 3000 (UTC) (got '0001-01-01T00:00:00+00:00')\n"
+    ) == err
+
+
 def test_evaluate_refuses_an_instant_outside_the_range_in_python():
     """The Python API refuses it too, before any arithmetic can overflow."""
     from datetime import UTC, datetime
