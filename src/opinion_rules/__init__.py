@@ -73,7 +73,8 @@ from .model._deadlines import (
     recurring,
     until,
 )
-from .model._facts import ASSERTIONS, Event, Incident, Observation, load_incident
+from .model._facts import ASSERTIONS, Event, Incident, Observation
+from .model._incident_files import load_incident
 from .model._items import (
     CHANNELS,
     Action,

@@ -1,5 +1,7 @@
 """
-Incident facts: the JSON interchange format and its value objects.
+Incident facts: the value objects of the JSON interchange format, and
+reading them from parsed JSON (incident files are read by
+:mod:`opinion_rules.model._incident_files`).
 
 The format is a stable contract with other agency systems; it is documented
 in ``docs/reference/incident-format.md`` and shipped as a JSON Schema
@@ -10,11 +12,9 @@ that is wrong and the form that was expected; nothing is coerced.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -22,18 +22,16 @@ import attrs
 from dateutil.parser import isoparse
 
 from opinion_rules._limits import (
-    INCIDENT_FILE_BYTES,
     LARGEST_NUMBER,
     has_lone_surrogate,
     instant_problem,
     printable,
 )
-from opinion_rules._reading import InputError, load_json, read_limited
 from opinion_rules._validators import is_aware, is_identifier, non_empty_text, optional_identifier
 from opinion_rules.exceptions import FactError, Problem, describe_value
 
 
-__all__ = ["Event", "Incident", "Observation", "load_incident"]
+__all__ = ["Event", "Incident", "Observation"]
 
 Scalar = int | float | str | bool
 ObservationKind = Literal["total", "increment"]
@@ -563,53 +561,3 @@ def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
             assert at is not None  # noqa: S101 - no new problems means it parsed
             assert event_type is not None  # noqa: S101
             yield Event(at, event_type, action, fact, value, grade, assertion, by, role, note)
-
-
-def load_incident(path: str | Path) -> Incident:
-    """
-    Read an incident from a JSON file in the interchange format.
-
-    Raises:
-        FactError: if the file cannot be read, is not JSON (with line and
-            column), or does not follow the format.
-
-    .. versionadded:: 0.1.0
-    """
-    path = Path(path)
-    text = _read_incident_file(path)
-    return Incident.from_dict(parse_incident_json(text, str(path)), source=str(path))
-
-
-def parse_incident_json(text: str, source: str) -> object:
-    """
-    Parse JSON *text* within the bounds of :func:`._reading.load_json`.
-
-    Raises:
-        FactError: located as ``source:line:column``.
-    """
-    expected = "a JSON object in the incident format"
-    try:
-        return load_json(text)
-    except json.JSONDecodeError as exc:
-        problem = Problem("", f"not valid JSON: {exc.msg}", expected)
-        raise FactError(f"{source}:{exc.lineno}:{exc.colno}", [problem]) from None
-    except InputError as exc:
-        raise _located(source, exc, expected) from None
-
-
-def _read_incident_file(path: Path) -> str:
-    """
-    The file's text: a regular file (never a FIFO that would block) of at
-    most :data:`INCIDENT_FILE_BYTES`, in UTF-8.
-    """
-    try:
-        return read_limited(path, INCIDENT_FILE_BYTES, "incident file")
-    except InputError as exc:
-        raise _located(str(path), exc, None) from None
-
-
-def _located(source: str, problem: InputError, expected: str | None) -> FactError:
-    where = source if problem.line is None else f"{source}:{problem.line}:{problem.column}"
-    return FactError(
-        where, [Problem("", problem.message, problem.expected or expected, problem.got)]
-    )
