@@ -51,8 +51,7 @@ from opinion_rules.model._conditions import (
     Operand,
     Param,
 )
-
-from ._located import text_problem
+from opinion_rules.planfile._located import text_problem
 
 
 __all__ = ["ExpressionError", "parse_condition", "to_text"]

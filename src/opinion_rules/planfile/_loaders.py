@@ -1,6 +1,8 @@
 """
-Find a plan: a plan file (YAML, TOML, JSON), a Python file or a
-``module:attribute`` reference.
+Loading a plan: from a plan file (YAML, TOML, JSON), from the text of one,
+from a Python file or from a ``module:attribute`` reference; and a plan
+file together with the place of every value in it, for tools that report
+on the plan (``opinion-rules check``).
 """
 
 from __future__ import annotations
@@ -8,16 +10,39 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+
+import attrs
 
 from opinion_rules.exceptions import PlanError, PlanLoadError
 from opinion_rules.model._plan import Plan
+from opinion_rules.planfile._located import FileSyntaxError, Node, parse_document
+from opinion_rules.planfile._plan_reader import read_plan_document
+from opinion_rules.planfile._reader import index_nodes, nearest
+from opinion_rules.planfile._sources import (
+    FORMATS,
+    SUFFIXES,
+    Folders,
+    Load,
+    allowed_folders,
+    read_plan_bytes,
+    real_folder,
+    real_path,
+)
 
-from ._planfile import SUFFIXES, Folders, load_plan_file
 
-
-__all__ = ["add_allow_dir_option", "load_plan"]
+__all__ = [
+    "LoadedPlan",
+    "add_allow_dir_option",
+    "load_plan",
+    "load_plan_file",
+    "load_plan_with_places",
+    "plan_places",
+    "read_plan_text",
+]
 
 #: The command-line option that widens where ``extends`` may read from.
 ALLOW_DIR = "--allow-dir"
@@ -136,3 +161,119 @@ def _pick(text: str, namespace: dict[str, object], attribute: str | None) -> Pla
             text, f"{attribute or 'PLAN'} is not a Plan (it is a {type(value).__name__})"
         )
     return value
+
+
+def load_plan_file(path: str | os.PathLike[str], *, allowed_dirs: Folders = ()) -> Plan:
+    """
+    Read a plan file; the suffix chooses the format.
+
+    ``extends`` in the file may name plan files in the file's own folder
+    (and below it), or in one of *allowed_dirs*; see the plan file format.
+
+    Raises:
+        PlanLoadError: the file cannot be read, is not a regular file, is
+            larger than ``PLAN_FILE_BYTES``, or is not valid YAML, TOML or
+            JSON (located).
+        PlanValidationError: listing every problem, each located.
+
+    .. versionchanged:: 0.5.0 *allowed_dirs*; files are size-checked before
+       they are read, and ``extends`` is confined.
+    """
+    plan, _root = _read_plan_file(Path(path), allowed_dirs)
+    return plan
+
+
+def _read_plan_file(path: Path, allowed_dirs: Folders) -> tuple[Plan, Node]:
+    source = str(path)
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise PlanLoadError(source, f"unknown plan file suffix; expected one of {list(SUFFIXES)}")
+    text = read_plan_bytes(path, source)
+    folder = real_folder(path, source)
+    load = Load(
+        allowed=(folder, *allowed_folders(allowed_dirs, source)),
+        chain=(real_path(path, source),),
+    )
+    return read_plan_document(text, fmt, source, folder, load)
+
+
+def read_plan_text(
+    text: str, fmt: str, source: str = "<string>", *, allowed_dirs: Folders = ()
+) -> Plan:
+    """
+    Read a plan from *text* in format *fmt* (``yaml``, ``toml``, ``json``);
+    *source* names it in messages.
+
+    A text has no folder of its own: its ``extends`` is resolved against the
+    folder of *source* and may name only plan files inside *allowed_dirs*
+    (none by default, so a plan read from text extends nothing unless the
+    host says where from).
+
+    .. versionchanged:: 0.5.0 *allowed_dirs*.
+    """
+    if fmt not in FORMATS:
+        raise PlanLoadError(source, f"unknown plan file format {fmt!r}; expected one of {FORMATS}")
+    folder = Path(source).parent.absolute()
+    load = Load(allowed=allowed_folders(allowed_dirs, source), chain=())
+    plan, _root = read_plan_document(text, fmt, source, folder, load)
+    return plan
+
+
+@attrs.frozen
+class LoadedPlan:
+    """
+    A plan with the place of every value in the plan file it was read from.
+
+    Attributes:
+        plan: The plan.
+        places: Line and column (1-based) of every value in the file, by
+            path such as ``grades[1].criteria``; empty for a plan that was
+            not read from a plan file (a Python file, ``module:NAME``).
+    """
+
+    plan: Plan
+    places: Mapping[str, tuple[int, int]] = attrs.field(factory=dict)
+
+    def place(self, path: str) -> tuple[int, int] | None:
+        """
+        Line and column of *path*, or of its closest enclosing path in the
+        file (``actions[2].owners[0]`` -> ``actions[2].owners`` …); ``None``
+        when the file holds none of them.
+        """
+        return nearest(self.places, path)
+
+
+def load_plan_with_places(source: str | Path, *, allowed_dirs: Folders = ()) -> LoadedPlan:
+    """
+    :func:`load_plan`, keeping the places of the values in a plan file
+    from the same reading (the file is read and parsed once).
+
+    Raises:
+        The same errors as :func:`load_plan`.
+    """
+    text = str(source)
+    if Path(text).suffix.lower() not in SUFFIXES:
+        return LoadedPlan(load_plan(text, allowed_dirs=allowed_dirs))
+    plan, root = _read_plan_file(Path(text), allowed_dirs)
+    return LoadedPlan(plan, _places(root))
+
+
+def _places(root: Node) -> dict[str, tuple[int, int]]:
+    return {path: (node.line, node.column) for path, node in index_nodes(root)}
+
+
+def plan_places(path: str | Path) -> dict[str, tuple[int, int]]:
+    """
+    Line and column of every value in a (readable) plan file, by model path
+    such as ``grades[1].criteria``; empty if the file cannot be parsed.
+
+    It reads the file again: :func:`load_plan_with_places` keeps the places
+    of the reading that loaded the plan.
+    """
+    path = Path(path)
+    fmt = SUFFIXES.get(path.suffix.lower())
+    try:
+        root = parse_document(read_plan_bytes(path, str(path)), fmt or "")
+    except (PlanLoadError, FileSyntaxError, ValueError):
+        return {}
+    return _places(root)

@@ -23,10 +23,11 @@ import os
 from pathlib import Path
 
 from opinion_rules.exceptions import PlanLoadError, PlanValidationError
+from opinion_rules.planfile._calendar_fields import read_year_schedule_node, schedule_to_data
+from opinion_rules.planfile._located import FileSyntaxError, Node, parse_document
+from opinion_rules.planfile._reader import Reader
+from opinion_rules.planfile._sources import SUFFIXES, Load, read_plan_bytes
 from opinion_rules.time._calendars import YearSchedule
-
-from ._located import FileSyntaxError, Node, parse_document
-from ._planfile import SUFFIXES, _Load, _Reader, read_plan_bytes, schedule_to_data
 
 
 __all__ = ["load_year_schedule", "read_year_schedule", "schedule_to_data"]
@@ -69,8 +70,8 @@ def read_year_schedule(text: str, fmt: str, source: str = "<string>") -> YearSch
 
 def _checked(root: Node, source: str) -> YearSchedule:
     # A schedule names no other file, so its reader is allowed none.
-    reader = _Reader(source, Path(source).parent, _Load(allowed=(), chain=()))
-    schedule = reader.year_schedule(root, "")
+    reader = Reader(source, Path(source).parent, Load(allowed=(), chain=()))
+    schedule = read_year_schedule_node(reader, root, "")
     if reader.problems or schedule is None:
         raise PlanValidationError(source, reader.problems)
     return schedule

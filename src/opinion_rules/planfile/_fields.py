@@ -1,0 +1,266 @@
+"""
+The table of plan-file field kinds, and the layout of a plan file in them.
+
+:data:`FIELD_KINDS` lists every kind of value a plan file holds; each entry
+(a :class:`~._reader.FieldKind`) is the only description of its kind: the
+reader, the writer and the JSON Schema generator all use it.  A new kind is
+one entry: a ``FieldKind(name, read, write, schema)`` defined beside the
+kinds like it, listed here, and named in the layout where files hold it.
+
+The layout says which key holds which kind: :data:`SECTIONS` (the lists of
+items, by model class) and :data:`PLAN_SCALARS` (the plan's own values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from opinion_rules.model._items import (
+    Action,
+    Category,
+    EventSpec,
+    FactSpec,
+    Grade,
+    Note,
+    Parameter,
+    Principle,
+    ReportChain,
+    Role,
+)
+from opinion_rules.model._lifecycle import Assignment
+from opinion_rules.model._windows import Measure
+from opinion_rules.planfile._calendar_fields import CALENDAR
+from opinion_rules.planfile._deadline_fields import DEADLINE, EXTENSION, WINDOW
+from opinion_rules.planfile._lifecycle_fields import (
+    CLOSURE,
+    DEESCALATION,
+    GRADING,
+    OWNERS,
+    ROUTING,
+)
+from opinion_rules.planfile._reader import FieldKind, Spec, write_fields
+from opinion_rules.planfile._simple_fields import (
+    BOOL,
+    CLAUSE,
+    CLOCK,
+    CONDITION,
+    DAY_END,
+    DURATION,
+    INT,
+    NUMBER,
+    OFFSET,
+    OPTIONAL_TEXT,
+    POSITIVE_INT,
+    TEXT,
+    TEXTS,
+)
+
+
+__all__ = [
+    "FIELD_KINDS",
+    "PLAN_OPTIONAL",
+    "PLAN_REQUIRED",
+    "PLAN_SCALARS",
+    "SECTIONS",
+    "Section",
+    "kinds_in_use",
+]
+
+#: Every kind of plan-file value, by name.
+FIELD_KINDS: Mapping[str, FieldKind] = {
+    kind.name: kind
+    for kind in (
+        TEXT,
+        OPTIONAL_TEXT,
+        INT,
+        POSITIVE_INT,
+        NUMBER,
+        BOOL,
+        TEXTS,
+        CLAUSE,
+        CONDITION,
+        DURATION,
+        OFFSET,
+        CLOCK,
+        DAY_END,
+        WINDOW,
+        DEADLINE,
+        EXTENSION,
+        CALENDAR,
+        OWNERS,
+        ROUTING,
+        GRADING,
+        DEESCALATION,
+        CLOSURE,
+    )
+}
+
+
+@attrs.frozen
+class Section:
+    """
+    A list section of a plan file: its items are *model* instances whose
+    keys are read by *fields*; *adapt* turns the keys read into the model's
+    arguments, and *write* writes one item back (both only where the file
+    and the model differ).
+    """
+
+    model: Callable[..., Any]
+    fields: Spec
+    adapt: Callable[[dict[str, Any]], dict[str, Any]] = lambda kwargs: kwargs
+    write: Callable[[Any], dict[str, Any]] | None = None
+
+    def to_data(self, item: Any) -> dict[str, Any]:
+        return self.write(item) if self.write is not None else write_fields(item, self.fields)
+
+
+def _action_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+    # A file lists owners with their duties; the model keeps the role ids
+    # and the stated duties apart.
+    owners = kwargs.get("owners")
+    if owners is not None:
+        kwargs["owners"] = tuple(a.role for a in owners)
+        kwargs["assignments"] = tuple(a for a in owners if a.duty)
+    return kwargs
+
+
+def _action_to_data(action: Action) -> dict[str, Any]:
+    out = write_fields(attrs.evolve(action, assignments=(), routing=()), _ACTION_FIELDS)
+    out["owners"] = OWNERS.write(Assignment(o, action.duty_of(o)) for o in action.owners)
+    if action.routing:
+        out["routing"] = ROUTING.write(action.routing)
+    return out
+
+
+_ACTION_FIELDS: Spec = {
+    "id": (TEXT, True),
+    "title": (TEXT, True),
+    "owners": (OWNERS, True),
+    "channel": (TEXT, True),
+    "condition": (CONDITION, False),
+    "deadline": (DEADLINE, True),
+    "clause": (CLAUSE, False),
+    "stage": (OPTIONAL_TEXT, False),
+    "routing": (ROUTING, False),
+    "overrides": (TEXTS, False),
+    "family": (OPTIONAL_TEXT, False),
+}
+_LABEL = (OPTIONAL_TEXT, False)
+_CLAUSE = (CLAUSE, False)
+
+#: The list sections of a plan file, in the order they are read and written.
+SECTIONS: Mapping[str, Section] = {
+    "parameters": Section(
+        Parameter,
+        {
+            "id": (TEXT, True),
+            "label": (TEXT, True),
+            "value": (NUMBER, False),
+            "unit": (OPTIONAL_TEXT, False),
+            "clause": _CLAUSE,
+        },
+    ),
+    "roles": Section(Role, {"id": (TEXT, True), "name": (TEXT, True), "name_en": _LABEL}),
+    "measures": Section(
+        Measure,
+        {
+            "id": (TEXT, True),
+            "metric": (TEXT, True),
+            "window": (WINDOW, True),
+            "aggregate": (TEXT, False),
+            "channels": (TEXTS, False),
+            "label": _LABEL,
+        },
+    ),
+    "facts": Section(
+        FactSpec,
+        {
+            "id": (TEXT, True),
+            "type": (TEXT, False),
+            "choices": (TEXTS, False),
+            "ordered": (BOOL, False),
+            "label": _LABEL,
+            "clause": _CLAUSE,
+            "judgement": (BOOL, False),
+        },
+    ),
+    "grades": Section(
+        Grade,
+        {
+            "id": (TEXT, True),
+            "name": (TEXT, True),
+            "name_en": _LABEL,
+            "rank": (INT, True),
+            "criteria": (CONDITION, True),
+            "clause": _CLAUSE,
+        },
+    ),
+    "categories": Section(
+        Category,
+        {
+            "id": (TEXT, True),
+            "name": (TEXT, True),
+            "name_en": _LABEL,
+            "condition": (CONDITION, False),
+            "clause": _CLAUSE,
+            "other": (BOOL, False),
+        },
+    ),
+    "principles": Section(
+        Principle,
+        {"id": (TEXT, True), "name": (TEXT, True), "text": (TEXT, True), "clause": _CLAUSE},
+    ),
+    "actions": Section(Action, _ACTION_FIELDS, _action_arguments, _action_to_data),
+    "notes": Section(Note, {"clause": (CLAUSE, True), "reason": (TEXT, True)}),
+    "events": Section(EventSpec, {"id": (TEXT, True), "label": _LABEL, "clause": _CLAUSE}),
+    "chains": Section(
+        ReportChain,
+        {
+            "id": (TEXT, True),
+            "title": (TEXT, True),
+            "hops": (TEXTS, True),
+            "bound": (OFFSET, False),
+            "clause": _CLAUSE,
+        },
+    ),
+}
+
+#: The plan's own values, besides ``metrics`` and ``local`` (lists of ids).
+PLAN_SCALARS: Mapping[str, FieldKind] = {
+    "id": TEXT,
+    "title": TEXT,
+    "issuer": TEXT,
+    "version": TEXT,
+    "source": TEXT,
+    "timezone": TEXT,
+    "immediate_tolerance": DURATION,
+    "prompt_tolerance": DURATION,
+    "calendar": CALENDAR,
+    "day_end": DAY_END,
+    "grading": GRADING,
+    "base": TEXT,
+}
+PLAN_REQUIRED = ("id", "title", "issuer", "version", "source", "roles", "grades", "actions")
+PLAN_OPTIONAL = tuple(
+    k for k in (*PLAN_SCALARS, "metrics", "local", *SECTIONS) if k not in PLAN_REQUIRED
+)
+
+
+def kinds_in_use() -> Iterator[FieldKind]:
+    """
+    Every kind the layout reaches, through the keys of mapping kinds too
+    (each once).
+    """
+    seen: set[int] = set()
+    pending = [*PLAN_SCALARS.values(), TEXTS]
+    pending += [kind for section in SECTIONS.values() for kind, _ in section.fields.values()]
+    while pending:
+        kind = pending.pop(0)
+        if id(kind) in seen:
+            continue
+        seen.add(id(kind))
+        yield kind
+        pending += [sub for sub, _ in kind.fields.values()]

@@ -1,0 +1,219 @@
+"""
+The field kinds of an incident's lifecycle: owners with their duties,
+routing, and the plan's grading (with de-escalation and closure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from opinion_rules.model._lifecycle import (
+    GRADE_DRIVERS,
+    OWNER_DUTIES,
+    REGRADE_RULES,
+    Assignment,
+    Closure,
+    Deescalation,
+    Grading,
+    Routing,
+)
+from opinion_rules.planfile._expr import to_text
+from opinion_rules.planfile._located import Node
+from opinion_rules.planfile._reader import (
+    IDENTIFIER_PATTERN,
+    FieldKind,
+    Reader,
+    Spec,
+    got,
+    object_schema,
+    write_fields,
+)
+from opinion_rules.planfile._simple_fields import (
+    BOOL,
+    CLAUSE,
+    CONDITION,
+    NUMBER,
+    POSITIVE_INT,
+    TEXT,
+    TEXTS,
+)
+
+
+__all__ = ["CLOSURE", "DEESCALATION", "GRADING", "OWNERS", "ROUTING"]
+
+_OWNER_FORM = "role ids, or mappings {role: <role id>, duty: primary|lead|support|coordinate}"
+_OWNER_FIELDS: Spec = {"role": (TEXT, True), "duty": (TEXT, False)}
+
+
+def _read_owners(reader: Reader, node: Node, path: str) -> tuple[Assignment, ...] | None:
+    """
+    ``[role, {role: r, duty: lead}, ...]``.
+    """
+    if not isinstance(node.value, list) or not node.value:
+        reader.problem(node, path, "expected a non-empty list of owners", _OWNER_FORM, got(node))
+        return None
+    out: list[Assignment | None] = []
+    for i, item in enumerate(node.value):
+        where = f"{path}[{i}]"
+        if isinstance(item.value, str):
+            out.append(reader.build(Assignment, item, where, role=item.value))
+            continue
+        fields = reader.fields(item, where, _OWNER_FIELDS)
+        out.append(None if fields is None else reader.build(Assignment, item, where, **fields))
+    return None if None in out else tuple(a for a in out if a is not None)
+
+
+def _owners_to_data(owners: Iterable[Assignment | str]) -> list[Any]:
+    """
+    Role ids, with ``{role, duty}`` for an owner whose duty is stated.
+    """
+    return [
+        {"role": o.role, "duty": o.duty} if isinstance(o, Assignment) and o.duty else _role(o)
+        for o in owners
+    ]
+
+
+def _role(owner: Assignment | str) -> str:
+    return owner.role if isinstance(owner, Assignment) else owner
+
+
+_OWNER = {
+    "anyOf": [
+        {"type": "string", "pattern": IDENTIFIER_PATTERN},
+        {
+            "type": "object",
+            "properties": {
+                "role": {"type": "string", "pattern": IDENTIFIER_PATTERN},
+                "duty": {"enum": list(OWNER_DUTIES)},
+            },
+            "required": ["role"],
+            "additionalProperties": False,
+        },
+    ]
+}
+OWNERS = FieldKind(
+    "owners",
+    _read_owners,
+    _owners_to_data,
+    {"type": "array", "items": _OWNER, "minItems": 1},
+    fields=_OWNER_FIELDS,
+)
+
+
+def _read_routing(reader: Reader, node: Node, path: str) -> tuple[Routing, ...] | None:
+    out: list[Routing | None] = []
+    for i, item in enumerate(reader.items(node, path)):
+        where = f"{path}[{i}]"
+        fields = reader.fields(item, where, _ROUTING_FIELDS)
+        if fields is None:
+            out.append(None)
+            continue
+        fields["condition"] = fields.pop("when")
+        out.append(reader.build(Routing, item, where, **fields))
+    return None if None in out else tuple(r for r in out if r is not None)
+
+
+def _routing_to_data(routing: Iterable[Routing]) -> list[dict[str, Any]]:
+    return [
+        {
+            "when": to_text(r.condition),
+            "owners": OWNERS.write(r.owners),
+            **({"clause": CLAUSE.write(r.clause)} if r.clause else {}),
+        }
+        for r in routing
+    ]
+
+
+# The file says 'when' for the model's 'condition'.
+_ROUTING_FIELDS: Spec = {
+    "when": (CONDITION, True),
+    "owners": (OWNERS, True),
+    "clause": (CLAUSE, False),
+}
+ROUTING = FieldKind(
+    "routing",
+    _read_routing,
+    _routing_to_data,
+    {"type": "array", "items": object_schema(_ROUTING_FIELDS)},
+    fields=_ROUTING_FIELDS,
+)
+
+
+def _read_deescalation(reader: Reader, node: Node, path: str) -> tuple[Deescalation, ...] | None:
+    out = []
+    for i, item in enumerate(reader.items(node, path)):
+        fields = reader.fields(item, f"{path}[{i}]", _DEESCALATION_FIELDS)
+        out.append(
+            None if fields is None else reader.build(Deescalation, item, f"{path}[{i}]", **fields)
+        )
+    return None if None in out else tuple(r for r in out if r is not None)
+
+
+_DEESCALATION_FIELDS: Spec = {
+    "id": (TEXT, True),
+    "to": (TEXT, True),
+    "event": (TEXT, False),
+    "measure": (TEXT, False),
+    "below": (NUMBER, False),
+    "consecutive": (POSITIVE_INT, False),
+    "cancel_started": (BOOL, False),
+    "clause": (CLAUSE, False),
+}
+DEESCALATION = FieldKind(
+    "deescalation",
+    _read_deescalation,
+    lambda rules: [write_fields(r, _DEESCALATION_FIELDS) for r in rules],
+    {"type": "array", "items": object_schema(_DEESCALATION_FIELDS)},
+    fields=_DEESCALATION_FIELDS,
+)
+
+
+def _read_closure(reader: Reader, node: Node, path: str) -> Closure | None:
+    fields = reader.fields(node, path, _CLOSURE_FIELDS)
+    closure: Closure | None = (
+        None if fields is None else reader.build(Closure, node, path, **fields)
+    )
+    return closure
+
+
+_CLOSURE_FIELDS: Spec = {
+    "event": (TEXT, True),
+    "cancel_started": (BOOL, False),
+    "clause": (CLAUSE, False),
+}
+CLOSURE = FieldKind(
+    "closure",
+    _read_closure,
+    lambda closure: write_fields(closure, _CLOSURE_FIELDS),
+    object_schema(_CLOSURE_FIELDS),
+    fields=_CLOSURE_FIELDS,
+)
+
+
+def _read_grading(reader: Reader, node: Node, path: str) -> Grading | None:
+    fields = reader.fields(node, path, _GRADING_FIELDS)
+    if fields is None:
+        return None
+    grading: Grading | None = reader.build(Grading, node, path, **fields)
+    return grading
+
+
+_GRADING_FIELDS: Spec = {
+    "drive": (TEXT, False),
+    "asserted_by": (TEXTS, False),
+    "regrade": (TEXT, False),
+    "deescalation": (DEESCALATION, False),
+    "closure": (CLOSURE, False),
+    "clause": (CLAUSE, False),
+}
+_GRADING_SCHEMA = object_schema(_GRADING_FIELDS)
+_GRADING_SCHEMA["properties"]["drive"] = {"enum": list(GRADE_DRIVERS)}
+_GRADING_SCHEMA["properties"]["regrade"] = {"enum": list(REGRADE_RULES)}
+GRADING = FieldKind(
+    "grading",
+    _read_grading,
+    lambda grading: write_fields(grading, _GRADING_FIELDS),
+    _GRADING_SCHEMA,
+    fields=_GRADING_FIELDS,
+)
