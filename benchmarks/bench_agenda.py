@@ -37,9 +37,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from opinion_rules.planfile._planfile import read_plan_text
-from opinion_rules.store._casestore import CaseStore, to_us
-from opinion_rules.store._sqlite import SQLiteStore
+from opinion_rules.planfile._loaders import read_plan_text
+from opinion_rules.store import CaseStore, SQLiteStore
+from opinion_rules.store._values import to_us
 
 
 CST = timezone(timedelta(hours=8))

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from opinion_rules.store._casestore import CaseStore, open_store
+from opinion_rules.store import CaseStore, open_store
 
 
 BACKENDS = ["sqlite", "postgres"]

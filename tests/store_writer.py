@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import store_plan as sp
 from opinion_rules.exceptions import OutOfOrderError
-from opinion_rules.store._casestore import open_store
+from opinion_rules.store import open_store
 
 
 PER_INCIDENT = 12

@@ -35,9 +35,10 @@ from opinion_rules.exceptions import (
     UnknownIncidentError,
     UnknownPlanError,
 )
-from opinion_rules.store._casestore import CaseStore, agenda_of, open_store
+from opinion_rules.store import CaseStore, PostgresStore, SQLiteStore, open_store
+from opinion_rules.store._agenda import agenda_of
 from opinion_rules.store._postgres import redact
-from opinion_rules.store._sqlite import SQLiteStore
+from opinion_rules.store._schema import schema_statements, years_statements
 
 from .store_fixtures import (  # noqa: F401 - the fixture_* are pytest fixtures
     dump,
@@ -888,10 +889,10 @@ def test_the_agenda_query_uses_the_indexes(tmp_path):
 
 def test_the_store_queries_match_what_the_index_test_explains():
     """The index test explains the agenda's real queries."""
-    from opinion_rules.store import _casestore
+    from opinion_rules.store import _agenda
 
-    assert "FROM agenda_rows WHERE " in _casestore._AGENDA_SQL
-    assert _casestore._STALE_SQL.endswith("FROM agenda_state WHERE ")
+    assert "FROM agenda_rows WHERE " in _agenda._AGENDA_SQL
+    assert _agenda._STALE_SQL.endswith("FROM agenda_state WHERE ")
 
 
 # -- opening stores ---------------------------------------------------------------------
@@ -1545,3 +1546,33 @@ def test_an_in_memory_store_is_always_new(tmp_path, monkeypatch):
 
     assert ["INC-1"] == ids
     assert [] == list(tmp_path.iterdir())
+
+
+def test_each_dialect_renders_the_one_table_description_in_its_own_types():
+    """Both dialects' DDL comes from one description; only the spelled types differ."""
+    sqlite = schema_statements(SQLiteStore._COLUMN_TYPES)
+    postgres = schema_statements(PostgresStore._COLUMN_TYPES)
+    entries = (
+        "CREATE TABLE IF NOT EXISTS entries (\n"
+        "        seq {serial},\n"
+        "        incident_id TEXT NOT NULL REFERENCES incidents (incident_id),\n"
+        "        entry_id TEXT NOT NULL,\n"
+        "        kind TEXT NOT NULL CHECK (kind IN ('open', 'observation', 'event')),\n"
+        "        item TEXT NOT NULL,\n"
+        "        recorded_at TEXT NOT NULL,\n"
+        "        recorded_us {big} NOT NULL,\n"
+        "        recorded_by TEXT NOT NULL,\n"
+        "        UNIQUE (incident_id, entry_id)\n"
+        "    )"
+    )
+
+    assert entries.format(serial="INTEGER PRIMARY KEY AUTOINCREMENT", big="INTEGER") in sqlite
+    assert (
+        entries.format(serial="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", big="BIGINT")
+        in postgres
+    )
+    assert 13 == len(sqlite) == len(postgres)
+    assert [s.replace("BIGINT", "INTEGER") for s in postgres if "IDENTITY" not in s] == [
+        s for s in sqlite if "AUTOINCREMENT" not in s
+    ]
+    assert years_statements(SQLiteStore._COLUMN_TYPES) == sqlite[-2:]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from opinion_rules.store._casestore import CaseStore, LogEntry, open_store
+from opinion_rules.store import CaseStore, LogEntry, open_store
 
 from .store_fixtures import fixture_pg_server, fixture_store_target  # noqa: F401 - fixtures
 from .store_plan import BASE, minutes

@@ -29,8 +29,9 @@ from opinion_rules.exceptions import (
 )
 from opinion_rules.planfile._planfile import read_plan_text
 from opinion_rules.planfile._schedules import load_year_schedule, read_year_schedule
-from opinion_rules.store._casestore import CaseStore, agenda_of, open_store, with_years
-from opinion_rules.store._sqlite import SQLiteStore
+from opinion_rules.store import CaseStore, SQLiteStore, open_store
+from opinion_rules.store._agenda import agenda_of
+from opinion_rules.store._plans import with_years
 
 from .conftest import ROOT
 from .store_fixtures import (  # noqa: F401 - the fixture_* are pytest fixtures
@@ -667,14 +668,14 @@ def test_agenda_equals_evaluating_with_the_years_in_force(new_store, data):
 
 def test_the_agenda_query_for_undecided_rows_uses_the_index(tmp_path):
     """The fourth agenda scan (status = 'undecided') is an index range scan too."""
-    from opinion_rules.store import _casestore
+    from opinion_rules.store import _agenda
 
     with SQLiteStore(tmp_path / "cases.db") as store:
         opened(store)
         plan = " ".join(
             row[3]
             for row in store.connection.execute(
-                "EXPLAIN QUERY PLAN " + _casestore._AGENDA_SQL + "status = 'undecided'"
+                "EXPLAIN QUERY PLAN " + _agenda._AGENDA_SQL + "status = 'undecided'"
             )
         )
 

@@ -18,85 +18,13 @@ from typing import Any, ClassVar
 
 from opinion_rules._limits import has_lone_surrogate
 from opinion_rules.exceptions import StoreError, StoreNotFoundError, StoreUnavailableError
-
-from ._casestore import CaseStore
+from opinion_rules.store._casestore import CaseStore
+from opinion_rules.store._schema import ColumnTypes
 
 
 __all__ = ["PostgresStore"]
 
-_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS meta (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS plans (
-        plan_key TEXT PRIMARY KEY,
-        plan_id TEXT NOT NULL,
-        version TEXT NOT NULL,
-        content TEXT NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS incidents (
-        incident_id TEXT PRIMARY KEY,
-        plan_key TEXT NOT NULL REFERENCES plans (plan_key),
-        opened_at TEXT NOT NULL,
-        opened_us BIGINT NOT NULL,
-        latest_at TEXT NOT NULL,
-        latest_us BIGINT NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS entries (
-        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        incident_id TEXT NOT NULL REFERENCES incidents (incident_id),
-        entry_id TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('open', 'observation', 'event')),
-        item TEXT NOT NULL,
-        recorded_at TEXT NOT NULL,
-        recorded_us BIGINT NOT NULL,
-        recorded_by TEXT NOT NULL,
-        UNIQUE (incident_id, entry_id)
-    )""",
-    "CREATE INDEX IF NOT EXISTS entries_by_incident ON entries (incident_id, seq)",
-    "CREATE INDEX IF NOT EXISTS entries_by_time ON entries (recorded_us, seq)",
-    """CREATE TABLE IF NOT EXISTS agenda_state (
-        incident_id TEXT PRIMARY KEY REFERENCES incidents (incident_id),
-        plan_key TEXT NOT NULL,
-        evaluated_at TEXT NOT NULL,
-        evaluated_us BIGINT NOT NULL,
-        next_change_us BIGINT,
-        last_seq BIGINT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS agenda_state_by_next_change ON agenda_state (next_change_us)",
-    "CREATE INDEX IF NOT EXISTS agenda_state_by_evaluated ON agenda_state (evaluated_us)",
-    """CREATE TABLE IF NOT EXISTS agenda_rows (
-        incident_id TEXT NOT NULL REFERENCES incidents (incident_id),
-        action_id TEXT NOT NULL,
-        plan_key TEXT NOT NULL,
-        status TEXT NOT NULL,
-        due TEXT,
-        due_us BIGINT,
-        title TEXT NOT NULL,
-        owners TEXT NOT NULL,
-        clause_ref TEXT,
-        reason TEXT NOT NULL,
-        PRIMARY KEY (incident_id, action_id)
-    )""",
-    "CREATE INDEX IF NOT EXISTS agenda_rows_by_due ON agenda_rows (status, due_us)",
-]
-# Layout 2: the year schedules (calendar reference data, not incident facts),
-# appended to; the latest recording of a year is the one in force.
-_YEARS_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS calendar_years (
-        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        calendar TEXT NOT NULL,
-        year INTEGER NOT NULL,
-        source TEXT NOT NULL,
-        content TEXT NOT NULL,
-        recorded_at TEXT NOT NULL,
-        recorded_us BIGINT NOT NULL,
-        recorded_by TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS calendar_years_by_year ON calendar_years (calendar, year, seq)",
-]
-_SCHEMA += _YEARS_SCHEMA
+_TYPES = ColumnTypes(big="BIGINT", serial="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
 
 # Any constant will do: it only has to be the same for every process that
 # creates the tables (CREATE TABLE IF NOT EXISTS is not safe concurrently).
@@ -138,6 +66,7 @@ class PostgresStore(CaseStore):
     .. versionchanged:: 0.5.0 *create*; a read-only connection can read.
     """
 
+    _COLUMN_TYPES: ClassVar[ColumnTypes] = _TYPES
     _LOCK: ClassVar[str] = " FOR UPDATE"
     _SKIP_LOCKED: ClassVar[str] = " FOR UPDATE SKIP LOCKED"
 
@@ -214,9 +143,6 @@ class PostgresStore(CaseStore):
     def _has_table(self, name: str) -> bool:
         return self._fetch("SELECT to_regclass(?) IS NOT NULL", (name,)) == [(True,)]
 
-    def _years_schema(self) -> list[str]:
-        return list(_YEARS_SCHEMA)
-
     def _calendar_lock(self, *, exclusive: bool) -> None:
         self._fetch(
             "SELECT pg_advisory_xact_lock(?)"
@@ -230,9 +156,6 @@ class PostgresStore(CaseStore):
             self._name,
             "the database has no case store tables in its search_path (no meta table)",
         )
-
-    def _schema(self) -> list[str]:
-        return list(_SCHEMA)
 
     def _close(self) -> None:
         if self._conn is not None:

@@ -25,92 +25,18 @@ import sqlite3
 import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from opinion_rules._limits import has_lone_surrogate
 from opinion_rules.exceptions import StoreError, StoreNotFoundError, StoreUnavailableError
-
-from ._casestore import SCHEMA_VERSION, CaseStore
+from opinion_rules.store._casestore import CaseStore
+from opinion_rules.store._schema import SCHEMA_VERSION, ColumnTypes, schema_statements
 
 
 __all__ = ["SQLiteStore"]
 
-# Times are stored twice: as ISO 8601 text with the offset they were given in
-# (for people and for exact round trips) and as integer microseconds since
-# the epoch, UTC (for ordering and indexes).
-_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS meta (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS plans (
-        plan_key TEXT PRIMARY KEY,
-        plan_id TEXT NOT NULL,
-        version TEXT NOT NULL,
-        content TEXT NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS incidents (
-        incident_id TEXT PRIMARY KEY,
-        plan_key TEXT NOT NULL REFERENCES plans (plan_key),
-        opened_at TEXT NOT NULL,
-        opened_us INTEGER NOT NULL,
-        latest_at TEXT NOT NULL,
-        latest_us INTEGER NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS entries (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        incident_id TEXT NOT NULL REFERENCES incidents (incident_id),
-        entry_id TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('open', 'observation', 'event')),
-        item TEXT NOT NULL,
-        recorded_at TEXT NOT NULL,
-        recorded_us INTEGER NOT NULL,
-        recorded_by TEXT NOT NULL,
-        UNIQUE (incident_id, entry_id)
-    )""",
-    "CREATE INDEX IF NOT EXISTS entries_by_incident ON entries (incident_id, seq)",
-    "CREATE INDEX IF NOT EXISTS entries_by_time ON entries (recorded_us, seq)",
-    """CREATE TABLE IF NOT EXISTS agenda_state (
-        incident_id TEXT PRIMARY KEY REFERENCES incidents (incident_id),
-        plan_key TEXT NOT NULL,
-        evaluated_at TEXT NOT NULL,
-        evaluated_us INTEGER NOT NULL,
-        next_change_us INTEGER,
-        last_seq INTEGER NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS agenda_state_by_next_change ON agenda_state (next_change_us)",
-    "CREATE INDEX IF NOT EXISTS agenda_state_by_evaluated ON agenda_state (evaluated_us)",
-    """CREATE TABLE IF NOT EXISTS agenda_rows (
-        incident_id TEXT NOT NULL REFERENCES incidents (incident_id),
-        action_id TEXT NOT NULL,
-        plan_key TEXT NOT NULL,
-        status TEXT NOT NULL,
-        due TEXT,
-        due_us INTEGER,
-        title TEXT NOT NULL,
-        owners TEXT NOT NULL,
-        clause_ref TEXT,
-        reason TEXT NOT NULL,
-        PRIMARY KEY (incident_id, action_id)
-    )""",
-    "CREATE INDEX IF NOT EXISTS agenda_rows_by_due ON agenda_rows (status, due_us)",
-]
-# Layout 2: the year schedules (calendar reference data, not incident facts),
-# appended to; the latest recording of a year is the one in force.
-_YEARS_SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS calendar_years (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        calendar TEXT NOT NULL,
-        year INTEGER NOT NULL,
-        source TEXT NOT NULL,
-        content TEXT NOT NULL,
-        recorded_at TEXT NOT NULL,
-        recorded_us INTEGER NOT NULL,
-        recorded_by TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS calendar_years_by_year ON calendar_years (calendar, year, seq)",
-]
-_SCHEMA += _YEARS_SCHEMA
+# SQLite's INTEGER is 64 bits; AUTOINCREMENT never reuses the seq of a deleted row.
+_TYPES = ColumnTypes(big="INTEGER", serial="INTEGER PRIMARY KEY AUTOINCREMENT")
 
 
 class SQLiteStore(CaseStore):
@@ -140,6 +66,8 @@ class SQLiteStore(CaseStore):
     .. versionchanged:: 0.5.0 *create*; a file this process may not write
        is opened read-only.
     """
+
+    _COLUMN_TYPES: ClassVar[ColumnTypes] = _TYPES
 
     def __init__(
         self, path: str | os.PathLike[str], *, timeout: float = 30.0, create: bool = True
@@ -268,9 +196,6 @@ class SQLiteStore(CaseStore):
             self._fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
         )
 
-    def _years_schema(self) -> list[str]:
-        return list(_YEARS_SCHEMA)
-
     def _missing(self) -> StoreError:
         return StoreUnavailableError(
             self._name,
@@ -278,9 +203,6 @@ class SQLiteStore(CaseStore):
             "expected a case store's database, or a path that does not exist yet to create "
             "one there",
         )
-
-    def _schema(self) -> list[str]:
-        return list(_SCHEMA)
 
     def _close(self) -> None:
         if self._conn is not None:
@@ -328,7 +250,7 @@ def _create(shown: str, name: str) -> None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA:
+            for statement in schema_statements(_TYPES):
                 conn.execute(statement)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
