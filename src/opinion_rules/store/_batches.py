@@ -184,6 +184,8 @@ def parse_batch(subject: str, batch: list[Any], places: list[str]) -> list[NewEn
     return out
 
 
+#: Where the items of a rebuilt incident came from: (section, index) to the
+#: entry's place, id and kind.
 Positions = dict[tuple[str, int], tuple[str, str, str]]
 
 
@@ -211,6 +213,10 @@ def with_batch(
 
 
 def batch_positions(log: list[StoredEntry], new: list[NewEntry]) -> Positions:
+    """
+    The places of the logged items and then the batch's, as the incident
+    rebuilt from them numbers them, for :func:`relocate`.
+    """
     positions: Positions = {}
     counts = {"observations": 0, "events": 0}
     for where, entry_id, kind in [
