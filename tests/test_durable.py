@@ -5,6 +5,7 @@ the hazards its adapter guards against.
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules.engine import _durable
+from opinion_rules.engine import _durable, _durable_network
 from opinion_rules.engine._durable import durable_available
 
 from . import strategies as s
@@ -139,6 +140,70 @@ def test_equal_plans_share_one_ruleset(work_safety):
 
     assert count == len(_REGISTERED)
     assert first._backend._ruleset_name == second._backend._ruleset_name
+
+
+def _thresholds_plan(count: int) -> o.Plan:
+    """A plan whose ruleset differs for every *count*: one grade per threshold on fact n."""
+    clause = o.Clause("x", "t")
+    return o.Plan(
+        id=f"thresholds-{count}",
+        title="t",
+        issuer="t",
+        version="1",
+        source="t",
+        facts=(o.FactSpec("n", type="number"),),
+        grades=tuple(
+            o.Grade(f"g{i}", f"g{i}", i, o.Compare(o.fact("n"), "gt", i), clause)
+            for i in range(count)
+        ),
+        roles=(o.Role("r", "r"),),
+        actions=(),
+    )
+
+
+def test_dropped_engines_release_their_rulesets():
+    """Making and dropping engines for ever-new plans keeps the registered-ruleset table bounded."""
+    host = _durable._quiet_host()
+    tables, hosts = [], []
+    for count in range(1, 41):
+        engine = o.Engine(_thresholds_plan(count), backend="durable")
+        engine.evaluate(o.Incident("i", cst(23, 9), facts={"n": 3}), at=cst(23, 10))
+        tables.append(len(_durable._REGISTERED))
+        hosts.append(len(host._ruleset_directory))
+        del engine
+
+    # Each new registration first frees the rulesets no live engine uses.
+    assert max(tables[10:]) <= tables[9]
+    assert max(hosts[10:]) <= hosts[9]
+
+
+def test_an_evicted_ruleset_is_registered_again_when_needed():
+    """A plan whose ruleset was evicted gets it back, and evaluates as the python backend does."""
+    plan = _thresholds_plan(45)
+    incident = o.Incident("i", cst(23, 9), facts={"n": 7})
+    name = o.Engine(plan, backend="durable")._backend._ruleset_name
+    gc.collect()
+    o.Engine(_thresholds_plan(46), backend="durable")  # a new registration evicts the dropped one
+    assert name not in _durable._REGISTERED
+
+    again = o.Engine(plan, backend="durable")
+
+    assert name in _durable._REGISTERED
+    expected = o.Engine(plan, backend="python").evaluate(incident, at=cst(23, 10)).to_dict()
+    assert expected == again.evaluate(incident, at=cst(23, 10)).to_dict()
+
+
+def test_engines_sharing_a_ruleset_keep_it_while_one_lives(work_safety):
+    """Dropping one of two engines on one plan leaves the ruleset to the other."""
+    first = o.Engine(work_safety, backend="durable")
+    second = o.Engine(work_safety, backend="durable")
+    del first
+    gc.collect()
+    o.Engine(_thresholds_plan(47), backend="durable")  # a new registration evicts what is unused
+
+    assert second._backend._ruleset_name in _durable._REGISTERED
+    python = o.Engine(work_safety, backend="python").evaluate(_incident(450), at=cst(23, 12))
+    assert python.to_dict() == second.evaluate(_incident(450), at=cst(23, 12)).to_dict()
 
 
 def test_tiny_and_huge_numbers_compare_exactly():
@@ -437,9 +502,9 @@ def test_the_network_model_refuses_what_durable_rules_cannot_run():
     assert outcomes[63] == "ok"
     assert "error code: 303" in outcomes[64]
     assert "error code: 303" in outcomes[70]
-    _durable._check_network(_naive(63), [])
+    _durable_network.check_network(_naive(63), [])
     with pytest.raises(o.EngineError, match="stack 65 > 64"):
-        _durable._check_network(_naive(64), [])
+        _durable_network.check_network(_naive(64), [])
 
 
 # -- warnings -------------------------------------------------------------------------

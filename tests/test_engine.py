@@ -4,10 +4,17 @@ Engine construction and backend selection.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from contextlib import AbstractContextManager
+
 import pytest
 
 import opinion_rules as o
-from opinion_rules.engine import _durable, _engine
+from opinion_rules import engine
+from opinion_rules.engine import Session, _durable, _registry
+from opinion_rules.engine._ir import Program
+from opinion_rules.engine._python import PythonBackend
 
 from .conftest import cst
 
@@ -26,7 +33,7 @@ def test_unknown_backend_is_refused(work_safety):
 def test_without_durable_rules_the_python_backend_still_works(work_safety, monkeypatch):
     """Where durable_rules does not import (Python 3.13+), durable is refused and python works."""
     monkeypatch.setattr(_durable, "_IMPORT_ERROR", ImportError("simulated"))
-    monkeypatch.setattr(_engine, "durable_available", lambda: False)
+    monkeypatch.setattr(_durable, "durable_available", lambda: False)
 
     with pytest.raises(o.BackendUnavailableError, match="durable"):
         o.Engine(work_safety, backend="durable")
@@ -158,3 +165,81 @@ def test_program_digest_names_node_classes():
 
     assert program(And(leaves)).digest() != program(Or(leaves)).digest()
     assert program(And(leaves)).digest() == program(And(leaves)).digest()
+
+
+# -- the backend registry and the engine package -------------------------------------
+
+
+def test_importing_the_library_does_not_load_durable_rules():
+    """``import opinion_rules`` leaves durable_rules and its C extension unimported."""
+    code = "import opinion_rules, sys; print('durable' in sys.modules, 'durable_rules_engine' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+
+    assert "False False" == done.stdout.strip()
+
+
+def test_asking_for_durable_loads_it_on_demand():
+    """durable_available() imports durable_rules when asked, and not before."""
+    code = (
+        "import sys; from opinion_rules.engine import _durable;"
+        "before = 'durable_rules_engine' in sys.modules;"
+        "available = _durable.durable_available();"
+        "print(before, available == ('durable_rules_engine' in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+
+    assert "False True" == done.stdout.strip()
+
+
+class _Renamed:
+    """A third backend: the python backend under another name."""
+
+    name = "renamed"
+
+    def __init__(self, program: Program) -> None:
+        self._inner = PythonBackend(program)
+
+    def session(self) -> AbstractContextManager[Session]:
+        return self._inner.session()
+
+
+def test_a_registered_backend_is_one_registration_away(work_safety, monkeypatch):
+    """register_backend makes a name an Engine accepts; its results are the backend's."""
+    monkeypatch.setattr(_registry, "_FACTORIES", dict(_registry._FACTORIES))
+    incident = {"id": "x", "discovered_at": cst(23, 9).isoformat(), "facts": {}}
+
+    engine.register_backend("renamed", _Renamed)
+    renamed = o.Engine(work_safety, backend="renamed")
+
+    assert "renamed" == renamed.backend
+    assert ("python", "durable", "renamed") == engine.backend_names()
+    expected = o.Engine(work_safety).evaluate(incident, at=cst(23, 10))
+    assert expected == renamed.evaluate(incident, at=cst(23, 10))
+
+
+def test_a_backend_name_is_never_rebound(monkeypatch):
+    """Registering a name twice, a built-in included, is refused."""
+    monkeypatch.setattr(_registry, "_FACTORIES", dict(_registry._FACTORIES))
+
+    with pytest.raises(ValueError, match="already registered"):
+        engine.register_backend("python", _Renamed)
+
+
+def test_the_engine_package_exports_its_public_names():
+    """opinion_rules.engine's __all__ names the engine, the backend protocols and the registry."""
+    expected = [
+        "BACKENDS",
+        "DEFAULT_BACKEND",
+        "Backend",
+        "BackendFactory",
+        "Engine",
+        "Session",
+        "backend_names",
+        "register_backend",
+    ]
+    assert expected == engine.__all__
+    assert o.Engine is engine.Engine

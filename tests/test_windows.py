@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules.engine._evaluate import _index
+from opinion_rules.engine._timeline import _index
 
 from . import strategies as s
 

@@ -22,10 +22,10 @@ guard names the hazard it answers:
 * **Floats such as 1e-05 are rejected; datetimes are unsupported**: no float
   and no datetime ever reaches durable_rules.  Every slot value is encoded as
   a small integer that preserves exactly the comparisons the plan makes
-  (see :class:`_SlotCodec`); instants stay on the Python side.
+  (see :class:`~opinion_rules.engine._durable_compile.SlotCodec`); instants stay on the Python side.
 * **Ruleset names are global, and a name is registered only once**: a
-  ruleset is registered once per process and never re-created, so its name
-  must identify everything registered under it.  The name is the SHA-256 of
+  ruleset is registered once and never re-created while an engine uses it,
+  so its name must identify everything registered under it.  The name is the SHA-256 of
   the canonical JSON of the ruleset itself (every durable_rules test, the
   rule-name map, the stages and the passes), not ``Program.digest()``: that
   digest used to drop the node classes (now fixed), so a program and the same
@@ -35,6 +35,19 @@ guard names the hazard it answers:
   Rulesets with equal JSON share one registration (each backend encodes with
   its own codec, and the ruleset only ever sees codes); a cache hit whose
   JSON differs is an :class:`~opinion_rules.exceptions.EngineError`.
+* **The host never frees a ruleset**: ``Host`` keeps every registered
+  ruleset, and the C engine its memory, for the life of the process, so a
+  long-running process that makes engines for ever-new plans would grow
+  without bound.  Each registration counts the backends
+  using it; a weakref finalizer on each backend queues its release, and the
+  next registration of a new ruleset first evicts every ruleset no backend
+  uses any more (removed from the host, freed with ``delete_ruleset``).  The
+  finalizer only queues a name: it may run at any allocation, in any thread,
+  even while this adapter holds the lock.  So the table holds at most the
+  rulesets of the backends alive at the last registration, plus one.
+* **Loading the C extension at import**: durable_rules is imported when the
+  first :class:`DurableBackend` is made or :func:`durable_available` is
+  asked, never by ``import opinion_rules``.
 * **Thread safety**: one process-wide lock serialises every call into
   durable_rules, because its engine state is process-global.
 * **A fixed stack of 64 alpha nodes per message** (``MAX_STACK_SIZE`` in its
@@ -51,13 +64,14 @@ guard names the hazard it answers:
   level per base-8 digit of its index), so no node has more than 8
   always-matching children and no two rules share a node; each rule's own
   test is kept within a stack budget of 32 (see the next item), and the
-  whole network is modelled at construction (:func:`_check_network`): an
-  upper bound of the stack over every message must stay within 64, or the
+  whole network is modelled at construction
+  (:func:`~opinion_rules.engine._durable_network.check_network`): an upper
+  bound of the stack over every message must stay within 64, or the
   :class:`DurableBackend` is not built.
 * **15 ``$and``/``$or`` groups per rule** (``MAX_SEQUENCE_EXPRESSIONS`` 32,
   two entries per group, counted over the whole rule, not the nesting depth;
   error 113 at registration), and the stack budget of one rule's test:
-  :class:`_Fitter` compiles each condition to one test and, where the test
+  ``_durable_compile._Fitter`` compiles each condition to one test and, where the test
   would pass a budget (groups, stack, matching paths, slots, children of one
   node), cuts a subcondition out into a *derived slot*: its own pair of
   rules (true, false) runs in an earlier pass, and the later pass's message
@@ -69,7 +83,7 @@ guard names the hazard it answers:
   full 512-entry child table; at registration from 513), **129 ``$or`` exits
   on one node** (error 107), **257 rules ending on one node** (error 108):
   every durable rule has a node of its own and at most 64 children per node
-  within its test; :func:`_check_network` checks all three.
+  within its test; :func:`~opinion_rules.engine._durable_network.check_network` checks all three.
 * **Each matching path through ``$or`` alternatives runs the action again**
   (three matching alternatives: three actions, and ``and`` of ``or``\\ s
   multiplies them): the matching paths of one rule are bounded at 16, cut
@@ -91,85 +105,67 @@ Rules never join two messages: each rule tests a single fact.
 
 from __future__ import annotations
 
-import bisect
+import collections
 import hashlib
 import itertools
 import json
 import threading
 import warnings
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import attrs
 
+from opinion_rules.engine._durable_compile import SENTINEL, Pass, SlotCodec, ruleset_json
+from opinion_rules.engine._durable_network import check_network
+from opinion_rules.engine._ir import Program
 from opinion_rules.exceptions import BackendUnavailableError, EngineError
-from opinion_rules.model._conditions import NEGATED
-
-from ._ir import And, Const, Leaf, Neg, Node, Or, Program
 
 
-__all__ = ["DurableBackend", "durable_available"]
-
-try:  # durable_rules does not import on Python 3.13+.
-    from durable import engine as _durable_engine
-except ImportError as _exc:  # pragma: no cover - exercised on 3.13+
-    _IMPORT_ERROR: ImportError | None = _exc
-else:
-    _IMPORT_ERROR = None
-
-
-def durable_available() -> bool:
-    """
-    Tell whether durable_rules can be imported here.
-    """
-    return _IMPORT_ERROR is None
-
+__all__ = ["DurableBackend", "DurableSession", "durable_available"]
 
 _SESSION_ID = "0"
-_SENTINEL = "sentinel"
-_OPS = {"gt": "$gt", "ge": "$gte", "lt": "$lt", "le": "$lte", "ne": "$neq"}
-
-# durable_rules 2.0.28's own bounds, measured with this adapter's host.
-#: Alpha nodes pending at once while one message walks the network (303).
-STACK_SIZE = 64
-#: ``$and``/``$or`` groups in one rule (113).
-GROUPS_PER_RULE = 15
-#: Hashed children of one alpha node: 512 make ``assert_fact`` loop forever.
-CHILDREN_PER_NODE = 511
-#: ``$or`` exits (forward nodes) linked from one alpha node (107).
-FORWARDS_PER_NODE = 128
-#: Rules ending on one alpha node (108).
-RULES_PER_NODE = 256
-#: Properties of one message, ``sid`` and ``id`` included (302).
-PROPERTIES_PER_MESSAGE = 254
-#: Rules in one ruleset (106).
-RULES_PER_RULESET = 4096
-
-# This adapter's budgets, each well inside those bounds.
-#: Children of one node of the always-true tree that gives every rule a path.
-BRANCH = 8
-#: Durable rules in one pass: with the sentinel, one ruleset's worth; at
-#: most 4 base-8 digits of path, 28 stack entries.
-RULES_PER_PASS = RULES_PER_RULESET - 1
-#: The stack one rule's own test may need, below its path.
-RULE_STACK = 32
-#: Matching paths to one rule's action (each runs the action once).
-RULE_PATHS = 16
-#: Slots one rule may test.
-RULE_SLOTS = 64
-#: Children of one node within one rule's test.
-RULE_CHILDREN = 64
-#: Slots one pass's message may carry (plus sid, id, o, s and b).
-PASS_SLOTS = 200
-#: ``all``/``any`` lists too wide for one rule are regrouped in chunks of this size.
-CHUNK = 8
 
 # durable_rules keeps its engine state process-wide, so the guard is too.
 _LOCK = threading.Lock()
 _HOST: Any = None
 _REGISTERED: dict[str, _Registered] = {}
 _MESSAGE_IDS = itertools.count()
+#: Names of registrations a collected backend used, released under the lock.
+_RELEASED: collections.deque[str] = collections.deque()
+
+# durable_rules is imported on first use (see the module docstring); a test
+# sets _IMPORT_ERROR to act out an interpreter where it does not import.
+_IMPORT_LOCK = threading.Lock()
+_IMPORT_ERROR: ImportError | None = None
+_MODULES: tuple[Any, Any] | None = None  # durable.engine, durable_rules_engine
+
+
+def _import_durable() -> tuple[Any, Any] | None:
+    """
+    ``durable.engine`` and its C extension, imported on the first call;
+    ``None`` if they do not import here.
+    """
+    global _IMPORT_ERROR, _MODULES  # noqa: PLW0603 - imported once per process, on first use
+    with _IMPORT_LOCK:
+        if _MODULES is None and _IMPORT_ERROR is None:
+            try:  # durable_rules does not import on Python 3.13+.
+                import durable_rules_engine  # noqa: PLC0415 - the C extension, loaded on first use
+                from durable import engine  # noqa: PLC0415 - loaded on first use
+            except ImportError as exc:  # pragma: no cover - exercised on 3.13+
+                _IMPORT_ERROR = exc
+            else:
+                _MODULES = (engine, durable_rules_engine)
+        return None if _IMPORT_ERROR is not None else _MODULES
+
+
+def durable_available() -> bool:
+    """
+    Tell whether durable_rules can be imported here (importing it if not yet done).
+    """
+    return _import_durable() is not None
 
 
 @contextmanager
@@ -189,609 +185,6 @@ def _durable_warnings_ignored() -> Iterator[None]:
         yield
 
 
-class _SlotCodec:
-    """
-    Encode slot values as small integers that keep the plan's comparisons.
-
-    For a number slot with plan constants ``c0 < c1 < ... < ck``, a value
-    ``v`` encodes as ``2 * (number of constants below v) + (1 if v is a
-    constant)``; constant ``cj`` encodes as ``2j + 1``.  Then ``v op cj``
-    holds exactly when ``code(v) op code(cj)`` does, for every ``op``.
-
-    For a category slot (text, bool, unordered enum), a value encodes as its
-    1-based position among the plan's constants, or 0 if the plan never
-    names it; only ``eq`` and ``ne`` are used on such slots.
-    """
-
-    def __init__(self, program: Program) -> None:
-        constants: dict[str, list[object]] = {slot: [] for slot in program.slots}
-        for rule in program.rules:
-            for leaf in _leaves(rule.condition):
-                if not any(_same(leaf.value, c) for c in constants[leaf.slot]):
-                    constants[leaf.slot].append(leaf.value)
-        self._kinds = dict(program.slots)
-        self._numbers: dict[str, list[Any]] = {
-            slot: sorted(values)  # number slots hold numbers only
-            for slot, values in constants.items()
-            if self._kinds[slot] == "number"
-        }
-        self._categories = {
-            slot: values for slot, values in constants.items() if self._kinds[slot] == "category"
-        }
-
-    def encode(self, slot: str, value: object) -> int:
-        if slot in self._numbers:
-            bounds = self._numbers[slot]
-            below = bisect.bisect_left(bounds, value)
-            exact = below < len(bounds) and bounds[below] == value
-            return 2 * below + int(exact)
-        for position, constant in enumerate(self._categories[slot], start=1):
-            if _same(value, constant):
-                return position
-        return 0
-
-
-def _same(a: object, b: object) -> bool:
-    # True == 1 in Python; a bool slot must not match the number 1.
-    return type(a) is type(b) and a == b
-
-
-def _leaves(node: Node) -> Iterator[Leaf]:
-    match node:
-        case Leaf():
-            yield node
-        case And(items) | Or(items):
-            for item in items:
-                yield from _leaves(item)
-        case Neg(item):
-            yield from _leaves(item)
-        case _:
-            pass
-
-
-def _nnf(node: Node, truth: bool) -> Node:
-    """
-    A node without ``Neg`` that is true exactly when *node* is *truth*.
-
-    Negation is pushed down to the leaves (``gt`` becomes ``le``, ``And``
-    becomes ``Or``), and an ``And`` in an ``And`` (an ``Or`` in an ``Or``)
-    is flattened into it: Kleene logic keeps both steps exact, unknowns
-    included.
-    """
-    match node:
-        case Leaf(slot, op, value):
-            return node if truth else Leaf(slot, NEGATED[op], value)
-        case Const(value):
-            return Const(value == truth)
-        case Neg(item):
-            return _nnf(item, not truth)
-        case And(items) | Or(items):
-            conjunction = isinstance(node, And) == truth
-            kind = And if conjunction else Or
-            flat: list[Node] = []
-            for item in items:
-                part = _nnf(item, truth)
-                flat.extend(part.items if isinstance(part, kind) else (part,))
-            if not flat:
-                return Const(conjunction)  # all() of nothing is true, any() false
-            return flat[0] if len(flat) == 1 else kind(tuple(flat))
-    raise TypeError(f"not an IR node: {node!r}")  # pragma: no cover
-
-
-# -- a model of durable_rules' alpha network ---------------------------------------
-
-
-class _Alpha:
-    """
-    One alpha node as durable_rules' ``rete.c`` builds it: hashed children
-    keyed by (property, operator, value), shared by every rule that reaches
-    this node with the same test (``findAlpha``); forward nodes (the exit of
-    an ``$or``) never shared; and the rules that end here.
-    """
-
-    __slots__ = ("forwards", "hashed", "rules")
-
-    def __init__(self) -> None:
-        self.hashed: dict[tuple[str, str, int], _Alpha] = {}
-        self.forwards: list[_Alpha] = []
-        self.rules = 0
-
-
-def _link(test: Mapping[str, Any], parent: _Alpha) -> _Alpha:
-    """
-    Add *test* below *parent* the way ``createAlpha`` does; return its exit.
-    """
-    if "$and" in test:
-        node = parent
-        for item in test["$and"]:
-            node = _link(item, node)
-        return node
-    if "$or" in test:
-        forward = _Alpha()
-        for item in test["$or"]:
-            _link(item, parent).forwards.append(forward)
-        return forward
-    ((key, operand),) = test.items()
-    if key.startswith("$"):
-        ((prop, value),) = operand.items()
-        op = key
-    else:
-        prop, op, value = key, "$eq", operand
-    child = parent.hashed.get((prop, op, value))
-    if child is None:
-        child = parent.hashed[(prop, op, value)] = _Alpha()
-    return child
-
-
-_HOLDS = {
-    "$eq": lambda a, b: a == b,
-    "$neq": lambda a, b: a != b,
-    "$gt": lambda a, b: a > b,
-    "$gte": lambda a, b: a >= b,
-    "$lt": lambda a, b: a < b,
-    "$lte": lambda a, b: a <= b,
-}
-
-
-def _most_matching(node: _Alpha, weight: Mapping[int, int]) -> int:
-    """
-    The largest total *weight* of the children of *node* that one message
-    can push at once: every forward node, plus, for each property, the
-    hashed children that one value of it satisfies.  Every value is an
-    integer, so the values next to the tested ones cover every case.
-    """
-    by_property: dict[str, list[tuple[str, int, int]]] = {}
-    for (prop, op, value), child in node.hashed.items():
-        by_property.setdefault(prop, []).append((op, value, weight[id(child)]))
-    total = sum(weight[id(f)] for f in node.forwards)
-    for tests in by_property.values():
-        candidates = {v + d for _op, v, _w in tests for d in (-1, 0, 1)}
-        total += max(sum(w for op, v, w in tests if _HOLDS[op](c, v)) for c in candidates)
-    return total
-
-
-@attrs.frozen
-class _Bounds:
-    """
-    Upper bounds for every message on one alpha network (see :func:`_bounds`).
-    """
-
-    stack: int
-    paths: int
-    children: int
-    forwards: int
-    rules: int
-
-
-def _bounds(root: _Alpha) -> _Bounds:
-    """
-    Bound durable_rules' walk of the network below *root* over every message.
-
-    ``handleAlpha`` pops a node and pushes every child that matches; the
-    last child pushed is walked first.  With ``k`` children pushed, the walk
-    below a child pushed ``i``-th starts with ``i - 1`` siblings still
-    pending, so the stack below a node is at most ``max(k, k - 1 + the most
-    any child needs)``.  ``paths`` is the number of times a rule's action
-    can be reached (each ``$or`` alternative that matches reaches it again).
-    """
-    order: list[_Alpha] = []
-    seen: set[int] = set()
-    pending = [(root, False)]
-    while pending:  # children before parents, without recursion
-        node, expanded = pending.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        pending.append((node, True))
-        pending.extend((c, False) for c in (*node.hashed.values(), *node.forwards))
-    stack: dict[int, int] = {}
-    paths: dict[int, int] = {}
-    ones: dict[int, int] = {}
-    children = forwards = rules = 0
-    for node in order:
-        kids = (*node.hashed.values(), *node.forwards)
-        for kid in kids:
-            ones[id(kid)] = 1
-        pushed = _most_matching(node, ones) if kids else 0
-        deepest = max((stack[id(k)] for k in kids), default=0)
-        stack[id(node)] = max(pushed, pushed - 1 + deepest) if kids else 0
-        paths[id(node)] = node.rules + (_most_matching(node, paths) if kids else 0)
-        children = max(children, len(node.hashed))
-        forwards = max(forwards, len(node.forwards))
-        rules = max(rules, node.rules)
-    return _Bounds(stack[id(root)], paths[id(root)], children, forwards, rules)
-
-
-def _groups(test: Mapping[str, Any]) -> int:
-    """
-    The ``$and``/``$or`` groups in *test*, the count durable_rules limits.
-    """
-    for key in ("$and", "$or"):
-        if key in test:
-            return 1 + sum(_groups(item) for item in test[key])
-    return 0
-
-
-def _properties(test: Mapping[str, Any]) -> set[str]:
-    for key in ("$and", "$or"):
-        if key in test:
-            return set().union(*(_properties(item) for item in test[key]))
-    ((key, operand),) = test.items()
-    return set(operand) if key.startswith("$") else {key}
-
-
-def _wrapped_groups(test: Mapping[str, Any]) -> int:
-    # A rule is {"$and": [pass test, path tests, *test]}: a top-level $and
-    # of the test joins that group, anything else adds one.
-    return _groups(test) + (0 if "$and" in test else 1)
-
-
-def _problem(test: Mapping[str, Any]) -> str | None:
-    """
-    Which budget *test* would break as one durable rule's test, if any.
-    """
-    if _wrapped_groups(test) > GROUPS_PER_RULE:
-        return "groups"
-    if len(_properties(test)) > RULE_SLOTS:
-        return "slots"
-    parent = _Alpha()
-    _link(test, parent).rules += 1
-    if max(len(parent.hashed), len(parent.forwards)) > RULE_CHILDREN:
-        return "children"  # checked first: the bounds are quadratic in it
-    bounds = _bounds(parent)
-    if bounds.children > RULE_CHILDREN or bounds.forwards > RULE_CHILDREN:
-        return "children"
-    if bounds.stack > RULE_STACK:
-        return "stack"
-    if bounds.paths > RULE_PATHS:
-        return "paths"
-    return None
-
-
-def _size(test: Mapping[str, Any]) -> int:
-    for key in ("$and", "$or"):
-        if key in test:
-            return 1 + sum(_size(item) for item in test[key])
-    return 1
-
-
-@attrs.frozen
-class _Fit:
-    """
-    A durable_rules test, and the derived slots (their properties) it reads.
-    """
-
-    test: dict[str, Any]
-    refs: frozenset[str]
-
-
-def _typed(node: Node) -> Hashable:
-    """
-    A key for *node* that tells ``True`` from ``1`` (IR nodes compare equal).
-    """
-    match node:
-        case Leaf(slot, op, value):
-            return ("leaf", slot, op, type(value).__name__, value)
-        case Const(value):
-            return ("const", value)
-        case Neg(item):
-            return ("not", _typed(item))
-        case And(items) | Or(items):
-            return (type(node).__name__, tuple(_typed(i) for i in items))
-    raise TypeError(f"not an IR node: {node!r}")  # pragma: no cover
-
-
-class _Fitter:
-    """
-    Compile conditions (without ``Neg``) of one stage into durable_rules
-    tests that keep within every budget, cutting subconditions out into
-    derived slots where needed (see the module docstring).
-    """
-
-    def __init__(self, codec: _SlotCodec, properties: Mapping[str, str]) -> None:
-        self._codec = codec
-        self._properties = properties
-        self._derived: dict[Hashable, str] = {}
-        #: Each derived slot's property and the node it holds the value of.
-        self.derived: dict[str, Node] = {}
-        self._memo: dict[Hashable, _Fit] = {}
-
-    def ref(self, node: Node) -> _Fit:
-        """
-        A test that *node* is true, read from its derived slot.
-        """
-        key = _typed(node)
-        prop = self._derived.get(key)
-        if prop is None:
-            prop = self._derived[key] = f"d{len(self._derived)}"
-            self.derived[prop] = node
-        return _Fit({prop: 1}, frozenset([prop]))
-
-    def fit(self, node: Node) -> _Fit:
-        """
-        A test for *node* (without ``Neg``) within every budget.
-        """
-        key = _typed(node)
-        fitted = self._memo.get(key)
-        if fitted is None:
-            fitted = self._memo[key] = self._fit(node)
-        return fitted
-
-    def _fit(self, node: Node) -> _Fit:
-        match node:
-            case Leaf(slot, op, value):
-                prop = self._properties[slot]
-                code = self._codec.encode(slot, value)
-                if op == "eq":
-                    return _Fit({prop: code}, frozenset())
-                if op == "ne":
-                    # Defensive: codes are never negative, so $gte 0 requires
-                    # the field to be there.  durable_rules only ever tests a
-                    # hashed node for a property the message has (it looks the
-                    # children up by the message's property names), so $neq
-                    # never matches an absent field; the guard keeps three-
-                    # valued logic from resting on that.  In an $and it joins
-                    # the chain and costs no group.
-                    test = {"$and": [{"$neq": {prop: code}}, {"$gte": {prop: 0}}]}
-                    return _Fit(test, frozenset())
-                return _Fit({_OPS[op]: {prop: code}}, frozenset())
-            case Const(value):
-                # Every message carries o=1, so {"o": 0} never matches.
-                return _Fit({"o": 1 if value else 0}, frozenset())
-            case And(items) | Or(items):
-                return self._fit_group(node, list(items))
-        raise TypeError(f"not a condition without Neg: {node!r}")  # pragma: no cover
-
-    def _fit_group(self, node: And | Or, items: list[Node]) -> _Fit:
-        key = "$and" if isinstance(node, And) else "$or"
-        parts = [self.fit(item) for item in items]
-        cut = [False] * len(items)
-        while True:
-            members: list[dict[str, Any]] = []
-            for part in parts:  # an $and in an $and joins it, as does an $or in an $or
-                members.extend(part.test.get(key, (part.test,)))
-            test = members[0] if len(members) == 1 else {key: members}
-            problem = _problem(test)
-            if problem is None:
-                return _Fit(test, frozenset().union(*(p.refs for p in parts)))
-            wide = key == "$or" and problem in ("children", "stack", "paths")
-            cuttable = [i for i, item in enumerate(items) if not cut[i] and _is_group(item)]
-            if cuttable and not (wide and len(items) > CHUNK):
-                # Cut out the heaviest subcondition.
-                heaviest = max(cuttable, key=lambda i: (_size(parts[i].test), -i))
-                parts[heaviest] = self.ref(items[heaviest])
-                cut[heaviest] = True
-                continue
-            if len(items) <= CHUNK:  # pragma: no cover - CHUNK leaves always fit
-                raise EngineError(f"cannot compile a condition for durable_rules: {problem}")
-            # Too many members: regroup them in chunks, each its own derived slot.
-            kind = type(node)
-            regrouped: list[Node] = []
-            for start in range(0, len(items), CHUNK):
-                chunk = items[start : start + CHUNK]
-                regrouped.append(chunk[0] if len(chunk) == 1 else kind(tuple(chunk)))
-            items = regrouped
-            parts = [self.ref(i) if _is_group(i) else self.fit(i) for i in items]
-            cut = [_is_group(i) for i in items]
-
-
-def _is_group(node: Node) -> bool:
-    return isinstance(node, And | Or)
-
-
-# -- the ruleset --------------------------------------------------------------------
-
-
-@attrs.frozen
-class _Compiled:
-    """
-    One durable rule before it is placed in a pass.
-    """
-
-    name: str
-    target: tuple[str, str, bool]  # ("rule", rule id, truth) or ("derived", property, truth)
-    fit: _Fit
-
-
-@attrs.frozen
-class _Pass:
-    """
-    One message per snapshot: the rules of one stage and layer (or a part
-    of them), under the pass test ``s == code``.
-    """
-
-    code: int
-    ruleset: int  # index of the durable_rules ruleset that holds its rules
-    slots: tuple[tuple[str, str], ...]  # (slot, property) pairs the message carries
-    derived: tuple[str, ...]  # derived properties the message carries
-    rules: tuple[str, ...]
-
-
-def _compile(
-    program: Program, codec: _SlotCodec
-) -> tuple[dict[int, list[list[_Compiled]]], Mapping[str, str]]:
-    """
-    Compile *program* into durable rules, grouped by stage and layer.
-
-    Layer 0 reads only the snapshot; a rule that reads derived slots runs
-    one layer after the last of them.
-    """
-    properties = {slot: f"v{i}" for i, slot in enumerate(program.slots)}
-    names = (f"r{i}" for i in itertools.count())
-    layers: dict[int, list[list[_Compiled]]] = {}
-    for stage in (1, 2):
-        fitter = _Fitter(codec, properties)
-        stage_rules = [
-            _Compiled(
-                next(names), ("rule", rule.id, truth), fitter.fit(_nnf(rule.condition, truth))
-            )
-            for rule in program.stage(stage)
-            for truth in (True, False)
-        ]
-        # Each derived slot read gets its pair of rules (true, false).
-        pairs: dict[str, tuple[_Compiled, _Compiled]] = {}
-        queue = sorted({ref for c in stage_rules for ref in c.fit.refs}, key=_number)
-        while queue:
-            prop = queue.pop(0)
-            if prop in pairs:
-                continue
-            node = fitter.derived[prop]
-            true = _Compiled(next(names), ("derived", prop, True), fitter.fit(node))
-            false = _Compiled(next(names), ("derived", prop, False), fitter.fit(_nnf(node, False)))
-            pairs[prop] = (true, false)
-            queue.extend(sorted(true.fit.refs | false.fit.refs, key=_number))
-        layers[stage] = _layers(pairs, stage_rules)
-    return layers, properties
-
-
-def _layers(
-    pairs: Mapping[str, tuple[_Compiled, _Compiled]], rules: list[_Compiled]
-) -> list[list[_Compiled]]:
-    """
-    The rules of one stage (derived pairs first) by layer: a rule runs one
-    layer after the last derived slot it reads.
-    """
-    slot_layer: dict[str, int] = {}
-
-    def layer(refs: frozenset[str]) -> int:
-        # A derived node is smaller than every node that reads it, so this
-        # recursion ends.
-        return 1 + max((derived_layer(r) for r in refs), default=-1)
-
-    def derived_layer(prop: str) -> int:
-        if prop not in slot_layer:
-            slot_layer[prop] = max(layer(c.fit.refs) for c in pairs[prop])
-        return slot_layer[prop]
-
-    by_layer: dict[int, list[_Compiled]] = {}
-    for c in [*(c for pair in pairs.values() for c in pair), *rules]:
-        by_layer.setdefault(layer(c.fit.refs), []).append(c)
-    return [by_layer[k] for k in sorted(by_layer)]
-
-
-def _number(prop: str) -> int:
-    return int(prop[1:])
-
-
-def _passes(
-    layers: Mapping[int, list[list[_Compiled]]], properties: Mapping[str, str]
-) -> dict[int, list[tuple[_Pass, list[_Compiled]]]]:
-    """
-    Spread each layer over passes of at most :data:`RULES_PER_PASS` rules
-    and :data:`PASS_SLOTS` slots, and the passes over rulesets of at most
-    :data:`RULES_PER_RULESET` rules, the sentinel included.
-    """
-    slot_of = {prop: slot for slot, prop in properties.items()}
-    codes = itertools.count(1)
-    sizes: list[int] = []  # rules per ruleset so far
-    out: dict[int, list[tuple[_Pass, list[_Compiled]]]] = {}
-    for stage, stage_layers in layers.items():
-        out[stage] = []
-        for rules in stage_layers:
-            parts: list[tuple[set[str], list[_Compiled]]] = []
-            for c in rules:
-                props = _properties(c.fit.test) - {"o"}
-                if parts:
-                    used, members = parts[-1]
-                    if len(members) < RULES_PER_PASS and len(used | props) <= PASS_SLOTS:
-                        used |= props
-                        members.append(c)
-                        continue
-                parts.append((set(props), [c]))
-            for used, members in parts:
-                # The first ruleset with room for the pass (first fit).
-                ruleset = next(
-                    (i for i, n in enumerate(sizes) if n + len(members) <= RULES_PER_PASS),
-                    len(sizes),
-                )
-                if ruleset == len(sizes):
-                    sizes.append(0)
-                sizes[ruleset] += len(members)
-                slots = tuple(sorted((slot_of[p], p) for p in used if p in slot_of))
-                derived = tuple(sorted(p for p in used if p not in slot_of))
-                spec = _Pass(next(codes), ruleset, slots, derived, tuple(c.name for c in members))
-                out[stage].append((spec, members))
-    return out
-
-
-def _digits(index: int, count: int) -> list[int]:
-    """
-    *index* in base :data:`BRANCH`, with as many digits as *count* needs (at least one).
-    """
-    width = 1
-    while BRANCH**width < count:
-        width += 1
-    return [index // BRANCH**k % BRANCH for k in reversed(range(width))]
-
-
-def _ruleset_json(
-    program: Program, codec: _SlotCodec
-) -> tuple[list[dict[str, Any]], dict[str, tuple[str, str, bool]], dict[int, tuple[_Pass, ...]]]:
-    """
-    The durable_rules rulesets for *program* (one, unless it needs more than
-    :data:`RULES_PER_RULESET` rules), the rule-name map and each stage's passes.
-    """
-    layers, properties = _compile(program, codec)
-    rulesets: list[dict[str, Any]] = []
-    names: dict[str, tuple[str, str, bool]] = {}
-    passes: dict[int, tuple[_Pass, ...]] = {}
-    for stage, stage_passes in _passes(layers, properties).items():
-        passes[stage] = tuple(spec for spec, _ in stage_passes)
-        for spec, members in stage_passes:
-            while spec.ruleset >= len(rulesets):
-                rulesets.append({_SENTINEL: {"all": [{"m": {"o": 1}}]}})
-            rules = rulesets[spec.ruleset]
-            for index, c in enumerate(members):
-                path = [{"$lte": {"b": d}} for d in _digits(index, len(members))]
-                test = c.fit.test
-                own = test.get("$and", [test])
-                rules[c.name] = {"all": [{"m": {"$and": [{"s": spec.code}, *path, *own]}}]}
-                names[c.name] = c.target
-    if not rulesets:  # a program without rules still gets its sentinel
-        rulesets.append({_SENTINEL: {"all": [{"m": {"o": 1}}]}})
-    return rulesets, names, passes
-
-
-def _check_network(rules: Mapping[str, Any], passes: Iterable[_Pass]) -> None:
-    """
-    Model the alpha network durable_rules builds from the ruleset *rules*
-    and refuse it unless every bound of durable_rules holds for every
-    message of its *passes*.
-    """
-    root = _Alpha()
-    for name, rule in rules.items():
-        (message_test,) = rule["all"]
-        (test,) = message_test.values()
-        if _groups(test) > GROUPS_PER_RULE:
-            raise EngineError(
-                f"durable rule {name} has more than {GROUPS_PER_RULE} $and/$or groups"
-            )
-        _link(test, root).rules += 1
-    bounds = _bounds(root)
-    problems = [
-        f"{what} {value} > {bound}"
-        for what, value, bound in [
-            ("rules", len(rules), RULES_PER_RULESET),
-            ("stack", bounds.stack, STACK_SIZE),
-            ("children of one node", bounds.children, CHILDREN_PER_NODE),
-            ("$or exits on one node", bounds.forwards, FORWARDS_PER_NODE),
-            ("rules on one node", bounds.rules, RULES_PER_NODE),
-            *(
-                ("message properties", len(p.slots) + len(p.derived) + 5, PROPERTIES_PER_MESSAGE)
-                for p in passes
-            ),
-        ]
-        if value > bound
-    ]
-    if problems:
-        raise EngineError(
-            "the compiled ruleset would exceed durable_rules' bounds: " + "; ".join(problems)
-        )
-
-
 @attrs.define
 class _Registered:
     """
@@ -802,16 +195,20 @@ class _Registered:
     rulesets: tuple[str, ...]  # the durable_rules ruleset names, by index
     names: dict[str, tuple[str, str, bool]]
     stages: dict[int, tuple[str, ...]]
-    passes: dict[int, tuple[_Pass, ...]]
+    passes: dict[int, tuple[Pass, ...]]
     fired: list[str]
     content: str  # the canonical JSON the name hashes
+    users: int = 0  # live backends, less the releases not yet processed
 
 
 def _quiet_host() -> Any:
     global _HOST  # noqa: PLW0603 - one host per process, like the engine itself
     if _HOST is None:
+        modules = _import_durable()
+        if modules is None:  # pragma: no cover - DurableBackend checked first
+            raise BackendUnavailableError("durable", "durable_rules does not import here")
 
-        class _QuietHost(_durable_engine.Host):  # type: ignore[misc]
+        class _QuietHost(modules[0].Host):  # type: ignore[misc]
             def _run(self) -> None:
                 # No dispatch or timer threads: they race with delete_state,
                 # and nothing here uses timers or queued actions.
@@ -819,6 +216,32 @@ def _quiet_host() -> Any:
 
         _HOST = _QuietHost()
     return _HOST
+
+
+def _evict_released() -> None:
+    """
+    Apply the queued releases; unregister and free every ruleset no backend
+    uses any more.  Call with :data:`_LOCK` held.
+    """
+    while _RELEASED:
+        registered = _REGISTERED[_RELEASED.popleft()]
+        registered.users -= 1
+        if registered.users > 0:
+            continue
+        del _REGISTERED[registered.name]
+        host = _quiet_host()
+        modules = _import_durable()
+        assert modules is not None  # noqa: S101 - something was registered, so it imported
+        for ruleset_name in registered.rulesets:
+            ruleset = host._ruleset_directory.pop(ruleset_name)  # noqa: SLF001 - Host has no API to remove one
+            host._ruleset_list.remove(ruleset)  # noqa: SLF001
+            try:
+                with _durable_warnings_ignored():
+                    modules[1].delete_ruleset(ruleset._handle)  # noqa: SLF001
+            except Exception as exc:
+                raise EngineError(
+                    f"durable_rules could not delete ruleset {ruleset_name}: {exc}"
+                ) from exc
 
 
 class DurableBackend:
@@ -829,12 +252,12 @@ class DurableBackend:
     name = "durable"
 
     def __init__(self, program: Program) -> None:
-        if _IMPORT_ERROR is not None:
+        if not durable_available():
             raise BackendUnavailableError(
-                "durable", f"durable_rules cannot be imported ({_IMPORT_ERROR})"
+                "durable", "durable_rules does not import in this interpreter"
             )
-        self._codec = _SlotCodec(program)
-        definitions, names, passes = _ruleset_json(program, self._codec)
+        self._codec = SlotCodec(program)
+        definitions, names, passes = ruleset_json(program, self._codec)
         stages = {stage: tuple(r.id for r in program.stage(stage)) for stage in (1, 2)}
         # The name is the hash of everything registered under it: a cached
         # ruleset must never answer for a different program.
@@ -853,22 +276,32 @@ class DurableBackend:
             registered = _REGISTERED.get(self._ruleset_name)
             if registered is None:
                 for index, definition in enumerate(definitions):
-                    _check_network(
+                    check_network(
                         definition,
-                        (p for ps in passes.values() for p in ps if p.ruleset == index),
+                        (
+                            p.message_properties
+                            for ps in passes.values()
+                            for p in ps
+                            if p.ruleset == index
+                        ),
                     )
+                # The table grows only here, so evicting here bounds it.
+                _evict_released()
                 registered = self._register(definitions, names, stages, passes, content)
                 _REGISTERED[self._ruleset_name] = registered
-        if registered.content != content:  # pragma: no cover - a SHA-256 collision
-            raise EngineError(f"two different rulesets hash to {self._ruleset_name}")
+            if registered.content != content:  # pragma: no cover - a SHA-256 collision
+                raise EngineError(f"two different rulesets hash to {self._ruleset_name}")
+            registered.users += 1
         self._registered = registered
+        # Only queues the name: a finalizer may run while _LOCK is held.
+        weakref.finalize(self, _RELEASED.append, self._ruleset_name)
 
     def _register(
         self,
         definitions: list[dict[str, Any]],
         names: dict[str, tuple[str, str, bool]],
         stages: dict[int, tuple[str, ...]],
-        passes: dict[int, tuple[_Pass, ...]],
+        passes: dict[int, tuple[Pass, ...]],
         content: str,
     ) -> _Registered:
         # One ruleset keeps its plain name; more get a suffix each.
@@ -925,7 +358,11 @@ class DurableBackend:
 
 
 class DurableSession:
-    def __init__(self, registered: _Registered, codec: _SlotCodec) -> None:
+    """
+    One evaluation's matching, under the lock the backend's session holds.
+    """
+
+    def __init__(self, registered: _Registered, codec: SlotCodec) -> None:
         self._registered = registered
         self._codec = codec
         #: The rulesets in which a message ran an action (their state is deleted).
@@ -977,11 +414,11 @@ class DurableSession:
         except Exception as exc:
             raise EngineError(f"durable_rules failed to match a snapshot: {exc}") from exc
         fired = registered.fired
-        if _SENTINEL in fired:
+        if SENTINEL in fired:
             self.ran_action.add(ruleset)
         if isinstance(state, dict) and "exception" in state:
             raise EngineError(f"a durable_rules action raised: {state['exception']}")
-        if _SENTINEL not in fired:
+        if SENTINEL not in fired:
             raise EngineError(
                 "durable_rules ran no action for a snapshot (sentinel rule did not fire)"
             )
@@ -989,4 +426,4 @@ class DurableSession:
             host.retract_fact(ruleset, message)
         except Exception as exc:
             raise EngineError(f"durable_rules failed to retract a snapshot: {exc}") from exc
-        return [name for name in fired if name != _SENTINEL]
+        return [name for name in fired if name != SENTINEL]

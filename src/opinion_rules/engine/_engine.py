@@ -6,27 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from opinion_rules.exceptions import BackendUnavailableError
+from opinion_rules.engine._evaluate import evaluate
+from opinion_rules.engine._ir import Program, compile_plan
+from opinion_rules.engine._registry import BACKENDS, DEFAULT_BACKEND, make_backend
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._results import Assessment
 
-from ._durable import DurableBackend, durable_available
-from ._evaluate import Backend, evaluate
-from ._ir import Program, compile_plan
-from ._python import PythonBackend
 
-
+# BACKENDS and DEFAULT_BACKEND live in the registry; they stay importable here.
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "Engine"]
-
-BackendName = Literal["python", "durable"]
-#: The backends :class:`Engine` accepts.
-BACKENDS: tuple[BackendName, ...] = ("python", "durable")
-#: The default backend: the faster one that passes the differential suite
-#: (see docs/explanation/engines.md for the measurements).
-DEFAULT_BACKEND: BackendName = "python"
 
 
 class Engine:
@@ -39,11 +30,12 @@ class Engine:
 
     Args:
         plan: The plan.
-        backend: ``python`` (default) or ``durable``.
+        backend: ``python`` (default), ``durable``, or the name of a backend
+            added with :func:`~opinion_rules.engine.register_backend`.
 
     Raises:
         BackendUnavailableError: if *backend* cannot run here (``durable`` on
-            Python 3.13+), or is not a known backend.
+            Python 3.13+), or is not a registered backend.
 
     .. versionadded:: 0.1.0
     """
@@ -53,7 +45,7 @@ class Engine:
             raise TypeError(f"Engine needs a Plan (got {plan!r}, a {type(plan).__name__})")
         self._plan = plan.bound()  # required parameters must have values
         self._program = compile_plan(self._plan)
-        self._backend = _make_backend(backend, self._program)
+        self._backend = make_backend(backend, self._program)
 
     @property
     def plan(self) -> Plan:
@@ -97,15 +89,3 @@ class Engine:
         if not isinstance(incident, Incident):
             incident = Incident.from_dict(incident)
         return evaluate(self._plan, self._program, self._backend, incident, at)
-
-
-def _make_backend(name: str, program: Program) -> Backend:
-    if name == "python":
-        return PythonBackend(program)
-    if name == "durable":
-        if not durable_available():
-            raise BackendUnavailableError(
-                "durable", "durable_rules does not import in this interpreter"
-            )
-        return DurableBackend(program)
-    raise BackendUnavailableError(name, f"unknown backend; expected one of {list(BACKENDS)}")

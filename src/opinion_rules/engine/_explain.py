@@ -10,11 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from opinion_rules.engine._interpret import compile_node
+from opinion_rules.engine._ir import (
+    GRADE_SLOT,
+    And,
+    Const,
+    Leaf,
+    Neg,
+    Node,
+    Or,
+    category_slot,
+    fact_slot,
+    measure_slot,
+    slot_source,
+    slot_subject,
+)
 from opinion_rules.model._conditions import SYMBOLS
 from opinion_rules.model._plan import Plan
 
-from ._ir import And, Const, Leaf, Neg, Node, Or
-from ._python import compile_node
+
+__all__ = ["Labels", "condition_text", "explain"]
 
 
 class Labels:
@@ -26,23 +41,29 @@ class Labels:
         self._names: dict[str, str] = {}
         self._values: dict[str, dict[object, str]] = {}
         for m in plan.measures:
-            self._names[f"m_{m.id}"] = m.describe()
+            self._names[measure_slot(m.id)] = m.describe()
         for f in plan.facts:
-            self._names[f"f_{f.id}"] = f.describe()
+            self._names[fact_slot(f.id)] = f.describe()
             if f.type == "enum" and f.ordered:
-                self._values[f"f_{f.id}"] = dict(enumerate(f.choices))
+                self._values[fact_slot(f.id)] = dict(enumerate(f.choices))
         for c in plan.categories:
-            self._names[f"c_{c.id}"] = f"category {c.name}"
-        self._names["grade"] = "grade"
-        self._values["grade"] = {g.rank: g.name for g in plan.grades}
-        self._values["grade"][-1] = "ungraded"
+            self._names[category_slot(c.id)] = f"category {c.name}"
+        self._names[GRADE_SLOT] = "grade"
+        self._values[GRADE_SLOT] = {g.rank: g.name for g in plan.grades}
+        self._values[GRADE_SLOT][-1] = "ungraded"
 
     def name(self, slot: str) -> str:
-        if slot.startswith("e_") and slot not in self._names:
-            return f"event {slot[2:]}"
+        """
+        Words for *slot*.
+        """
+        if slot not in self._names and slot_source(slot) == "event":
+            return f"event {slot_subject(slot)}"
         return self._names.get(slot, slot)
 
     def value(self, slot: str, value: object) -> str:
+        """
+        Words for *value* of *slot*.
+        """
         mapped = self._values.get(slot, {})
         if not isinstance(value, bool) and value in mapped:
             return mapped[value]
@@ -59,8 +80,8 @@ def explain(node: Node, snapshot: Mapping[str, object], labels: Labels) -> str:
         case Leaf(slot, op, value):
             name = labels.name(slot)
             actual = snapshot.get(slot)
-            if slot.startswith(("c_", "e_")) and op == "eq" and value is True:
-                return name if slot.startswith("c_") else f"{name} recorded"
+            if _is_flag(slot, op, value):
+                return name if slot_source(slot) == "category" else f"{name} recorded"
             shown = "unknown" if actual is None else labels.value(slot, actual)
             if op == "eq" and actual == value:
                 return f"{name} = {shown}"
@@ -73,27 +94,27 @@ def explain(node: Node, snapshot: Mapping[str, object], labels: Labels) -> str:
                 return explain(held[0], snapshot, labels)
             return " or ".join(_wrap(i, explain(i, snapshot, labels)) for i in held)
         case Neg(item):
-            return f"not ({describe(item, labels)})"
+            return f"not ({condition_text(item, labels)})"
         case Const():
             return "unconditional"
     raise TypeError(f"not an IR node: {node!r}")  # pragma: no cover
 
 
-def describe(node: Node, labels: Labels) -> str:
+def condition_text(node: Node, labels: Labels) -> str:
     """
-    Render *node* as text without values.
+    Render the condition *node* as text, without the values seen.
     """
     match node:
         case Leaf(slot, op, value):
-            if slot.startswith(("c_", "e_")) and op == "eq" and value is True:
+            if _is_flag(slot, op, value):
                 return labels.name(slot)
             return f"{labels.name(slot)} {SYMBOLS[op]} {labels.value(slot, value)}"
         case And(items):
-            return " and ".join(describe(i, labels) for i in items)
+            return " and ".join(condition_text(i, labels) for i in items)
         case Or(items):
-            return " or ".join(describe(i, labels) for i in items)
+            return " or ".join(condition_text(i, labels) for i in items)
         case Neg(item):
-            return f"not ({describe(item, labels)})"
+            return f"not ({condition_text(item, labels)})"
         case Const(value):
             return "always" if value else "never"
     raise TypeError(f"not an IR node: {node!r}")  # pragma: no cover
@@ -101,3 +122,10 @@ def describe(node: Node, labels: Labels) -> str:
 
 def _wrap(node: Node, text: str) -> str:
     return f"({text})" if isinstance(node, And | Or) else text
+
+
+def _is_flag(slot: str, op: str, value: object) -> bool:
+    """
+    Whether the leaf only asks that a category matched or an event was seen.
+    """
+    return op == "eq" and value is True and slot_source(slot) in ("category", "event")

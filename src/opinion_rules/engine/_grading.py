@@ -14,6 +14,7 @@ from datetime import datetime
 
 import attrs
 
+from opinion_rules.engine._ir import grade_rule, measure_slot
 from opinion_rules.model._facts import Event
 from opinion_rules.model._lifecycle import Deescalation
 from opinion_rules.model._plan import Plan
@@ -46,6 +47,7 @@ class Grader:
         self.plan = plan
         self.grading = plan.grading
         self.ranks = {g.id: g.rank for g in plan.grades}
+        self._rules = {g.id: grade_rule(g.id) for g in plan.grades}
         # Events by instant: step() runs at every change point.
         self._events: dict[datetime, list[Event]] = {}
         for event in events:
@@ -76,7 +78,7 @@ class Grader:
             return
         now = self._events.get(t, [])
         for g_id, rank in self.ranks.items():
-            held = results.get(f"g.{g_id}") is True
+            held = results.get(self._rules[g_id]) is True
             if not held:
                 self._blocked.discard(g_id)
             elif g_id not in self._blocked:
@@ -129,7 +131,7 @@ class Grader:
         measure = str(rule.measure)
         if t not in self._observed.get(self._metric[measure], ()):
             return False
-        value = snapshot.get(f"m_{measure}")
+        value = snapshot.get(measure_slot(measure))
         below = isinstance(value, int | float) and value < (rule.below or 0)
         self._streak[rule.id] = self._streak[rule.id] + 1 if below else 0
         return self._streak[rule.id] >= rule.consecutive
@@ -138,7 +140,7 @@ class Grader:
         self, rule: Deescalation, t: datetime, results: Mapping[str, bool | None]
     ) -> None:
         target = self.ranks[rule.to]
-        self._blocked = {g for g in self.ranks if results.get(f"g.{g}") is True}
+        self._blocked = {g for g in self.ranks if results.get(self._rules[g]) is True}
         self.computed = min(self.computed, target)
         self.asserted = min(self.asserted, target)
         self._streak = dict.fromkeys(self._streak, 0)

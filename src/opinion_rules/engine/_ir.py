@@ -10,13 +10,18 @@ rules (actions and their owner routings) also see the grade reached so far
 and the categories matched so far.  No rule ever joins two snapshots, so every backend can match one
 snapshot at a time.
 
-Slot names:
+Slot names (spelled only by :func:`measure_slot` and its siblings below):
 
 * ``m_<measure>``: a measure value (number).
 * ``f_<fact>``: a fact value; ordered enum facts as their position.
 * ``e_<type>``: whether an event type has been seen (bool).
 * ``grade``: the rank of the grade reached so far, ``-1`` when ungraded.
 * ``c_<category>``: whether the category has been matched (bool).
+
+Rule ids (spelled only by :func:`grade_rule` and its siblings below):
+``g.<grade>``, ``c.<category>``, ``a.<action>`` and ``r.<action>.<n>``.
+Every other module builds and reads these names through this module's
+functions, never by their spelling.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from opinion_rules.model._plan import Plan
 
 
 __all__ = [
+    "GRADE_SLOT",
     "And",
     "Const",
     "Leaf",
@@ -55,12 +61,116 @@ __all__ = [
     "Or",
     "Program",
     "Rule",
+    "SlotKind",
+    "SlotSource",
+    "action_rule",
+    "category_rule",
+    "category_slot",
     "compile_plan",
+    "event_slot",
+    "fact_slot",
+    "grade_rule",
+    "measure_slot",
     "routing_rule",
+    "slot_source",
+    "slot_subject",
 ]
 
 Value = int | float | str | bool
+#: How a backend compares a slot's values: ordered numbers, or equal-or-not.
 SlotKind = Literal["number", "category"]
+#: What a slot holds the value of.
+SlotSource = Literal["measure", "fact", "event", "category", "grade"]
+
+# -- the names of slots and rules -------------------------------------------------
+
+#: The slot of the rank of the grade reached so far.
+GRADE_SLOT = "grade"
+_SLOT_PREFIXES: dict[str, SlotSource] = {
+    "m_": "measure",
+    "f_": "fact",
+    "e_": "event",
+    "c_": "category",
+}
+
+
+def measure_slot(measure_id: str) -> str:
+    """
+    The slot of measure *measure_id*.
+    """
+    return f"m_{measure_id}"
+
+
+def fact_slot(fact_id: str) -> str:
+    """
+    The slot of fact *fact_id*.
+    """
+    return f"f_{fact_id}"
+
+
+def event_slot(event_type: str) -> str:
+    """
+    The slot telling whether an event of *event_type* has been seen.
+    """
+    return f"e_{event_type}"
+
+
+def category_slot(category_id: str) -> str:
+    """
+    The slot telling whether category *category_id* has been matched.
+    """
+    return f"c_{category_id}"
+
+
+def slot_source(slot: str) -> SlotSource:
+    """
+    What *slot* holds the value of.
+    """
+    if slot == GRADE_SLOT:
+        return "grade"
+    source = _SLOT_PREFIXES.get(slot[:2])
+    if source is None:
+        raise ValueError(f"not a slot name: {slot!r}")
+    return source
+
+
+def slot_subject(slot: str) -> str:
+    """
+    The id *slot* is about: the measure, fact or category id, or the event
+    type; ``grade`` for :data:`GRADE_SLOT`.
+    """
+    return slot if slot_source(slot) == "grade" else slot[2:]
+
+
+def grade_rule(grade_id: str) -> str:
+    """
+    The rule id of the criteria of grade *grade_id*.
+    """
+    return f"g.{grade_id}"
+
+
+def category_rule(category_id: str) -> str:
+    """
+    The rule id of the condition of category *category_id*.
+    """
+    return f"c.{category_id}"
+
+
+def action_rule(action_id: str) -> str:
+    """
+    The rule id of the condition of action *action_id*.
+    """
+    return f"a.{action_id}"
+
+
+def routing_rule(action_id: str, index: int) -> str:
+    """
+    The rule id of owner routing *index* of action *action_id*.
+    """
+    return f"r.{action_id}.{index}"
+
+
+# -- the program ------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -100,8 +210,8 @@ Node = Leaf | And | Or | Neg | Const
 @attrs.frozen
 class Rule:
     """
-    One named condition: ``g.<grade>``, ``c.<category>``, ``a.<action>`` or
-    ``r.<action>.<n>`` (owner routing *n* of the action).
+    One named condition; its id comes from :func:`grade_rule`,
+    :func:`category_rule`, :func:`action_rule` or :func:`routing_rule`.
     """
 
     id: str
@@ -169,24 +279,17 @@ def compile_plan(plan: Plan) -> Program:
     compiler = _Compiler(plan, slots)
     rules: list[Rule] = []
     for g in plan.grades:
-        rules.append(Rule(f"g.{g.id}", 1, compiler.node(g.criteria)))
+        rules.append(Rule(grade_rule(g.id), 1, compiler.node(g.criteria)))
     specific = [c.condition for c in plan.categories if not c.other]
     for c in plan.categories:
         # "其他": none of the others holds; unknown while any is unknown.
         condition = Not(AnyOf(tuple(specific))) if c.other else c.condition
-        rules.append(Rule(f"c.{c.id}", 1, compiler.node(condition)))
+        rules.append(Rule(category_rule(c.id), 1, compiler.node(condition)))
     for a in plan.actions:
-        rules.append(Rule(f"a.{a.id}", 2, compiler.node(a.condition)))
+        rules.append(Rule(action_rule(a.id), 2, compiler.node(a.condition)))
         for i, routing in enumerate(a.routing):
             rules.append(Rule(routing_rule(a.id, i), 2, compiler.node(routing.condition)))
     return Program(tuple(rules), dict(sorted(slots.items())))
-
-
-def routing_rule(action_id: str, index: int) -> str:
-    """
-    The rule id of routing *index* of action *action_id*.
-    """
-    return f"r.{action_id}.{index}"
 
 
 class _Compiler:
@@ -207,11 +310,13 @@ class _Compiler:
             case Always():
                 return Const(value=True)
             case CategoryIs(cat):
-                self.slots[f"c_{cat}"] = "category"
-                return Leaf(f"c_{cat}", "eq", value=True)
+                slot = category_slot(cat)
+                self.slots[slot] = "category"
+                return Leaf(slot, "eq", value=True)
             case EventSeen(event):
-                self.slots[f"e_{event}"] = "category"
-                return Leaf(f"e_{event}", "eq", value=True)
+                slot = event_slot(event)
+                self.slots[slot] = "category"
+                return Leaf(slot, "eq", value=True)
             case Compare(operand, op, value):
                 slot, encoded = self.operand(operand, _constant(value))
                 return Leaf(slot, op, encoded)
@@ -226,14 +331,15 @@ class _Compiler:
     def operand(self, operand: object, value: Value) -> tuple[str, Value]:
         match operand:
             case MeasureRef(mid):
-                self.slots[f"m_{mid}"] = "number"
-                return f"m_{mid}", value
+                slot = measure_slot(mid)
+                self.slots[slot] = "number"
+                return slot, value
             case GradeRef():
-                self.slots["grade"] = "number"
-                return "grade", self.ranks[str(value)]
+                self.slots[GRADE_SLOT] = "number"
+                return GRADE_SLOT, self.ranks[str(value)]
             case FactRef(fid):
                 spec = self.facts[fid]
-                slot = f"f_{fid}"
+                slot = fact_slot(fid)
                 if spec.type == "enum" and spec.ordered:
                     self.slots[slot] = "number"
                     return slot, spec.choices.index(str(value))

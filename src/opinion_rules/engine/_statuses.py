@@ -6,7 +6,7 @@ applicable action when its clock started, when it falls due (with
 extensions, recurrences and lateness anchors), whether it was done, and the
 next instant at which any of that would change with no new facts.
 
-Nothing here reads a clock: the evaluation instant is ``Times.at``.
+Nothing here reads a clock: the evaluation instant is ``StatusCalculator.at``.
 """
 
 from __future__ import annotations
@@ -34,10 +34,15 @@ from opinion_rules.time._arithmetic import (
 from opinion_rules.time._offsets import Offset
 
 
+__all__ = ["StatusCalculator", "StatusInputs", "calendar_gap"]
+
+
 @attrs.frozen
-class Known:
+class StatusInputs:
     """
-    What the timeline knew at the evaluation instant.
+    What statuses are computed from: what the timeline knew at the
+    evaluation instant (events, completions, and since when each grade,
+    category and action condition held).
     """
 
     at: datetime
@@ -67,9 +72,9 @@ def calendar_gap(error: CalendarRangeError) -> str:
     return f"calendar {error.calendar!r} has no data for {error.day.year}; add the year's schedule"
 
 
-class Times:
+class StatusCalculator:
     """
-    Compute action statuses on demand, memoised: an ``overdue:<b>`` anchor
+    Compute action and chain statuses on demand, memoised: an ``overdue:<b>`` anchor
     needs *b*'s due time first.  The plan forbids waiting cycles.
 
     A due time that needs a year the working calendar does not cover makes
@@ -80,7 +85,7 @@ class Times:
     then was done on time).
     """
 
-    def __init__(self, plan: Plan, known: Known) -> None:
+    def __init__(self, plan: Plan, known: StatusInputs) -> None:
         self.plan = plan
         self.rules: TimeRules = plan.time_rules
         self.known = known

@@ -1,0 +1,181 @@
+"""
+The incident over time: what it looked like at any instant up to the
+evaluation instant, as snapshots of slot values (see
+:mod:`opinion_rules.engine._ir`), and the instants where that can change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from opinion_rules._limits import instant_problem
+from opinion_rules.engine._ir import (
+    Program,
+    action_rule,
+    category_rule,
+    fact_slot,
+    grade_rule,
+    measure_slot,
+    slot_source,
+    slot_subject,
+)
+from opinion_rules.exceptions import FactError, Problem
+from opinion_rules.model._conditions import Compare, MeasureRef, OneOf, walk
+from opinion_rules.model._facts import Incident, Observation
+from opinion_rules.model._plan import Plan
+from opinion_rules.model._windows import Measure, Point, SeriesIndex
+
+
+__all__ = ["Snapshot", "Timeline", "validate_evaluation_instant"]
+
+#: Slot values at one instant (see :mod:`opinion_rules.engine._ir`).
+Snapshot = dict[str, object]
+
+
+def validate_evaluation_instant(at: object) -> datetime:
+    """
+    Return *at* if it can be an evaluation instant: a timezone-aware
+    datetime within the supported range; raise :class:`FactError` if not.
+    """
+    if not isinstance(at, datetime):
+        raise FactError(
+            "evaluation",
+            [Problem("at", "is not a datetime", "a timezone-aware datetime", repr(at))],
+        )
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise FactError(
+            "evaluation",
+            [
+                Problem(
+                    "at",
+                    "is naive",
+                    "a timezone-aware datetime, e.g. 2026-11-23T12:00:00+08:00",
+                    at.isoformat(),
+                )
+            ],
+        )
+    problem = instant_problem(at)
+    if problem is not None:
+        raise FactError("evaluation", [Problem("at", problem, got=at.isoformat())])
+    return at
+
+
+class Timeline:
+    """
+    What the incident looked like at any instant up to *at*.
+    """
+
+    def __init__(self, plan: Plan, program: Program, incident: Incident, at: datetime) -> None:
+        self.plan = plan
+        self.incident = incident
+        self.at = at
+        observations = [o for o in incident.observations if o.at <= at]
+        self.events = sorted((e for e in incident.events if e.at <= at), key=lambda e: e.at)
+        self.first_event: dict[str, datetime] = {}
+        self.done_times: dict[str, list[datetime]] = defaultdict(list)
+        for event in self.events:
+            self.first_event.setdefault(event.type, event.at)
+            if event.type == "action_done" and event.action is not None:
+                self.done_times[event.action].append(event.at)
+        self.indexes = _index(observations, incident.posted_at, plan.tz)
+        self.observed: dict[str, set[datetime]] = defaultdict(set)
+        for obs in observations:
+            self.observed[obs.metric].add(obs.at)
+        self.fact_changes = [e for e in self.events if e.type == "fact"]
+        # The slots the program reads, named once here rather than per snapshot.
+        slots = program.slots
+        self._measures = [(m, s) for m in plan.measures if (s := measure_slot(m.id)) in slots]
+        self._facts = [(f, s) for f in plan.facts if (s := fact_slot(f.id)) in slots]
+        self._events = [(s, slot_subject(s)) for s in slots if slot_source(s) == "event"]
+
+    def _measure_points(self, measure: Measure) -> Iterable[datetime]:
+        index = self.indexes.get(measure.metric)
+        return () if index is None else index.change_points(measure)
+
+    def upcoming(self, held: Mapping[str, object]) -> list[datetime]:
+        """
+        Instants after *at* where a measure that a rule not yet held reads
+        changes with no new observation (one leaves a window, a day ends).
+        Rules that held stay held, so their measures no longer matter.
+        """
+        plan = self.plan
+        conditions = {
+            **{grade_rule(g.id): g.criteria for g in plan.grades},
+            **{category_rule(c.id): c.condition for c in plan.categories},
+            **{action_rule(a.id): a.condition for a in plan.actions},
+        }
+        watched = {
+            node.operand.id
+            for rule_id, condition in conditions.items()
+            if rule_id not in held
+            for node in walk(condition)
+            if isinstance(node, Compare | OneOf) and isinstance(node.operand, MeasureRef)
+        }
+        return [
+            t
+            for measure in self.plan.measures
+            if measure.id in watched
+            for t in self._measure_points(measure)
+            if t > self.at
+        ]
+
+    def change_points(self) -> list[datetime]:
+        """
+        Every instant up to *at* where the snapshot can differ from the one before.
+        """
+        points: set[datetime] = set()
+        for measure in self.plan.measures:
+            points.update(self._measure_points(measure))
+        points.update(e.at for e in self.events)
+        points.add(self.incident.discovered_at)
+        if self.incident.posted_at is not None:
+            points.add(self.incident.posted_at)
+        return sorted(p for p in points if p <= self.at)
+
+    def snapshot(self, t: datetime) -> Snapshot:
+        """
+        The value of every slot the program reads at instant *t*.
+        """
+        snap: Snapshot = {}
+        for measure, slot in self._measures:
+            index = self.indexes.get(measure.metric)
+            snap[slot] = None if index is None else index.value(measure, t)
+        facts = dict(self.incident.facts)
+        for event in self.fact_changes:
+            if event.at <= t:
+                facts[str(event.fact)] = event.value  # type: ignore[assignment]
+        for spec, slot in self._facts:
+            value = facts.get(spec.id)
+            if value is not None and spec.type == "enum" and spec.ordered:
+                value = spec.choices.index(str(value))
+            snap[slot] = value
+        for slot, event_type in self._events:
+            first = self.first_event.get(event_type)
+            snap[slot] = first is not None and first <= t
+        return snap
+
+
+def _index(
+    observations: list[Observation], posted_at: datetime | None, tz: ZoneInfo
+) -> dict[str, SeriesIndex]:
+    totals: dict[str, dict[tuple[str | None, str | None], list[Point]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    increments: dict[str, dict[tuple[str | None, str | None], list[Point]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for obs in sorted(observations, key=lambda o: o.at):
+        target = totals if obs.kind == "total" else increments
+        target[obs.metric][(obs.site, obs.channel)].append(
+            Point(obs.at, obs.value, obs.site, obs.channel)
+        )
+    metrics = set(totals) | set(increments)
+    return {
+        metric: SeriesIndex(
+            dict(totals.get(metric, {})), dict(increments.get(metric, {})), posted_at, tz
+        )
+        for metric in metrics
+    }

@@ -1,0 +1,157 @@
+"""
+One walk over an incident's change points: match stage 1, follow the
+grade, match stage 2, and record when each rule first held, which rules
+stayed unknown on what, and the duties that de-escalation or closure
+cancelled on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from opinion_rules.engine._backend import Session
+from opinion_rules.engine._grading import Grader
+from opinion_rules.engine._interpret import unknown_slots
+from opinion_rules.engine._ir import (
+    GRADE_SLOT,
+    Node,
+    Program,
+    action_rule,
+    category_rule,
+    slot_source,
+    slot_subject,
+)
+from opinion_rules.engine._timeline import Snapshot, Timeline
+from opinion_rules.model._plan import Plan
+
+
+__all__ = ["FirstHeld", "Unknown", "Walk"]
+
+
+class FirstHeld:
+    """
+    The first instant each rule held, with the snapshot it held on.
+    """
+
+    def __init__(self) -> None:
+        self.since: dict[str, tuple[datetime, Snapshot]] = {}
+
+    def record(
+        self, results: Mapping[str, bool | None], t: datetime, snapshot: Snapshot
+    ) -> list[str]:
+        """
+        Note the rules of *results* that hold for the first time, at *t*.
+        """
+        new = [
+            rule_id
+            for rule_id, held in results.items()
+            if held is True and rule_id not in self.since
+        ]
+        for rule_id in new:
+            self.since[rule_id] = (t, snapshot)
+        return new
+
+
+class Unknown:
+    """
+    For each rule, the first and the last snapshot on which it was unknown.
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[Snapshot, Snapshot]] = {}
+
+    def record(self, results: Mapping[str, bool | None], snapshot: Snapshot) -> None:
+        """
+        Note the rules of *results* that are unknown on *snapshot*.
+        """
+        for rule_id, held in results.items():
+            if held is None:
+                first = self.seen.get(rule_id, (snapshot, snapshot))[0]
+                self.seen[rule_id] = (first, snapshot)
+
+    def needs(self, rule_id: str, node: Node, final: Snapshot) -> list[str]:
+        """
+        The slots that kept *rule_id* unknown and are unknown still.
+        """
+        if rule_id not in self.seen:
+            return []
+        slots = set().union(*(unknown_slots(node, snap) for snap in self.seen[rule_id]))
+        return sorted(s for s in slots if final.get(s) is None)
+
+
+class Walk:
+    """
+    One pass over the change points: what held first, what was unknown, the
+    driving grade, and the duties cancelled on the way.
+    """
+
+    def __init__(self, plan: Plan, program: Program, timeline: Timeline) -> None:
+        self.plan = plan
+        self.program = program
+        self.timeline = timeline
+        self.first = FirstHeld()
+        self.unknown = Unknown()
+        self.grader = Grader(plan, timeline.events, timeline.observed)
+        self.snaps: dict[int, Snapshot] = {}
+        self.results: dict[int, Mapping[str, bool | None]] = {1: {}, 2: {}}
+        self.grade_snaps: dict[datetime, Snapshot] = {}
+        self.cancelled: dict[str, tuple[datetime, str]] = {}
+        # Stage 2 reads whether each category matched so far: its slot, its rule.
+        self._categories = [
+            (slot, category_rule(slot_subject(slot)))
+            for slot in program.slots
+            if slot_source(slot) == "category"
+        ]
+
+    def _match(self, session: Session, stage: int, t: datetime, snap: Snapshot) -> None:
+        if snap != self.snaps.get(stage):
+            self.snaps[stage] = snap
+            self.results[stage] = session.match(stage, snap)
+            self.first.record(self.results[stage], t, snap)
+            self.unknown.record(self.results[stage], snap)
+
+    def run(self, session: Session) -> None:
+        """
+        Walk every change point in order, matching with *session*.
+        """
+        grader = self.grader
+        grade_read = GRADE_SLOT in self.program.slots
+        since = self.first.since
+        for t in self.timeline.change_points():
+            snap1 = self.timeline.snapshot(t)
+            self._match(session, 1, t, snap1)
+            before = len(grader.history)
+            grader.step(t, self.results[1], snap1)
+            if len(grader.history) != before:
+                self.grade_snaps[t] = snap1
+            snap2 = dict(snap1)
+            if grade_read:
+                snap2[GRADE_SLOT] = grader.rank
+            for slot, rule_id in self._categories:
+                snap2[slot] = rule_id in since
+            self._match(session, 2, t, snap2)
+            for when, why in grader.cancellations:
+                if when == t:
+                    self._cancel(t, why)
+
+    def _cancel(self, t: datetime, why: str) -> None:
+        """
+        Cancel the duties started before *t* and not done by then.  A
+        de-escalation spares those whose condition still holds after it; a
+        closure spares those that run from its own event.
+        """
+        plan, cancelled, results = self.plan, self.cancelled, self.results[2]
+        closing = plan.grading.closure.event if plan.grading.closure else None
+        for action in plan.actions:
+            rule_id = action_rule(action.id)
+            held = self.first.since.get(rule_id)
+            if held is None or held[0] >= t or action.id in cancelled:
+                continue
+            if any(d <= t for d in self.timeline.done_times.get(action.id, ())):
+                continue
+            if why.startswith("de-escalation") and results.get(rule_id) is True:
+                continue
+            if why.startswith("closure") and action.deadline.anchor.event == closing:
+                continue
+            cancelled[action.id] = (t, why)
