@@ -22,8 +22,9 @@ from opinion_rules.exceptions import (
     describe_value,
 )
 from opinion_rules.model._plan import Plan
-from opinion_rules.planfile._planfile import dump_plan, read_plan_text
+from opinion_rules.planfile._loaders import read_plan_text
 from opinion_rules.planfile._schedules import read_year_schedule
+from opinion_rules.planfile._writer import dump_plan
 from opinion_rules.store._connection import StoreConnection
 from opinion_rules.store._records import StoredSchedule
 from opinion_rules.store._schema import YEARS_TABLE
