@@ -172,8 +172,9 @@ def _names_one_of(problem: Problem, ids: frozenset[str]) -> bool:
     Whether *problem* says an item that is in the file is not defined: it
     failed to build, and its own problem is already reported.
     """
-    # The model's problems do not carry the id they refer to; see the
-    # note in the change that introduced this function.
+    # Stopgap: the model's problems do not carry the id they name, so it is
+    # read from the message.  Once the model's reference problems carry it
+    # (model/_validation.py, model/_timing_checks.py), compare that instead.
     match = _REFERENCE.search(problem.message) if ids else None
     return bool(match and match[1] in ids)
 
