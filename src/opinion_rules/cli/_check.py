@@ -20,8 +20,7 @@ from opinion_rules.cli._options import (
 )
 from opinion_rules.cli._output import Streams, one_line, write_json
 from opinion_rules.exceptions import PlanError, PlanLoadError, PlanValidationError
-from opinion_rules.planfile._loaders import add_allow_dir_option, load_plan
-from opinion_rules.planfile._planfile import SUFFIXES, nearest, plan_places
+from opinion_rules.planfile._loaders import add_allow_dir_option, load_plan_with_places
 from opinion_rules.time._calendars import YearSchedule
 
 
@@ -121,7 +120,9 @@ def _check_one(
     findings as dicts with severity, code, path, message, line and column.
     """
     try:
-        plan = load_plan(source, allowed_dirs=allowed_dirs).with_schedules(*schedules)
+        # One reading: the places of the values come from the parse that loaded the plan.
+        loaded = load_plan_with_places(source, allowed_dirs=allowed_dirs)
+        plan = loaded.plan.with_schedules(*schedules)
     except PlanValidationError as exc:
         return "errors", [
             {
@@ -158,14 +159,13 @@ def _check_one(
                 "column": None,
             }
         ]
-    places = plan_places(source) if source.lower().endswith(tuple(SUFFIXES)) else {}
     if today is None and plan.calendar is not None:
         # The one check that depends on the date: how soon the calendar ends.
         today = _clock.now().astimezone(plan.tz).date()
     findings: list[Finding] = lint_plan(plan, today=today)
     out: list[dict[str, object]] = []
     for f in findings:
-        line, column = nearest(places, f.path) or (None, None)
+        line, column = loaded.place(f.path) or (None, None)
         out.append(
             {
                 "severity": f.severity,

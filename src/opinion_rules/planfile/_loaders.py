@@ -19,7 +19,7 @@ import attrs
 
 from opinion_rules.exceptions import PlanError, PlanLoadError
 from opinion_rules.model._plan import Plan
-from opinion_rules.planfile._located import FileSyntaxError, Node, parse_document
+from opinion_rules.planfile._located import Node
 from opinion_rules.planfile._plan_reader import read_plan_document
 from opinion_rules.planfile._reader import index_nodes, nearest
 from opinion_rules.planfile._sources import (
@@ -40,7 +40,6 @@ __all__ = [
     "load_plan",
     "load_plan_file",
     "load_plan_with_places",
-    "plan_places",
     "read_plan_text",
 ]
 
@@ -260,20 +259,3 @@ def load_plan_with_places(source: str | Path, *, allowed_dirs: Folders = ()) -> 
 
 def _places(root: Node) -> dict[str, tuple[int, int]]:
     return {path: (node.line, node.column) for path, node in index_nodes(root)}
-
-
-def plan_places(path: str | Path) -> dict[str, tuple[int, int]]:
-    """
-    Line and column of every value in a (readable) plan file, by model path
-    such as ``grades[1].criteria``; empty if the file cannot be parsed.
-
-    It reads the file again: :func:`load_plan_with_places` keeps the places
-    of the reading that loaded the plan.
-    """
-    path = Path(path)
-    fmt = SUFFIXES.get(path.suffix.lower())
-    try:
-        root = parse_document(read_plan_bytes(path, str(path)), fmt or "")
-    except (PlanLoadError, FileSyntaxError, ValueError):
-        return {}
-    return _places(root)
