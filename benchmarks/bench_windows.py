@@ -22,15 +22,18 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import opinion_rules as o
+from opinion_rules.conditions import measure
+from opinion_rules.deadlines import no_deadline
+from opinion_rules.windows import calendar_day, cumulative, rolling, sustained
 
 
 CST = timezone(timedelta(hours=8))
 START = datetime(2026, 1, 5, tzinfo=CST)
 WINDOWS = {
-    "rolling 24h": o.rolling(days=1),
-    "calendar_day": o.calendar_day(),
-    "sustained 7d": o.sustained(days=7),
-    "cumulative": o.cumulative(),
+    "rolling 24h": rolling(days=1),
+    "calendar_day": calendar_day(),
+    "sustained 7d": sustained(days=7),
+    "cumulative": cumulative(),
 }
 
 
@@ -46,9 +49,9 @@ def plan_for(window: o.Window) -> o.Plan:
         measures=(o.Measure("m", "clicks", window),),
         # A threshold never reached keeps the grade rule unheld, so every
         # change point is evaluated: the worst case for the engine.
-        grades=(o.Grade("g", "g", 1, o.measure("m") > 10**12, clause),),
+        grades=(o.Grade("g", "g", 1, measure("m") > 10**12, clause),),
         roles=(o.Role("r", "r"),),
-        actions=(o.Action("a", "a", ("r",), "notice", o.no_deadline("discovered"), clause=clause),),
+        actions=(o.Action("a", "a", ("r",), "notice", no_deadline("discovered"), clause=clause),),
     )
 
 

@@ -44,20 +44,10 @@ from opinion_rules import (
     Principle,
     ReportChain,
     Role,
-    all_of,
-    any_of,
-    category,
-    cumulative,
-    event_seen,
-    fact,
-    grade,
-    immediately,
-    measure,
-    no_deadline,
-    promptly,
-    rolling,
-    until,
 )
+from opinion_rules.conditions import all_of, any_of, category, event_seen, fact, grade, measure
+from opinion_rules.deadlines import immediately, no_deadline, promptly, until
+from opinion_rules.windows import cumulative, rolling
 
 
 SOURCE = "shared/seeds/000_375a4e5818a17de0.txt, plan 3 (安全生产网络舆情应对预案)"

@@ -12,13 +12,40 @@ import attrs
 from hypothesis import strategies as st
 
 import opinion_rules as o
+from opinion_rules.calendars import DataCalendar
+from opinion_rules.conditions import (
+    AllOf,
+    Always,
+    AnyOf,
+    Compare,
+    Not,
+    OneOf,
+    category,
+    event_seen,
+    fact,
+    grade,
+    measure,
+)
+from opinion_rules.deadlines import (
+    Extension,
+    Offset,
+    after,
+    end_of_day,
+    immediately,
+    no_deadline,
+    promptly,
+    recurring,
+    until,
+)
+from opinion_rules.lifecycle import Routing
 from opinion_rules.model._content import event_types
+from opinion_rules.windows import calendar_day, cumulative, rolling, sustained
 
 
 BASE = datetime(2026, 11, 23, 0, 0, tzinfo=timezone(timedelta(hours=8)))
 # A small data calendar around BASE (a Monday): Wednesday 2026-11-25 is a
 # holiday and Saturday 2026-11-28 a make-up working day.
-CALENDAR = o.DataCalendar(
+CALENDAR = DataCalendar(
     "test",
     2026,
     2027,
@@ -59,10 +86,10 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
     for i in range(count):
         window = draw(
             st.one_of(
-                st.integers(min_value=1, max_value=48).map(lambda h: o.rolling(hours=h)),
-                st.just(o.cumulative()),
-                st.just(o.calendar_day()),
-                st.integers(min_value=1, max_value=3).map(lambda d: o.sustained(days=d)),
+                st.integers(min_value=1, max_value=48).map(lambda h: rolling(hours=h)),
+                st.just(cumulative()),
+                st.just(calendar_day()),
+                st.integers(min_value=1, max_value=3).map(lambda d: sustained(days=d)),
             )
         )
         out.append(
@@ -77,30 +104,30 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
     return tuple(out)
 
 
-def fact_leaf() -> st.SearchStrategy[o.Compare | o.OneOf]:
+def fact_leaf() -> st.SearchStrategy[Compare | OneOf]:
     return st.one_of(
-        st.builds(lambda op, v: o.Compare(o.fact("n"), op, v), st.sampled_from(OPS), numbers),
+        st.builds(lambda op, v: Compare(fact("n"), op, v), st.sampled_from(OPS), numbers),
         st.builds(
-            lambda op, v: o.Compare(o.fact("b"), op, v),
+            lambda op, v: Compare(fact("b"), op, v),
             st.sampled_from(["eq", "ne"]),
             st.booleans(),
         ),
         st.builds(
-            lambda op, v: o.Compare(o.fact("t"), op, v),
+            lambda op, v: Compare(fact("t"), op, v),
             st.sampled_from(["eq", "ne"]),
             st.sampled_from(["x", "重大"]),
         ),
         st.builds(
-            lambda vs: o.fact("t").one_of(*vs),
+            lambda vs: fact("t").one_of(*vs),
             st.lists(st.sampled_from(["x", "y", "重大"]), min_size=1, max_size=2),
         ),
         st.builds(
-            lambda op, v: o.Compare(o.fact("o"), op, v),
+            lambda op, v: Compare(fact("o"), op, v),
             st.sampled_from(OPS),
             st.sampled_from(["lo", "mid", "hi"]),
         ),
         st.builds(
-            lambda op, v: o.Compare(o.fact("u"), op, v),
+            lambda op, v: Compare(fact("u"), op, v),
             st.sampled_from(["eq", "ne"]),
             st.sampled_from(["p", "q", "r"]),
         ),
@@ -111,9 +138,9 @@ def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.recursive(
         leaves,
         lambda children: st.one_of(
-            st.lists(children, min_size=1, max_size=3).map(o.AllOf),
-            st.lists(children, min_size=1, max_size=3).map(o.AnyOf),
-            children.map(o.Not),
+            st.lists(children, min_size=1, max_size=3).map(AllOf),
+            st.lists(children, min_size=1, max_size=3).map(AnyOf),
+            children.map(Not),
         ),
         max_leaves=6,
     )
@@ -123,12 +150,12 @@ def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 def plans(draw: st.DrawFn) -> o.Plan:
     plan_measures = draw(measures())
     measure_leaf = st.builds(
-        lambda m, op, v: o.Compare(o.measure(m.id), op, v),
+        lambda m, op, v: Compare(measure(m.id), op, v),
         st.sampled_from(plan_measures),
         st.sampled_from(OPS),
         numbers,
     )
-    criteria = trees(st.one_of(measure_leaf, fact_leaf(), st.just(o.Always())))
+    criteria = trees(st.one_of(measure_leaf, fact_leaf(), st.just(Always())))
     n_grades = draw(st.integers(min_value=1, max_value=4))
     ranks = draw(st.permutations(range(n_grades)))
     clause = o.Clause("x", "text")
@@ -142,14 +169,14 @@ def plans(draw: st.DrawFn) -> o.Plan:
     )
     state_leaf = st.one_of(
         st.builds(
-            lambda op, g: o.Compare(o.grade(), op, g.id),
+            lambda op, g: Compare(grade(), op, g.id),
             st.sampled_from(OPS),
             st.sampled_from(grades),
         ),
-        st.sampled_from(EVENT_TYPES).map(o.event_seen),
-        *([st.sampled_from(categories).map(lambda c: o.category(c.id))] if categories else []),
+        st.sampled_from(EVENT_TYPES).map(event_seen),
+        *([st.sampled_from(categories).map(lambda c: category(c.id))] if categories else []),
     )
-    conditions = trees(st.one_of(state_leaf, measure_leaf, fact_leaf(), st.just(o.Always())))
+    conditions = trees(st.one_of(state_leaf, measure_leaf, fact_leaf(), st.just(Always())))
     n_actions = draw(st.integers(min_value=1, max_value=4))
     actions = []
     for i in range(n_actions):
@@ -206,15 +233,15 @@ def deadlines(anchors: st.SearchStrategy[str]) -> st.SearchStrategy[o.Deadline]:
     extensions = st.one_of(
         st.none(),
         st.builds(
-            o.Extension,
+            Extension,
             st.just("x"),
-            st.sampled_from([o.Offset(hours=2), o.Offset(working_days=1), o.Offset(days=1)]),
-            st.sampled_from([None, o.Offset(working_days=3), o.Offset(hours=6)]),
+            st.sampled_from([Offset(hours=2), Offset(working_days=1), Offset(days=1)]),
+            st.sampled_from([None, Offset(working_days=3), Offset(hours=6)]),
         ),
     )
     return st.one_of(
         st.builds(
-            lambda a, d, h, m, clock, ext, extend: o.after(
+            lambda a, d, h, m, clock, ext, extend: after(
                 a,
                 days=d,
                 hours=h,
@@ -233,32 +260,30 @@ def deadlines(anchors: st.SearchStrategy[str]) -> st.SearchStrategy[o.Deadline]:
             st.booleans(),
         ),
         st.builds(
-            lambda a, n, ext: o.after(a, working_days=n, extension=ext),
+            lambda a, n, ext: after(a, working_days=n, extension=ext),
             anchors,
             st.integers(1, 3),
             extensions,
         ),
         st.builds(
-            lambda a, n, extend: o.after(
-                a, days=n, start_next_day=True, extend_past_holiday=extend
-            ),
+            lambda a, n, extend: after(a, days=n, start_next_day=True, extend_past_holiday=extend),
             anchors,
             st.integers(1, 3),
             st.booleans(),
         ),
-        st.builds(o.immediately, anchors),
-        st.builds(o.promptly, anchors),
-        st.builds(lambda a, ext: o.end_of_day(a, extension=ext), anchors, extensions),
-        st.builds(o.no_deadline, anchors),
-        st.builds(o.until, anchors, st.sampled_from(EVENT_TYPES)),
+        st.builds(immediately, anchors),
+        st.builds(promptly, anchors),
+        st.builds(lambda a, ext: end_of_day(a, extension=ext), anchors, extensions),
+        st.builds(no_deadline, anchors),
+        st.builds(until, anchors, st.sampled_from(EVENT_TYPES)),
         st.builds(
-            lambda a, h, until: o.recurring(a, every=timedelta(hours=h), until=until),
+            lambda a, h, until: recurring(a, every=timedelta(hours=h), until=until),
             anchors,
             st.integers(1, 12),
             st.sampled_from([None, *EVENT_TYPES]),
         ),
         st.builds(
-            lambda a, n, until: o.recurring(a, per_day=n, until=until),
+            lambda a, n, until: recurring(a, per_day=n, until=until),
             anchors,
             st.integers(1, 2),
             st.sampled_from([None, *EVENT_TYPES]),
@@ -360,21 +385,21 @@ def large_plans(draw: st.DrawFn) -> o.Plan:
     # Thresholds from `start` upwards in steps of 0.25: most are distinct,
     # and the incidents' values (0..60) fall among them.
     routing = tuple(
-        o.Routing(o.Compare(o.measure(target), ops[i % len(ops)], start + i / 4), ("r",))
+        Routing(Compare(measure(target), ops[i % len(ops)], start + i / 4), ("r",))
         for i in range(count)
     )
     first, *rest = plan.actions
     measures = [m.id for m in plan.measures]
     leaves = [
-        o.Compare(o.measure(measures[i % len(measures)]), OPS[i % len(OPS)], i % 61)
+        Compare(measure(measures[i % len(measures)]), OPS[i % len(OPS)], i % 61)
         for i in range(draw(st.integers(min_value=40, max_value=90)))
     ]
     deep: Any = draw(fact_leaf())
     for level in range(draw(st.integers(min_value=20, max_value=45))):
         other = leaves[level % len(leaves)]
-        deep = [o.AllOf, o.AnyOf, lambda xs: o.Not(xs[0])][level % 3]([deep, other])
+        deep = [AllOf, AnyOf, lambda xs: Not(xs[0])][level % 3]([deep, other])
     grade, *others = plan.grades
-    widened = attrs.evolve(grade, criteria=o.AnyOf([grade.criteria, o.AnyOf(leaves), deep]))
+    widened = attrs.evolve(grade, criteria=AnyOf([grade.criteria, AnyOf(leaves), deep]))
     return attrs.evolve(
         plan,
         grades=(widened, *others),

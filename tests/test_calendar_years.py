@@ -22,8 +22,14 @@ import pytest
 import time_machine
 
 import opinion_rules as o
+from opinion_rules import deadlines
+from opinion_rules.calendars import ChinaCalendar, DataCalendar, Festival, YearSchedule
 from opinion_rules.cli._main import main
-from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.conditions import fact
+from opinion_rules.deadlines import Offset
+from opinion_rules.exceptions import CalendarRangeError, PlanValidationError
+from opinion_rules.planfile import plan_schema
+from opinion_rules.planfile._loaders import read_plan_text
 from opinion_rules.planfile._schedules import (
     load_year_schedule,
     read_year_schedule,
@@ -52,16 +58,16 @@ def plan(*extra_actions: o.Action, **fields: object) -> o.Plan:
         "issuer": "tests",
         "version": "1",
         "source": "tests",
-        "grades": (o.Grade("minor", "一般", 1, o.fact("level") >= "minor", CLAUSE),),
+        "grades": (o.Grade("minor", "一般", 1, fact("level") >= "minor", CLAUSE),),
         "facts": (o.FactSpec("level", type="enum", choices=("minor", "major"), ordered=True),),
         "roles": (o.Role("office", "办公室"),),
         "actions": (
-            action("phone", o.after("discovered", hours=3)),
-            action("reply", o.after("discovered", working_days=5)),
-            action("remind", o.after("overdue:reply", hours=1)),
+            action("phone", deadlines.after("discovered", hours=3)),
+            action("reply", deadlines.after("discovered", working_days=5)),
+            action("remind", deadlines.after("overdue:reply", hours=1)),
             *extra_actions,
         ),
-        "calendar": o.ChinaCalendar(),
+        "calendar": ChinaCalendar(),
     }
     defaults.update(fields)
     return o.Plan(**defaults)  # type: ignore[arg-type]
@@ -88,8 +94,8 @@ def done(action_id: str, when: str) -> dict[str, str]:
 def test_the_2026_notice_as_a_schedule_agrees_with_the_package_on_every_day():
     """The bundled example is the real 2026 notice: same working days as chinesecalendar."""
     schedule = load_year_schedule(REAL_2026)
-    package = o.ChinaCalendar()
-    transcribed = o.ChinaCalendar(schedules=(schedule,))
+    package = ChinaCalendar()
+    transcribed = ChinaCalendar(schedules=(schedule,))
 
     days = [date(2026, 1, 1) + timedelta(days=n) for n in range(365)]
 
@@ -101,17 +107,17 @@ def test_the_2026_notice_as_a_schedule_agrees_with_the_package_on_every_day():
 
 def test_a_schedule_extends_the_covered_years():
     """Adding 2027 moves the horizon; a gap year stays uncovered."""
-    first, last = o.ChinaCalendar().years
-    added = o.ChinaCalendar().with_schedules(load_year_schedule(INVENTED_2027))
+    first, last = ChinaCalendar().years
+    added = ChinaCalendar().with_schedules(load_year_schedule(INVENTED_2027))
 
     assert (2026, (first, 2027)) == (last, added.years)
     assert True is added.is_working_day(date(2027, 1, 31))  # an invented make-up Sunday
     assert False is added.is_working_day(date(2027, 2, 8))  # inside the invented 春节
-    with pytest.raises(o.CalendarRangeError, match="2028"):
+    with pytest.raises(CalendarRangeError, match="2028"):
         added.is_working_day(date(2028, 1, 3))
 
 
-def festivals_2027(**changes: object) -> list[o.Festival]:
+def festivals_2027(**changes: object) -> list[Festival]:
     """The invented 2027 festivals, with some replaced by name."""
     schedule = load_year_schedule(INVENTED_2027)
     out = []
@@ -132,22 +138,22 @@ def festivals_2027(**changes: object) -> list[o.Festival]:
             festivals_2027(国庆节=None), r"incomplete: no days off for \['国庆节'\]", id="缺国庆"
         ),
         pytest.param(
-            [*festivals_2027(), o.Festival(("端午节",), (date(2027, 6, 10), date(2027, 6, 10)))],
+            [*festivals_2027(), Festival(("端午节",), (date(2027, 6, 10), date(2027, 6, 10)))],
             r"scheduled twice: \['端午节'\]",
             id="端午两次",
         ),
         pytest.param(
-            festivals_2027(国庆节=o.Festival(("国庆节",), (date(2027, 10, 2), date(2027, 10, 7)))),
+            festivals_2027(国庆节=Festival(("国庆节",), (date(2027, 10, 2), date(2027, 10, 7)))),
             "do not include 2027-10-01",
             id="国庆不含10-01",
         ),
         pytest.param(
-            festivals_2027(中秋节=o.Festival(("中秋节",), (date(2027, 10, 7), date(2027, 10, 8)))),
+            festivals_2027(中秋节=Festival(("中秋节",), (date(2027, 10, 7), date(2027, 10, 8)))),
             "2027-10-07 is scheduled twice",
             id="重叠",
         ),
         pytest.param(
-            festivals_2027(清明节=o.Festival(("清明节",), (date(2028, 4, 3), date(2028, 4, 5)))),
+            festivals_2027(清明节=Festival(("清明节",), (date(2028, 4, 3), date(2028, 4, 5)))),
             "2028-04-03 is outside 2027",
             id="年份不符",
         ),
@@ -156,7 +162,7 @@ def festivals_2027(**changes: object) -> list[o.Festival]:
 def test_an_incomplete_or_inconsistent_year_is_refused(festivals, message):
     """A year is complete or refused: every festival once, no overlaps, days in the year."""
     with pytest.raises(ValueError, match=message):
-        o.YearSchedule(2027, "test", festivals)
+        YearSchedule(2027, "test", festivals)
 
 
 @pytest.mark.parametrize(
@@ -200,13 +206,13 @@ def test_an_incomplete_or_inconsistent_year_is_refused(festivals, message):
 def test_a_festival_item_that_cannot_be_is_refused(kwargs, message):
     """Make-up working days are weekend days outside the break; names are statutory festivals."""
     with pytest.raises(ValueError, match=message):
-        o.Festival(**kwargs)
+        Festival(**kwargs)
 
 
 def test_new_years_days_off_may_start_in_the_year_before():
     """2023's notice: 元旦 2022-12-31 to 2023-01-02; those days are decided by the new year's data."""
-    festivals = festivals_2027(元旦=o.Festival(("元旦",), (date(2026, 12, 31), date(2027, 1, 2))))
-    calendar = o.ChinaCalendar(schedules=(o.YearSchedule(2027, "test", festivals),))
+    festivals = festivals_2027(元旦=Festival(("元旦",), (date(2026, 12, 31), date(2027, 1, 2))))
+    calendar = ChinaCalendar(schedules=(YearSchedule(2027, "test", festivals),))
 
     assert False is calendar.is_working_day(date(2026, 12, 31))  # a Thursday, now off
     assert True is calendar.is_working_day(date(2026, 12, 30))  # the package decides
@@ -247,7 +253,7 @@ def test_schedule_file_errors_are_located(old, new, expected):
     """A mistake in a schedule file is reported at its line and column, like a plan file."""
     text = INVENTED_2027.read_text(encoding="utf-8").replace(old, new)
 
-    with pytest.raises(o.PlanValidationError) as info:
+    with pytest.raises(PlanValidationError) as info:
         read_year_schedule(text, "yaml", "china-2027.yaml")
 
     assert expected in str(info.value)
@@ -323,8 +329,8 @@ def test_before_the_earliest_possible_due_a_lateness_trigger_is_still_waiting(ho
 def test_a_chain_bound_in_an_uncovered_year_is_undecided():
     """A whole-chain limit in working days that reaches 2027 is undecided too."""
     chained = plan(
-        action("written", o.after("action_done:reply", hours=2)),
-        chains=(o.ReportChain("c", "chain", ("reply", "written"), o.Offset(working_days=10)),),
+        action("written", deadlines.after("action_done:reply", hours=2)),
+        chains=(o.ReportChain("c", "chain", ("reply", "written"), Offset(working_days=10)),),
     )
 
     result = o.Engine(chained).evaluate(incident(), at=at("2027-01-10 12:00"))
@@ -499,10 +505,12 @@ def test_a_bad_year_file_is_bad_input(files, tmp_path):
 def test_plan_with_schedules_leaves_other_calendars_alone():
     """The notice is national: a plan without the China calendar is unchanged."""
     schedule = load_year_schedule(INVENTED_2027)
-    data_calendar = o.DataCalendar("local", 2025, 2026)
+    data_calendar = DataCalendar("local", 2025, 2026)
 
     assert plan(calendar=data_calendar).with_schedules(schedule).calendar is data_calendar
-    no_calendar = plan(actions=(action("phone", o.after("discovered", hours=3)),), calendar=None)
+    no_calendar = plan(
+        actions=(action("phone", deadlines.after("discovered", hours=3)),), calendar=None
+    )
     assert no_calendar.with_schedules(schedule) is no_calendar
 
 
@@ -560,7 +568,7 @@ def test_a_year_file_outside_the_plans_folder_is_refused(tmp_path):
         tmp_path, "calendar: {name: china, schedules: [../elsewhere/china-2027.yaml]}"
     )
 
-    with pytest.raises(o.PlanValidationError) as info:
+    with pytest.raises(PlanValidationError) as info:
         o.load_plan(path)
     allowed = o.load_plan(path, allowed_dirs=[tmp_path / "elsewhere"])
 
@@ -579,7 +587,7 @@ def test_a_mistake_in_a_listed_year_file_is_located_in_that_file(tmp_path):
     )
     path = plan_file_with(tmp_path, "calendar: {name: china, schedules: [china-2027.yaml]}")
 
-    with pytest.raises(o.PlanValidationError) as info:
+    with pytest.raises(PlanValidationError) as info:
         o.load_plan(path)
 
     year_file = str(tmp_path / "plans" / "china-2027.yaml")
@@ -597,13 +605,13 @@ def test_a_plan_may_hold_a_year_inline_and_the_schema_knows_both_forms(tmp_path)
     path = plan_file_with(tmp_path, f"calendar: {{name: china, schedules: [{inline}]}}")
 
     loaded = o.load_plan(path)
-    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), o.plan_schema())
+    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), plan_schema())
     jsonschema.validate(
         {
             **yaml.safe_load(path.read_text(encoding="utf-8")),
             "calendar": {"name": "china", "schedules": ["c.yaml"]},
         },
-        o.plan_schema(),
+        plan_schema(),
     )
 
     assert 2027 == loaded.calendar.years[1]
@@ -617,8 +625,8 @@ def test_the_instant_a_lapse_may_first_fall_is_the_next_change():
     """
     escalating = plan(
         actions=(
-            action("reply", o.after("discovered", days=1)),
-            action("escalate", o.after("overdue:reply+5wd", hours=2)),
+            action("reply", deadlines.after("discovered", days=1)),
+            action("escalate", deadlines.after("overdue:reply+5wd", hours=2)),
         ),
     )
     engine = o.Engine(escalating)

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 import opinion_rules as o
+from opinion_rules.planfile import incident_schema
 
 from .conftest import EXAMPLES, cst
 
@@ -187,7 +188,7 @@ def test_load_incident_reports_json_position(tmp_path):
 
 def test_schema_accepts_the_examples():
     """The shipped JSON Schema accepts every bundled incident."""
-    schema = o.incident_schema()
+    schema = incident_schema()
     paths = sorted((EXAMPLES / "incidents").glob("*.json"))
 
     assert paths, "no bundled incidents found: the loop below would check nothing"
@@ -221,7 +222,7 @@ def test_schema_and_parser_reject_the_same_shapes(change):
     change(data)
 
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(data, o.incident_schema())
+        jsonschema.validate(data, incident_schema())
     with pytest.raises(o.FactError):
         o.Incident.from_dict(data)
 
@@ -248,5 +249,5 @@ def test_null_optional_fields_are_accepted_by_parser_and_schema():
     data["observations"][0]["site"] = None
     data["observations"][0]["channel"] = None
 
-    jsonschema.validate(data, o.incident_schema())
+    jsonschema.validate(data, incident_schema())
     assert o.Incident.from_dict(data).posted_at is None

@@ -17,7 +17,10 @@ import pytest
 import opinion_rules as o
 from opinion_rules._limits import EXTENDS_DEPTH
 from opinion_rules.cli._main import main
-from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.conditions import measure
+from opinion_rules.deadlines import after
+from opinion_rules.exceptions import PlanValidationError, Problem
+from opinion_rules.planfile._loaders import read_plan_text
 
 
 PLANS = Path(__file__).resolve().parent.parent / "examples" / "plans"
@@ -44,7 +47,7 @@ def test_extend_replaces_by_id_appends_and_removes(base):
         "major",
         major.name,
         major.rank,
-        o.measure("clicks_1d") > 5000,
+        measure("clicks_1d") > 5000,
         o.Clause("县3", "点击次数在1天内超过5000次"),
     )
     extra = o.Action(
@@ -52,7 +55,7 @@ def test_extend_replaces_by_id_appends_and_removes(base):
         "通报县应急局",
         ["opinion_office"],
         "notice",
-        o.after("discovered", hours=1),
+        after("discovered", hours=1),
         clause=o.Clause("县5", "发现后1小时内通报县应急局"),
     )
     county = base.extend(
@@ -79,7 +82,7 @@ def test_extend_replaces_by_id_appends_and_removes(base):
 
 def test_extended_plan_is_checked_like_any_plan(base):
     """Removing a grade that inherited actions use is an error naming the inherited item."""
-    with pytest.raises(o.PlanValidationError) as caught:
+    with pytest.raises(PlanValidationError) as caught:
         base.extend(remove={"grades": ["major"]})
 
     paths = {p.path for p in caught.value.problems}
@@ -88,7 +91,7 @@ def test_extended_plan_is_checked_like_any_plan(base):
 
 def test_extend_rejects_unknown_fields_and_ids(base):
     """Plan.extend with an unknown field or a remove of an unknown id is a plan error at each."""
-    with pytest.raises(o.PlanValidationError) as caught:
+    with pytest.raises(PlanValidationError) as caught:
         base.extend(grads=[], remove={"actions": ["no_such_action"]})
 
     assert {"grads", "remove.actions"} == {p.path for p in caught.value.problems}
@@ -116,7 +119,7 @@ remove:
         "通报县应急局",
         ["opinion_office"],
         "notice",
-        o.after("discovered", hours=1),
+        after("discovered", hours=1),
         clause=o.Clause("县5", "发现后1小时内通报县应急局"),
     )
 
@@ -151,7 +154,7 @@ remove:
 """,
     )
 
-    with pytest.raises(o.PlanValidationError) as caught:
+    with pytest.raises(PlanValidationError) as caught:
         o.load_plan(path)
 
     rendered = str(caught.value)
@@ -166,13 +169,13 @@ def test_missing_base_and_cycles_are_errors(tmp_path):
     """An extends to a missing file, or a cycle of extends, is a plan error."""
     missing = tmp_path / "a.yaml"
     missing.write_text("extends: nowhere.yaml\n", encoding="utf-8")
-    with pytest.raises(o.PlanValidationError, match="the base plan cannot be loaded"):
+    with pytest.raises(PlanValidationError, match="the base plan cannot be loaded"):
         o.load_plan(missing)
 
     one, two = tmp_path / "one.yaml", tmp_path / "two.yaml"
     one.write_text("extends: two.yaml\n", encoding="utf-8")
     two.write_text("extends: one.yaml\n", encoding="utf-8")
-    with pytest.raises(o.PlanValidationError, match="cycle"):
+    with pytest.raises(PlanValidationError, match="cycle"):
         o.load_plan(one)
 
 
@@ -180,7 +183,7 @@ def test_render_marks_only_local_items(base):
     """render_plan stars the items a local plan changed, names its base, and stars nothing in a plain plan."""
     major = base.grade("major")
     county = base.extend(
-        grades=[attrs.evolve(major, criteria=o.measure("clicks_1d") > 5000)],
+        grades=[attrs.evolve(major, criteria=measure("clicks_1d") > 5000)],
     )
 
     text = o.render_plan(county)
@@ -202,8 +205,8 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def extends_problem(path: Path, **options: object) -> o.Problem:
-    with pytest.raises(o.PlanValidationError) as caught:
+def extends_problem(path: Path, **options: object) -> Problem:
+    with pytest.raises(PlanValidationError) as caught:
         o.load_plan(path, **options)  # type: ignore[arg-type]
     (problem,) = caught.value.problems
     assert "extends" == problem.path
@@ -292,7 +295,7 @@ def test_extends_reads_only_regular_plan_files_and_never_blocks(tmp_path: Path):
     }
     for name, words in cases.items():
         county = write(tmp_path / f"county_{name}.yaml", f"extends: {name}\n")
-        found: list[o.Problem] = []
+        found: list[Problem] = []
         reader = threading.Thread(
             target=lambda c=county, into=found: into.append(extends_problem(c)), daemon=True
         )
@@ -308,7 +311,7 @@ def test_a_plan_read_from_text_extends_only_from_allowed_dirs(tmp_path: Path):
     text = "extends: base.yaml\n" + COUNTY
     source = str(tmp_path / "county.yaml")
 
-    with pytest.raises(o.PlanValidationError, match="none were given"):
+    with pytest.raises(PlanValidationError, match="none were given"):
         read_plan_text(text, "yaml", source)
     plan = read_plan_text(text, "yaml", source, allowed_dirs=[tmp_path])
     assert "work-safety@2023-1" == plan.base

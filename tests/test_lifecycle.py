@@ -17,7 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.exceptions import PlanValidationError
+from opinion_rules.lifecycle import REGRADE_RULES, Assignment
+from opinion_rules.planfile._loaders import read_plan_text
 
 from .conftest import cst
 from .strategies import incidents, plans
@@ -148,7 +150,7 @@ def fact_paths(exc: pytest.ExceptionInfo[o.FactError]) -> list[str]:
     return [p.path for p in exc.value.problems]
 
 
-def plan_paths(exc: pytest.ExceptionInfo[o.PlanValidationError]) -> list[str]:
+def plan_paths(exc: pytest.ExceptionInfo[PlanValidationError]) -> list[str]:
     return [p.path for p in exc.value.problems]
 
 
@@ -440,7 +442,7 @@ def test_keep_elapsed_without_a_family_runs_from_the_upgrade():
     assert ("condition_met", cst(23, 14)) == (major.anchor_event, major.due)
 
 
-REGRADE_PLANS = {rule: grading(regrade=rule) for rule in o.REGRADE_RULES}
+REGRADE_PLANS = {rule: grading(regrade=rule) for rule in REGRADE_RULES}
 
 
 @settings(max_examples=60)
@@ -696,7 +698,7 @@ def test_override_plan_errors(overrides, other_overrides, path):
         data["actions"][2]["overrides"] = overrides
         data["actions"][0]["overrides"] = other_overrides
 
-    with pytest.raises(o.PlanValidationError) as info:
+    with pytest.raises(PlanValidationError) as info:
         variant(change)
 
     assert path in plan_paths(info)
@@ -744,7 +746,7 @@ def test_other_takes_no_condition():
     def change(data: dict[str, Any]) -> None:
         data["categories"][1]["condition"] = "subject == x"
 
-    with pytest.raises(o.PlanValidationError) as info:
+    with pytest.raises(PlanValidationError) as info:
         variant(change)
 
     assert "categories[1].condition" in plan_paths(info)
@@ -756,7 +758,7 @@ def test_only_one_other_category():
     def change(data: dict[str, Any]) -> None:
         data["categories"].append({"id": "misc", "name": "杂项", "other": True})
 
-    with pytest.raises(o.PlanValidationError) as info:
+    with pytest.raises(PlanValidationError) as info:
         variant(change)
 
     assert "categories" in plan_paths(info)
@@ -806,19 +808,19 @@ def test_routing_plan_errors():
     def unknown_role(data: dict[str, Any]) -> None:
         data["actions"][1]["routing"][0]["owners"] = ["nobody"]
 
-    with pytest.raises(o.PlanValidationError) as info:
+    with pytest.raises(PlanValidationError) as info:
         variant(unknown_role)
     assert "actions[1].routing[0].owners[0]" in plan_paths(info)
 
     with pytest.raises(ValueError, match="duty"):
-        o.Assignment("office", "boss")
+        Assignment("office", "boss")
 
     plan = variant()
-    with pytest.raises(o.PlanValidationError) as info:
+    with pytest.raises(PlanValidationError) as info:
         attrs.evolve(
             plan,
             actions=(
-                attrs.evolve(plan.actions[0], assignments=(o.Assignment("section", "lead"),)),
+                attrs.evolve(plan.actions[0], assignments=(Assignment("section", "lead"),)),
                 *plan.actions[1:],
             ),
         )

@@ -15,7 +15,10 @@ import pytest
 import yaml
 
 import opinion_rules as o
-from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.exceptions import PlanValidationError, Problem
+from opinion_rules.lifecycle import Deescalation
+from opinion_rules.planfile import plan_schema
+from opinion_rules.planfile._loaders import read_plan_text
 
 from .test_lifecycle import DEMO
 
@@ -102,8 +105,8 @@ def test_default_grading_is_not_written():
     assert "grading" not in yaml.safe_load(o.dump_plan(plan))
 
 
-def problems(text: str) -> list[o.Problem]:
-    with pytest.raises(o.PlanValidationError) as info:
+def problems(text: str) -> list[Problem]:
+    with pytest.raises(PlanValidationError) as info:
         read_plan_text(text, "yaml", "plan.yaml")
     return list(info.value.problems)
 
@@ -193,12 +196,12 @@ def test_a_de_escalation_threshold_must_be_finite(below: str):
 def test_a_de_escalation_threshold_must_be_finite_in_python():
     """Deescalation built in Python with a NaN 'below' raises ValueError."""
     with pytest.raises(ValueError, match="needs a finite number 'below'"):
-        o.Deescalation("calm", "general", measure="clicks_1h", below=float("nan"))
+        Deescalation("calm", "general", measure="clicks_1h", below=float("nan"))
 
 
 def test_the_schema_accepts_the_demo_and_rejects_a_bad_drive():
     """The plan JSON Schema accepts the lifecycle demo and its dump, and rejects an unknown drive."""
-    schema = o.plan_schema()
+    schema = plan_schema()
     data = full_data()
 
     jsonschema.validate(data, schema)
@@ -225,4 +228,4 @@ def test_the_schema_rejects_bad_lifecycle_values(change):
     change(data)
 
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(data, o.plan_schema())
+        jsonschema.validate(data, plan_schema())

@@ -23,6 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import opinion_rules
+from opinion_rules.exceptions import PlanValidationError
 
 from .conftest import cst, done, learned
 
@@ -110,7 +111,7 @@ def test_engine_refuses_the_plan_while_the_threshold_is_blank(raw_plan, backend)
     assert ("fever_threshold", None, "℃") == (parameter.id, parameter.value, parameter.unit)
     assert "体温超过℃" in parameter.clause.text
 
-    with pytest.raises(opinion_rules.PlanValidationError, match="fever_threshold"):
+    with pytest.raises(PlanValidationError, match="fever_threshold"):
         opinion_rules.Engine(raw_plan, backend=backend)
 
 

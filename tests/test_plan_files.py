@@ -24,8 +24,15 @@ from hypothesis import strategies as st
 
 import opinion_rules as o
 from opinion_rules._limits import CONDITION_DEPTH, PLAN_FILE_BYTES, PLAN_FILE_DEPTH
+from opinion_rules.conditions import measure, not_
+from opinion_rules.deadlines import after
+from opinion_rules.exceptions import PlanLoadError, PlanValidationError, Problem
+from opinion_rules.planfile import plan_schema
+from opinion_rules.planfile._loaders import read_plan_text
 from opinion_rules.planfile._located import FileSyntaxError, parse_document
-from opinion_rules.planfile._planfile import build_plan_schema, read_plan_text
+from opinion_rules.planfile._schemas import build_plan_schema
+from opinion_rules.typing import Condition
+from opinion_rules.windows import rolling
 
 from .conftest import EXAMPLES, ROOT
 from .strategies import plans
@@ -67,8 +74,8 @@ actions:
 """
 
 
-def problems_of(text: str, fmt: str = "yaml") -> list[o.Problem]:
-    with pytest.raises(o.PlanValidationError) as info:
+def problems_of(text: str, fmt: str = "yaml") -> list[Problem]:
+    with pytest.raises(PlanValidationError) as info:
         read_plan_text(text, fmt, "plan.yaml")
     return list(info.value.problems)
 
@@ -183,7 +190,7 @@ def test_every_problem_is_reported_in_one_pass():
 
 def test_syntax_error_is_located():
     """A YAML syntax error is a PlanLoadError at the line and column where the parser fails."""
-    with pytest.raises(o.PlanLoadError) as info:
+    with pytest.raises(PlanLoadError) as info:
         read_plan_text(
             MINIMAL.replace("  - {id: office, name: 办公室}", "  - {id: office, name"),
             "yaml",
@@ -208,7 +215,7 @@ def test_syntax_error_is_located():
 )
 def test_syntax_errors_in_every_format(fmt: str, text: str, where: tuple[int, int]):
     """Syntax errors and duplicate keys in JSON, TOML and YAML are located where they occur."""
-    with pytest.raises(o.PlanLoadError) as info:
+    with pytest.raises(PlanLoadError) as info:
         read_plan_text(text, fmt)
 
     assert where == (info.value.line, info.value.column)
@@ -246,7 +253,7 @@ def test_json_and_toml_problems_are_located():
 )
 def test_yaml_objects_anchors_and_tags_are_refused(text: str):
     """YAML python objects, anchors/aliases and custom tags are refused with PlanLoadError."""
-    with pytest.raises(o.PlanLoadError):
+    with pytest.raises(PlanLoadError):
         read_plan_text(text, "yaml")
 
 
@@ -313,7 +320,7 @@ def test_malformed_files_raise_only_library_errors(text: str, fmt: str):
 def test_deep_nesting_is_refused_not_crashed():
     """5000 levels of nesting in JSON, YAML or TOML is a PlanLoadError, not a crash."""
     for fmt, text in (("json", "[" * 5000), ("yaml", "[" * 5000), ("toml", "a = " + "[" * 5000)):
-        with pytest.raises(o.PlanLoadError):
+        with pytest.raises(PlanLoadError):
             read_plan_text(text, fmt)
 
 
@@ -322,17 +329,17 @@ def test_deep_nesting_is_refused_not_crashed():
 
 def test_shipped_schema_is_the_generated_one():
     """The shipped plan.schema.json equals the schema generated from the code."""
-    assert build_plan_schema() == o.plan_schema()
+    assert build_plan_schema() == plan_schema()
     assert (
         json.loads((ROOT / "src/opinion_rules/schemas/plan.schema.json").read_text())
-        == o.plan_schema()
+        == plan_schema()
     )
 
 
 @pytest.mark.parametrize("path", sorted(PLANS.glob("*.yaml")), ids=lambda p: p.name)
 def test_example_plans_match_the_schema(path: Path):
     """Every example plan validates against the plan JSON Schema."""
-    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), o.plan_schema())
+    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), plan_schema())
 
 
 def test_schema_rejects_an_unknown_key():
@@ -341,7 +348,7 @@ def test_schema_rejects_an_unknown_key():
     data["grades"][0]["critera"] = "x"
 
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(data, o.plan_schema())
+        jsonschema.validate(data, plan_schema())
 
 
 # -- parameters ---------------------------------------------------------------------
@@ -357,7 +364,7 @@ def test_required_parameter_blocks_the_engine_until_set():
     """An Engine refuses a plan with an unset required parameter and evaluates once it is set."""
     plan = read_plan_text(PARAMETRISED, "yaml")
 
-    with pytest.raises(o.PlanValidationError, match="required parameter 'limit'"):
+    with pytest.raises(PlanValidationError, match="required parameter 'limit'"):
         o.Engine(plan)
     engine = o.Engine(plan.with_parameters(limit=5000))
     incident = {
@@ -374,7 +381,7 @@ def test_unknown_parameter_is_an_error():
     """Setting an undeclared parameter, or using one in a condition, is a plan error."""
     plan = read_plan_text(PARAMETRISED, "yaml")
 
-    with pytest.raises(o.PlanValidationError, match="no such parameter"):
+    with pytest.raises(PlanValidationError, match="no such parameter"):
         plan.with_parameters(limt=1)
     (problem,) = problems_of(PARAMETRISED.replace("$limit", "$limt"))
     assert "parameter 'limt' is not declared" in problem.message
@@ -451,12 +458,12 @@ def test_structured_conditions_are_bounded_in_the_file():
 def test_deep_python_api_condition_is_refused_by_the_plan_not_the_stack():
     """A 20000-level condition built in Python is a plan problem naming its depth, not a RecursionError."""
     base = read_plan_text(MINIMAL, "yaml")
-    condition: o.Condition = o.measure("clicks_1d") > 1
+    condition: Condition = measure("clicks_1d") > 1
     for _ in range(20_000):
-        condition = o.not_(condition)
+        condition = not_(condition)
     grade = attrs.evolve(base.grades[0], criteria=condition)
 
-    with pytest.raises(o.PlanValidationError) as caught:
+    with pytest.raises(PlanValidationError) as caught:
         attrs.evolve(base, grades=[grade, base.grades[1]])
 
     (problem,) = caught.value.problems
@@ -593,7 +600,7 @@ def test_long_number_literals_are_refused_before_python_reads_them(fmt: str):
     marker = {"yaml": "rank: 0", "json": '"rank": 0', "toml": "rank = 0"}[fmt]
     long = marker.replace("0", "9" * 5000)
 
-    with pytest.raises(o.PlanLoadError, match="a number has more than 100 characters") as caught:
+    with pytest.raises(PlanLoadError, match="a number has more than 100 characters") as caught:
         read_plan_text(text.replace(marker, long, 1), fmt)
 
     line = text[: text.index(marker)].count("\n") + 1
@@ -620,7 +627,7 @@ def test_long_number_literals_are_refused_before_python_reads_them(fmt: str):
 def test_texts_with_lone_surrogates_or_controls_are_refused(fmt: str, text: str, words: str):
     """Regression: NUL in an extends path raised ValueError; surrogates were accepted."""
     pattern = "|".join(re.escape(w) for w in words.split(" OR "))
-    with pytest.raises(o.PlanLoadError, match=pattern) as caught:
+    with pytest.raises(PlanLoadError, match=pattern) as caught:
         read_plan_text(text, fmt)
 
     assert (1, 1) <= (caught.value.line, caught.value.column)
@@ -653,7 +660,7 @@ def test_nesting_is_bounded_at_the_plan_file_depth(fmt: str, opening: str, place
 
 def test_yaml_values_that_look_like_dates_but_are_not_are_located():
     """A YAML value shaped like an impossible date is a located PlanLoadError, not a crash."""
-    with pytest.raises(o.PlanLoadError, match="cannot read '2025-13-45' as a timestamp") as e:
+    with pytest.raises(PlanLoadError, match="cannot read '2025-13-45' as a timestamp") as e:
         read_plan_text(MINIMAL.replace("title: 最小预案", "title: 2025-13-45"), "yaml")
 
     assert (2, 8) == (e.value.line, e.value.column)
@@ -661,7 +668,7 @@ def test_yaml_values_that_look_like_dates_but_are_not_are_located():
 
 def test_too_large_text_is_refused():
     """Plan text longer than PLAN_FILE_BYTES is refused."""
-    with pytest.raises(o.PlanLoadError, match=f"larger than {PLAN_FILE_BYTES} bytes"):
+    with pytest.raises(PlanLoadError, match=f"larger than {PLAN_FILE_BYTES} bytes"):
         read_plan_text("#" * (PLAN_FILE_BYTES + 1), "yaml")
 
 
@@ -671,7 +678,7 @@ def test_too_large_file_is_refused_before_it_is_read(tmp_path: Path):
     with big.open("wb") as handle:  # sparse: a gigabyte that takes no space
         handle.truncate(1_000_000_000)
 
-    with pytest.raises(o.PlanLoadError, match="larger than 5000000 bytes"):
+    with pytest.raises(PlanLoadError, match="larger than 5000000 bytes"):
         o.load_plan(big)
 
 
@@ -687,7 +694,7 @@ def test_fifo_plan_file_is_refused_without_blocking(tmp_path: Path):
 
     assert not reader.is_alive(), "reading a FIFO blocked"
     (error,) = outcome
-    assert isinstance(error, o.PlanLoadError)
+    assert isinstance(error, PlanLoadError)
     assert "a FIFO, not a regular file" in str(error)
 
 
@@ -703,7 +710,7 @@ def test_undecodable_file_is_located(tmp_path: Path):
     path = tmp_path / "plan.yaml"
     path.write_bytes(b"id: x\ntitle: \xff\xfe\n")
 
-    with pytest.raises(o.PlanLoadError, match="not UTF-8") as caught:
+    with pytest.raises(PlanLoadError, match="not UTF-8") as caught:
         o.load_plan(path)
 
     assert (2, 8) == (caught.value.line, caught.value.column)
@@ -788,14 +795,12 @@ def test_the_python_api_refuses_the_same_bounds():
     base = read_plan_text(MINIMAL, "yaml")
     call = base.actions[0]
 
-    with pytest.raises(o.PlanValidationError, match="longer than the longest supported period"):
-        attrs.evolve(
-            base, actions=[attrs.evolve(call, deadline=o.after("discovered", days=10**12))]
-        )
+    with pytest.raises(PlanValidationError, match="longer than the longest supported period"):
+        attrs.evolve(base, actions=[attrs.evolve(call, deadline=after("discovered", days=10**12))])
     with pytest.raises(ValueError, match="longer than the longest supported period"):
         attrs.evolve(base, immediate_tolerance=timedelta(days=40_000))
     with pytest.raises(ValueError, match="longer than the longest supported period"):
-        o.rolling(days=40_000)
+        rolling(days=40_000)
     with pytest.raises(TypeError, match="finite number"):
         o.Parameter("p", "l", value=float("inf"))
     with pytest.raises(ValueError, match="IANA timezone"):

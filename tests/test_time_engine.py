@@ -19,6 +19,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import opinion_rules as o
+from opinion_rules import deadlines, windows
+from opinion_rules.calendars import ChinaCalendar
+from opinion_rules.conditions import fact, measure
+from opinion_rules.deadlines import (
+    Extension,
+    Offset,
+    end_of_day,
+    immediately,
+    no_deadline,
+    recurring,
+)
+from opinion_rules.exceptions import PlanValidationError
+from opinion_rules.windows import calendar_day, sustained
 
 from . import strategies as s
 
@@ -46,17 +59,17 @@ def plan_with(*actions: o.Action, **extra: object) -> o.Plan:
         "version": "1",
         "source": "tests",
         "grades": (
-            o.Grade("minor", "一般", 1, o.fact("level") >= "minor", CLAUSE),
-            o.Grade("major", "重大", 2, o.fact("level") >= "major", CLAUSE),
+            o.Grade("minor", "一般", 1, fact("level") >= "minor", CLAUSE),
+            o.Grade("major", "重大", 2, fact("level") >= "major", CLAUSE),
         ),
         "facts": (
             o.FactSpec("level", type="enum", choices=("minor", "major"), ordered=True),
             o.FactSpec("kind", type="enum", choices=("inquiry", "rumour")),
         ),
-        "categories": (o.Category("inquiry", "询问类", o.fact("kind").eq("inquiry"), CLAUSE),),
+        "categories": (o.Category("inquiry", "询问类", fact("kind").eq("inquiry"), CLAUSE),),
         "roles": (o.Role("office", "办公室"),),
         "actions": actions,
-        "calendar": o.ChinaCalendar(),
+        "calendar": ChinaCalendar(),
         "events": (
             o.EventSpec("case_claimed", "受理"),
             o.EventSpec("case_closed", "办结"),
@@ -97,11 +110,11 @@ def done(action_id: str, when: datetime) -> o.Event:
 
 REPLY = action(
     "reply",
-    o.after(
+    deadlines.after(
         "case_claimed",
         working_days=5,
-        extension=o.Extension(
-            "extension_requested", by=o.Offset(working_days=5), cap=o.Offset(working_days=15)
+        extension=Extension(
+            "extension_requested", by=Offset(working_days=5), cap=Offset(working_days=15)
         ),
     ),
 )
@@ -144,7 +157,7 @@ def test_extensions_move_the_deadline_up_to_the_cap(requests, expected):
 
 def test_a_request_for_another_action_does_not_extend_this_one():
     """An extension names its action; requests for other actions are ignored."""
-    other = action("other", o.no_deadline("discovered"))
+    other = action("other", no_deadline("discovered"))
     events = [CLAIMED, o.Event(at(2, 5), "extension_requested", action="other")]
     result = o.Engine(plan_with(REPLY, other)).evaluate(incident(*events), at=at(2, 6))
 
@@ -153,8 +166,8 @@ def test_a_request_for_another_action_does_not_extend_this_one():
 
 # -- lateness-triggered actions -----------------------------------------------------
 
-REMINDER = action("remind", o.after("overdue:reply", days=1, start_next_day=True))
-CRITICISE = action("criticise", o.immediately("overdue:reply+5wd"))
+REMINDER = action("remind", deadlines.after("overdue:reply", days=1, start_next_day=True))
+CRITICISE = action("criticise", immediately("overdue:reply+5wd"))
 
 
 def test_reminder_is_due_the_day_after_the_deadline():
@@ -197,7 +210,7 @@ def test_a_late_reply_before_the_lapse_cancels_the_criticism():
 
 def test_lateness_triggers_chain():
     """A reminder that is itself overdue can trigger the next step."""
-    escalate = action("escalate", o.immediately("overdue:remind"))
+    escalate = action("escalate", immediately("overdue:remind"))
     engine = o.Engine(plan_with(REPLY, REMINDER, escalate))
 
     result = engine.evaluate(incident(CLAIMED), at=at(2, 10))
@@ -211,7 +224,7 @@ def test_lateness_triggers_chain():
 
 def test_daily_follow_up_lists_missed_days_and_the_next_due():
     """每日至少续报1次: each local day needs a report; missed days are listed."""
-    follow_up = action("follow_up", o.recurring("discovered", per_day=1, until="subsided"))
+    follow_up = action("follow_up", recurring("discovered", per_day=1, until="subsided"))
     engine = o.Engine(plan_with(follow_up))
     events = [done("follow_up", at(1, 24, 18)), done("follow_up", at(1, 26, 9))]
 
@@ -227,7 +240,7 @@ def test_daily_follow_up_lists_missed_days_and_the_next_due():
 def test_recurring_duty_ends_with_its_until_event():
     """直至平息: occurrences due after the ending event are not owed."""
     follow_up = action(
-        "follow_up", o.recurring("discovered", every=timedelta(hours=2), until="subsided")
+        "follow_up", recurring("discovered", every=timedelta(hours=2), until="subsided")
     )
     engine = o.Engine(plan_with(follow_up))
     events = [
@@ -246,7 +259,7 @@ def test_recurring_duty_ends_with_its_until_event():
 
 def test_every_n_hours_counts_each_period_once():
     """每2小时续报: two reports in one period do not cover the next."""
-    follow_up = action("follow_up", o.recurring("discovered", every=timedelta(hours=2)))
+    follow_up = action("follow_up", recurring("discovered", every=timedelta(hours=2)))
     engine = o.Engine(plan_with(follow_up))
     events = [done("follow_up", at(1, 24, 10, 30)), done("follow_up", at(1, 24, 11, 30))]
 
@@ -261,7 +274,7 @@ def test_every_n_hours_counts_each_period_once():
 
 def test_grade_reached_anchor_runs_from_the_upgrade():
     """'达到重大后3小时内' runs from the instant the incident became major."""
-    report = action("report", o.after("grade_reached:major", hours=3))
+    report = action("report", deadlines.after("grade_reached:major", hours=3))
     engine = o.Engine(plan_with(report))
     upgrade = o.Event(at(1, 24, 12), "fact", fact="level", value="major")
 
@@ -273,7 +286,7 @@ def test_grade_reached_anchor_runs_from_the_upgrade():
 
 def test_category_assigned_anchor():
     """A duty of a handling category runs from when the category was assigned."""
-    reply = action("reply", o.end_of_day("category_assigned:inquiry"))
+    reply = action("reply", end_of_day("category_assigned:inquiry"))
     engine = o.Engine(plan_with(reply))
     assigned = o.Event(at(1, 24, 16), "fact", fact="kind", value="inquiry")
 
@@ -285,7 +298,7 @@ def test_category_assigned_anchor():
 
 def test_day_end_at_close_of_business():
     """当日内 with close of business 17:30; a case discovered after it falls to the next day."""
-    reply = action("reply", o.end_of_day("discovered"))
+    reply = action("reply", end_of_day("discovered"))
     plan = plan_with(reply, day_end=time(17, 30))
 
     early = o.Engine(plan).evaluate(incident(discovered=at(1, 24, 9)), at=at(1, 24, 10))
@@ -298,11 +311,11 @@ def test_day_end_at_close_of_business():
 # -- report chains ------------------------------------------------------------------
 
 
-def chain_plan(bound: o.Offset | None) -> o.Plan:
+def chain_plan(bound: Offset | None) -> o.Plan:
     return plan_with(
-        action("phone", o.immediately("discovered")),
-        action("written", o.after("action_done:phone", hours=2)),
-        action("leader", o.after("action_done:written", hours=2)),
+        action("phone", immediately("discovered")),
+        action("written", deadlines.after("action_done:phone", hours=2)),
+        action("leader", deadlines.after("action_done:written", hours=2)),
         chains=(o.ReportChain("up", "逐级上报", ("phone", "written", "leader"), bound, CLAUSE),),
     )
 
@@ -314,7 +327,7 @@ def test_each_hop_runs_from_the_previous_completion_and_the_bound_is_checked():
         done("written", at(1, 24, 12, 20)),
         done("leader", at(1, 24, 14, 10)),
     ]
-    result = o.Engine(chain_plan(o.Offset(hours=3))).evaluate(incident(*events), at=at(1, 25))
+    result = o.Engine(chain_plan(Offset(hours=3))).evaluate(incident(*events), at=at(1, 25))
 
     assert at(1, 24, 14, 20) == result.action("leader").due
     assert "done" == result.action("leader").status
@@ -326,10 +339,10 @@ def test_each_hop_runs_from_the_previous_completion_and_the_bound_is_checked():
 
 def test_hops_must_follow_each_other():
     """A chain whose hop is not anchored on the previous hop's completion is refused."""
-    with pytest.raises(o.PlanValidationError, match="does not run from the previous hop"):
+    with pytest.raises(PlanValidationError, match="does not run from the previous hop"):
         plan_with(
-            action("phone", o.immediately("discovered")),
-            action("written", o.after("discovered", hours=2)),
+            action("phone", immediately("discovered")),
+            action("written", deadlines.after("discovered", hours=2)),
             chains=(o.ReportChain("up", "逐级上报", ("phone", "written")),),
         )
 
@@ -341,34 +354,34 @@ def test_hops_must_follow_each_other():
     ("actions", "extra", "message"),
     [
         pytest.param(
-            (action("a", o.after("discovered", working_days=2)),),
+            (action("a", deadlines.after("discovered", working_days=2)),),
             {"calendar": None},
             "needs a working calendar",
             id="working days without a calendar",
         ),
         pytest.param(
-            (action("a", o.after("discovered", hours=2, clock="pause")),),
+            (action("a", deadlines.after("discovered", hours=2, clock="pause")),),
             {},
             "needs working hours",
             id="pause clock without hours",
         ),
         pytest.param(
-            (action("a", o.after("case_claimd", hours=2)),),
+            (action("a", deadlines.after("case_claimd", hours=2)),),
             {},
             "event 'case_claimd' is not declared",
             id="misspelt anchor event",
         ),
         pytest.param(
             (
-                action("a", o.no_deadline("action_done:b")),
-                action("b", o.no_deadline("overdue:a")),
+                action("a", no_deadline("action_done:b")),
+                action("b", no_deadline("overdue:a")),
             ),
             {},
             "wait on each other in a cycle",
             id="waiting cycle",
         ),
         pytest.param(
-            (action("a", o.after("grade_reached:huge", hours=1)),),
+            (action("a", deadlines.after("grade_reached:huge", hours=1)),),
             {},
             "grade 'huge' is not defined",
             id="unknown grade anchor",
@@ -377,14 +390,14 @@ def test_hops_must_follow_each_other():
 )
 def test_plans_with_time_mistakes_are_refused(actions, extra, message):
     """Deadlines that cannot be computed, or wait for nothing, are plan errors."""
-    with pytest.raises(o.PlanValidationError, match=message):
+    with pytest.raises(PlanValidationError, match=message):
         plan_with(*actions, **extra)
 
 
 def test_a_year_the_calendar_does_not_cover_is_undecided_never_guessed():
     """Working days into an uncovered year: the action is undecided, with the year named."""
-    last = o.ChinaCalendar().years[1]
-    reply = action("reply", o.after("discovered", working_days=5))
+    last = ChinaCalendar().years[1]
+    reply = action("reply", deadlines.after("discovered", working_days=5))
     engine = o.Engine(plan_with(reply))
     late_december = datetime(last, 12, 29, 10, tzinfo=TZ)
 
@@ -453,12 +466,12 @@ def test_next_change_is_after_the_instant(data):
 
 def window_plan(window: o.Window, threshold: int) -> o.Plan:
     return plan_with(
-        action("report", o.immediately("grade_reached:major")),
+        action("report", immediately("grade_reached:major")),
         metrics=("clicks",),
         measures=(o.Measure("clicks_w", "clicks", window),),
         facts=(),
         categories=(),
-        grades=(o.Grade("major", "重大", 2, o.measure("clicks_w") > threshold, CLAUSE),),
+        grades=(o.Grade("major", "重大", 2, measure("clicks_w") > threshold, CLAUSE),),
     )
 
 
@@ -475,8 +488,10 @@ def clicks(*readings: tuple[datetime, int]) -> o.Incident:
 def test_single_day_counts_the_calendar_day_not_the_last_24_hours():
     """单日点击超过1000: 600 before midnight and 600 after are two days of 600, not 1200."""
     readings = clicks((at(3, 3, 22), 600), (at(3, 4, 1), 600))
-    day = o.Engine(window_plan(o.calendar_day(), 1000)).evaluate(readings, at=at(3, 4, 2))
-    rolling = o.Engine(window_plan(o.rolling(days=1), 1000)).evaluate(readings, at=at(3, 4, 2))
+    day = o.Engine(window_plan(calendar_day(), 1000)).evaluate(readings, at=at(3, 4, 2))
+    rolling = o.Engine(window_plan(windows.rolling(days=1), 1000)).evaluate(
+        readings, at=at(3, 4, 2)
+    )
 
     assert day.grade is None
     assert rolling.grade is not None
@@ -493,7 +508,7 @@ def test_sustained_needs_every_day_over_the_threshold(days_over, graded):
     """持续7天每日超过100: one day at or under 100 in the seven keeps the grade away."""
     readings = [(at(3, 1 + d, 12), 150 if d < days_over else 100) for d in range(7)]
     # Days are 03-01..03-07; the low day (if any) is the last one.
-    result = o.Engine(window_plan(o.sustained(days=7), 100)).evaluate(
+    result = o.Engine(window_plan(sustained(days=7), 100)).evaluate(
         clicks(*readings), at=at(3, 7, 23)
     )
 
@@ -543,12 +558,12 @@ def test_text_report_lists_chains_missed_occurrences_and_the_next_change():
     """The CLI report shows a waiting chain's bound, a capped list of misses and next_change."""
     from opinion_rules.cli._output import render_table
 
-    follow_up = action("follow_up", o.recurring("discovered", every=timedelta(hours=1)))
+    follow_up = action("follow_up", recurring("discovered", every=timedelta(hours=1)))
     plan = plan_with(
         follow_up,
-        action("phone", o.immediately("case_claimed")),
-        action("written", o.after("action_done:phone", hours=2)),
-        chains=(o.ReportChain("up", "逐级上报", ("phone", "written"), o.Offset(hours=3), CLAUSE),),
+        action("phone", immediately("case_claimed")),
+        action("written", deadlines.after("action_done:phone", hours=2)),
+        chains=(o.ReportChain("up", "逐级上报", ("phone", "written"), Offset(hours=3), CLAUSE),),
     )
     result = o.Engine(plan).evaluate(incident(), at=at(1, 24, 18, 30))
 

@@ -10,7 +10,12 @@ from datetime import date, time, timedelta
 import pytest
 
 import opinion_rules as o
-from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.calendars import ChinaCalendar, DataCalendar
+from opinion_rules.conditions import Always, any_of, measure
+from opinion_rules.deadlines import Anchor, Extension, Offset, after, immediately, recurring, until
+from opinion_rules.exceptions import PlanValidationError
+from opinion_rules.planfile._loaders import read_plan_text
+from opinion_rules.windows import calendar_day, sustained
 
 
 TIMED = """\
@@ -106,20 +111,20 @@ def python_plan() -> o.Plan:
         issuer="测试单位",
         version="1",
         source="tests",
-        calendar=o.ChinaCalendar(hours=((time(9), time(12)), (time(13, 30), time(17, 30)))),
+        calendar=ChinaCalendar(hours=((time(9), time(12)), (time(13, 30), time(17, 30)))),
         day_end=time(17, 30),
         metrics=("clicks",),
         roles=(o.Role("office", "办公室"),),
         measures=(
-            o.Measure("clicks_today", "clicks", o.calendar_day()),
-            o.Measure("clicks_week", "clicks", o.sustained(days=7)),
+            o.Measure("clicks_today", "clicks", calendar_day()),
+            o.Measure("clicks_week", "clicks", sustained(days=7)),
         ),
         grades=(
             o.Grade(
                 "high",
                 "重大",
                 1,
-                o.any_of(o.measure("clicks_today") > 1000, o.measure("clicks_week") > 100),
+                any_of(measure("clicks_today") > 1000, measure("clicks_week") > 100),
                 CLAUSE("1", "重大"),
             ),
         ),
@@ -133,13 +138,13 @@ def python_plan() -> o.Plan:
                 "reply",
                 "答复",
                 "web_post",
-                o.after(
+                after(
                     "case_claimed",
                     working_days=5,
-                    extension=o.Extension(
+                    extension=Extension(
                         "extension_requested",
-                        o.Offset(working_days=5),
-                        o.Offset(working_days=15),
+                        Offset(working_days=5),
+                        Offset(working_days=15),
                     ),
                 ),
                 "2",
@@ -149,7 +154,7 @@ def python_plan() -> o.Plan:
                 "remind",
                 "催办",
                 "notice",
-                o.after("overdue:reply", days=1, start_next_day=True),
+                after("overdue:reply", days=1, start_next_day=True),
                 "3",
                 "到期次日发出催办通知书",
             ),
@@ -157,7 +162,7 @@ def python_plan() -> o.Plan:
                 "criticise",
                 "通报批评",
                 "notice",
-                o.immediately(o.Anchor("overdue", "reply", o.Offset(working_days=5))),
+                immediately(Anchor("overdue", "reply", Offset(working_days=5))),
                 "4",
                 "超过办理时限5个工作日的通报批评",
             ),
@@ -165,7 +170,7 @@ def python_plan() -> o.Plan:
                 "first_report",
                 "首报",
                 "phone",
-                o.after("grade_reached:high", hours=3, clock="pause"),
+                after("grade_reached:high", hours=3, clock="pause"),
                 "5",
                 "3小时内(工作时间)报告",
             ),
@@ -173,7 +178,7 @@ def python_plan() -> o.Plan:
                 "follow_up",
                 "续报",
                 "written_report",
-                o.recurring("action_done:first_report", per_day=1, until="subsided"),
+                recurring("action_done:first_report", per_day=1, until="subsided"),
                 "6",
                 "每日至少续报1次，直至平息",
             ),
@@ -181,7 +186,7 @@ def python_plan() -> o.Plan:
                 "monitor",
                 "监测",
                 "monitoring",
-                o.recurring("discovered", every=timedelta(hours=2), until="subsided"),
+                recurring("discovered", every=timedelta(hours=2), until="subsided"),
                 "7",
                 "每2小时报告监测情况",
             ),
@@ -189,7 +194,7 @@ def python_plan() -> o.Plan:
                 "notice",
                 "公告",
                 "press_release",
-                o.after("discovered", days=5, extend_past_holiday=True),
+                after("discovered", days=5, extend_past_holiday=True),
                 "8",
                 "5日内公告，非工作日顺延",
             ),
@@ -199,7 +204,7 @@ def python_plan() -> o.Plan:
                 "up",
                 "首报后续报",
                 ("first_report", "follow_up"),
-                o.Offset(days=1),
+                Offset(days=1),
                 CLAUSE("9", "逐级上报"),
             ),
         ),
@@ -230,7 +235,7 @@ def test_data_calendar_from_a_file():
     calendar = read_plan_text(text, "yaml").calendar
 
     assert (
-        o.DataCalendar(
+        DataCalendar(
             "本地日历",
             2027,
             2027,
@@ -255,7 +260,7 @@ def test_day_end_24_00_is_the_default():
 
 
 def problems(text: str) -> list[str]:
-    with pytest.raises(o.PlanValidationError) as info:
+    with pytest.raises(PlanValidationError) as info:
         read_plan_text(text, "yaml", "plan.yaml")
     return [str(p) for p in info.value.problems]
 
@@ -425,7 +430,7 @@ def test_lint_reports_undeclared_events_and_triggers_that_never_fire():
         issuer="tests",
         version="1",
         source="tests",
-        grades=(o.Grade("g", "g", 1, o.Always(), CLAUSE("1", "g")),),
+        grades=(o.Grade("g", "g", 1, Always(), CLAUSE("1", "g")),),
         roles=(o.Role("office", "办公室"),),
         actions=(
             o.Action(
@@ -433,7 +438,7 @@ def test_lint_reports_undeclared_events_and_triggers_that_never_fire():
                 "watch",
                 ("office",),
                 "monitoring",
-                o.until("discovered", "subsided"),
+                until("discovered", "subsided"),
                 clause=CLAUSE("2", "watch"),
             ),
             o.Action(
@@ -441,7 +446,7 @@ def test_lint_reports_undeclared_events_and_triggers_that_never_fire():
                 "chase",
                 ("office",),
                 "notice",
-                o.immediately("overdue:watch"),
+                immediately("overdue:watch"),
                 clause=CLAUSE("3", "chase"),
             ),
         ),

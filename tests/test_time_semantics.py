@@ -32,6 +32,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
+from opinion_rules.calendars import ChinaCalendar, DataCalendar, WorkingCalendar
+from opinion_rules.deadlines import (
+    Anchor,
+    Offset,
+    after,
+    end_of_day,
+    immediately,
+    no_deadline,
+    promptly,
+)
+from opinion_rules.exceptions import CalendarRangeError
 from opinion_rules.model._deadlines import due_time, parse_anchor
 from opinion_rules.time._arithmetic import (
     TimeRules,
@@ -47,7 +58,7 @@ from opinion_rules.time._offsets import parse_offset
 TZ = ZoneInfo("Asia/Shanghai")
 #: 09:00-12:00 and 13:30-17:30, a common government office's hours.
 HOURS = ((time(9), time(12)), (time(13, 30), time(17, 30)))
-CHINA = o.ChinaCalendar(hours=HOURS)
+CHINA = ChinaCalendar(hours=HOURS)
 #: Close of business, for plans whose day ends at 17:30 rather than 24:00.
 CLOSE = time(17, 30)
 ZERO = timedelta(0)
@@ -63,7 +74,7 @@ def at(text: str) -> datetime:
 
 def rules(
     day_end: time | None = None,
-    calendar: o.WorkingCalendar | None = CHINA,
+    calendar: WorkingCalendar | None = CHINA,
     tolerance: timedelta = ZERO,
 ) -> TimeRules:
     """
@@ -93,49 +104,49 @@ TABLE = [
     # 次日起N个工作日内: the anchor's day never counts; due at the end of the last day.
     case(
         "次日起5个工作日内 (春节前周五; 调休周日01-26计入; 24:00)",
-        o.after("discovered", working_days=5),
+        after("discovered", working_days=5),
         "2025-01-24 10:00",
         # 01-26 (调休), 01-27, [01-28..02-04 off], 02-05, 02-06, 02-07.
         "2025-02-08 00:00",
     ),
     case(
         "次日起5个工作日内 (春节前周五; 17:30下班)",
-        o.after("discovered", working_days=5),
+        after("discovered", working_days=5),
         "2025-01-24 10:00",
         "2025-02-07 17:30",
         day_end=CLOSE,
     ),
     case(
         "3个工作日内 (2026春节前周五; 调休周六02-14计入)",
-        o.after("discovered", working_days=3),
+        after("discovered", working_days=3),
         "2026-02-13 15:00",
         # 02-14 (调休), [02-15..02-23 off], 02-24, 02-25.
         "2026-02-26 00:00",
     ),
     case(
         "1个工作日内 (2026春节后调休周六02-28)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2026-02-27 10:00",
         "2026-02-28 17:30",
         day_end=CLOSE,
     ),
     case(
         "6个工作日内 (2026春节假期中起算)",
-        o.after("discovered", working_days=6),
+        after("discovered", working_days=6),
         "2026-02-15 10:00",
         # 02-24, 02-25, 02-26, 02-27, 02-28 (调休), 03-02.
         "2026-03-03 00:00",
     ),
     case(
         "2个工作日内 (2025国庆前调休周日09-28)",
-        o.after("discovered", working_days=2),
+        after("discovered", working_days=2),
         "2025-09-27 10:00",
         # 09-28 (调休), 09-29.
         "2025-09-30 00:00",
     ),
     case(
         "3个工作日内 (2025国庆; 调休周六10-11计入)",
-        o.after("discovered", working_days=3),
+        after("discovered", working_days=3),
         "2025-09-30 09:00",
         # [10-01..10-08 off], 10-09, 10-10, 10-11 (调休).
         "2025-10-11 17:30",
@@ -143,82 +154,82 @@ TABLE = [
     ),
     case(
         "1个工作日内 (起算日是工作日也不计入)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2025-03-03 09:00",
         "2025-03-05 00:00",
     ),
     case(
         "1个工作日内 (零点起算, 当日仍不计入)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2025-03-03 00:00",
         "2025-03-04 17:30",
         day_end=CLOSE,
     ),
     case(
         "1个工作日内 (国庆节当日起算)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2025-10-01 10:00",
         "2025-10-10 00:00",
     ),
     case(
         "3个工作日内 (2026国庆假期中起算; 调休周六10-10计入)",
-        o.after("discovered", working_days=3),
+        after("discovered", working_days=3),
         "2026-10-03 14:00",
         # [10-01..10-07 off], 10-08, 10-09, 10-10 (调休).
         "2026-10-11 00:00",
     ),
     case(
         "1个工作日内 (跨年; 2026元旦后调休周日01-04)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2025-12-31 16:00",
         "2026-01-05 00:00",
     ),
     case(
         "1个工作日内 (2025元旦)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2024-12-31 16:00",
         "2025-01-03 00:00",
     ),
     case(
         "5个工作日内 (2026劳动节; 调休周六05-09计入)",
-        o.after("discovered", working_days=5),
+        after("discovered", working_days=5),
         "2026-04-30 10:00",
         # [05-01..05-05 off], 05-06, 05-07, 05-08, 05-09 (调休), 05-11.
         "2026-05-12 00:00",
     ),
     case(
         "1个工作日内 (2025劳动节前调休周日04-27)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2025-04-25 10:00",
         "2025-04-28 00:00",
     ),
     case(
         "2个工作日内 (2026中秋前调休周日09-20)",
-        o.after("discovered", working_days=2),
+        after("discovered", working_days=2),
         "2026-09-18 10:00",
         "2026-09-22 00:00",
     ),
     case(
         "1个工作日内 (2025端午)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2025-05-30 10:00",
         "2025-06-04 00:00",
     ),
     case(
         "1个工作日内 (2026端午)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2026-06-18 10:00",
         "2026-06-23 00:00",
     ),
     case(
         "1个工作日内 (2025清明)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2025-04-03 10:00",
         "2025-04-08 00:00",
     ),
     case(
         "1个工作日内 (2026清明)",
-        o.after("discovered", working_days=1),
+        after("discovered", working_days=1),
         "2026-04-03 10:00",
         "2026-04-07 17:30",
         day_end=CLOSE,
@@ -226,250 +237,250 @@ TABLE = [
     # Elapsed hours on the calendar clock: nights and holidays count.
     case(
         "3小时内 (跨夜)",
-        o.after("discovered", hours=3),
+        after("discovered", hours=3),
         "2025-03-03 22:30",
         "2025-03-04 01:30",
     ),
     case(
         "24小时内(含休息日、节假日) (跨国庆)",
-        o.after("discovered", hours=24),
+        after("discovered", hours=24),
         "2025-09-30 18:00",
         "2025-10-01 18:00",
     ),
     case(
         "48小时内(含休息日、节假日) (跨2026春节)",
-        o.after("discovered", hours=48),
+        after("discovered", hours=48),
         "2026-02-14 10:00",
         "2026-02-16 10:00",
     ),
     case(
         "1小时30分钟内 (跨零点)",
-        o.after("discovered", hours=1, minutes=30),
+        after("discovered", hours=1, minutes=30),
         "2025-10-04 23:00",
         "2025-10-05 00:30",
     ),
     # 工作时间起算: the clock starts at the next working time, then runs on.
     case(
         "4小时内(工作时间起算) (端午节前周五晚; 午休不停表)",
-        o.after("discovered", hours=4, clock="shift_start"),
+        after("discovered", hours=4, clock="shift_start"),
         "2025-05-30 19:00",
         "2025-06-03 13:00",
     ),
     case(
         "8小时内(工作时间起算) (2026春节前周五晚 → 调休周六)",
-        o.after("discovered", hours=8, clock="shift_start"),
+        after("discovered", hours=8, clock="shift_start"),
         "2026-02-13 18:00",
         "2026-02-14 17:00",
     ),
     case(
         "2小时内(工作时间起算) (午休时起算)",
-        o.after("discovered", hours=2, clock="shift_start"),
+        after("discovered", hours=2, clock="shift_start"),
         "2025-03-03 12:30",
         "2025-03-03 15:30",
     ),
     case(
         "2小时内(工作时间起算) (上午下班那一刻起算)",
-        o.after("discovered", hours=2, clock="shift_start"),
+        after("discovered", hours=2, clock="shift_start"),
         "2025-03-03 12:00",
         "2025-03-03 15:30",
     ),
     case(
         "2小时内(工作时间起算) (调休周日上班前)",
-        o.after("discovered", hours=2, clock="shift_start"),
+        after("discovered", hours=2, clock="shift_start"),
         "2025-01-26 08:00",
         "2025-01-26 11:00",
     ),
     case(
         "2小时内(工作时间起算) (普通周日 → 周一)",
-        o.after("discovered", hours=2, clock="shift_start"),
+        after("discovered", hours=2, clock="shift_start"),
         "2025-01-19 08:00",
         "2025-01-20 11:00",
     ),
     case(
         "2小时内(工作时间起算) (工作时间内即起算)",
-        o.after("discovered", hours=2, clock="shift_start"),
+        after("discovered", hours=2, clock="shift_start"),
         "2025-03-03 10:15",
         "2025-03-03 12:15",
     ),
     case(
         "1小时内(工作时间起算) (下午下班那一刻起算)",
-        o.after("discovered", hours=1, clock="shift_start"),
+        after("discovered", hours=1, clock="shift_start"),
         "2025-03-03 17:30",
         "2025-03-04 10:00",
     ),
     # 仅计工作时间: the clock runs only inside working hours.
     case(
         "4小时内(仅计工作时间) (端午节前周五晚)",
-        o.after("discovered", hours=4, clock="pause"),
+        after("discovered", hours=4, clock="pause"),
         "2025-05-30 19:00",
         # 06-03 09:00-12:00 (3h), 13:30-14:30 (1h).
         "2025-06-03 14:30",
     ),
     case(
         "8小时内(仅计工作时间) (2026春节前周五晚; 调休周六计时)",
-        o.after("discovered", hours=8, clock="pause"),
+        after("discovered", hours=8, clock="pause"),
         "2026-02-13 18:00",
         # 02-14 (调休) 7h, [02-15..02-23 off], 02-24 09:00-10:00.
         "2026-02-24 10:00",
     ),
     case(
         "5小时内(仅计工作时间) (午休时起算)",
-        o.after("discovered", hours=5, clock="pause"),
+        after("discovered", hours=5, clock="pause"),
         "2025-03-03 12:30",
         "2025-03-04 10:00",
     ),
     case(
         "3小时内(仅计工作时间) (调休周日下午)",
-        o.after("discovered", hours=3, clock="pause"),
+        after("discovered", hours=3, clock="pause"),
         "2025-01-26 16:00",
         # 01-26 16:00-17:30 (1.5h), 01-27 09:00-10:30.
         "2025-01-27 10:30",
     ),
     case(
         "1小时内(仅计工作时间) (国庆节前最后半小时)",
-        o.after("discovered", hours=1, clock="pause"),
+        after("discovered", hours=1, clock="pause"),
         "2025-09-30 17:00",
         "2025-10-09 09:30",
     ),
     case(
         "1小时内(仅计工作时间) (国庆后调休周六10-11)",
-        o.after("discovered", hours=1, clock="pause"),
+        after("discovered", hours=1, clock="pause"),
         "2025-10-10 17:00",
         "2025-10-11 09:30",
     ),
     case(
         "3小时内(仅计工作时间) (恰好用满上午, 不推到下午)",
-        o.after("discovered", hours=3, clock="pause"),
+        after("discovered", hours=3, clock="pause"),
         "2025-03-03 09:00",
         "2025-03-03 12:00",
     ),
     # 当日内: the end of the anchor's local day; after the day end, the next day's end.
     case(
         "当日内 (24:00)",
-        o.end_of_day("discovered"),
+        end_of_day("discovered"),
         "2025-03-03 10:00",
         "2025-03-04 00:00",
     ),
     case(
         "当日内 (17:30下班)",
-        o.end_of_day("discovered"),
+        end_of_day("discovered"),
         "2025-03-03 10:00",
         "2025-03-03 17:30",
         day_end=CLOSE,
     ),
     case(
         "当日内 (17:30后发现 → 次日17:30)",
-        o.end_of_day("discovered"),
+        end_of_day("discovered"),
         "2025-03-03 18:00",
         "2025-03-04 17:30",
         day_end=CLOSE,
     ),
     case(
         "当日内 (恰在17:30发现 → 次日17:30)",
-        o.end_of_day("discovered"),
+        end_of_day("discovered"),
         "2025-03-03 17:30",
         "2025-03-04 17:30",
         day_end=CLOSE,
     ),
     case(
         "当日内 (周五17:30后发现 → 次日即周六17:30, 按自然日)",
-        o.end_of_day("discovered"),
+        end_of_day("discovered"),
         "2025-03-07 18:00",
         "2025-03-08 17:30",
         day_end=CLOSE,
     ),
     case(
         "当日内 (23:59发现)",
-        o.end_of_day("discovered"),
+        end_of_day("discovered"),
         "2025-03-03 23:59",
         "2025-03-04 00:00",
     ),
     case(
         "当日内 (节假日发现, 按自然日)",
-        o.end_of_day("discovered"),
+        end_of_day("discovered"),
         "2025-10-01 10:00",
         "2025-10-02 00:00",
     ),
     # N日内: wall-clock days, 次日起 (end of the last day) and 非工作日顺延.
     case(
         "5日内 (按钟点)",
-        o.after("discovered", days=5),
+        after("discovered", days=5),
         "2025-03-03 10:00",
         "2025-03-08 10:00",
     ),
     case(
         "次日起5日内 (24:00)",
-        o.after("discovered", days=5, start_next_day=True),
+        after("discovered", days=5, start_next_day=True),
         "2025-03-03 10:00",
         "2025-03-09 00:00",
     ),
     case(
         "次日起5日内 (17:30下班)",
-        o.after("discovered", days=5, start_next_day=True),
+        after("discovered", days=5, start_next_day=True),
         "2025-03-03 10:00",
         "2025-03-08 17:30",
         day_end=CLOSE,
     ),
     case(
         "5日内(非工作日顺延) (末日10-03国庆 → 10-09 24:00)",
-        o.after("discovered", days=5, extend_past_holiday=True),
+        after("discovered", days=5, extend_past_holiday=True),
         "2025-09-28 10:00",
         "2025-10-10 00:00",
     ),
     case(
         "次日起5日内(非工作日顺延) (末日10-03国庆 → 10-09 24:00)",
-        o.after("discovered", days=5, start_next_day=True, extend_past_holiday=True),
+        after("discovered", days=5, start_next_day=True, extend_past_holiday=True),
         "2025-09-28 10:00",
         "2025-10-10 00:00",
     ),
     case(
         "次日起5日内(非工作日顺延) (末日10-03国庆 → 10-09 17:30)",
-        o.after("discovered", days=5, start_next_day=True, extend_past_holiday=True),
+        after("discovered", days=5, start_next_day=True, extend_past_holiday=True),
         "2025-09-28 10:00",
         "2025-10-09 17:30",
         day_end=CLOSE,
     ),
     case(
         "5日内(非工作日顺延) (末日周六 → 周一 24:00)",
-        o.after("discovered", days=5, extend_past_holiday=True),
+        after("discovered", days=5, extend_past_holiday=True),
         "2025-03-03 10:00",
         "2025-03-11 00:00",
     ),
     case(
         "5日内(非工作日顺延) (末日调休周日09-28, 不顺延, 至当日24:00)",
-        o.after("discovered", days=5, extend_past_holiday=True),
+        after("discovered", days=5, extend_past_holiday=True),
         "2025-09-23 10:00",
         "2025-09-29 00:00",
     ),
     case(
         "3日内(非工作日顺延) (末日工作日, 不顺延, 至当日24:00)",
-        o.after("discovered", days=3, extend_past_holiday=True),
+        after("discovered", days=3, extend_past_holiday=True),
         "2025-03-03 10:00",
         "2025-03-07 00:00",
     ),
     case(
         "3日内(非工作日顺延) (末日工作日, 至下班17:30)",
-        o.after("discovered", days=3, extend_past_holiday=True),
+        after("discovered", days=3, extend_past_holiday=True),
         "2025-03-03 10:00",
         "2025-03-06 17:30",
         day_end=CLOSE,
     ),
     case(
         "次日起3日内(非工作日顺延) (末日2026除夕后 → 02-24)",
-        o.after("discovered", days=3, start_next_day=True, extend_past_holiday=True),
+        after("discovered", days=3, start_next_day=True, extend_past_holiday=True),
         "2026-02-12 10:00",
         "2026-02-25 00:00",
     ),
     # 立即: due at the anchor, plus the organisation's tolerance.
     case(
         "立即",
-        o.immediately("discovered"),
+        immediately("discovered"),
         "2025-10-01 10:00",
         "2025-10-01 10:00",
     ),
     case(
         "立即 (容许30分钟, 节假日照算)",
-        o.immediately("discovered"),
+        immediately("discovered"),
         "2025-10-01 10:00",
         "2025-10-01 10:30",
         tolerance=timedelta(minutes=30),
@@ -492,10 +503,10 @@ def test_deadlines_without_a_number_have_no_due_instant():
     """及时 without an organisation tolerance and 未规定时限 give no due instant."""
     anchor = at("2025-03-03 10:00")
 
-    assert None is due_time(o.promptly("discovered"), anchor, rules())
-    assert None is due_time(o.no_deadline("discovered"), anchor, rules())
+    assert None is due_time(promptly("discovered"), anchor, rules())
+    assert None is due_time(no_deadline("discovered"), anchor, rules())
     assert at("2025-03-03 12:00") == due_time(
-        o.promptly("discovered"), anchor, TimeRules(TZ, CHINA, None, ZERO, timedelta(hours=2))
+        promptly("discovered"), anchor, TimeRules(TZ, CHINA, None, ZERO, timedelta(hours=2))
     )
 
 
@@ -569,19 +580,19 @@ def test_calendar_walks(function, args, expected):
     ("offset", "earlier", "later"),
     [
         pytest.param(
-            o.Offset(days=1, extend_past_holiday=True),
+            Offset(days=1, extend_past_holiday=True),
             "2025-01-01 00:00",  # due 01-02 00:00 = 24:00 of 01-01 (元旦) -> end of 01-02
             "2025-01-01 00:01",  # due 01-02 00:01, a working day -> end of 01-02 (was 00:01)
             id="1日内(非工作日顺延) 元旦",
         ),
         pytest.param(
-            o.Offset(days=1, extend_past_holiday=True),
+            Offset(days=1, extend_past_holiday=True),
             "2024-12-31 23:59",  # due 01-01 23:59 (元旦) -> end of 01-02
             "2025-01-01 00:01",
             id="1日内(非工作日顺延) 跨年",
         ),
         pytest.param(
-            o.Offset(days=5, extend_past_holiday=True),
+            Offset(days=5, extend_past_holiday=True),
             "2025-03-03 23:00",  # due Sat 03-08 23:00 -> end of Mon 03-10
             "2025-03-04 01:00",  # due Sun 03-09 01:00 -> end of Mon 03-10
             id="5日内(非工作日顺延)",
@@ -600,7 +611,7 @@ def test_one_day_past_new_year_ends_with_the_first_working_day(discovered):
     extend_past_holiday: true} on the china calendar gave 2025-01-02 00:01 for a
     discovery at 2025-01-01 00:01, earlier than for one a minute before.
     """
-    deadline = o.Deadline("discovered", "offset", o.Offset(days=1, extend_past_holiday=True))
+    deadline = o.Deadline("discovered", "offset", Offset(days=1, extend_past_holiday=True))
 
     assert at("2025-01-03 00:00") == due_time(deadline, at(discovered), rules())
 
@@ -610,13 +621,13 @@ def test_one_day_past_new_year_ends_with_the_first_working_day(discovered):
 
 def test_china_calendar_refuses_a_year_without_a_schedule():
     """Asking about a year the package has no notice for raises, naming the year and range."""
-    first, last = o.ChinaCalendar().years
+    first, last = ChinaCalendar().years
     assert first <= 2025
     assert last >= 2026
 
     for day in (date(last + 1, 1, 4), date(first - 1, 12, 1)):
-        with pytest.raises(o.CalendarRangeError) as info:
-            o.ChinaCalendar().is_working_day(day)
+        with pytest.raises(CalendarRangeError) as info:
+            ChinaCalendar().is_working_day(day)
 
         message = str(info.value)
         assert str(day.year) in message
@@ -631,16 +642,16 @@ def test_china_calendar_refuses_a_year_without_a_schedule():
     [
         # With chinesecalendar 1.11 the covered range ends in 2026, so this is
         # 2026-12-28 (Monday) + 5 working days: 12-29, 12-30, 12-31, then 2027.
-        pytest.param(o.Offset(working_days=5), (12, 28, 10), id="5个工作日内"),
-        pytest.param(o.Offset(hours=2, clock="pause"), (12, 31, 17), id="2小时内(仅计工作时间)"),
+        pytest.param(Offset(working_days=5), (12, 28, 10), id="5个工作日内"),
+        pytest.param(Offset(hours=2, clock="pause"), (12, 31, 17), id="2小时内(仅计工作时间)"),
         pytest.param(
-            o.Offset(hours=1, clock="shift_start"), (12, 31, 18), id="1小时内(工作时间起算)"
+            Offset(hours=1, clock="shift_start"), (12, 31, 18), id="1小时内(工作时间起算)"
         ),
         pytest.param(
-            o.Offset(days=5, extend_past_holiday=True), (12, 28, 10), id="5日内(非工作日顺延)"
+            Offset(days=5, extend_past_holiday=True), (12, 28, 10), id="5日内(非工作日顺延)"
         ),
         pytest.param(
-            o.Offset(days=5, start_next_day=True, extend_past_holiday=True),
+            Offset(days=5, start_next_day=True, extend_past_holiday=True),
             (12, 28, 10),
             id="次日起5日内(非工作日顺延)",
         ),
@@ -648,10 +659,10 @@ def test_china_calendar_refuses_a_year_without_a_schedule():
 )
 def test_deadlines_into_an_uncovered_year_raise(offset, anchor):
     """A calendar deadline that crosses into a year without a schedule raises, never guesses."""
-    last = o.ChinaCalendar().years[1]
+    last = ChinaCalendar().years[1]
     start = datetime(last, *anchor, tzinfo=TZ)
 
-    with pytest.raises(o.CalendarRangeError) as info:
+    with pytest.raises(CalendarRangeError) as info:
         add_offset(offset, start, rules())
 
     assert last + 1 == info.value.day.year
@@ -659,39 +670,39 @@ def test_deadlines_into_an_uncovered_year_raise(offset, anchor):
 
 def test_calendar_clock_deadlines_into_an_uncovered_year_do_not_need_the_calendar():
     """Calendar days, calendar hours and 当日内 cross into any year without asking the calendar."""
-    last = o.ChinaCalendar().years[1]
+    last = ChinaCalendar().years[1]
     start = datetime(last, 12, 28, 10, tzinfo=TZ)
 
-    assert datetime(last + 1, 1, 2, 10, tzinfo=TZ) == add_offset(o.Offset(days=5), start, rules())
-    assert datetime(last + 1, 1, 1, 10, tzinfo=TZ) == add_offset(o.Offset(hours=96), start, rules())
+    assert datetime(last + 1, 1, 2, 10, tzinfo=TZ) == add_offset(Offset(days=5), start, rules())
+    assert datetime(last + 1, 1, 1, 10, tzinfo=TZ) == add_offset(Offset(hours=96), start, rules())
     assert datetime(last + 1, 1, 1, tzinfo=TZ) == due_time(
-        o.end_of_day("discovered"), datetime(last, 12, 31, 23, tzinfo=TZ), rules()
+        end_of_day("discovered"), datetime(last, 12, 31, 23, tzinfo=TZ), rules()
     )
 
 
 def test_data_calendar_refuses_days_outside_its_years():
     """A data calendar answers only for the years it covers, before or after."""
-    calendar = o.DataCalendar("local", 2025, 2025)
+    calendar = DataCalendar("local", 2025, 2025)
 
     for day in (date(2024, 12, 31), date(2026, 1, 1)):
-        with pytest.raises(o.CalendarRangeError) as info:
+        with pytest.raises(CalendarRangeError) as info:
             calendar.is_working_day(day)
 
         assert str(day.year) in str(info.value)
         assert "2025-2025" in str(info.value)
         assert "local" == info.value.calendar
 
-    with pytest.raises(o.CalendarRangeError):
-        add_offset(o.Offset(working_days=3), at("2025-12-30 10:00"), rules(calendar=calendar))
+    with pytest.raises(CalendarRangeError):
+        add_offset(Offset(working_days=3), at("2025-12-30 10:00"), rules(calendar=calendar))
 
 
 def test_a_calendar_without_working_days_raises_instead_of_looping():
     """A calendar whose data has no working day at all raises instead of hanging."""
-    closed = o.DataCalendar("closed", 2000, 2010, weekend=(0, 1, 2, 3, 4, 5, 6))
+    closed = DataCalendar("closed", 2000, 2010, weekend=(0, 1, 2, 3, 4, 5, 6))
 
-    with pytest.raises(o.CalendarRangeError, match="no working day"):
+    with pytest.raises(CalendarRangeError, match="no working day"):
         nth_working_day_after(closed, date(2001, 1, 1), 1)
-    with pytest.raises(o.CalendarRangeError, match="no working day"):
+    with pytest.raises(CalendarRangeError, match="no working day"):
         working_day_on_or_after(closed, date(2001, 1, 1))
 
 
@@ -700,7 +711,7 @@ def test_a_calendar_without_working_days_raises_instead_of_looping():
 
 def test_data_calendar_applies_holidays_make_up_days_and_weekend():
     """Listed holidays are off, listed make-up days are on, the rest follows the weekend."""
-    calendar = o.DataCalendar(
+    calendar = DataCalendar(
         "local",
         2025,
         2025,
@@ -763,19 +774,19 @@ def test_data_calendar_applies_holidays_make_up_days_and_weekend():
 def test_data_calendar_rejects_inconsistent_data(kwargs, error, match):
     """Contradictory or out-of-range calendar data is refused when the calendar is built."""
     with pytest.raises(error, match=match):
-        o.DataCalendar("local", 2025, 2025, **kwargs)
+        DataCalendar("local", 2025, 2025, **kwargs)
 
 
 def test_calendar_years_must_be_in_order():
     """A data calendar whose first year is after its last is refused."""
     with pytest.raises(ValueError, match="after 'last_year'"):
-        o.DataCalendar("local", 2026, 2025)
+        DataCalendar("local", 2026, 2025)
 
 
 def test_china_calendar_rejects_overlapping_hours():
     """The China calendar's working hours are checked like a data calendar's."""
     with pytest.raises(ValueError, match="overlap"):
-        o.ChinaCalendar(hours=((time(9), time(12)), (time(11, 30), time(17))))
+        ChinaCalendar(hours=((time(9), time(12)), (time(11, 30), time(17))))
 
 
 # -- offsets and anchors as text --------------------------------------------------------
@@ -784,12 +795,12 @@ def test_china_calendar_rejects_overlapping_hours():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("3h", o.Offset(hours=3)),
-        ("30m", o.Offset(minutes=30)),
-        ("1h30m", o.Offset(hours=1, minutes=30)),
-        ("1d12h", o.Offset(days=1, hours=12)),
-        ("5wd", o.Offset(working_days=5)),
-        (" 1D 2H ", o.Offset(days=1, hours=2)),
+        ("3h", Offset(hours=3)),
+        ("30m", Offset(minutes=30)),
+        ("1h30m", Offset(hours=1, minutes=30)),
+        ("1d12h", Offset(days=1, hours=12)),
+        ("5wd", Offset(working_days=5)),
+        (" 1D 2H ", Offset(days=1, hours=2)),
     ],
 )
 def test_parse_offset_reads_plan_file_periods(text, expected):
@@ -833,9 +844,7 @@ def test_anchor_text_round_trips(text):
 
 def test_parse_anchor_reads_the_late_by_offset():
     """overdue:reply+5wd means five working days after reply became overdue."""
-    assert o.Anchor("overdue", "reply", o.Offset(working_days=5)) == parse_anchor(
-        "overdue:reply+5wd"
-    )
+    assert Anchor("overdue", "reply", Offset(working_days=5)) == parse_anchor("overdue:reply+5wd")
     assert "reply" == parse_anchor("overdue:reply+5wd").action
 
 
@@ -877,7 +886,7 @@ def test_parse_anchor_rejects_malformed_anchors(text):
 def test_offset_rejects_combinations_without_a_meaning(kwargs):
     """Offsets that mix units or flags with no defined meaning are refused."""
     with pytest.raises(ValueError):  # noqa: PT011 - the messages differ per mistake
-        o.Offset(**kwargs)
+        Offset(**kwargs)
 
 
 # -- properties -------------------------------------------------------------------------
@@ -916,7 +925,7 @@ def data_calendars(draw):
     """
     days = draw(st.lists(st.dates(date(2025, 1, 1), date(2026, 12, 31)), unique=True, max_size=40))
     off = draw(st.lists(st.booleans(), min_size=len(days), max_size=len(days)))
-    return o.DataCalendar(
+    return DataCalendar(
         "random",
         2025,
         2027,
@@ -938,14 +947,14 @@ def offsets(draw):
     """
     kind = draw(st.sampled_from(["working_days", "days", "start_next_day", "elapsed"]))
     if kind == "working_days":
-        return o.Offset(working_days=draw(st.integers(1, 10)))
+        return Offset(working_days=draw(st.integers(1, 10)))
     extend = draw(st.booleans())
     if kind == "start_next_day":
-        return o.Offset(
+        return Offset(
             days=draw(st.integers(1, 10)), start_next_day=True, extend_past_holiday=extend
         )
     if kind == "days":
-        return o.Offset(
+        return Offset(
             days=draw(st.integers(1, 10)),
             hours=draw(st.integers(0, 23)),
             minutes=draw(st.integers(0, 59)),
@@ -953,7 +962,7 @@ def offsets(draw):
         )
     hours, minutes = draw(elapsed)
     clock = draw(st.sampled_from(["calendar", "shift_start", "pause"]))
-    return o.Offset(hours=hours, minutes=minutes, clock=clock)
+    return Offset(hours=hours, minutes=minutes, clock=clock)
 
 
 def deadlines(offset_strategy):
@@ -962,8 +971,8 @@ def deadlines(offset_strategy):
     """
     return st.one_of(
         offset_strategy.map(lambda off: o.Deadline("discovered", "offset", off)),
-        st.just(o.immediately("discovered")),
-        st.just(o.end_of_day("discovered")),
+        st.just(immediately("discovered")),
+        st.just(end_of_day("discovered")),
     )
 
 
@@ -1022,7 +1031,7 @@ def test_a_deadline_is_never_before_its_anchor(deadline, anchor, day_end, tolera
 )
 def test_working_days_end_at_the_end_of_a_working_day(n, anchor, day_end, calendar):
     """N个工作日内 is due at the close of a working day after the anchor's day."""
-    due = add_offset(o.Offset(working_days=n), anchor, rules(day_end, calendar))
+    due = add_offset(Offset(working_days=n), anchor, rules(day_end, calendar))
 
     # With a 24:00 day end the due instant is the next midnight: the last day is
     # the day of the instant just before it.
@@ -1038,7 +1047,7 @@ def test_working_days_end_at_the_end_of_a_working_day(n, anchor, day_end, calend
 )
 def test_working_days_count_exactly_n(n, anchor, day_end, calendar):
     """The working days after the anchor's day, up to and including the last day, number N."""
-    due = add_offset(o.Offset(working_days=n), anchor, rules(day_end, calendar))
+    due = add_offset(Offset(working_days=n), anchor, rules(day_end, calendar))
 
     last = (due - MICROSECOND).astimezone(TZ).date()
     between = (anchor.date() + timedelta(days=k) for k in range(1, (last - anchor.date()).days))
@@ -1068,7 +1077,7 @@ def test_a_later_anchor_never_gives_an_earlier_deadline(
 def test_pause_clock_counts_exactly_the_offset_of_working_time(hm, anchor, calendar):
     """仅计工作时间: exactly the offset of working time passes, and the deadline is in working hours."""
     amount = timedelta(hours=hm[0], minutes=hm[1])
-    offset = o.Offset(hours=hm[0], minutes=hm[1], clock="pause")
+    offset = Offset(hours=hm[0], minutes=hm[1], clock="pause")
 
     due = add_offset(offset, anchor, rules(calendar=calendar))
 
@@ -1081,7 +1090,7 @@ def test_pause_clock_counts_exactly_the_offset_of_working_time(hm, anchor, calen
 def test_shift_start_clock_starts_at_the_next_working_time(hm, anchor, calendar):
     """工作时间起算: no working time passes before the clock starts, then it runs without pause."""
     amount = timedelta(hours=hm[0], minutes=hm[1])
-    offset = o.Offset(hours=hm[0], minutes=hm[1], clock="shift_start")
+    offset = Offset(hours=hm[0], minutes=hm[1], clock="shift_start")
 
     started = add_offset(offset, anchor, rules(calendar=calendar)) - amount
 
@@ -1093,7 +1102,7 @@ def test_shift_start_clock_starts_at_the_next_working_time(hm, anchor, calendar)
 @given(offset=offsets())
 def test_any_plain_offset_round_trips_through_text(offset):
     """Writing an offset in plan-file form and reading it back loses nothing but the flags."""
-    plain = o.Offset(
+    plain = Offset(
         days=offset.days,
         hours=offset.hours,
         minutes=offset.minutes,

@@ -13,7 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import opinion_rules as o
+from opinion_rules import conditions
 from opinion_rules.engine._timeline import _index
+from opinion_rules.windows import rolling
 
 from . import strategies as s
 
@@ -135,7 +137,7 @@ def test_indexed_measures_equal_brute_force(data):
 )
 def test_grade_is_reached_at_the_first_instant_the_bound_is_passed(hours, bound, readings):
     """Checking every minute finds no earlier instant than the engine's 'since'."""
-    measure = o.Measure("v", metric="m", window=o.rolling(hours=hours), aggregate="sum")
+    measure = o.Measure("v", metric="m", window=rolling(hours=hours), aggregate="sum")
     clause = o.Clause("x", "t")
     plan = o.Plan(
         id="w",
@@ -145,7 +147,7 @@ def test_grade_is_reached_at_the_first_instant_the_bound_is_passed(hours, bound,
         source="t",
         metrics=("m",),
         measures=(measure,),
-        grades=(o.Grade("g", "g", 0, o.measure("v") > bound, clause),),
+        grades=(o.Grade("g", "g", 0, conditions.measure("v") > bound, clause),),
         roles=(o.Role("r", "r"),),
         actions=(),
     )

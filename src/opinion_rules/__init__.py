@@ -8,75 +8,55 @@ The core story::
     result = engine.evaluate(incident, at=datetime(2026, 11, 23, 12, tzinfo=CST))
     for action in result.due():
         print(action.owners, action.title, action.due, action.clause)
+
+The top level holds the names most programs need: the plan model, the
+engine, plan and incident files, results, the case store and the errors
+caught most.  Everything else lives in a public submodule with its own
+``__all__``: :mod:`opinion_rules.conditions`, :mod:`~opinion_rules.deadlines`,
+:mod:`~opinion_rules.windows`, :mod:`~opinion_rules.calendars`,
+:mod:`~opinion_rules.lifecycle`, :mod:`~opinion_rules.results`,
+:mod:`~opinion_rules.vocabulary`, :mod:`~opinion_rules.engine`,
+:mod:`~opinion_rules.planfile`, :mod:`~opinion_rules.authoring`,
+:mod:`~opinion_rules.store`, :mod:`~opinion_rules.exceptions` and
+:mod:`~opinion_rules.typing` (docs/reference/api.md lists them all).
 """
 
 from __future__ import annotations
 
-from . import exceptions
-from ._version import __version__
-from .authoring._lint import Finding, lint_plan
-from .authoring._render import render_plan
-from .engine._engine import BACKENDS, DEFAULT_BACKEND, Engine
-from .exceptions import (
-    BackendUnavailableError,
-    CalendarRangeError,
-    ConflictError,
-    DuplicateEntryError,
+import warnings
+from typing import Any
+
+from opinion_rules import (
+    _public,
+    authoring,
+    calendars,
+    conditions,
+    deadlines,
+    engine,
+    exceptions,
+    lifecycle,
+    planfile,
+    results,
+    store,
+    typing,
+    vocabulary,
+    windows,
+)
+from opinion_rules._version import __version__
+from opinion_rules.authoring import lint_plan, render_plan
+from opinion_rules.deadlines import Deadline
+from opinion_rules.engine import Engine
+from opinion_rules.exceptions import (
     EngineError,
     FactError,
-    IncidentConflictError,
     OpinionRulesError,
-    OutOfOrderError,
-    PlanConflictError,
     PlanError,
-    PlanLoadError,
-    PlanValidationError,
-    Problem,
-    RecordFormatError,
     StoreError,
-    StoreNotFoundError,
-    StoreUnavailableError,
-    UnknownIncidentError,
-    UnknownPlanError,
 )
-from .model._clauses import Clause
-from .model._conditions import (
-    AllOf,
-    Always,
-    AnyOf,
-    CategoryIs,
-    Compare,
-    EventSeen,
-    Not,
-    OneOf,
-    Param,
-    all_of,
-    any_of,
-    category,
-    event_seen,
-    fact,
-    grade,
-    measure,
-    not_,
-    param,
-)
-from .model._deadlines import (
-    Anchor,
-    Deadline,
-    Extension,
-    Recurrence,
-    after,
-    end_of_day,
-    immediately,
-    no_deadline,
-    promptly,
-    recurring,
-    until,
-)
-from .model._facts import ASSERTIONS, Event, Incident, Observation
-from .model._incident_files import load_incident
-from .model._items import (
-    CHANNELS,
+from opinion_rules.model._clauses import Clause
+from opinion_rules.model._facts import Event, Incident, Observation
+from opinion_rules.model._incident_files import load_incident
+from opinion_rules.model._items import (
     Action,
     Category,
     EventSpec,
@@ -88,163 +68,134 @@ from .model._items import (
     ReportChain,
     Role,
 )
-from .model._lifecycle import (
-    GRADE_DRIVERS,
-    OWNER_DUTIES,
-    REGRADE_RULES,
-    Assignment,
-    Closure,
-    Deescalation,
-    Grading,
-    Routing,
-)
-from .model._plan import Plan
-from .model._results import (
-    STATUSES,
-    ActionStatus,
-    Assessment,
-    CategoryMatch,
-    ChainStatus,
-    GradeReached,
-    Owner,
-    Undecided,
-)
-from .model._windows import Measure, Window, calendar_day, cumulative, rolling, sustained
-from .planfile._loaders import load_plan
-from .planfile._planfile import dump_plan
-from .planfile._schedules import load_year_schedule
-from .planfile._schemas import incident_schema, plan_schema
-from .store._casestore import (
-    AgendaItem,
-    CaseStore,
-    LogEntry,
-    Receipt,
-    ScheduleReceipt,
-    StoredSchedule,
-    open_store,
-)
-from .store._postgres import PostgresStore
-from .store._sqlite import SQLiteStore
-from .time._calendars import ChinaCalendar, DataCalendar, Festival, WorkingCalendar, YearSchedule
-from .time._offsets import Offset
+from opinion_rules.model._plan import Plan
+from opinion_rules.planfile import dump_plan, load_plan
+from opinion_rules.results import ActionStatus, Assessment
+from opinion_rules.store import CaseStore, open_store
+from opinion_rules.windows import Measure, Window
 
 
 __all__ = [
-    "ASSERTIONS",
-    "BACKENDS",
-    "CHANNELS",
-    "DEFAULT_BACKEND",
-    "GRADE_DRIVERS",
-    "OWNER_DUTIES",
-    "REGRADE_RULES",
-    "STATUSES",
     "Action",
     "ActionStatus",
-    "AgendaItem",
-    "AllOf",
-    "Always",
-    "Anchor",
-    "AnyOf",
     "Assessment",
-    "Assignment",
-    "BackendUnavailableError",
-    "CalendarRangeError",
     "CaseStore",
     "Category",
-    "CategoryIs",
-    "CategoryMatch",
-    "ChainStatus",
-    "ChinaCalendar",
     "Clause",
-    "Closure",
-    "Compare",
-    "ConflictError",
-    "DataCalendar",
     "Deadline",
-    "Deescalation",
-    "DuplicateEntryError",
     "Engine",
     "EngineError",
     "Event",
-    "EventSeen",
     "EventSpec",
-    "Extension",
     "FactError",
     "FactSpec",
-    "Festival",
-    "Finding",
     "Grade",
-    "GradeReached",
-    "Grading",
     "Incident",
-    "IncidentConflictError",
-    "LogEntry",
     "Measure",
-    "Not",
     "Note",
     "Observation",
-    "Offset",
-    "OneOf",
     "OpinionRulesError",
-    "OutOfOrderError",
-    "Owner",
-    "Param",
     "Parameter",
     "Plan",
-    "PlanConflictError",
     "PlanError",
-    "PlanLoadError",
-    "PlanValidationError",
-    "PostgresStore",
     "Principle",
-    "Problem",
-    "Receipt",
-    "RecordFormatError",
-    "Recurrence",
     "ReportChain",
     "Role",
-    "Routing",
-    "SQLiteStore",
-    "ScheduleReceipt",
     "StoreError",
-    "StoreNotFoundError",
-    "StoreUnavailableError",
-    "StoredSchedule",
-    "Undecided",
-    "UnknownIncidentError",
-    "UnknownPlanError",
     "Window",
-    "WorkingCalendar",
-    "YearSchedule",
     "__version__",
-    "after",
-    "all_of",
-    "any_of",
-    "calendar_day",
-    "category",
-    "cumulative",
     "dump_plan",
-    "end_of_day",
-    "event_seen",
     "exceptions",
-    "fact",
-    "grade",
-    "immediately",
-    "incident_schema",
     "lint_plan",
     "load_incident",
     "load_plan",
-    "load_year_schedule",
-    "measure",
-    "no_deadline",
-    "not_",
     "open_store",
-    "param",
-    "plan_schema",
-    "promptly",
-    "recurring",
     "render_plan",
-    "rolling",
-    "sustained",
-    "until",
 ]
+
+#: Where each name that left the top level in 0.6.0 lives now.  The old
+#: spelling keeps working, with a DeprecationWarning, until 0.7.0.
+_MOVED = {
+    **dict.fromkeys(conditions.__all__, "opinion_rules.conditions"),
+    **dict.fromkeys(["Anchor", "Extension", "Offset", "Recurrence"], "opinion_rules.deadlines"),
+    **dict.fromkeys(
+        ["after", "end_of_day", "immediately", "no_deadline", "promptly", "recurring", "until"],
+        "opinion_rules.deadlines",
+    ),
+    **dict.fromkeys(
+        ["calendar_day", "cumulative", "rolling", "sustained"], "opinion_rules.windows"
+    ),
+    **dict.fromkeys(calendars.__all__, "opinion_rules.calendars"),
+    **dict.fromkeys(lifecycle.__all__, "opinion_rules.lifecycle"),
+    **dict.fromkeys(
+        ["STATUSES", "CategoryMatch", "ChainStatus", "GradeReached", "Owner", "Undecided"],
+        "opinion_rules.results",
+    ),
+    **dict.fromkeys(vocabulary.__all__, "opinion_rules.vocabulary"),
+    **dict.fromkeys(["BACKENDS", "DEFAULT_BACKEND"], "opinion_rules.engine"),
+    **dict.fromkeys(["incident_schema", "plan_schema"], "opinion_rules.planfile"),
+    "Finding": "opinion_rules.authoring",
+    **dict.fromkeys(
+        [
+            "AgendaItem",
+            "LogEntry",
+            "PostgresStore",
+            "Receipt",
+            "SQLiteStore",
+            "ScheduleReceipt",
+            "StoredSchedule",
+        ],
+        "opinion_rules.store",
+    ),
+    **dict.fromkeys(
+        [name for name in exceptions.__all__ if name not in __all__], "opinion_rules.exceptions"
+    ),
+}
+
+
+#: The public submodules, loaded with the package.
+_SUBMODULES = {
+    module.__name__: module
+    for module in (
+        authoring,
+        calendars,
+        conditions,
+        deadlines,
+        engine,
+        exceptions,
+        lifecycle,
+        planfile,
+        results,
+        store,
+        typing,
+        vocabulary,
+        windows,
+    )
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Old top-level names: found, with a warning naming the new place.
+    home = _MOVED.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"opinion_rules.{name} is deprecated: import it from {home} "
+        "(the top-level name goes in 0.7.0)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(_SUBMODULES[home], name)
+
+
+# Submodules first: a name both here and in a submodule shows the submodule,
+# where its neighbours are documented.
+for _module in _SUBMODULES.values():
+    _public.publish(_module.__name__, vars(_module), _module.__all__)
+_public.publish(__name__, globals(), __all__)
+del _module
+
+
+def __dir__() -> list[str]:
+    # The public names and submodules, not this module's own imports.
+    return sorted({*__all__, *(name.rsplit(".", 1)[1] for name in _SUBMODULES)})
