@@ -89,9 +89,14 @@ class Problem:
         got: A short rendering of the offending value, if any.
         file, line, column: Where in a plan file the problem is (1-based),
             when it comes from one; rendered as ``file:line:column:``.
+        refers_to: The id of the plan item the problem says is not defined,
+            when it says that (not rendered; for tools: the plan-file reader
+            drops such a problem when the item is in the file but failed to
+            build, since its own problem is already reported).
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0 *file*, *line* and *column*.
+    .. versionchanged:: 0.6.0 *refers_to*.
     """
 
     path: str
@@ -101,6 +106,7 @@ class Problem:
     file: str | None = None
     line: int | None = None
     column: int | None = None
+    refers_to: str | None = None
 
     def __str__(self) -> str:
         text = f"{self.path}: {self.message}" if self.path else self.message
@@ -225,7 +231,7 @@ class CalendarRangeError(OpinionRulesError, LookupError):
     Deadlines in working days need the real holiday schedule of every year
     they cross; the library never guesses one.  Supply a calendar that covers
     the year (a newer ``chinesecalendar``, or a
-    :class:`~opinion_rules.DataCalendar`).
+    :class:`~opinion_rules.calendars.DataCalendar`).
 
     Attributes:
         calendar: The calendar's name.

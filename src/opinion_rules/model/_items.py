@@ -266,7 +266,7 @@ class Action:
         stage: Workflow stage, e.g. ``report`` or ``respond``; free text.
         assignments: What each default owner does (牵头, 配合, ...).
         routing: Owners chosen by the incident's scope and grade
-            (:class:`~opinion_rules.Routing`); the first that holds wins.
+            (:class:`~opinion_rules.lifecycle.Routing`); the first that holds wins.
         overrides: Action ids this action takes precedence over: once it
             applies, those still open are ``overridden`` (e.g. "不论事件级别,
             均应立即上报" overrides the grade-based report).
@@ -332,7 +332,7 @@ class Parameter:
     A number the plan text leaves to the organisation, e.g. the blank in
     "体温超过℃".
 
-    Conditions use it with :func:`~opinion_rules.param`.  A parameter without
+    Conditions use it with :func:`~opinion_rules.conditions.param`.  A parameter without
     a *value* is *required*: the plan can be checked and rendered, but an
     :class:`~opinion_rules.Engine` refuses it until a value is supplied with
     :meth:`Plan.with_parameters`.  The library never invents the number.

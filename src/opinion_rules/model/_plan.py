@@ -152,7 +152,7 @@ class Plan:
         events: Event types incidents record (see :class:`EventSpec`).
         chains: Report chains with whole-chain bounds (:class:`ReportChain`).
         grading: Who sets the grade, the re-grading rule, de-escalation and
-            closure (:class:`~opinion_rules.Grading`).
+            closure (:class:`~opinion_rules.lifecycle.Grading`).
         base: The plan this one adapts (``id@version``), set by
             :meth:`extend`; ``None`` for a plan of its own.
         local: For an adapted plan: the items it adds or overrides, as
@@ -327,7 +327,7 @@ class Plan:
 
     def bound(self) -> Plan:
         """
-        Return the plan with every :func:`~opinion_rules.param` replaced by
+        Return the plan with every :func:`~opinion_rules.conditions.param` replaced by
         its value, as the engine runs it.
 
         Raises:

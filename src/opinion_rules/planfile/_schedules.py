@@ -13,7 +13,7 @@ from the State Council's notice, in YAML, TOML or JSON::
 ``workdays`` lists the make-up working days.  (Not ``off``/``on``: YAML
 reads those words as false and true.)  The file is read like a plan file,
 with the same bounds and every problem located as ``file:line:column``, and
-checked like :class:`~opinion_rules.YearSchedule`: complete or refused.
+checked like :class:`~opinion_rules.calendars.YearSchedule`: complete or refused.
 ``docs/how-to/add-a-calendar-year.md`` is the routine.
 """
 

@@ -23,8 +23,8 @@ the ones below it::
     IncidentWriter    _writes      open_incident, record
     ScheduleKeeper    _schedules   add_schedule, schedule history
 
-The two backends (:class:`~opinion_rules.SQLiteStore`,
-:class:`~opinion_rules.PostgresStore`) only supply connections, transactions
+The two backends (:class:`~opinion_rules.store.SQLiteStore`,
+:class:`~opinion_rules.store.PostgresStore`) only supply connections, transactions
 and the spelling of column types; every rule lives in these classes.  The
 reference is ``docs/reference/case-store.md``; the reasons are in
 ``docs/explanation/case-store.md``.
@@ -50,8 +50,8 @@ class CaseStore(IncidentWriter, ScheduleKeeper):
     nothing; sending other content under a used id is an error.  The store
     never reads a clock: every instant is a parameter.
 
-    Use :func:`open_store`, :class:`~opinion_rules.SQLiteStore` or
-    :class:`~opinion_rules.PostgresStore`; a store object holds one database
+    Use :func:`open_store`, :class:`~opinion_rules.store.SQLiteStore` or
+    :class:`~opinion_rules.store.PostgresStore`; a store object holds one database
     connection and is not meant to be shared between threads.  Close it with
     :meth:`close`, or use it as a context manager.
 

@@ -18,8 +18,8 @@ __all__ = ["open_store"]
 def open_store(target: str | os.PathLike[str], *, create: bool = True) -> CaseStore:
     """
     Open the case store at *target*: a ``postgresql://`` (or
-    ``postgres://``) URL opens a :class:`~opinion_rules.PostgresStore`,
-    anything else is the path of a :class:`~opinion_rules.SQLiteStore` file.
+    ``postgres://``) URL opens a :class:`~opinion_rules.store.PostgresStore`,
+    anything else is the path of a :class:`~opinion_rules.store.SQLiteStore` file.
 
     Args:
         target: The path or URL.

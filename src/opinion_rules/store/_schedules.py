@@ -83,7 +83,7 @@ class ScheduleKeeper(AgendaKeeper):
 
         Args:
             schedule: The year, e.g. from
-                :func:`~opinion_rules.load_year_schedule`.
+                :func:`~opinion_rules.calendars.load_year_schedule`.
             recorded_at: When this is recorded (for the audit only: the
                 schedule applies to every instant of its year).
             recorded_by: Who records it.
