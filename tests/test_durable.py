@@ -18,8 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
+from opinion_rules.conditions import AllOf, AnyOf, Compare, Not, fact, measure
+from opinion_rules.deadlines import immediately
 from opinion_rules.engine import _durable, _durable_network
 from opinion_rules.engine._durable import durable_available
+from opinion_rules.lifecycle import Routing
+from opinion_rules.typing import Condition
+from opinion_rules.windows import cumulative
 
 from . import strategies as s
 from .conftest import EXAMPLES, cst
@@ -153,8 +158,7 @@ def _thresholds_plan(count: int) -> o.Plan:
         source="t",
         facts=(o.FactSpec("n", type="number"),),
         grades=tuple(
-            o.Grade(f"g{i}", f"g{i}", i, o.Compare(o.fact("n"), "gt", i), clause)
-            for i in range(count)
+            o.Grade(f"g{i}", f"g{i}", i, Compare(fact("n"), "gt", i), clause) for i in range(count)
         ),
         roles=(o.Role("r", "r"),),
         actions=(),
@@ -216,10 +220,10 @@ def test_tiny_and_huge_numbers_compare_exactly():
         version="1",
         source="t",
         metrics=("m",),
-        measures=(o.Measure("v", metric="m", window=o.cumulative()),),
+        measures=(o.Measure("v", metric="m", window=cumulative()),),
         grades=(
-            o.Grade("tiny", "tiny", 0, o.measure("v") > 1e-05, clause),
-            o.Grade("huge", "huge", 1, o.measure("v") >= 2**70, clause),
+            o.Grade("tiny", "tiny", 0, measure("v") > 1e-05, clause),
+            o.Grade("huge", "huge", 1, measure("v") >= 2**70, clause),
         ),
         roles=(o.Role("r", "r"),),
         actions=(),
@@ -237,7 +241,7 @@ def test_tiny_and_huge_numbers_compare_exactly():
     assert grade(2**70) == "huge"
 
 
-def _one_grade_plan(criteria: o.AllOf | o.AnyOf) -> o.Plan:
+def _one_grade_plan(criteria: AllOf | AnyOf) -> o.Plan:
     return o.Plan(
         id="and-or",
         title="t",
@@ -259,9 +263,9 @@ def test_programs_differing_only_in_and_or_get_their_own_rulesets():
     dropped the node class), so rulesets named by that digest made whichever
     plan was evaluated second answer with the first plan's rules.
     """
-    leaves = [o.Compare(o.fact("n"), "gt", 1), o.Compare(o.fact("n"), "lt", 5)]
-    conjunction = o.Engine(_one_grade_plan(o.AllOf(leaves)), backend="durable")
-    disjunction = o.Engine(_one_grade_plan(o.AnyOf(leaves)), backend="durable")
+    leaves = [Compare(fact("n"), "gt", 1), Compare(fact("n"), "lt", 5)]
+    conjunction = o.Engine(_one_grade_plan(AllOf(leaves)), backend="durable")
+    disjunction = o.Engine(_one_grade_plan(AnyOf(leaves)), backend="durable")
     incident = o.Incident("i", cst(23, 9), facts={"n": 10})
 
     def grade(engine: o.Engine) -> str | None:
@@ -282,8 +286,7 @@ UPGRADE_AT = datetime.fromisoformat("2026-11-23T14:00:00+08:00")
 def _with_routings(plan: o.Plan, action_id: str, count: int, step: int) -> o.Plan:
     """*plan* with *count* owner routings ``clicks_1d > N`` on one action, N distinct."""
     routing = tuple(
-        o.Routing(o.measure("clicks_1d") > 1000 + step * i, ("opinion_office",))
-        for i in range(count)
+        Routing(measure("clicks_1d") > 1000 + step * i, ("opinion_office",)) for i in range(count)
     )
     actions = tuple(
         attrs.evolve(a, routing=routing) if a.id == action_id else a for a in plan.actions
@@ -315,7 +318,7 @@ def test_seventy_routings_on_one_measure_evaluate_identically():
 def _clicks_plan(count: int) -> o.Plan:
     """One measure, one grade, and *count* routings ``clicks > 10 i`` on one action."""
     clause = o.Clause("x", "t")
-    routing = tuple(o.Routing(o.measure("clicks") > 10 * i, ("r",)) for i in range(count))
+    routing = tuple(Routing(measure("clicks") > 10 * i, ("r",)) for i in range(count))
     return o.Plan(
         id="routings",
         title="t",
@@ -323,8 +326,8 @@ def _clicks_plan(count: int) -> o.Plan:
         version="1",
         source="t",
         metrics=("clicks",),
-        measures=(o.Measure("clicks", metric="clicks", window=o.cumulative()),),
-        grades=(o.Grade("g", "g", 0, o.measure("clicks") > 100, clause),),
+        measures=(o.Measure("clicks", metric="clicks", window=cumulative()),),
+        grades=(o.Grade("g", "g", 0, measure("clicks") > 100, clause),),
         roles=(o.Role("r", "r"),),
         actions=(
             o.Action(
@@ -332,8 +335,8 @@ def _clicks_plan(count: int) -> o.Plan:
                 "a",
                 owners=("r",),
                 channel="notice",
-                deadline=o.immediately("discovered"),
-                condition=o.measure("clicks") > 5,
+                deadline=immediately("discovered"),
+                condition=measure("clicks") > 5,
                 clause=clause,
                 routing=routing,
             ),
@@ -362,7 +365,7 @@ def test_hundreds_of_rules_on_one_slot(count):
     assert len(durable._backend._registered.rulesets) == (1 if count < 2048 else 2)
 
 
-def _facts_plan(count: int, *criteria: o.Condition) -> o.Plan:
+def _facts_plan(count: int, *criteria: Condition) -> o.Plan:
     return o.Plan(
         id="shapes",
         title="t",
@@ -378,43 +381,43 @@ def _facts_plan(count: int, *criteria: o.Condition) -> o.Plan:
     )
 
 
-def _f(i: int, op: str, value: int) -> o.Compare:
-    return o.Compare(o.fact(f"f{i}"), op, value)
+def _f(i: int, op: str, value: int) -> Compare:
+    return Compare(fact(f"f{i}"), op, value)
 
 
-def _deep(levels: int) -> o.Condition:
+def _deep(levels: int) -> Condition:
     """all/any/not alternating *levels* deep, a leaf at each level."""
-    node: o.Condition = _f(0, "gt", 5)
+    node: Condition = _f(0, "gt", 5)
     for level in range(levels):
         leaf = _f(level % 10, ["gt", "le", "eq", "ne"][level % 4], level % 11)
-        node = [o.AllOf, o.AnyOf, lambda xs: o.Not(o.AnyOf(xs))][level % 3]([node, leaf])
+        node = [AllOf, AnyOf, lambda xs: Not(AnyOf(xs))][level % 3]([node, leaf])
     return node
 
 
 SHAPES = {
     # 16+ groups in one rule: durable_rules refuses the ruleset (error 113).
-    "deep": (10, [_deep(36), o.Not(_deep(35))]),
+    "deep": (10, [_deep(36), Not(_deep(35))]),
     "and of ors": (
         40,
-        [o.AllOf([o.AnyOf([_f(2 * i, "gt", 4), _f(2 * i + 1, "lt", 6)]) for i in range(20)])],
+        [AllOf([AnyOf([_f(2 * i, "gt", 4), _f(2 * i + 1, "lt", 6)]) for i in range(20)])],
     ),
     "none of": (
         1,
         [
-            o.AllOf([_f(0, "ne", v) for v in range(30)]),
-            o.AnyOf([_f(0, "ne", v) for v in range(30)]),
+            AllOf([_f(0, "ne", v) for v in range(30)]),
+            AnyOf([_f(0, "ne", v) for v in range(30)]),
         ],
     ),
     # 65+ matching alternatives of one $or overflow the stack (error 303).
     "wide any": (
         100,
         [
-            o.AnyOf([_f(i, "ge", 5) for i in range(100)]),
-            o.AllOf([_f(i, "ge", 2) for i in range(100)]),
+            AnyOf([_f(i, "ge", 5) for i in range(100)]),
+            AllOf([_f(i, "ge", 2) for i in range(100)]),
         ],
     ),
     # 254 properties in one message are the most durable_rules takes (error 302).
-    "many slots": (300, [o.AnyOf([_f(i, "gt", 7) for i in range(300)])]),
+    "many slots": (300, [AnyOf([_f(i, "gt", 7) for i in range(300)])]),
 }
 
 
@@ -449,8 +452,8 @@ def test_one_of_seven_hundred_values():
         source="t",
         facts=(o.FactSpec("t", type="text"),),
         grades=(
-            o.Grade("g", "g", 0, o.fact("t").one_of(*values), o.Clause("x", "t")),
-            o.Grade("h", "h", 1, o.Not(o.fact("t").one_of(*values[::2])), o.Clause("x", "t")),
+            o.Grade("g", "g", 0, fact("t").one_of(*values), o.Clause("x", "t")),
+            o.Grade("h", "h", 1, Not(fact("t").one_of(*values[::2])), o.Clause("x", "t")),
         ),
         roles=(o.Role("r", "r"),),
         actions=(),

@@ -12,9 +12,13 @@ import pytest
 
 import opinion_rules as o
 from opinion_rules import engine
+from opinion_rules.conditions import Always, Compare, grade, measure
+from opinion_rules.deadlines import after, immediately
 from opinion_rules.engine import Session, _durable, _registry
 from opinion_rules.engine._ir import Program
 from opinion_rules.engine._python import PythonBackend
+from opinion_rules.exceptions import BackendUnavailableError, PlanValidationError
+from opinion_rules.windows import cumulative, rolling
 
 from .conftest import cst
 
@@ -26,7 +30,7 @@ def test_default_backend_is_python(work_safety):
 
 def test_unknown_backend_is_refused(work_safety):
     """An unknown backend name raises BackendUnavailableError naming the choices."""
-    with pytest.raises(o.BackendUnavailableError, match="expected one of"):
+    with pytest.raises(BackendUnavailableError, match="expected one of"):
         o.Engine(work_safety, backend="drools")
 
 
@@ -35,7 +39,7 @@ def test_without_durable_rules_the_python_backend_still_works(work_safety, monke
     monkeypatch.setattr(_durable, "_IMPORT_ERROR", ImportError("simulated"))
     monkeypatch.setattr(_durable, "durable_available", lambda: False)
 
-    with pytest.raises(o.BackendUnavailableError, match="durable"):
+    with pytest.raises(BackendUnavailableError, match="durable"):
         o.Engine(work_safety, backend="durable")
     result = o.Engine(work_safety).evaluate(
         {
@@ -58,7 +62,7 @@ def test_engine_needs_a_plan():
 def test_invalid_plan_reports_every_problem():
     """A plan with several mistakes reports them all at once, each with its path."""
     clause = o.Clause("x", "t")
-    with pytest.raises(o.PlanValidationError) as info:
+    with pytest.raises(PlanValidationError) as info:
         o.Plan(
             id="bad",
             title="t",
@@ -66,10 +70,10 @@ def test_invalid_plan_reports_every_problem():
             version="1",
             source="t",
             metrics=("clicks",),
-            measures=(o.Measure("c", metric="clikcs", window=o.cumulative()),),
+            measures=(o.Measure("c", metric="clikcs", window=cumulative()),),
             grades=(
-                o.Grade("g", "g", 0, o.measure("nope") > 1, clause),
-                o.Grade("h", "h", 0, o.Always()),
+                o.Grade("g", "g", 0, measure("nope") > 1, clause),
+                o.Grade("h", "h", 0, Always()),
             ),
             roles=(o.Role("r", "r"),),
             actions=(
@@ -78,8 +82,8 @@ def test_invalid_plan_reports_every_problem():
                     "a",
                     owners=("boss",),
                     channel="phone",
-                    deadline=o.immediately("discovered"),
-                    condition=o.grade() >= "huge",
+                    deadline=immediately("discovered"),
+                    condition=grade() >= "huge",
                     clause=clause,
                 ),
             ),
@@ -102,16 +106,14 @@ def test_invalid_plan_reports_every_problem():
 def test_grade_conditions_cannot_refer_to_the_grade():
     """Grade criteria over the grade itself are rejected (they would be circular)."""
     clause = o.Clause("x", "t")
-    with pytest.raises(
-        o.PlanValidationError, match="only action conditions may refer to the grade"
-    ):
+    with pytest.raises(PlanValidationError, match="only action conditions may refer to the grade"):
         o.Plan(
             id="bad",
             title="t",
             issuer="t",
             version="1",
             source="t",
-            grades=(o.Grade("g", "g", 0, o.grade() >= "g", clause),),
+            grades=(o.Grade("g", "g", 0, grade() >= "g", clause),),
             roles=(),
             actions=(),
         )
@@ -120,12 +122,12 @@ def test_grade_conditions_cannot_refer_to_the_grade():
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: o.Compare(o.measure("x"), "gte", 1), "'op' must be one of"),
-        (lambda: o.Compare(o.measure("x"), "gt", float("nan")), "must be finite"),
-        (lambda: o.measure("bad id") > 1, "must be an identifier"),
-        (lambda: o.after("discovered"), "needs a non-zero 'offset'"),
+        (lambda: Compare(measure("x"), "gte", 1), "'op' must be one of"),
+        (lambda: Compare(measure("x"), "gt", float("nan")), "must be finite"),
+        (lambda: measure("bad id") > 1, "must be an identifier"),
+        (lambda: after("discovered"), "needs a non-zero 'offset'"),
         (lambda: o.Deadline("discovered", "until"), "needs 'until'"),
-        (lambda: o.rolling(hours=0), "must be longer than zero"),
+        (lambda: rolling(hours=0), "must be longer than zero"),
         (lambda: o.Observation(cst(23, 9), "clicks", -1), "must not be negative"),
         (
             lambda: o.Observation(cst(23, 9).replace(tzinfo=None), "clicks", 1),

@@ -35,6 +35,7 @@ from opinion_rules.exceptions import (
     UnknownIncidentError,
     UnknownPlanError,
 )
+from opinion_rules.results import Owner
 from opinion_rules.store import CaseStore, PostgresStore, SQLiteStore, open_store
 from opinion_rules.store._agenda import agenda_of
 from opinion_rules.store._postgres import redact
@@ -795,7 +796,7 @@ def test_agenda_lists_what_is_owed_in_due_order(store: CaseStore):
         ("INC-2", "watch", "pending", None),
     ] == [(i.incident_id, i.action_id, i.status, i.to_dict()["due"]) for i in items]
     report = items[0]
-    assert ((o.Owner("desk", "值班室"), o.Owner("lead", "分管领导")), "4", KEY, "电话报告分管领导") == (
+    assert ((Owner("desk", "值班室"), Owner("lead", "分管领导")), "4", KEY, "电话报告分管领导") == (
         report.owners, report.clause_ref, report.plan_key, report.title,
     )  # fmt: skip
 

@@ -21,13 +21,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
+from opinion_rules.calendars import YearSchedule
 from opinion_rules.engine._engine import Engine
 from opinion_rules.exceptions import (
     FactError,
     RecordFormatError,
     StoreUnavailableError,
 )
-from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.planfile._loaders import read_plan_text
 from opinion_rules.planfile._schedules import load_year_schedule, read_year_schedule
 from opinion_rules.store import CaseStore, SQLiteStore, open_store
 from opinion_rules.store._agenda import agenda_of
@@ -414,7 +415,8 @@ def test_a_new_store_has_layout_2(store: CaseStore):
 READ_ONLY_SCRIPT = """
 import sys
 from datetime import datetime
-from opinion_rules import load_year_schedule, open_store
+from opinion_rules import open_store
+from opinion_rules.calendars import load_year_schedule
 from opinion_rules.exceptions import StoreUnavailableError
 at = datetime.fromisoformat("2027-01-05T09:00:00+08:00")
 with open_store(sys.argv[1], create=False) as store:
@@ -578,7 +580,7 @@ def minutes(n: int) -> datetime:
 
 def expected_agenda(
     logs: dict[str, list[dict[str, Any]]],
-    years: list[o.YearSchedule],
+    years: list[YearSchedule],
     at: datetime,
     horizon: timedelta,
 ) -> list[dict[str, Any]]:
@@ -609,7 +611,7 @@ def test_agenda_equals_evaluating_with_the_years_in_force(new_store, data):
     steps = [f"open {i}" for i in range(count)]
     steps += [f"done {i}" for i in range(count) if data.draw(st.booleans(), label=f"done {i}")]
     logs: dict[str, list[dict[str, Any]]] = {}
-    years: dict[int, o.YearSchedule] = {}
+    years: dict[int, YearSchedule] = {}
     # A duty desk asks as time goes on (and sometimes about the past).
     clock = data.draw(st.integers(0, 20 * 1440), label="first query")
     with new_store() as store:
