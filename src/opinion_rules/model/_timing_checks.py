@@ -47,6 +47,7 @@ def timing_problems(plan: PlanContent) -> Iterator[Problem]:
                 f"{where}.anchor",
                 f"{kind} {anchor.ref!r} is not defined",
                 expected_names_capped(str(anchor.ref), refs[kind]),
+                refers_to=anchor.ref,
             )
         elif kind == "action":
             if anchor.ref == a.id:
@@ -84,6 +85,7 @@ def timing_problems(plan: PlanContent) -> Iterator[Problem]:
                     f"chains[{i}].hops[{j}]",
                     f"action {hop!r} is not defined",
                     one_of(actions),
+                    refers_to=hop,
                 )
             elif j and str(actions[hop].deadline.anchor) != f"action_done:{chain.hops[j - 1]}":
                 yield Problem(

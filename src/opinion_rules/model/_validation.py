@@ -166,6 +166,7 @@ def plan_problems(plan: PlanContent) -> Iterator[Problem]:
                     f"{where}.owners[{j}]",
                     f"role {owner!r} is not defined",
                     one_of(role_ids),
+                    refers_to=owner,
                 )
         if a.clause is None:
             yield Problem(
@@ -201,6 +202,7 @@ def _check_lifecycle(plan: PlanContent, names: _Names) -> Iterator[Problem]:
                         f"{where}.routing[{j}].owners[{k}]",
                         f"role {owner.role!r} is not defined",
                         expected_names_capped(owner.role, role_ids),
+                        refers_to=owner.role,
                     )
         for j, other in enumerate(a.overrides):
             if other == a.id:
@@ -210,6 +212,7 @@ def _check_lifecycle(plan: PlanContent, names: _Names) -> Iterator[Problem]:
                     f"{where}.overrides[{j}]",
                     f"action {other!r} is not defined",
                     expected_names_capped(other, action_ids),
+                    refers_to=other,
                 )
             elif a.id in actions[other].overrides:
                 yield Problem(
@@ -245,6 +248,7 @@ def _check_grading(plan: PlanContent, role_ids: set[str]) -> Iterator[Problem]:
                 f"grading.asserted_by[{j}]",
                 f"role {role!r} is not defined",
                 expected_names_capped(role, role_ids),
+                refers_to=role,
             )
     seen: set[str] = set()
     for j, rule in enumerate(grading.deescalation):
@@ -257,12 +261,14 @@ def _check_grading(plan: PlanContent, role_ids: set[str]) -> Iterator[Problem]:
                 f"{where}.to",
                 f"grade {rule.to!r} is not defined",
                 expected_names_capped(rule.to, grades),
+                refers_to=rule.to,
             )
         if rule.measure is not None and rule.measure not in measures:
             yield Problem(
                 f"{where}.measure",
                 f"measure {rule.measure!r} is not defined",
                 expected_names_capped(rule.measure, measures),
+                refers_to=rule.measure,
             )
         if rule.event is not None and declared and rule.event not in declared:
             yield Problem(
@@ -353,7 +359,9 @@ def _check_condition(
                 if not allow_state:
                     yield Problem(where, "only action conditions may refer to categories")
                 elif cat not in categories:
-                    yield Problem(where, f"category {cat!r} is not defined", one_of(categories))
+                    yield Problem(
+                        where, f"category {cat!r} is not defined", one_of(categories), refers_to=cat
+                    )
             case EventSeen() | Always():
                 pass
             case _:
@@ -375,7 +383,9 @@ def _check_operand(
     match operand:
         case MeasureRef(mid):
             if mid not in measures:
-                yield Problem(where, f"measure {mid!r} is not defined", one_of(measures))
+                yield Problem(
+                    where, f"measure {mid!r} is not defined", one_of(measures), refers_to=mid
+                )
             for v in values:
                 if isinstance(v, bool) or not isinstance(v, int | float):
                     yield Problem(
@@ -394,7 +404,9 @@ def _check_operand(
                 yield Problem(where, "only action conditions may refer to the grade")
             for v in values:
                 if v not in grades:
-                    yield Problem(where, f"grade {v!r} is not defined", one_of(grades))
+                    yield Problem(
+                        where, f"grade {v!r} is not defined", one_of(grades), refers_to=str(v)
+                    )
         case FactRef(fid):
             spec = facts.get(fid)
             if spec is None:

@@ -162,21 +162,12 @@ def _ids_in_file(root: dict[str, Node]) -> frozenset[str]:
     )
 
 
-_REFERENCE = re.compile(
-    r"(?:grade|category|role|action|measure|fact|parameter) '(\w+)' is not (?:defined|declared)"
-)
-
-
 def _names_one_of(problem: Problem, ids: frozenset[str]) -> bool:
     """
     Whether *problem* says an item that is in the file is not defined: it
     failed to build, and its own problem is already reported.
     """
-    # Stopgap: the model's problems do not carry the id they name, so it is
-    # read from the message.  Once the model's reference problems carry it
-    # (model/_validation.py, model/_timing_checks.py), compare that instead.
-    match = _REFERENCE.search(problem.message) if ids else None
-    return bool(match and match[1] in ids)
+    return problem.refers_to is not None and problem.refers_to in ids
 
 
 def _file_path(path: str, sections: _Built) -> str:
