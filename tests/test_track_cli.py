@@ -21,7 +21,7 @@ from opinion_rules.cli._main import main
 from opinion_rules.cli._track_read import parse_duration
 from opinion_rules.cli._track_write import read_entries
 from opinion_rules.exceptions import FactError, RecordFormatError
-from opinion_rules.store._casestore import open_store
+from opinion_rules.store import open_store
 
 from .conftest import CST, EXAMPLES, ROOT
 from .store_fixtures import dump, fixture_pg_server, read_only_prefix  # noqa: F401 - a pytest fixture

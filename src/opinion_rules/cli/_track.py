@@ -30,7 +30,7 @@ from opinion_rules.cli._exits import EXIT_OK
 from opinion_rules.cli._options import INSTANT_HELP
 from opinion_rules.cli._output import Streams
 from opinion_rules.planfile._loaders import add_allow_dir_option
-from opinion_rules.store._casestore import CaseStore, open_store
+from opinion_rules.store import CaseStore, open_store
 
 
 __all__ = ["DEFAULT_STORE", "STORE_ENV", "add_track_parser", "run_track"]

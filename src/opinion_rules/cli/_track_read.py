@@ -25,7 +25,7 @@ from opinion_rules.cli._output import (
     write_json,
 )
 from opinion_rules.exceptions import FactError, Problem
-from opinion_rules.store._casestore import AgendaItem, CaseStore, LogEntry, StoredSchedule
+from opinion_rules.store import AgendaItem, CaseStore, LogEntry, StoredSchedule
 
 
 __all__ = ["agenda", "audit", "parse_duration", "show", "timeline", "years"]

@@ -21,7 +21,7 @@ from opinion_rules.cli._output import Streams, write_json
 from opinion_rules.exceptions import OutOfOrderError, Problem, RecordFormatError
 from opinion_rules.planfile._loaders import load_plan
 from opinion_rules.planfile._schedules import load_year_schedule
-from opinion_rules.store._casestore import CaseStore, ScheduleReceipt
+from opinion_rules.store import CaseStore, ScheduleReceipt
 
 
 __all__ = ["add_year", "open_incident", "read_entries", "record"]

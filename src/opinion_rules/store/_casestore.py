@@ -57,25 +57,3 @@ class CaseStore(IncidentWriter, ScheduleKeeper):
 
     .. versionadded:: 0.4.0
     """
-
-
-# Transitional, until opinion_rules/__init__.py and cli/_track.py import these
-# names from opinion_rules.store: remove then (open_store makes this a cycle).
-from opinion_rules.store._agenda import AgendaItem  # noqa: E402
-from opinion_rules.store._open import open_store  # noqa: E402
-from opinion_rules.store._records import (  # noqa: E402
-    LogEntry,
-    Receipt,
-    ScheduleReceipt,
-    StoredSchedule,
-)
-
-
-__all__ += [
-    "AgendaItem",
-    "LogEntry",
-    "Receipt",
-    "ScheduleReceipt",
-    "StoredSchedule",
-    "open_store",
-]
