@@ -115,40 +115,63 @@ __all__ = [
 
 #: Where each name that left the top level in 0.6.0 lives now.  The old
 #: spelling keeps working, with a DeprecationWarning, until 0.7.0.
-_MOVED = {
-    **dict.fromkeys(conditions.__all__, "opinion_rules.conditions"),
-    **dict.fromkeys(["Anchor", "Extension", "Offset", "Recurrence"], "opinion_rules.deadlines"),
+_MOVED: dict[str, str] = {
     **dict.fromkeys(
-        ["after", "end_of_day", "immediately", "no_deadline", "promptly", "recurring", "until"],
+        [
+            *("AllOf", "Always", "AnyOf", "CategoryIs", "Compare", "EventSeen", "Not", "OneOf"),
+            *("Param", "all_of", "any_of", "category", "event_seen", "fact", "grade", "measure"),
+            *("not_", "param"),
+        ],
+        "opinion_rules.conditions",
+    ),
+    **dict.fromkeys(
+        [
+            *("Anchor", "Extension", "Offset", "Recurrence", "after", "end_of_day"),
+            *("immediately", "no_deadline", "promptly", "recurring", "until"),
+        ],
         "opinion_rules.deadlines",
     ),
     **dict.fromkeys(
         ["calendar_day", "cumulative", "rolling", "sustained"], "opinion_rules.windows"
     ),
-    **dict.fromkeys(calendars.__all__, "opinion_rules.calendars"),
-    **dict.fromkeys(lifecycle.__all__, "opinion_rules.lifecycle"),
+    **dict.fromkeys(
+        [
+            *("ChinaCalendar", "DataCalendar", "Festival", "WorkingCalendar", "YearSchedule"),
+            "load_year_schedule",
+        ],
+        "opinion_rules.calendars",
+    ),
+    **dict.fromkeys(
+        [
+            *("GRADE_DRIVERS", "OWNER_DUTIES", "REGRADE_RULES", "Assignment", "Closure"),
+            *("Deescalation", "Grading", "Routing"),
+        ],
+        "opinion_rules.lifecycle",
+    ),
     **dict.fromkeys(
         ["STATUSES", "CategoryMatch", "ChainStatus", "GradeReached", "Owner", "Undecided"],
         "opinion_rules.results",
     ),
-    **dict.fromkeys(vocabulary.__all__, "opinion_rules.vocabulary"),
+    **dict.fromkeys(["ASSERTIONS", "CHANNELS"], "opinion_rules.vocabulary"),
     **dict.fromkeys(["BACKENDS", "DEFAULT_BACKEND"], "opinion_rules.engine"),
     **dict.fromkeys(["incident_schema", "plan_schema"], "opinion_rules.planfile"),
     "Finding": "opinion_rules.authoring",
     **dict.fromkeys(
         [
-            "AgendaItem",
-            "LogEntry",
-            "PostgresStore",
-            "Receipt",
-            "SQLiteStore",
-            "ScheduleReceipt",
-            "StoredSchedule",
+            *("AgendaItem", "LogEntry", "PostgresStore", "Receipt", "SQLiteStore"),
+            *("ScheduleReceipt", "StoredSchedule"),
         ],
         "opinion_rules.store",
     ),
     **dict.fromkeys(
-        [name for name in exceptions.__all__ if name not in __all__], "opinion_rules.exceptions"
+        [
+            *("BackendUnavailableError", "CalendarRangeError", "ConflictError"),
+            *("DuplicateEntryError", "IncidentConflictError", "OutOfOrderError"),
+            *("PlanConflictError", "PlanLoadError", "PlanValidationError", "Problem"),
+            *("RecordFormatError", "StoreNotFoundError", "StoreUnavailableError"),
+            *("UnknownIncidentError", "UnknownPlanError"),
+        ],
+        "opinion_rules.exceptions",
     ),
 }
 
