@@ -13,6 +13,13 @@ import html
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from opinion_rules.authoring._render_words import (
+    ANCHOR_WORDS,
+    CHANNEL_WORDS,
+    LANGUAGES,
+    OPERATOR_WORDS,
+    WORDS,
+)
 from opinion_rules.model._clauses import Clause
 from opinion_rules.model._conditions import (
     AllOf,
@@ -39,155 +46,6 @@ from opinion_rules.time._offsets import Offset
 
 __all__ = ["LANGUAGES", "render_plan"]
 
-LANGUAGES = ("zh", "en")
-
-_WORDS = {
-    "zh": {
-        "issuer": "发布单位",
-        "version": "版本",
-        "source": "来源",
-        "timezone": "时区",
-        "principles": "工作原则",
-        "grades": "舆情分级",
-        "grade": "等级",
-        "rank": "级别",
-        "criteria": "判定标准",
-        "clause": "条款",
-        "categories": "处置类别",
-        "category": "类别",
-        "condition": "适用情形",
-        "chain": "报告和处置",
-        "all_grades": "不分等级",
-        "action": "事项",
-        "owners": "责任单位",
-        "channel": "方式",
-        "deadline": "时限",
-        "parameters": "参数",
-        "parameter": "参数",
-        "value": "取值",
-        "required": "必须由使用单位设定",
-        "notes": "未建模的条文",
-        "reason": "原因",
-        "and": "且",
-        "or": "或",
-        "not": "并非",
-        "always": "任何情形",
-        "calendar": "工作日历",
-        "hours": "工作时间",
-        "day_end": "每日截止时间",
-        "report_chains": "逐级报告链",
-        "report_chain": "报告链",
-        "hops": "环节",
-        "bound": "全程时限",
-        "events": "事件",
-        "base": "在以下预案基础上制定(★ 为本预案新增或修改的条目)",
-        "drive": "定级依据",
-        "drive_computed": "按分级标准计算",
-        "drive_asserted": "由人员认定(初步认定/确认)",
-        "drive_higher": "计算与认定取较高者",
-        "asserted_by": "认定单位",
-        "regrade": "升级后新时限起算",
-        "regrade_from_upgrade": "自升级时起算",
-        "regrade_retroactive": "自原起算点起算(可能即已超时)",
-        "regrade_keep_elapsed": "已用时间继续计算",
-        "deescalation": "降级规则",
-        "closure": "结案",
-        "cancels": "并取消未完成事项",
-        "other": "不属于其他任何类别",
-        "overrides": "优先于",
-        "routing": "责任分配",
-        "judgements": "需人员研判的事实",
-    },
-    "en": {
-        "issuer": "Issuer",
-        "version": "Version",
-        "source": "Source",
-        "timezone": "Timezone",
-        "principles": "Working principles",
-        "grades": "Grades",
-        "grade": "Grade",
-        "rank": "Rank",
-        "criteria": "Criteria",
-        "clause": "Clause",
-        "categories": "Handling categories",
-        "category": "Category",
-        "condition": "Applies when",
-        "chain": "Reporting and handling",
-        "all_grades": "Every grade",
-        "action": "Action",
-        "owners": "Owners",
-        "channel": "Channel",
-        "deadline": "Deadline",
-        "parameters": "Parameters",
-        "parameter": "Parameter",
-        "value": "Value",
-        "required": "required: set by the organisation",
-        "notes": "Sentences not modelled",
-        "reason": "Why",
-        "and": "and",
-        "or": "or",
-        "not": "not",
-        "always": "always",
-        "calendar": "Working calendar",
-        "hours": "Working hours",
-        "day_end": "Day ends at",
-        "report_chains": "Report chains",
-        "report_chain": "Chain",
-        "hops": "Hops",
-        "bound": "Whole-chain limit",
-        "events": "Events",
-        "base": "Adapts the plan below (★ marks items this plan adds or changes)",
-        "drive": "Grade set by",
-        "drive_computed": "the criteria",
-        "drive_asserted": "a person (provisional, then confirmed)",
-        "drive_higher": "the higher of the criteria and a person",
-        "asserted_by": "Asserted by",
-        "regrade": "After an upgrade, new deadlines run",
-        "regrade_from_upgrade": "from the upgrade",
-        "regrade_retroactive": "from the original anchor (may be overdue at once)",
-        "regrade_keep_elapsed": "keeping the time already elapsed",
-        "deescalation": "De-escalation",
-        "closure": "Closure",
-        "cancels": "and cancels open duties",
-        "other": "none of the other categories applies",
-        "overrides": "takes precedence over",
-        "routing": "Owners by case",
-        "judgements": "Judgements made by people",
-    },
-}
-_OPS = {
-    "zh": {
-        "gt": "超过",
-        "ge": "达到或超过",
-        "lt": "低于",
-        "le": "不超过",
-        "eq": "为",
-        "ne": "不为",
-    },
-    "en": {"gt": ">", "ge": ">=", "lt": "<", "le": "<=", "eq": "=", "ne": "!="},
-}
-_CHANNELS = {
-    "phone": ("电话报告", "phone"),
-    "written_report": ("书面报告", "written report"),
-    "bulletin": ("舆情动态", "bulletin"),
-    "notice": ("通知、通报", "notice"),
-    "web_post": ("网上回应", "web post"),
-    "press_release": ("新闻通稿", "press release"),
-    "press_conference": ("新闻发布会", "press conference"),
-    "meeting": ("会商", "meeting"),
-    "monitoring": ("监测", "monitoring"),
-    "in_person": ("当面沟通", "in person"),
-    "legal": ("依法处置", "legal"),
-    "internal": ("内部办理", "internal"),
-    "unspecified": ("未规定", "unspecified"),
-}
-_ANCHORS = {
-    "discovered": ("发现", "discovery"),
-    "posted": ("发布", "posting"),
-    "subsided": ("舆情平息", "subsiding"),
-    "case_closed": ("办结", "case closure"),
-}
-
 
 def render_plan(plan: Plan, fmt: str = "md", lang: str = "zh") -> str:
     """
@@ -211,7 +69,7 @@ class _Document:
     def __init__(self, plan: Plan, lang: str) -> None:
         self.plan = plan
         self.lang = lang
-        self.w = _WORDS[lang]
+        self.w = WORDS[lang]
         self.en = lang == "en"
 
     def blocks(self) -> Iterator[Block]:
@@ -287,7 +145,7 @@ class _Document:
                         [
                             self.local("actions", a.id, a.title),
                             self.owners(a),
-                            _CHANNELS.get(a.channel, (a.channel, a.channel))[1 if self.en else 0],
+                            _channel_words(a.channel)[1 if self.en else 0],
                             self.deadline(a.deadline),
                             self.applies(a),
                             self.ref(a.clause),
@@ -470,7 +328,7 @@ class _Document:
                 name = self.name(c.name, c.name_en) if c else str(ref)
                 return f"classification as {name}" if self.en else f"认定为{name}"
         spec = next((e for e in self.plan.events if e.id == anchor.event), None)
-        words = _ANCHORS.get(anchor.event)
+        words = ANCHOR_WORDS.get(anchor.event)
         if words:
             return words[1] if self.en else words[0]
         return spec.label if spec is not None and spec.label and not self.en else anchor.event
@@ -532,7 +390,8 @@ class _Document:
                 return f"{self.anchor(event)}" + (" recorded" if self.en else "已发生")
             case Compare(operand, op, value):
                 gap = " " if self.en else ""
-                words = (self.operand(operand), _OPS[self.lang][op], self.value(operand, value))
+                symbol = OPERATOR_WORDS[self.lang][op]
+                words = (self.operand(operand), symbol, self.value(operand, value))
                 return gap.join(words)
             case OneOf(operand, values):
                 listed = "/".join(self.value(operand, v) for v in values)
@@ -565,6 +424,10 @@ class _Document:
         if isinstance(value, int) and not self.en and value >= 10000 and value % 10000 == 0:
             return f"{value // 10000}万"
         return str(value)
+
+
+def _channel_words(channel: str) -> tuple[str, str]:
+    return CHANNEL_WORDS.get(channel, (channel, channel))
 
 
 def _offset_en(o: Offset) -> str:
