@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import opinion_rules as o
-from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.planfile._loaders import read_plan_text
 
 
 CST = timezone(timedelta(hours=8))

@@ -13,7 +13,7 @@ import pytest
 
 import opinion_rules as o
 from opinion_rules.cli._main import main
-from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.planfile._loaders import read_plan_text
 
 from .conftest import EXAMPLES
 from .test_plan_files import MINIMAL

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 import opinion_rules as o
 from opinion_rules.cli._main import main
 from opinion_rules.model._incident_files import parse_incident_json
-from opinion_rules.planfile._planfile import read_plan_text
+from opinion_rules.planfile._loaders import read_plan_text
 
 from .conftest import EXAMPLES, ROOT
 

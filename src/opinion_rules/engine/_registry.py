@@ -54,7 +54,7 @@ def register_backend(name: str, factory: BackendFactory) -> None:
         ValueError: if *name* is empty or already registered (names are
             never re-bound, the built-ins included).
 
-    .. versionadded:: 0.5.0
+    .. versionadded:: 0.6.0
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"a backend name must be a non-empty string (got {name!r})")
