@@ -17,7 +17,7 @@ from opinion_rules.cli._options import (
     load_schedules,
     parse_instant,
 )
-from opinion_rules.cli._output import Streams, calendar_warnings, render_table, warn, write_json
+from opinion_rules.cli._output import Streams, write_assessment
 from opinion_rules.engine._engine import BACKENDS, DEFAULT_BACKEND, Engine
 from opinion_rules.exceptions import PlanValidationError, Problem
 from opinion_rules.model._incident_files import load_incident
@@ -75,12 +75,7 @@ def run_evaluate(args: argparse.Namespace, io: Streams) -> int:
     plan = plan.with_schedules(*load_schedules(args.calendar_year))
     incident = load_incident(args.incident)
     assessment = Engine(plan, backend=args.backend).evaluate(incident, at=at)
-    for line in calendar_warnings(assessment):
-        warn(io.err, line)
-    if args.json:
-        write_json(io.out, assessment.to_dict())
-    else:
-        io.out.write(render_table(assessment))
+    write_assessment(io, assessment, as_json=args.json)
     return EXIT_OK
 
 

@@ -190,6 +190,19 @@ def render_table(assessment: Assessment) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_assessment(io: Streams, assessment: Assessment, *, as_json: bool) -> None:
+    """
+    Print *assessment* as ``evaluate`` and ``track show`` do: calendar
+    warnings on stderr, then the JSON document or the table on stdout.
+    """
+    for line in calendar_warnings(assessment):
+        warn(io.err, line)
+    if as_json:
+        write_json(io.out, assessment.to_dict())
+    else:
+        io.out.write(render_table(assessment))
+
+
 def _time_notes(assessment: Assessment) -> list[str]:
     """
     Missed recurrences, extensions, report chains and the next change.

@@ -18,10 +18,9 @@ from opinion_rules.cli._options import parse_instant
 from opinion_rules.cli._output import (
     HOW_TO_ADD_A_YEAR,
     Streams,
-    calendar_warnings,
-    render_table,
     table,
     warn,
+    write_assessment,
     write_json,
 )
 from opinion_rules.exceptions import FactError, Problem
@@ -44,12 +43,7 @@ def show(store: CaseStore, args: argparse.Namespace, io: Streams) -> None:
     known_at = parse_instant("--known-at", args.known_at)
     at = parse_instant("--at", args.at) or _clock.now()  # the documented default
     assessment = store.assess(args.incident, at, known_at=known_at)
-    for line in calendar_warnings(assessment):
-        warn(io.err, line)
-    if args.json:
-        write_json(io.out, assessment.to_dict())
-    else:
-        io.out.write(render_table(assessment))
+    write_assessment(io, assessment, as_json=args.json)
 
 
 def timeline(store: CaseStore, args: argparse.Namespace, io: Streams) -> None:
