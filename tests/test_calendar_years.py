@@ -23,18 +23,20 @@ import time_machine
 
 import opinion_rules as o
 from opinion_rules import deadlines
-from opinion_rules.calendars import ChinaCalendar, DataCalendar, Festival, YearSchedule
+from opinion_rules.calendars import (
+    ChinaCalendar,
+    DataCalendar,
+    Festival,
+    YearSchedule,
+    load_year_schedule,
+)
 from opinion_rules.cli._main import main
 from opinion_rules.conditions import fact
 from opinion_rules.deadlines import Offset
 from opinion_rules.exceptions import CalendarRangeError, PlanValidationError
 from opinion_rules.planfile import plan_schema
 from opinion_rules.planfile._loaders import read_plan_text
-from opinion_rules.planfile._schedules import (
-    load_year_schedule,
-    read_year_schedule,
-    schedule_to_data,
-)
+from opinion_rules.planfile._schedules import read_year_schedule, schedule_to_data
 
 from .conftest import ROOT
 from .test_time_engine import CLAUSE, action

@@ -10,14 +10,9 @@ from datetime import date, time
 
 import pytest
 
+from opinion_rules.calendars import ChinaCalendar, DataCalendar, Festival, YearSchedule
 from opinion_rules.exceptions import CalendarRangeError
-from opinion_rules.time._calendars import (
-    FESTIVALS,
-    ChinaCalendar,
-    DataCalendar,
-    Festival,
-    YearSchedule,
-)
+from opinion_rules.time._calendars import FESTIVALS
 
 
 def festivals(year: int) -> list[Festival]:

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+from opinion_rules.calendars import DataCalendar
+from opinion_rules.deadlines import Offset
 from opinion_rules.time._arithmetic import (
     TICK,
     TimeRules,
@@ -29,8 +31,6 @@ from opinion_rules.time._arithmetic import (
     nth_working_day_after,
     working_day_on_or_after,
 )
-from opinion_rules.time._calendars import DataCalendar
-from opinion_rules.time._offsets import Offset
 
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -8,21 +8,19 @@ from __future__ import annotations
 import pytest
 
 from opinion_rules._limits import CONDITION_DEPTH
-from opinion_rules.exceptions import PlanValidationError
-from opinion_rules.model._conditions import (
+from opinion_rules.conditions import (
     AllOf,
     Always,
     AnyOf,
     CategoryIs,
     Compare,
     EventSeen,
-    FactRef,
-    GradeRef,
-    MeasureRef,
     Not,
     OneOf,
     Param,
 )
+from opinion_rules.exceptions import PlanValidationError
+from opinion_rules.model._conditions import FactRef, GradeRef, MeasureRef
 from opinion_rules.planfile._expr import ExpressionError, parse_condition, to_text
 from opinion_rules.planfile._loaders import read_plan_text
 

@@ -9,14 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from opinion_rules import Action, Clause, Event, FactSpec, Grade, Incident, Plan, Role
+from opinion_rules.conditions import fact
+from opinion_rules.deadlines import after
 from opinion_rules.engine._incident_check import validate_incident
 from opinion_rules.exceptions import FactError
-from opinion_rules.model._clauses import Clause
-from opinion_rules.model._conditions import fact
-from opinion_rules.model._deadlines import after
-from opinion_rules.model._facts import Event, Incident
-from opinion_rules.model._items import Action, FactSpec, Grade, Role, fact_value_expected
-from opinion_rules.model._plan import Plan
+from opinion_rules.model._items import fact_value_expected
 
 
 CLAUSE = Clause("1", "发生死亡事故的，3小时内报告。")

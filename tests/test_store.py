@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules.engine._engine import Engine
+from opinion_rules import Engine
 from opinion_rules.exceptions import (
     ConflictError,
     DuplicateEntryError,

@@ -21,15 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
-from opinion_rules.calendars import YearSchedule
-from opinion_rules.engine._engine import Engine
+from opinion_rules import Engine
+from opinion_rules.calendars import YearSchedule, load_year_schedule
 from opinion_rules.exceptions import (
     FactError,
     RecordFormatError,
     StoreUnavailableError,
 )
 from opinion_rules.planfile._loaders import read_plan_text
-from opinion_rules.planfile._schedules import load_year_schedule, read_year_schedule
+from opinion_rules.planfile._schedules import read_year_schedule
 from opinion_rules.store import CaseStore, SQLiteStore, open_store
 from opinion_rules.store._agenda import agenda_of
 from opinion_rules.store._plans import with_years
