@@ -22,7 +22,10 @@ __all__ = [
     "LARGEST_NUMBER",
     "LATEST_INSTANT",
     "LONGEST_PERIOD",
+    "MISSED_LISTED",
     "MOST_PER_DAY",
+    "MOST_RULE_COUNT",
+    "MOST_RULE_INTERVAL",
     "MOST_WORKING_DAYS",
     "NUMBER_CHARACTERS",
     "PLAN_FILE_BYTES",
@@ -64,6 +67,12 @@ EXTENDS_DEPTH = 16
 #: The most completions a ``per_day`` recurrence may ask for in a day (one a
 #: minute).
 MOST_PER_DAY = 1_440
+#: The most missed occurrences a recurring duty's status lists (all of them
+#: are counted): a duty every minute missed for ten years lists the first.
+MISSED_LISTED = 100
+#: The largest COUNT and INTERVAL of a recurrence rule (RRULE).
+MOST_RULE_COUNT = 100_000
+MOST_RULE_INTERVAL = 1_000
 #: The largest incident file read, in bytes (a year of five-minute readings
 #: from a hundred sites is about 150 MB).
 INCIDENT_FILE_BYTES = 500_000_000
