@@ -59,6 +59,7 @@ def brute_force(
         """The aggregate over (start, end], by linear scans."""
         amounts = []
         sites = set()
+        per_site: dict[str | None, Fraction] = {}
         for (site, _channel), points in series.items():
             inside = [p for p in points if p.at <= end and (start is None or p.at > start)]
             if inside:
@@ -72,6 +73,9 @@ def brute_force(
                 amounts.append(Fraction(0))
             else:
                 amounts.append(Fraction(total_at(points, end)) - Fraction(total_at(points, start)))
+            per_site[site] = per_site.get(site, Fraction(0)) + amounts[-1]
+        if measure.aggregate == "distinct_sites" and measure.site_above is not None:
+            return sum(1 for amount in per_site.values() if amount > Fraction(measure.site_above))
         if measure.aggregate == "distinct_sites":
             return len(sites)
         if measure.aggregate == "max":

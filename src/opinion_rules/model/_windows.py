@@ -23,7 +23,10 @@ the exact derivation; in short:
   *t*), so ``> X`` holds exactly when every one of those days exceeded X
   ("持续N天…均超过X").
 * ``sum`` adds the series, ``max`` takes the largest series, and
-  ``distinct_sites`` counts sites with at least one observation in the window.
+  ``distinct_sites`` counts sites with at least one observation in the window;
+  with ``site_above`` X it counts only sites whose own value in the window
+  (their series added) is above X ("sites where the post spread", not sites
+  that reported 0).
 * A measure is unknown (not 0) until at least one observation of its metric
   (after the channel filter) is known.
 """
@@ -181,8 +184,12 @@ class Measure:
             ``distinct_sites``.
         channels: Only observations on these channels count; empty means all.
         label: Words for reasons, e.g. ``跟贴点击次数(1天内)``.
+        site_above: For ``distinct_sites``: count only sites whose value in
+            the window (all their series added) is strictly above this
+            number; ``None`` (default) counts every site observed in it.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.7.0 *site_above*.
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -191,6 +198,21 @@ class Measure:
     aggregate: Aggregate = attrs.field(default="sum", validator=_is_aggregate)
     channels: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     label: str = ""
+    site_above: int | float | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.site_above is None:
+            return
+        value = self.site_above
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise ValueError(f"'site_above' must be a number >= 0 (got {value!r})")
+        if value == float("inf"):
+            raise ValueError(f"'site_above' must be finite (got {value!r})")
+        if self.aggregate != "distinct_sites":
+            raise ValueError(
+                f"'site_above' goes with aggregate 'distinct_sites' (measure {self.id!r} "
+                f"is {self.aggregate!r})"
+            )
 
     def describe(self) -> str:
         """
@@ -199,6 +221,8 @@ class Measure:
         if self.label:
             return self.label
         what = "sites" if self.aggregate == "distinct_sites" else self.metric
+        if self.site_above is not None:
+            what = f"sites with {self.metric} > {self.site_above}"
         scope = f" on {'/'.join(self.channels)}" if self.channels else ""
         return f"{what}{scope} {self.window.describe()}"
 
@@ -288,14 +312,21 @@ class SeriesIndex:
         """
         per_series: list[Fraction | int] = []
         sites: set[str | None] = set()
+        per_site: dict[str | None, Fraction | int] = {}
+        above = measure.site_above
         for (site, channel), series in self._series:
             if measure.channels and channel not in measure.channels:
                 continue
-            if measure.aggregate == "distinct_sites":
+            if measure.aggregate == "distinct_sites" and above is not None:
+                per_site[site] = per_site.get(site, 0) + series.amount(start, t)
+            elif measure.aggregate == "distinct_sites":
                 if series.seen_in(start, t):
                     sites.add(site)
             else:
                 per_series.append(series.amount(start, t))
+        if measure.aggregate == "distinct_sites" and above is not None:
+            bar = exact(above)
+            return sum(1 for amount in per_site.values() if amount > bar)
         if measure.aggregate == "distinct_sites":
             return len(sites)
         if measure.aggregate == "max":
