@@ -1,10 +1,13 @@
 """
 The grade an incident has at each change point: computed from the criteria,
 asserted by a person, or the higher of the two (the plan's ``grading.drive``),
-lowered only by the plan's de-escalation rules and frozen by its closure.
+raised by steps by the plan's escalation rules, lowered only by its
+de-escalation rules and frozen by its closure.
 
 The evaluation loop calls :meth:`Grader.step` once per change point, in time
-order, with the stage-1 results there; the grader keeps the history.
+order, with the stage-1 results there; the grader keeps the history.  At one
+instant the order is: criteria and assertions, then each escalation event
+(in the order recorded), then de-escalation rules, then closure.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import attrs
 
 from opinion_rules.engine._ir import grade_rule, measure_slot
 from opinion_rules.model._facts import Event
-from opinion_rules.model._lifecycle import Deescalation
+from opinion_rules.model._lifecycle import Deescalation, Escalation
 from opinion_rules.model._plan import Plan
 
 
@@ -28,9 +31,10 @@ class Change:
 
     rank: int
     at: datetime
-    source: str  # computed | asserted | deescalated
-    event: Event | None = None  # the assertion
-    rule: Deescalation | None = None  # the de-escalation rule
+    source: str  # computed | asserted | escalated | deescalated
+    event: Event | None = None  # the assertion, or the escalating event
+    rule: Deescalation | Escalation | None = None  # the rule that moved it
+    previous: int = -1  # for escalated: the rank it was raised from
 
 
 class Grader:
@@ -47,6 +51,8 @@ class Grader:
         self.plan = plan
         self.grading = plan.grading
         self.ranks = {g.id: g.rank for g in plan.grades}
+        # The scale's levels, lowest first: escalation steps count positions.
+        self._levels = sorted(self.ranks.values())
         self._rules = {g.id: grade_rule(g.id) for g in plan.grades}
         # Events by instant: step() runs at every change point.
         self._events: dict[datetime, list[Event]] = {}
@@ -58,6 +64,10 @@ class Grader:
         self.asserted = -1
         self.assertion: Event | None = None
         self.rank = -1
+        # The grade the latest escalation raised the incident to: a floor
+        # that only a de-escalation lowers.
+        self.escalated = -1
+        self._escalation: Change | None = None
         self.history: list[Change] = []
         self.closed_at: datetime | None = None
         # Grades whose criteria held when a de-escalation lowered the grade:
@@ -85,9 +95,15 @@ class Grader:
                 self.computed = max(self.computed, rank)
         for event in now:
             if event.type == "grade_asserted":
-                self.asserted = self.ranks[str(event.grade)]
-                self.assertion = event
-        self._move(t, "asserted" if self._asserted_moved() else "computed")
+                rank = self.ranks[str(event.grade)]
+                if self.grading.asserted_grade == "latest" or rank > self.asserted:
+                    self.asserted = rank
+                    self.assertion = event
+        self._move(t)
+        for event in now:
+            for step in self.grading.escalation:
+                if step.event == event.type:
+                    self._escalate(step, event, t)
         for rule in self.grading.deescalation:
             if self._triggered(rule, t, now, snapshot) and self.rank > self.ranks[rule.to]:
                 self._deescalate(rule, t, results)
@@ -97,10 +113,10 @@ class Grader:
             if closure.cancel_started:
                 self.cancellations.append((t, f"closure on {closure.event}"))
 
-    def _asserted_moved(self) -> bool:
-        return self.grading.drive != "computed" and self._driving() == self.asserted
-
     def _driving(self) -> int:
+        return max(self._base(), self.escalated)
+
+    def _base(self) -> int:
         match self.grading.drive:
             case "asserted":
                 return self.asserted
@@ -109,15 +125,40 @@ class Grader:
             case _:
                 return self.computed
 
-    def _move(self, t: datetime, source: str) -> None:
+    def _move(self, t: datetime) -> None:
         rank = self._driving()
-        if rank != self.rank:
-            if rank > self.rank:
-                # Consecutive low readings count from the latest rise.
-                self._streak = dict.fromkeys(self._streak, 0)
-            self.rank = rank
-            event = self.assertion if source == "asserted" else None
-            self.history.append(Change(rank, t, source, event=event))
+        if rank == self.rank:
+            return
+        if rank > self.rank:
+            # Consecutive low readings count from the latest rise.
+            self._streak = dict.fromkeys(self._streak, 0)
+        self.rank = rank
+        if rank > self._base() and self._escalation is not None:
+            # A lower assertion came; the escalated grade holds.
+            held = attrs.evolve(self._escalation, rank=rank, at=t, previous=self.history[-1].rank)
+            self.history.append(held)
+        elif self.grading.drive != "computed" and rank == self.asserted:
+            self.history.append(Change(rank, t, "asserted", event=self.assertion))
+        else:
+            self.history.append(Change(rank, t, "computed"))
+
+    def _escalate(self, step: Escalation, event: Event, t: datetime) -> None:
+        """
+        Raise the grade by *step*'s levels from the current one, capped at
+        the top; an ungraded incident is one level below the lowest grade.
+        """
+        levels = self._levels
+        if not levels:
+            return
+        position = levels.index(self.rank) if self.rank in levels else -1
+        rank = levels[min(position + step.steps, len(levels) - 1)]
+        if rank <= self.rank:
+            return
+        self._streak = dict.fromkeys(self._streak, 0)
+        change = Change(rank, t, "escalated", event=event, rule=step, previous=self.rank)
+        self.escalated = self.rank = rank
+        self._escalation = change
+        self.history.append(change)
 
     def _triggered(
         self,
@@ -143,6 +184,7 @@ class Grader:
         self._blocked = {g for g in self.ranks if results.get(self._rules[g]) is True}
         self.computed = min(self.computed, target)
         self.asserted = min(self.asserted, target)
+        self.escalated = min(self.escalated, target)
         self._streak = dict.fromkeys(self._streak, 0)
         self.rank = target
         self.history.append(Change(target, t, "deescalated", rule=rule))
