@@ -16,6 +16,8 @@ from opinion_rules.exceptions import FactError, Problem, describe_value
 from opinion_rules.model._content import event_types
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._items import FactSpec, fact_value_expected
+from opinion_rules.model._judgements import Judgement
+from opinion_rules.model._not_applicable import NotApplicable
 from opinion_rules.model._plan import Plan
 
 
@@ -40,13 +42,7 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
                 expected_names(obs.metric, plan.metrics),
             )
     for name, value in incident.facts.items():
-        yield from _fact_problems(specs, name, value, f"facts.{name}")
-        if name in specs and specs[name].judgement:
-            yield Problem(
-                f"facts.{name}",
-                f"fact {name!r} is a judgement, so it needs who judged it and when",
-                "a 'fact' event with 'at' and 'by' instead of an initial fact",
-            )
+        yield from _initial_fact_problems(specs, roles, name, value)
     grades = {g.id for g in plan.grades}
     asserters = plan.grading.asserted_by
     known_events = event_types(plan)
@@ -72,6 +68,8 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
                     f"fact {spec.id!r} is a judgement and the event does not say who made it",
                     "'by': the person or unit that judged",
                 )
+            if spec is not None and spec.judgement:
+                yield from _judge_role_problems(spec, event.role, f"events[{i}].role")
         if event.type == "grade_asserted":
             if event.grade not in grades:
                 yield Problem(
@@ -98,6 +96,59 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
             )
 
 
+def _initial_fact_problems(
+    specs: dict[str, FactSpec], roles: set[str], name: str, value: object
+) -> Iterator[Problem]:
+    """
+    What is wrong with initial fact *name*: a judgement must say who made
+    it (a :class:`Judgement`), in a role the plan allows; a fact that is not
+    a judgement is given by its value alone.
+    """
+    where = f"facts.{name}"
+    spec = specs.get(name)
+    if not isinstance(value, Judgement):
+        yield from _fact_problems(specs, name, value, where)
+        if spec is not None and spec.judgement:
+            yield Problem(
+                where,
+                f"fact {name!r} is a judgement, so it needs who judged it",
+                "a judgement {value, by, role} or a 'fact' event with 'by'",
+                describe_value(value),
+            )
+        return
+    yield from _fact_problems(specs, name, value.value, f"{where}.value")
+    if spec is None:
+        return
+    if not spec.judgement:
+        yield Problem(
+            where,
+            f"fact {name!r} is not a judgement, so it takes no 'by' or 'role'",
+            "the fact's value alone",
+        )
+        return
+    yield from _judge_role_problems(spec, value.role, f"{where}.role")
+    if value.role is not None and value.role not in roles:
+        yield Problem(
+            f"{where}.role",
+            f"role {value.role!r} is not defined by the plan",
+            expected_names(value.role, roles),
+        )
+
+
+def _judge_role_problems(spec: FactSpec, role: str | None, where: str) -> Iterator[Problem]:
+    """
+    A judgement of *spec* made in *role*: the plan may name who judges.
+    """
+    if spec.judged_by and role not in spec.judged_by:
+        yield Problem(
+            where,
+            f"the plan lets only certain roles judge {spec.id!r}"
+            + ("; the judgement does not say in which role" if role is None else ""),
+            f"one of {list(spec.judged_by)}",
+            None if role is None else repr(role),
+        )
+
+
 def _fact_problems(
     specs: dict[str, FactSpec], name: str, value: object, where: str
 ) -> Iterator[Problem]:
@@ -106,6 +157,15 @@ def _fact_problems(
         yield Problem(
             where, f"fact {name!r} is not declared by the plan", expected_names(name, specs)
         )
+        return
+    if isinstance(value, NotApplicable):
+        if not spec.may_be_not_applicable:
+            yield Problem(
+                where,
+                f"fact {name!r} is given as not applicable, and the plan does not let it be",
+                fact_value_expected(spec, None) or "a value",
+                "not applicable",
+            )
         return
     expected = fact_value_expected(spec, value)
     if expected is not None:
