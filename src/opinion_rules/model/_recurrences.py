@@ -6,12 +6,15 @@ ends.  The arithmetic is in :mod:`opinion_rules.time._recurrence`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 
 import attrs
 
+from opinion_rules._limits import MOST_PER_DAY
+from opinion_rules._suggest import expected_names_capped
 from opinion_rules._validators import is_identifier, positive_duration
+from opinion_rules.exceptions import Problem
 from opinion_rules.model._recurrence_words import describe_en, describe_zh
 from opinion_rules.time._arithmetic import TimeRules
 from opinion_rules.time._recurrence import (
@@ -24,7 +27,7 @@ from opinion_rules.time._recurrence import (
 from opinion_rules.time._rrule import RRule, parse_rrule
 
 
-__all__ = ["Counts", "Recurrence", "count_for"]
+__all__ = ["Counts", "Recurrence", "count_for", "count_problems"]
 
 #: Completions owed per occurrence: a number, or grade id → number pairs
 #: (the count of the highest listed grade at or below the current one).
@@ -41,6 +44,10 @@ def _to_counts(value: object) -> object:
 
 def _optional_counts(value: object) -> object:
     return None if value is None else _to_counts(value)
+
+
+def _optional_tuple(value: Iterable[date | datetime] | None) -> tuple[date | datetime, ...] | None:
+    return None if value is None else tuple(value)
 
 
 def _check_counts(name: str, value: object) -> None:
@@ -144,9 +151,7 @@ class Recurrence:
         default=None, validator=attrs.validators.optional(is_identifier)
     )
     rule: str | None = attrs.field(default=None)
-    dates: tuple[date | datetime, ...] | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else tuple(v)
-    )
+    dates: tuple[date | datetime, ...] | None = attrs.field(default=None, converter=_optional_tuple)
     times: Counts = attrs.field(default=1, converter=_to_counts)
     at_day_end: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     start_next_day: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
@@ -229,3 +234,33 @@ class Recurrence:
     ) -> str:
         """Render in English, e.g. ``at least 1 time(s) a day``, ``monthly on day 1``."""
         return describe_en(self, event_words, grade_words)
+
+
+def count_problems(
+    recurrence: Recurrence, grades: Collection[str], where: str
+) -> Iterator[Problem]:
+    """
+    Counts the plan cannot keep: more than :data:`MOST_PER_DAY` per
+    occurrence, or a grade the plan does not define.
+    """
+    field = "per_day" if recurrence.per_day is not None else "times"
+    counts = recurrence.counts
+    pairs: list[tuple[str | None, int]] = (
+        [(None, counts)] if isinstance(counts, int) else list(counts)
+    )
+    for grade, n in pairs:
+        path = f"{where}.{field}" if grade is None else f"{where}.{field}.{grade}"
+        if n > MOST_PER_DAY:
+            what = "a day (one a minute)" if field == "per_day" else "per occurrence"
+            yield Problem(
+                path,
+                f"asks for more than {MOST_PER_DAY} completions {what}",
+                f"at most {MOST_PER_DAY}",
+            )
+        if grade is not None and grade not in grades:
+            yield Problem(
+                path,
+                f"grade {grade!r} is not defined",
+                expected_names_capped(grade, grades),
+                refers_to=grade,
+            )
