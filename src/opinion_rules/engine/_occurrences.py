@@ -57,6 +57,7 @@ class _Counts:
         at: datetime,
     ) -> None:
         counts = recurrence.counts
+        self.segments: list[tuple[datetime | None, int]]
         if isinstance(counts, int):
             self.segments = [(None, counts)]
         else:
