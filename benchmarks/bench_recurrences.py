@@ -66,9 +66,7 @@ def plan(form: dict[str, object], zone: str) -> o.Plan:
 
 def cpu_per_evaluation(engine: o.Engine, age: timedelta, at: datetime, repeat: int) -> float:
     start = at - age
-    events = [
-        o.Event(start + age * k / 6, "action_done", action="follow") for k in range(1, 6)
-    ]
+    events = [o.Event(start + age * k / 6, "action_done", action="follow") for k in range(1, 6)]
     incident = o.Incident("I", discovered_at=start, events=events)
     engine.evaluate(incident, at=at)  # warm up
     began = time.process_time()

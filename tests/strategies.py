@@ -5,6 +5,7 @@ operator, window, aggregation, fact type, deadline kind and anchor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -17,14 +18,20 @@ from opinion_rules.conditions import (
     AllOf,
     Always,
     AnyOf,
+    Arithmetic,
     Compare,
+    CompareValues,
     Not,
     OneOf,
+    before,
     category,
+    done,
     event_seen,
     fact,
     grade,
     measure,
+    overdue,
+    within,
 )
 from opinion_rules.deadlines import (
     Extension,
@@ -37,8 +44,19 @@ from opinion_rules.deadlines import (
     recurring,
     until,
 )
-from opinion_rules.lifecycle import Routing
+from opinion_rules.incidents import NOT_APPLICABLE, Judgement
+from opinion_rules.lifecycle import (
+    ASSERTED_GRADES,
+    GRADE_DRIVERS,
+    ROUTING_MODES,
+    Assignment,
+    Deescalation,
+    Escalation,
+    Grading,
+    Routing,
+)
 from opinion_rules.model._content import event_types
+from opinion_rules.vocabulary import Term
 from opinion_rules.windows import calendar_day, cumulative, rolling, sustained
 
 
@@ -65,6 +83,10 @@ FACTS = (
     o.FactSpec("t", type="text"),
     o.FactSpec("o", type="enum", choices=("lo", "mid", "hi"), ordered=True),
     o.FactSpec("u", type="enum", choices=("p", "q", "r")),
+    # A judgement only role r may make (可能造成重大影响, 由…研判).
+    o.FactSpec("j", type="bool", judgement=True, judged_by=("r",)),
+    # A ranking that may be "未上榜": not applicable, never a number.
+    o.FactSpec("k", type="number", may_be_not_applicable=True),
 )
 
 # Numbers that stress the durable encoding: tiny floats (1e-05 is rejected by
@@ -97,8 +119,14 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
                 f"q{i}",
                 metric=draw(st.sampled_from(METRICS)),
                 window=window,
-                aggregate=draw(st.sampled_from(["sum", "max", "distinct_sites"])),
+                aggregate=(aggregate := draw(st.sampled_from(["sum", "max", "distinct_sites"]))),
                 channels=draw(st.lists(st.sampled_from(CHANNELS), unique=True, max_size=2)),
+                # Only sites whose value passed a minimum ("where the post spread").
+                site_above=(
+                    draw(st.sampled_from([None, 0, 0.5, 7]))
+                    if aggregate == "distinct_sites"
+                    else None
+                ),
             )
         )
     return tuple(out)
@@ -131,7 +159,27 @@ def fact_leaf() -> st.SearchStrategy[Compare | OneOf]:
             st.sampled_from(["eq", "ne"]),
             st.sampled_from(["p", "q", "r"]),
         ),
+        st.booleans().map(lambda v: Compare(fact("j"), "eq", v)),
+        st.builds(lambda op, v: Compare(fact("k"), op, v), st.sampled_from(OPS), numbers),
+        st.lists(numbers, min_size=1, max_size=2).map(lambda vs: fact("k").one_of(*vs)),
     )
+
+
+def value_leaf(plan_measures: tuple[o.Measure, ...]) -> st.SearchStrategy[CompareValues]:
+    """
+    Two values of the incident compared, the right one possibly computed
+    (衍生话题热度超过原事件热度, 负面评论数超过总评论数的30%).
+    """
+    refs = st.sampled_from([*(measure(m.id) for m in plan_measures), fact("n"), fact("k")])
+    constants = st.sampled_from([0, 1, 2, 0.3, 0.5, 1e-05, -1])
+    terms = st.recursive(
+        st.one_of(refs, constants),
+        lambda inner: st.builds(
+            Arithmetic, st.sampled_from(["add", "sub", "mul", "div"]), inner, inner
+        ),
+        max_leaves=3,
+    ).filter(lambda t: not isinstance(t, int | float))
+    return st.builds(CompareValues, refs, st.sampled_from(OPS), terms)
 
 
 def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -147,7 +195,10 @@ def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def plans(draw: st.DrawFn) -> o.Plan:
+def plans(draw: st.DrawFn, *, min_grades: int = 0) -> o.Plan:
+    """
+    A random plan; with *min_grades* 0 some are plans of duties only.
+    """
     plan_measures = draw(measures())
     measure_leaf = st.builds(
         lambda m, op, v: Compare(measure(m.id), op, v),
@@ -155,8 +206,10 @@ def plans(draw: st.DrawFn) -> o.Plan:
         st.sampled_from(OPS),
         numbers,
     )
-    criteria = trees(st.one_of(measure_leaf, fact_leaf(), st.just(Always())))
-    n_grades = draw(st.integers(min_value=1, max_value=4))
+    criteria = trees(
+        st.one_of(measure_leaf, fact_leaf(), value_leaf(plan_measures), st.just(Always()))
+    )
+    n_grades = draw(st.integers(min_value=min_grades, max_value=4))
     ranks = draw(st.permutations(range(n_grades)))
     clause = o.Clause("x", "text")
     grades = tuple(
@@ -168,16 +221,42 @@ def plans(draw: st.DrawFn) -> o.Plan:
         o.Category(f"k{i}", f"category {i}", draw(criteria), clause) for i in range(n_categories)
     )
     state_leaf = st.one_of(
-        st.builds(
-            lambda op, g: Compare(grade(), op, g.id),
-            st.sampled_from(OPS),
-            st.sampled_from(grades),
+        *(
+            [
+                st.builds(
+                    lambda op, g: Compare(grade(), op, g.id),
+                    st.sampled_from(OPS),
+                    st.sampled_from(grades),
+                )
+            ]
+            if grades
+            else []
         ),
         st.sampled_from(EVENT_TYPES).map(event_seen),
         *([st.sampled_from(categories).map(lambda c: category(c.id))] if categories else []),
     )
-    conditions = trees(st.one_of(state_leaf, measure_leaf, fact_leaf(), st.just(Always())))
     n_actions = draw(st.integers(min_value=1, max_value=4))
+    owners = st.lists(
+        st.builds(
+            lambda role, duty: (
+                Assignment(role, plan_duty=duty)
+                if duty == "local_reply"
+                else Assignment(role, duty)
+            ),
+            st.sampled_from(["r", "s"]),
+            st.sampled_from(["", "lead", "local_reply"]),
+        ),
+        min_size=1,
+        max_size=2,
+    )
+    shared_routings = tuple(
+        Routing(draw(criteria), draw(owners), id=f"p{j}")
+        for j in range(draw(st.integers(min_value=0, max_value=2)))
+    )
+    action_routing = st.one_of(
+        st.builds(Routing, criteria, owners),
+        *([st.sampled_from([r.id for r in shared_routings])] if shared_routings else []),
+    )
     actions = []
     for i in range(n_actions):
         # Anchors on other actions only look back, so plans never wait in a cycle.
@@ -190,20 +269,69 @@ def plans(draw: st.DrawFn) -> o.Plan:
                 *[f"action_done:{a}" for a in earlier],
                 *[f"overdue:{a}" for a in earlier],
                 *[f"overdue:{a}+1wd" for a in earlier],
+                # Anchors over several actions (任一…逾期, 均办结后).
+                *(
+                    [
+                        f"overdue:any({earlier[0]},{earlier[-1]})",
+                        f"action_done:all({earlier[0]},{earlier[-1]})",
+                    ]
+                    if len(earlier) >= 2
+                    else []
+                ),
                 *[f"grade_reached:{g.id}" for g in grades],
                 *[f"category_assigned:{c.id}" for c in categories],
             ]
         )
-        deadline = draw(deadlines(anchors))
+        # Each change of fact n owes a duty (伤亡人数发生变化的，应当及时补报).
+        per_change = st.one_of(
+            st.integers(min_value=1, max_value=5).map(lambda h: after("changed:n", hours=h)),
+            st.sampled_from(
+                [
+                    immediately("changed:n"),
+                    promptly("changed:n"),
+                    end_of_day("changed:n"),
+                    no_deadline("changed:n"),
+                ]
+            ),
+        )
+        deadline = draw(st.one_of(deadlines(anchors, [g.id for g in grades]), per_change))
+        # Conditions on earlier actions and on the order of events (仍未办结, 签批前升级).
+        events_and_anchors = st.one_of(anchors, st.just("changed:n"))
+        looks_back = st.one_of(
+            st.builds(before, events_and_anchors, events_and_anchors),
+            st.builds(within, events_and_anchors, anchors, st.sampled_from(["1h", "1d", "1wd"])),
+            *(
+                [st.sampled_from(earlier).map(done), st.sampled_from(earlier).map(overdue)]
+                if earlier
+                else []
+            ),
+        )
+        action_conditions = trees(
+            st.one_of(
+                state_leaf,
+                measure_leaf,
+                fact_leaf(),
+                value_leaf(plan_measures),
+                st.just(Always()),
+                looks_back,
+            )
+        )
         actions.append(
             o.Action(
                 f"a{i}",
                 f"action {i}",
                 owners=("r",),
-                channel="notice",
+                # A built-in channel, or one the plan declares (纸质快报).
+                channel=draw(st.sampled_from(["notice", "paper"])),
                 deadline=deadline,
-                condition=draw(conditions),
+                condition=draw(action_conditions),
                 clause=clause,
+                stage=draw(st.sampled_from(["", "training"])),
+                # Owners by routing: its own, or plan routings named by id;
+                # first match or additive; and whom it is delivered to.
+                routing=draw(st.lists(action_routing, max_size=2)),
+                routing_mode=draw(st.sampled_from(["", *ROUTING_MODES])),
+                recipients=draw(st.sampled_from([(), ("s",)])),
             )
         )
     return o.Plan(
@@ -217,16 +345,110 @@ def plans(draw: st.DrawFn) -> o.Plan:
         facts=FACTS,
         grades=grades,
         categories=categories,
-        roles=(o.Role("r", "role"),),
+        roles=(o.Role("r", "role"), o.Role("s", "second role")),
         actions=tuple(actions),
+        routings=shared_routings,
+        routing_mode=draw(st.sampled_from(ROUTING_MODES)),
+        duties=(Term("local_reply", "属地回应", "local response"),),
         immediate_tolerance=draw(st.sampled_from([timedelta(0), timedelta(minutes=15)])),
         prompt_tolerance=draw(st.sampled_from([None, timedelta(hours=2)])),
         calendar=CALENDAR,
         day_end=draw(st.sampled_from([None, time(17, 30)])),
+        channels=(Term("paper", "纸质快报", "paper bulletin"),),
+        stages=draw(st.sampled_from([(), (Term("training", "培训"),)])),
+        grading=draw(gradings(grades)),
     )
 
 
-def deadlines(anchors: st.SearchStrategy[str]) -> st.SearchStrategy[o.Deadline]:
+@st.composite
+def gradings(draw: st.DrawFn, grades: tuple[o.Grade, ...]) -> Grading:
+    """
+    Who sets the grade, escalation steps (因处理不妥升一级) and a
+    de-escalation on the plan's events.
+    """
+    if not grades or draw(st.booleans()):
+        return Grading()
+    lowest = min(grades, key=lambda g: g.rank)
+    return Grading(
+        drive=draw(st.sampled_from(GRADE_DRIVERS)),
+        asserted_grade=draw(st.sampled_from(ASSERTED_GRADES)),
+        escalation=tuple(
+            Escalation(f"e{i}", event, steps)
+            for i, (event, steps) in enumerate(
+                draw(
+                    st.lists(st.tuples(st.sampled_from(EVENT_TYPES), st.integers(1, 3)), max_size=2)
+                )
+            )
+        ),
+        deescalation=draw(st.sampled_from([(), (Deescalation("d0", to=lowest.id, event="y"),)])),
+    )
+
+
+#: Recurrence rules of every shape (每日9时前, 每2小时整点, 每周, 每月1日, COUNT, UNTIL).
+RULES = (
+    "FREQ=DAILY;BYHOUR=9",
+    "FREQ=DAILY;BYHOUR=0,2,4,6,8,10,12,14,16,18,20,22;BYMINUTE=0",
+    "FREQ=HOURLY;INTERVAL=3;BYMINUTE=0",
+    "FREQ=MINUTELY;INTERVAL=45",
+    "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=10;BYMINUTE=30",
+    "FREQ=DAILY;COUNT=2",
+    "FREQ=DAILY;BYHOUR=12;UNTIL=20261125T000000",
+)
+#: Rules of days or coarser, for at_day_end (每月1日, 每周一).
+DAY_RULES = ("FREQ=DAILY", "FREQ=MONTHLY;BYMONTHDAY=24,25", "FREQ=WEEKLY;BYDAY=TU")
+
+
+def recurrences(
+    anchors: st.SearchStrategy[str], grade_ids: Sequence[str] = ()
+) -> st.SearchStrategy[o.Deadline]:
+    """
+    Recurrences on the calendar: RRULEs, date lists, counts by grade, 次日起.
+    """
+    counts: st.SearchStrategy[Any] = st.integers(1, 2)
+    if grade_ids:
+        counts = st.one_of(
+            counts,
+            st.dictionaries(st.sampled_from(list(grade_ids)), st.integers(0, 2), min_size=1),
+        )
+    dates = st.lists(
+        st.integers(0, 60).map(lambda h: (BASE + timedelta(hours=h)).replace(tzinfo=None)),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ).map(lambda ds: [d.date() if d.hour % 2 else d for d in ds])
+    ends = st.sampled_from([None, *EVENT_TYPES])
+    return st.one_of(
+        st.builds(
+            lambda a, r, n, nd, u: recurring(a, rule=r, times=n, start_next_day=nd, until=u),
+            anchors, st.sampled_from(RULES), counts, st.booleans(), ends,
+        ),
+        st.builds(
+            lambda a, r, n, u: recurring(a, rule=r, times=n, at_day_end=True, until=u),
+            anchors, st.sampled_from(DAY_RULES), counts, ends,
+        ),
+        st.builds(
+            lambda a, ds, n, u: recurring(a, dates=_unique_days(ds), times=n, until=u),
+            anchors, dates, counts, ends,
+        ),
+        st.builds(
+            lambda a, n, nd, u: recurring(a, per_day=n, start_next_day=nd, until=u),
+            anchors, counts, st.booleans(), ends,
+        ),
+    )  # fmt: skip
+
+
+def _unique_days(values: list[Any]) -> list[Any]:
+    """A date and a date-time on the same day are two entries; keep them distinct."""
+    seen: list[Any] = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    return seen
+
+
+def deadlines(
+    anchors: st.SearchStrategy[str], grade_ids: Sequence[str] = ()
+) -> st.SearchStrategy[o.Deadline]:
     """
     Every deadline kind, clock, day-counting rule, recurrence and extension.
     """
@@ -288,6 +510,7 @@ def deadlines(anchors: st.SearchStrategy[str]) -> st.SearchStrategy[o.Deadline]:
             st.integers(1, 2),
             st.sampled_from([None, *EVENT_TYPES]),
         ),
+        recurrences(anchors, grade_ids),
     )
 
 
@@ -324,14 +547,20 @@ def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
         "t": st.sampled_from(["x", "y", "重大"]),
         "o": st.sampled_from(["lo", "mid", "hi"]),
         "u": st.sampled_from(["p", "q", "r"]),
+        "j": st.booleans(),
+        "k": st.one_of(numbers, st.just(NOT_APPLICABLE)),
     }
     for name, values in fact_values.items():
         if draw(st.booleans()):
             facts[name] = draw(values)
+    if "j" in facts:
+        # A judgement known when the incident arrives, with who made it.
+        facts["j"] = Judgement(facts["j"], by="县委网信办", role="r")
     events = []
     used = sorted(event_types(plan) - {"action_done", "fact", "grade_asserted"})
     for _ in range(draw(st.integers(min_value=0, max_value=5))):
-        choice = draw(st.sampled_from(["done", *used, "fact", "grade_asserted"]))
+        asserted = ["grade_asserted"] if plan.grades else []
+        choice = draw(st.sampled_from(["done", *used, "fact", *asserted]))
         at = draw(later)
         if choice == "grade_asserted":
             events.append(
@@ -352,7 +581,9 @@ def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
             )
         elif choice == "fact":
             name = draw(st.sampled_from(sorted(fact_values)))
-            events.append(o.Event(at, "fact", fact=name, value=draw(fact_values[name])))
+            # A judgement says who made it, in the role the plan allows.
+            by = {"by": "研判组", "role": "r"} if name == "j" else {}
+            events.append(o.Event(at, "fact", fact=name, value=draw(fact_values[name]), **by))
         else:
             # Custom events sometimes name an action (extension requests).
             about = draw(st.sampled_from([None, *(a.id for a in plan.actions)]))
@@ -377,7 +608,7 @@ def large_plans(draw: st.DrawFn) -> o.Plan:
     The thresholds and shapes come from a few draws, so examples stay small
     for Hypothesis while the plans are large.
     """
-    plan = draw(plans())
+    plan = draw(plans(min_grades=1))
     target = plan.measures[0].id
     count = draw(st.integers(min_value=150, max_value=400))
     start = draw(st.integers(min_value=0, max_value=20))

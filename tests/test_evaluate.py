@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import opinion_rules as o
+from opinion_rules.lifecycle import Grading
 
 from . import strategies as s
 
@@ -40,8 +41,9 @@ def test_facts_after_the_instant_never_change_the_result(data):
 
 @given(data=st.data())
 def test_grades_only_go_up(data):
-    """The grade at a later instant is never lower than at an earlier one."""
-    plan = data.draw(s.plans())
+    """Where no rule lowers it (no de-escalation, computed grades), a later grade is never lower."""
+    drawn = data.draw(s.plans())
+    plan = attrs.evolve(drawn, grading=Grading(escalation=drawn.grading.escalation))
     incident = data.draw(s.incidents(plan))
     first, second = sorted([data.draw(s.instants(3200)), data.draw(s.instants(3200))])
     engine = o.Engine(plan)

@@ -14,7 +14,8 @@ engine, plan and incident files, results, the case store and the errors
 caught most.  Everything else lives in a public submodule with its own
 ``__all__``: :mod:`opinion_rules.conditions`, :mod:`~opinion_rules.deadlines`,
 :mod:`~opinion_rules.windows`, :mod:`~opinion_rules.calendars`,
-:mod:`~opinion_rules.lifecycle`, :mod:`~opinion_rules.results`,
+:mod:`~opinion_rules.incidents`, :mod:`~opinion_rules.lifecycle`,
+:mod:`~opinion_rules.results`,
 :mod:`~opinion_rules.vocabulary`, :mod:`~opinion_rules.engine`,
 :mod:`~opinion_rules.planfile`, :mod:`~opinion_rules.authoring`,
 :mod:`~opinion_rules.store`, :mod:`~opinion_rules.exceptions` and
@@ -34,6 +35,7 @@ from opinion_rules import (
     deadlines,
     engine,
     exceptions,
+    incidents,
     lifecycle,
     planfile,
     results,
@@ -186,6 +188,7 @@ _SUBMODULES = {
         deadlines,
         engine,
         exceptions,
+        incidents,
         lifecycle,
         planfile,
         results,

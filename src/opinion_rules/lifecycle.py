@@ -9,24 +9,30 @@ from __future__ import annotations
 
 from opinion_rules._public import publish
 from opinion_rules.model._lifecycle import (
+    ASSERTED_GRADES,
     GRADE_DRIVERS,
     OWNER_DUTIES,
     REGRADE_RULES,
+    ROUTING_MODES,
     Assignment,
     Closure,
     Deescalation,
+    Escalation,
     Grading,
     Routing,
 )
 
 
 __all__ = [
+    "ASSERTED_GRADES",
     "GRADE_DRIVERS",
     "OWNER_DUTIES",
     "REGRADE_RULES",
+    "ROUTING_MODES",
     "Assignment",
     "Closure",
     "Deescalation",
+    "Escalation",
     "Grading",
     "Routing",
 ]

@@ -16,6 +16,7 @@ from opinion_rules.model._results import (
     CategoryMatch,
     ChainStatus,
     GradeReached,
+    JudgementMade,
     Owner,
     Undecided,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "CategoryMatch",
     "ChainStatus",
     "GradeReached",
+    "JudgementMade",
     "Owner",
     "Undecided",
 ]

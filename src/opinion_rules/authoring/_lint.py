@@ -24,6 +24,10 @@ from typing import Any
 
 import attrs
 
+from opinion_rules.authoring._lint_recurrences import recurrence_findings
+from opinion_rules.authoring._lint_values import value_findings, value_holds, value_refs
+from opinion_rules.authoring._lint_words import word_findings
+from opinion_rules.model._anchors import Anchor
 from opinion_rules.model._conditions import (
     OPERATORS,
     AllOf,
@@ -31,6 +35,7 @@ from opinion_rules.model._conditions import (
     AnyOf,
     CategoryIs,
     Compare,
+    CompareValues,
     Condition,
     EventSeen,
     FactRef,
@@ -42,7 +47,15 @@ from opinion_rules.model._conditions import (
 )
 from opinion_rules.model._content import event_types
 from opinion_rules.model._items import Action, action_grade
+from opinion_rules.model._not_applicable import NOT_APPLICABLE, NotApplicable
 from opinion_rules.model._plan import Plan
+from opinion_rules.model._state_conditions import (
+    ActionState,
+    Before,
+    Within,
+    anchors_of,
+    state_nodes,
+)
 
 
 __all__ = ["Finding", "lint_plan"]
@@ -88,6 +101,7 @@ def lint_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
     .. versionadded:: 0.2.0
     .. versionchanged:: 0.5.0 *today*.
     """
+    units = {p.id: p.unit for p in plan.parameters}
     plan = plan.with_parameters(**{p.id: 0 for p in plan.parameters if p.value is None}).bound()
     samples = _Samples(plan)
     return [
@@ -97,7 +111,11 @@ def lint_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         *_looser_deadlines(plan),
         *_never_lapses(plan),
         *_undeclared_events(plan),
+        *_grading_no_effect(plan),
         *_calendar_ends(plan, today),
+        *(Finding(*raw) for raw in word_findings(plan)),
+        *(Finding(*raw) for raw in recurrence_findings(plan, today)),
+        *(Finding(*raw) for raw in value_findings(plan, units)),
     ]
 
 
@@ -156,6 +174,11 @@ def _holds(condition: Condition, state: Mapping[str, Any], plan: Plan) -> bool:
             return _compare(operand, op, value, state, plan)
         case OneOf(operand, values):
             return any(_compare(operand, "eq", v, state, plan) for v in values)
+        case CompareValues():
+            return value_holds(condition, state)
+        case ActionState() | Before() | Within():
+            # Actions and events can be in either state: sampled both ways.
+            return condition.key() in state.get("states", ())
     return False  # type: ignore[unreachable]  # pragma: no cover
 
 
@@ -169,7 +192,7 @@ def _compare(operand: object, op: str, value: object, state: Mapping[str, Any], 
             return bool(OPERATORS[op](ranks[current], ranks[value]))  # type: ignore[index]
         case MeasureRef(name) | FactRef(name):
             have = state.get(name)
-            if have is None:
+            if have is None or isinstance(have, NotApplicable):
                 return False
             spec = next((f for f in plan.facts if f.id == name), None)
             if spec is not None and spec.type == "enum" and op not in ("eq", "ne"):
@@ -197,6 +220,8 @@ class _Samples:
                 ):
                     values = node.values if isinstance(node, OneOf) else (node.value,)
                     constants.setdefault(node.operand.id, set()).update(values)
+            for name in value_refs(condition):  # compared with each other: a spread
+                constants.setdefault(name, set()).update((1, 10, 1000))
         self.axes: dict[str, list[Any]] = {}
         for m in plan.measures:
             self.axes[m.id] = _number_axis(constants.get(m.id, set()), floor=0)
@@ -210,6 +235,8 @@ class _Samples:
                     self.axes[f.id] = [None, *_number_axis(constants.get(f.id, set()), floor=None)]
                 case _:
                     self.axes[f.id] = [None, *sorted(str(c) for c in constants.get(f.id, set()))]
+            if f.may_be_not_applicable:
+                self.axes[f.id].append(NOT_APPLICABLE)
 
     def points(self, conditions: list[Condition]) -> Iterator[dict[str, Any]]:
         """
@@ -220,7 +247,7 @@ class _Samples:
             for condition in conditions
             for node in walk(condition)
             if isinstance(node, Compare | OneOf) and isinstance(node.operand, MeasureRef | FactRef)
-        }
+        } | {name for condition in conditions for name in value_refs(condition)}
         names = [n for n in self.axes if n in used]
         sizes = [len(self.axes[n]) for n in names]
         total = 1
@@ -267,6 +294,9 @@ def _grade_table(plan: Plan, samples: _Samples) -> Iterator[Finding]:
     gap: dict[str, Any] | None = None
     decreases: dict[str, str] = {}
     measures = [m.id for m in plan.measures]
+    compared = {name for g in plan.grades for name in value_refs(g.criteria)}
+    if not plan.grades:  # a plan of duties only: no grade table to check
+        return
     for point in samples.points([g.criteria for g in plan.grades]):
         grade = _grade_of(plan, point)
         if grade is None and (
@@ -274,7 +304,8 @@ def _grade_table(plan: Plan, samples: _Samples) -> Iterator[Finding]:
         ):
             gap = point
         for name in measures:
-            if name in decreases or name not in point:
+            # A measure compared with another ("超过原事件热度") may lower a grade as it rises.
+            if name in decreases or name not in point or name in compared:
                 continue
             axis = samples.axes[name]
             position = axis.index(point[name])
@@ -289,16 +320,47 @@ def _grade_table(plan: Plan, samples: _Samples) -> Iterator[Finding]:
                     f"grade from {grade.name} to {after} (with {_describe(point)}); a lower grade "
                     "is reached where a higher one held"
                 )
-    if gap is not None:
+    # Under drive 'asserted' people set the grade: criteria that leave inputs
+    # ungraded are no gap.  Criteria that read no measure or fact have no
+    # input to show (e.g. grades reached only by events).
+    if gap is not None and plan.grading.drive != "asserted":
+        example = (
+            f"e.g. {_describe(gap)}"
+            if gap
+            else "whatever the measures and facts (the criteria read none of them)"
+        )
         yield Finding(
             "warning",
             "grade-gap",
             "grades",
-            f"some inputs match no grade, e.g. {_describe(gap)}; if the plan means such "
+            f"some inputs match no grade, {example}; if the plan means such "
             "incidents to stay ungraded this is fine, otherwise add a grade or widen one",
         )
     for message in decreases.values():
         yield Finding("warning", "grade-not-monotone", "grades", message)
+
+
+def _grading_no_effect(plan: Plan) -> Iterator[Finding]:
+    """
+    Grading keys that cannot change anything: escalation steps without a
+    grade scale, and which assertion counts when assertions drive nothing.
+    """
+    grading = plan.grading
+    if grading.escalation and not plan.grades:
+        yield Finding(
+            "warning",
+            "escalation-without-grades",
+            "grading.escalation",
+            "the plan has no grades, so an escalation step has no grade to raise",
+        )
+    if grading.asserted_grade != "latest" and grading.drive == "computed":
+        yield Finding(
+            "warning",
+            "asserted-grade-unused",
+            "grading.asserted_grade",
+            f"asserted_grade '{grading.asserted_grade}' has no effect: under drive 'computed' "
+            "assertions are recorded but do not move the grade",
+        )
 
 
 def _thresholds(condition: Condition) -> dict[tuple[str, str], float]:
@@ -341,17 +403,20 @@ def _never_applies(plan: Plan, samples: _Samples) -> Iterator[Finding]:
     for a in plan.actions:
         events.update(n.event for n in walk(a.condition) if isinstance(n, EventSeen))
     event_sets = [(), tuple(events)]
+    keys = tuple(n.key() for a in plan.actions for n in state_nodes(a.condition))
+    state_sets = [(), keys] if keys else [()]
     for i, action in enumerate(plan.actions):
         if isinstance(action.condition, Always):
             continue
         # Only the inputs this condition reads vary, so the cap is rarely hit.
         base = itertools.islice(samples.points([action.condition]), MAX_SAMPLES // 20)
         states = (
-            {**point, "grade": g, "categories": cats, "events": evs}
+            {**point, "grade": g, "categories": cats, "events": evs, "states": sts}
             for point in base
             for g in grades
             for cats in category_sets
             for evs in event_sets
+            for sts in state_sets
         )
         if not any(_holds(action.condition, state, plan) for state in states):
             yield Finding(
@@ -391,22 +456,53 @@ def _never_lapses(plan: Plan) -> Iterator[Finding]:
     ``overdue:<action>`` anchors on actions that have no due time never fire.
     """
     index = {a.id: i for i, a in enumerate(plan.actions)}
-    for i, action in enumerate(plan.actions):
-        anchor = action.deadline.anchor
-        if anchor.event != "overdue" or anchor.ref not in index:
+    for _i, action, where, anchor in _overdue_anchors(plan):
+        if not all(ref in index for ref in anchor.items):
             continue
-        other = plan.actions[index[anchor.ref]].deadline
-        no_due = other.kind in ("none", "until", "recurring") or (
-            other.kind == "promptly" and plan.prompt_tolerance is None
+        never = [ref for ref in anchor.items if _has_no_due(plan, plan.actions[index[ref]])]
+        if not never or (anchor.over == "any" and len(never) < len(anchor.items)):
+            continue
+        kinds = ", ".join(
+            f"{ref!r} (kind {plan.actions[index[ref]].deadline.kind!r})" for ref in never
         )
-        if no_due:
-            yield Finding(
-                "warning",
-                "never-overdue",
-                f"actions[{i}].deadline.anchor",
-                f"action {action.id!r} waits for {anchor.ref!r} to be overdue, but "
-                f"{anchor.ref!r} has no due time (kind {other.kind!r}), so it never applies",
+        if anchor.over is None:
+            kind = plan.actions[index[never[0]]].deadline.kind
+            words = (
+                f"waits for {never[0]!r} to be overdue, but {never[0]!r} has no due time "
+                f"(kind {kind!r})"
             )
+        elif anchor.over == "any":
+            words = f"waits for any of {list(anchor.refs)} to be overdue, but none has a due time"
+        else:
+            words = f"waits for all of {list(anchor.refs)} to be overdue, but {kinds} has none"
+        yield Finding(
+            "warning",
+            "never-overdue",
+            where,
+            f"action {action.id!r} {words}, so it never "
+            + ("applies" if where.endswith("anchor") else "holds"),
+        )
+
+
+def _overdue_anchors(plan: Plan) -> Iterator[tuple[int, Action, str, Anchor]]:
+    """
+    Every ``overdue`` anchor: of deadlines, and in conditions (``overdue(x)``,
+    ``before(overdue:x, …)``), with where it is written.
+    """
+    for i, action in enumerate(plan.actions):
+        if action.deadline.anchor.event == "overdue":
+            yield i, action, f"actions[{i}].deadline.anchor", action.deadline.anchor
+        for node in state_nodes(action.condition):
+            for anchor in anchors_of(node):
+                if anchor.event == "overdue":
+                    yield i, action, f"actions[{i}].condition", anchor
+
+
+def _has_no_due(plan: Plan, other: Action) -> bool:
+    deadline = other.deadline
+    return deadline.kind in ("none", "until", "recurring") or (
+        deadline.kind == "promptly" and plan.prompt_tolerance is None
+    )
 
 
 def _undeclared_events(plan: Plan) -> Iterator[Finding]:

@@ -13,6 +13,8 @@ import html
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from opinion_rules.authoring._render_states import state_words
+from opinion_rules.authoring._render_values import value_words
 from opinion_rules.authoring._render_words import (
     ANCHOR_WORDS,
     CHANNEL_WORDS,
@@ -27,6 +29,7 @@ from opinion_rules.model._conditions import (
     AnyOf,
     CategoryIs,
     Compare,
+    CompareValues,
     Condition,
     EventSeen,
     FactRef,
@@ -40,6 +43,7 @@ from opinion_rules.model._deadlines import Anchor, Deadline, parse_anchor
 from opinion_rules.model._items import Action, action_grade
 from opinion_rules.model._lifecycle import duty_words
 from opinion_rules.model._plan import Plan
+from opinion_rules.model._state_conditions import ActionState, Before, Within
 from opinion_rules.time._calendars import format_hours
 from opinion_rules.time._offsets import Offset
 
@@ -95,22 +99,23 @@ class _Document:
                     for p in plan.principles
                 ],
             )
-        yield "h2", w["grades"]
-        yield (
-            "table",
-            (
-                [w["grade"], w["rank"], w["criteria"], w["clause"]],
-                [
+        if plan.grades:  # a plan of duties only has no grade scale
+            yield "h2", w["grades"]
+            yield (
+                "table",
+                (
+                    [w["grade"], w["rank"], w["criteria"], w["clause"]],
                     [
-                        self.local("grades", g.id, self.name(g.name, g.name_en)),
-                        str(g.rank),
-                        self.condition(g.criteria),
-                        self.ref(g.clause),
-                    ]
-                    for g in reversed(plan.scale())
-                ],
-            ),
-        )
+                        [
+                            self.local("grades", g.id, self.name(g.name, g.name_en)),
+                            str(g.rank),
+                            self.condition(g.criteria),
+                            self.ref(g.clause),
+                        ]
+                        for g in reversed(plan.scale())
+                    ],
+                ),
+            )
         if plan.categories:
             yield "h2", w["categories"]
             yield (
@@ -129,7 +134,8 @@ class _Document:
             )
         yield "h2", w["chain"]
         for title, actions in self.chains():
-            yield "h3", title
+            if plan.grades:  # without a scale, "every grade" says nothing
+                yield "h3", title
             yield (
                 "table",
                 (
@@ -143,9 +149,9 @@ class _Document:
                     ],
                     [
                         [
-                            self.local("actions", a.id, a.title),
+                            self.local("actions", a.id, a.title) + self.stage(a.stage),
                             self.owners(a),
-                            _channel_words(a.channel)[1 if self.en else 0],
+                            self.channel(a.channel),
                             self.deadline(a.deadline),
                             self.applies(a),
                             self.ref(a.clause),
@@ -216,9 +222,25 @@ class _Document:
     def grading_lines(self) -> list[str]:
         plan, w = self.plan, self.w
         lines = [f"{w['base']}: {plan.base}"] if plan.base else []
-        judgements = [f.label or f.id for f in plan.facts if f.judgement]
+        judgements = [
+            (f.label or f.id)
+            + (
+                (f" ({w['judged_by']})" if self.en else f"({w['judged_by']})").format(
+                    roles=self.join(self.role(r) for r in f.judged_by)
+                )
+                if f.judged_by
+                else ""
+            )
+            for f in plan.facts
+            if f.judgement
+        ]
         if judgements:
             lines.append(f"{w['judgements']}: {', '.join(judgements)}")
+        may_not_apply = [
+            (f.id if self.en else f.label or f.id) for f in plan.facts if f.may_be_not_applicable
+        ]
+        if may_not_apply:
+            lines.append(f"{w['not_applicable']}: {', '.join(may_not_apply)}")
         grading = plan.grading
         if grading.is_default():
             return lines
@@ -227,8 +249,15 @@ class _Document:
             lines.append(
                 f"{w['asserted_by']}: {self.join(self.role(r) for r in grading.asserted_by)}"
             )
+        if grading.asserted_grade == "highest":
+            lines.append(f"{w['asserted_grade']}: {w['asserted_grade_highest']}")
         lines.append(f"{w['regrade']}: {w['regrade_' + grading.regrade]}")
         grades = {g.id: self.name(g.name, g.name_en) for g in plan.grades}
+        top = grades[max(plan.grades).id] if plan.grades else "-"
+        for step in grading.escalation:
+            steps = w["escalation_steps"].format(steps=step.steps, top=top)
+            cite = self.cite(step.clause)
+            lines.append(f"{w['escalation']}: {self.anchor(step.event)} → {steps} {cite}".strip())
         for rule in grading.deescalation:
             trigger = (
                 self.anchor(rule.event)
@@ -255,25 +284,56 @@ class _Document:
 
     def owner_list(self, pairs: Iterable[tuple[str, str]]) -> str:
         return self.join(
-            self.role(role) + (f" ({duty})" if self.en else f"({duty_words(duty)})")
+            self.role(role) + (f" ({self.duty(duty)})" if self.en else f"({self.duty(duty)})")
             if duty
             else self.role(role)
             for role, duty in pairs
         )
 
+    def duty(self, duty: str) -> str:
+        """
+        The plan's own word for *duty* if it declares one, else the built-in word.
+        """
+        term = next((t for t in self.plan.duties if t.id == duty), None)
+        if term is not None:
+            return self.name(term.name, term.name_en)
+        return duty if self.en else duty_words(duty) or duty
+
     def owners(self, action: Action) -> str:
-        return self.owner_list((o, action.duty_of(o)) for o in action.owners)
+        text = self.owner_list((o, action.duty_of(o)) for o in action.owners)
+        if action.recipients:
+            text += (
+                f"; {self.w['recipients']}: {self.join(self.role(r) for r in action.recipients)}"
+            )
+        return text
 
     def applies(self, action: Action) -> str:
         text = self.condition(action.condition)
         w = self.w
-        for routing in action.routing:
-            owners = self.owner_list((a.role, a.duty) for a in routing.owners)
-            text += f"; {w['routing']}: {self.condition(routing.condition)} → {owners}"
+        key = "routing_added" if self.plan.routing_mode_of(action) == "additive" else "routing"
+        for routing in self.plan.routing_of(action):
+            owners = self.owner_list((a.role, a.said) for a in routing.owners)
+            text += f"; {w[key]}: {self.condition(routing.condition)} → {owners}"
         if action.overrides:
             titles = {a.id: a.title for a in self.plan.actions}
             text += f"; {w['overrides']}: {self.join(titles[o] for o in action.overrides)}"
         return text
+
+    def channel(self, channel: str) -> str:
+        term = next((t for t in self.plan.channels if t.id == channel), None)
+        if term is not None:
+            return self.name(term.name, term.name_en)
+        return _channel_words(channel)[1 if self.en else 0]
+
+    def stage(self, stage: str) -> str:
+        """
+        The action kind's label after the title, when the plan declares it.
+        """
+        term = next((t for t in self.plan.stages if t.id == stage), None)
+        if term is None:
+            return ""
+        label = self.name(term.name, term.name_en)
+        return f" [{label}]" if self.en else f"〔{label}〕"
 
     def offset(self, offset: Offset) -> str:
         return _offset_en(offset) if self.en else offset.describe()
@@ -308,7 +368,13 @@ class _Document:
         if isinstance(anchor, str):
             anchor = parse_anchor(anchor)
         ref = anchor.ref
+        if anchor.over is not None:
+            return self._anchor_over(anchor)
         match anchor.event:
+            case "changed":
+                f = next((f for f in self.plan.facts if f.id == ref), None)
+                name = (f.label or f.id) if f is not None else str(ref)
+                return f"each change of {name}" if self.en else f"{name}每次发生变化"
             case "action_done" | "overdue":
                 title = next((a.title for a in self.plan.actions if a.id == ref), str(ref))
                 if anchor.event == "action_done":
@@ -333,8 +399,34 @@ class _Document:
             return words[1] if self.en else words[0]
         return spec.label if spec is not None and spec.label and not self.en else anchor.event
 
+    def _anchor_over(self, anchor: Anchor) -> str:
+        """
+        An anchor over several actions: ``任一…超过时限`` / ``any of … overdue``.
+        """
+        titles = [next((a.title for a in self.plan.actions if a.id == r), r) for r in anchor.refs]
+        late = anchor.late_by
+        if self.en:
+            which = "any" if anchor.over == "any" else "all"
+            names = ", ".join(f"“{t}”" for t in titles)
+            if anchor.event == "action_done":
+                return f"completion of {which} of {names}"
+            extra = "" if late is None else f" by {_offset_en(late)}"
+            return f"{which} of {names} being overdue{extra}"
+        names = "、".join(f"“{t}”" for t in titles)
+        which = "任一" if anchor.over == "any" else "均"
+        if anchor.event == "action_done":
+            return f"{names}{which}完成"
+        extra = "" if late is None else late.describe()
+        return f"{names}{which}超过时限{extra}"
+
+    def grade_word(self, grade_id: str) -> str:
+        """A grade's name, for counts by grade."""
+        return next((g.name for g in self.plan.grades if g.id == grade_id), grade_id)
+
     def deadline(self, deadline: Deadline) -> str:
         anchor = self.anchor(deadline.anchor)
+        if deadline.recurrence is not None and not self.en:
+            return f"自{anchor}起{deadline.recurrence.describe(self.anchor, self.grade_word)}"
         if not self.en:
             return deadline.describe(anchor, self.anchor)
         text = self._deadline_en(deadline, anchor)
@@ -360,12 +452,7 @@ class _Document:
                 return f"from {anchor} until {self.anchor(str(deadline.until))}"
             case "recurring":
                 assert recurrence is not None  # noqa: S101 - recurring deadlines have one
-                if recurrence.per_day is not None:
-                    times = f"at least {recurrence.per_day} time(s) a day"
-                else:
-                    times = f"every {recurrence.every}"
-                end = "" if recurrence.until is None else f" until {self.anchor(recurrence.until)}"
-                return f"from {anchor}, {times}{end}"
+                return f"from {anchor}, {recurrence.describe_en(self.anchor, self.grade_word)}"
             case _:
                 return f"after {anchor}, no time stated"
 
@@ -388,6 +475,8 @@ class _Document:
                 return f"{w['category']}: {name}"
             case EventSeen(event):
                 return f"{self.anchor(event)}" + (" recorded" if self.en else "已发生")
+            case ActionState() | Before() | Within():
+                return state_words(self.plan, condition, self.anchor, en=self.en)
             case Compare(operand, op, value):
                 gap = " " if self.en else ""
                 symbol = OPERATOR_WORDS[self.lang][op]
@@ -396,6 +485,8 @@ class _Document:
             case OneOf(operand, values):
                 listed = "/".join(self.value(operand, v) for v in values)
                 return f"{self.operand(operand)} {'in' if self.en else '为'} {listed}"
+            case CompareValues():
+                return value_words(condition, self.operand, self.value, en=self.en)
         return repr(condition)  # type: ignore[unreachable]  # pragma: no cover
 
     def operand(self, operand: object) -> str:
@@ -404,7 +495,11 @@ class _Document:
                 return self.w["grade"]
             case MeasureRef(name):
                 m = next((m for m in self.plan.measures if m.id == name), None)
-                return (m.label or name) if m and not self.en else name
+                text = (m.label or name) if m and not self.en else name
+                if m is not None and m.site_above is not None and not m.label:
+                    bar = f"{m.metric} > {m.site_above}"
+                    text += f" (sites with {bar})" if self.en else f"(仅计{bar}的网站)"
+                return text
             case FactRef(name):
                 f = next((f for f in self.plan.facts if f.id == name), None)
                 return (f.label or name) if f and not self.en else name

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from opinion_rules._limits import printable
+from opinion_rules.model._not_applicable import fact_json
 from opinion_rules.model._results import ActionStatus, Assessment
 
 
@@ -137,7 +138,9 @@ def render_table(assessment: Assessment) -> str:
         f"plan      {assessment.plan_id} {assessment.plan_title} ({assessment.plan_version})",
         f"incident  {assessment.incident_id}, as of {assessment.at.isoformat()}",
     ]
-    if assessment.grade is None:
+    if not assessment.grade_scale:
+        lines.append("grade     none: the plan sets duties only (no grade scale)")
+    elif assessment.grade is None:
         lines.append("grade     ungraded: no grade's criteria have held")
     else:
         g = assessment.grade
@@ -157,6 +160,11 @@ def render_table(assessment: Assessment) -> str:
         lines.append(f"category  {names}")
     else:
         lines.append("category  none matched")
+    for j in assessment.judgements:
+        role = f" ({j.role})" if j.role else ""
+        when = "given with the incident" if j.at is None else f"at {_short(j.at, assessment)}"
+        value = json.dumps(fact_json(j.value), ensure_ascii=False)
+        lines.append(f"judged    {j.name} ({j.fact}) = {value}, by {j.by}{role}, {when}")
     for u in assessment.undecided:
         if u.kind != "action" or any(n.startswith("calendar:") for n in u.needs):
             why = u.reason.removeprefix("undecided: ")
@@ -169,7 +177,9 @@ def render_table(assessment: Assessment) -> str:
             a.status,
             _due_cell(a, assessment),
             f"{a.id}: {a.title}",
-            ", ".join(f"{o.id} ({o.duty})" if o.duty else o.id for o in a.owners),
+            ", ".join(f"{o.id} ({o.duty})" if o.duty else o.id for o in a.owners)
+            # Whom it is delivered to (报送对象), after the owners.
+            + (f" -> {', '.join(r.id for r in a.recipients)}" if a.recipients else ""),
             a.clause.ref if a.clause else "-",
         )
         for a in assessment.actions
@@ -211,9 +221,9 @@ def _time_notes(assessment: Assessment) -> list[str]:
     for a in assessment.actions:
         if a.missed:
             shown = ", ".join(_short(m, assessment) for m in a.missed[:_MISSED_SHOWN])
-            more = len(a.missed) - _MISSED_SHOWN
+            more = a.missed_count - _MISSED_SHOWN
             tail = f" and {more} more" if more > 0 else ""
-            out.append(f"missed    {a.id}: {len(a.missed)} occurrence(s) due {shown}{tail}")
+            out.append(f"missed    {a.id}: {a.missed_count} occurrence(s) due {shown}{tail}")
         if a.overridden_by is not None:
             out.append(f"overridden {a.id}: by {a.overridden_by}")
         if a.cancelled_at is not None:

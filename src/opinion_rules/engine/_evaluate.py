@@ -19,7 +19,7 @@ The loop is the same for every backend; a backend only matches snapshots.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -28,27 +28,28 @@ from opinion_rules.engine._backend import Backend
 from opinion_rules.engine._explain import Labels, explain
 from opinion_rules.engine._grading import Change, Grader
 from opinion_rules.engine._incident_check import validate_incident
-from opinion_rules.engine._interpret import unknown_slots
 from opinion_rules.engine._ir import (
     Program,
     Rule,
     action_rule,
     category_rule,
     grade_rule,
-    routing_rule,
     slot_subject,
 )
+from opinion_rules.engine._owners import route
 from opinion_rules.engine._statuses import StatusCalculator, StatusInputs, calendar_gap
 from opinion_rules.engine._timeline import Snapshot, Timeline, validate_evaluation_instant
 from opinion_rules.engine._walk import FirstHeld, Unknown, Walk
-from opinion_rules.model._facts import Incident
+from opinion_rules.model._facts import Event, Incident
+from opinion_rules.model._judgements import Judgement
+from opinion_rules.model._lifecycle import Deescalation, Escalation
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._results import (
     ActionStatus,
     Assessment,
     CategoryMatch,
     GradeReached,
-    Owner,
+    JudgementMade,
     Undecided,
 )
 
@@ -97,12 +98,15 @@ def evaluate(
         first_event=timeline.first_event,
         done_times=timeline.done_times,
         grade_since=grade_since,
+        grade_changes=tuple((c.at, c.rank) for c in grader.history),
         category_since={c.id: first.since[category_rule(c.id)][0] for c in categories},
         applies={
             a.id: (first.since[rule_id][0], reason(rule_id))
             for a in plan.actions
             if (rule_id := action_rule(a.id)) in first.since
         },
+        fact_changes=walk.fact_changes,
+        held_at_changes=walk.held_at_changes,
     )
     calculator = StatusCalculator(plan, inputs)
     statuses = {
@@ -111,11 +115,12 @@ def evaluate(
         if (status := calculator.status(action)) is not None
     }
     final = snaps.get(2, {})
-    _route(plan, statuses, results[2], final, rules, labels)
+    route(plan, statuses, results[2], final, rules, labels)
     _override(plan, statuses)
     _apply_cancellations(plan, statuses, walk.cancelled)
     chains = tuple(calculator.chain(i) for i in range(len(plan.chains)))
     calculator.changes.extend(timeline.upcoming(first.since))
+    calculator.changes.extend(walk.upcoming)
     return Assessment(
         plan_id=plan.id,
         plan_title=plan.title,
@@ -123,6 +128,7 @@ def evaluate(
         incident_id=incident.id,
         at=at,
         timezone=plan.timezone,
+        grade_scale=bool(plan.grades),
         grade=grade_history[-1] if grade_history else None,
         grade_history=grade_history,
         categories=categories,
@@ -146,6 +152,7 @@ def evaluate(
         grade_driver=plan.grading.drive,
         closed_at=grader.closed_at,
         discovered_at=incident.discovered_at,
+        judgements=tuple(_judgements(plan, incident, timeline.events)),
     )
 
 
@@ -177,7 +184,7 @@ def _grade_entry(
         case "asserted":
             event = change.event
             assert event is not None  # noqa: S101 - asserted changes carry their event
-            who = f"{event.by}" + (f" ({event.role})" if event.role else "")
+            who = _who(event)
             why = f"asserted {event.assertion} by {who}"
             return GradeReached(
                 grade.id,
@@ -190,9 +197,22 @@ def _grade_entry(
                 assertion=event.assertion,
                 by=who,
             )
+        case "escalated":
+            step = change.rule
+            assert isinstance(step, Escalation)  # noqa: S101 - escalations carry their rule
+            return GradeReached(
+                grade.id,
+                grade.name,
+                grade.rank,
+                change.at,
+                _escalation_reason(plan, change, step),
+                step.clause or grade.clause,
+                source="escalated",
+                by=_who(change.event),
+            )
         case "deescalated":
             rule = change.rule
-            assert rule is not None  # noqa: S101 - de-escalations carry their rule
+            assert isinstance(rule, Deescalation)  # noqa: S101 - de-escalations carry their rule
             trigger = (
                 f"event {rule.event} recorded"
                 if rule.event is not None
@@ -217,36 +237,53 @@ def _grade_entry(
     )
 
 
-def _route(
-    plan: Plan,
-    statuses: dict[str, ActionStatus],
-    results: Mapping[str, bool | None],
-    snapshot: Snapshot,
-    rules: Mapping[str, Rule],
-    labels: Labels,
-) -> None:
+def _judgements(plan: Plan, incident: Incident, events: Sequence[Event]) -> Iterator[JudgementMade]:
     """
-    Owners from the first routing that holds at the evaluation instant.
+    Each judgement fact known by the evaluation instant (*events* are the
+    ones up to it), with its latest value and who judged it.
     """
-    roles = {r.id: r.name for r in plan.roles}
-    for action_id, status in statuses.items():
-        action = plan.action(action_id)
-        owners = tuple(Owner(o, roles[o], action.duty_of(o)) for o in action.owners)
-        note = ""
-        for i, routing in enumerate(action.routing):
-            held = results.get(routing_rule(action.id, i))
-            if held is True:
-                owners = tuple(Owner(o.role, roles[o.role], o.duty) for o in routing.owners)
-                where = f" ({routing.clause.ref})" if routing.clause else ""
-                note = f"; owners by routing {i + 1}{where}"
-                break
-            if held is None:
-                rule = rules[routing_rule(action.id, i)]
-                slots = sorted(unknown_slots(rule.condition, snapshot))
-                need = ", ".join(labels.name(s) for s in slots)
-                note = f"; owner routing undecided: needs {need}"
-                break
-        statuses[action_id] = attrs.evolve(status, owners=owners, reason=status.reason + note)
+    latest: dict[str, Event] = {}
+    for event in events:
+        if event.type == "fact" and event.by is not None:
+            latest[str(event.fact)] = event
+    for spec in plan.facts:
+        if not spec.judgement:
+            continue
+        judged = latest.get(spec.id)
+        if judged is not None and judged.value is not None and judged.by is not None:
+            yield JudgementMade(
+                spec.id, spec.describe(), judged.value, judged.by, judged.role, judged.at
+            )
+            continue
+        given = incident.facts.get(spec.id)
+        if isinstance(given, Judgement):
+            yield JudgementMade(spec.id, spec.describe(), given.value, given.by, given.role, None)
+
+
+def _who(event: Event | None) -> str | None:
+    """
+    ``by (role)`` of *event*, or ``None`` when it does not say.
+    """
+    if event is None or event.by is None:
+        return None
+    return f"{event.by}" + (f" ({event.role})" if event.role else "")
+
+
+def _escalation_reason(plan: Plan, change: Change, step: Escalation) -> str:
+    names = {g.rank: g.name for g in plan.grades}
+    event = change.event
+    assert event is not None  # noqa: S101 - escalations carry their event
+    when = event.at.astimezone(plan.tz).isoformat()
+    if change.previous > change.rank:
+        return (
+            f"held by escalation rule {step.id} (event {step.event} at {when}) "
+            f"above a later, lower assertion"
+        )
+    before = names.get(change.previous, "ungraded")
+    return (
+        f"escalated by rule {step.id}: event {step.event} recorded at {when}, "
+        f"{before} + {step.steps} level{'s' if step.steps > 1 else ''}"
+    )
 
 
 def _override(plan: Plan, statuses: dict[str, ActionStatus]) -> None:

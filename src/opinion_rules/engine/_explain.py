@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from opinion_rules.engine._derived import computed_explain, computed_text
 from opinion_rules.engine._interpret import compile_node
 from opinion_rules.engine._ir import (
     GRADE_SLOT,
     And,
+    Computed,
     Const,
     Leaf,
     Neg,
@@ -58,6 +60,8 @@ class Labels:
         """
         if slot not in self._names and slot_source(slot) == "event":
             return f"event {slot_subject(slot)}"
+        if slot_source(slot) == "state":
+            return slot_subject(slot)
         return self._names.get(slot, slot)
 
     def value(self, slot: str, value: object) -> str:
@@ -77,11 +81,13 @@ def explain(node: Node, snapshot: Mapping[str, object], labels: Labels) -> str:
     Say why *node* holds on *snapshot*, naming only the parts that held.
     """
     match node:
+        case Computed():
+            return computed_explain(node, snapshot, labels)
         case Leaf(slot, op, value):
             name = labels.name(slot)
             actual = snapshot.get(slot)
             if _is_flag(slot, op, value):
-                return name if slot_source(slot) == "category" else f"{name} recorded"
+                return name if slot_source(slot) != "event" else f"{name} recorded"
             shown = "unknown" if actual is None else labels.value(slot, actual)
             if op == "eq" and actual == value:
                 return f"{name} = {shown}"
@@ -93,6 +99,9 @@ def explain(node: Node, snapshot: Mapping[str, object], labels: Labels) -> str:
             if len(held) == 1:
                 return explain(held[0], snapshot, labels)
             return " or ".join(_wrap(i, explain(i, snapshot, labels)) for i in held)
+        case Neg(Computed() as item) if snapshot.get(item.slot) is False:
+            # Shows the values, e.g. why a not-applicable ranking is "not < 10".
+            return f"not ({condition_text(item, labels)}): {explain(item, snapshot, labels)}"
         case Neg(item):
             return f"not ({condition_text(item, labels)})"
         case Const():
@@ -105,6 +114,8 @@ def condition_text(node: Node, labels: Labels) -> str:
     Render the condition *node* as text, without the values seen.
     """
     match node:
+        case Computed():
+            return computed_text(node, labels)
         case Leaf(slot, op, value):
             if _is_flag(slot, op, value):
                 return labels.name(slot)
@@ -128,4 +139,4 @@ def _is_flag(slot: str, op: str, value: object) -> bool:
     """
     Whether the leaf only asks that a category matched or an event was seen.
     """
-    return op == "eq" and value is True and slot_source(slot) in ("category", "event")
+    return op == "eq" and value is True and slot_source(slot) in ("category", "event", "state")

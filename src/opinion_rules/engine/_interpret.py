@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from opinion_rules.engine._ir import And, Const, Leaf, Neg, Node, Or
+from opinion_rules.engine._derived import unknown_operands
+from opinion_rules.engine._ir import And, Computed, Const, Leaf, Neg, Node, Or
 from opinion_rules.model._conditions import OPERATORS
 
 
@@ -80,11 +81,14 @@ def compile_node(node: Node) -> Check:
 def unknown_slots(node: Node, snapshot: Snapshot) -> set[str]:
     """
     The unknown slots that keep *node* unknown on *snapshot* (none if it is
-    true or false there).
+    true or false there); a computed comparison names the measures and facts
+    it reads that are unknown, never itself.
     """
     if compile_node(node)(snapshot) is not None:
         return set()
     match node:
+        case Computed():
+            return unknown_operands(node, snapshot)
         case Leaf(slot):
             return {slot}
         case And(items) | Or(items):

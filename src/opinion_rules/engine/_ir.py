@@ -17,6 +17,15 @@ Slot names (spelled only by :func:`measure_slot` and its siblings below):
 * ``e_<type>``: whether an event type has been seen (bool).
 * ``grade``: the rank of the grade reached so far, ``-1`` when ungraded.
 * ``c_<category>``: whether the category has been matched (bool).
+* ``s_<condition>``: whether a condition on actions and anchors holds (bool),
+  one per distinct :class:`~opinion_rules.model._state_conditions.ActionState`,
+  ``Before`` or ``Within`` leaf, e.g. ``s_done(reply)``; the shared loop
+  computes it at each change point (:mod:`opinion_rules.engine._walk`).
+* ``v_<n>``: a computed comparison (bool), one per distinct
+  :class:`Computed` leaf: two values of the incident compared
+  (``negative > 0.3 * comments``), or a fact that may be not applicable
+  compared with a constant.  The shared loop computes it
+  (:mod:`opinion_rules.engine._derived`); backends match it like any flag.
 
 Rule ids (spelled only by :func:`grade_rule` and its siblings below):
 ``g.<grade>``, ``c.<category>``, ``a.<action>`` and ``r.<action>.<n>``.
@@ -37,8 +46,10 @@ from opinion_rules.model._conditions import (
     AllOf,
     Always,
     AnyOf,
+    Arithmetic,
     CategoryIs,
     Compare,
+    CompareValues,
     Condition,
     EventSeen,
     FactRef,
@@ -47,14 +58,25 @@ from opinion_rules.model._conditions import (
     Not,
     OneOf,
     Param,
+    walk,
 )
 from opinion_rules.model._plan import Plan
+from opinion_rules.model._state_conditions import (
+    STATE_TYPES,
+    ActionState,
+    Before,
+    StateCondition,
+    Within,
+)
 
 
 __all__ = [
     "GRADE_SLOT",
     "And",
+    "ArithTerm",
+    "Computed",
     "Const",
+    "ConstTerm",
     "Leaf",
     "Neg",
     "Node",
@@ -63,10 +85,13 @@ __all__ = [
     "Rule",
     "SlotKind",
     "SlotSource",
+    "SlotTerm",
+    "ValueTerm",
     "action_rule",
     "category_rule",
     "category_slot",
     "compile_plan",
+    "computed_slot",
     "event_slot",
     "fact_slot",
     "grade_rule",
@@ -74,13 +99,15 @@ __all__ = [
     "routing_rule",
     "slot_source",
     "slot_subject",
+    "state_conditions",
+    "state_slot",
 ]
 
 Value = int | float | str | bool
 #: How a backend compares a slot's values: ordered numbers, or equal-or-not.
 SlotKind = Literal["number", "category"]
 #: What a slot holds the value of.
-SlotSource = Literal["measure", "fact", "event", "category", "grade"]
+SlotSource = Literal["measure", "fact", "event", "category", "grade", "computed", "state"]
 
 # -- the names of slots and rules -------------------------------------------------
 
@@ -91,6 +118,8 @@ _SLOT_PREFIXES: dict[str, SlotSource] = {
     "f_": "fact",
     "e_": "event",
     "c_": "category",
+    "v_": "computed",
+    "s_": "state",
 }
 
 
@@ -120,6 +149,33 @@ def category_slot(category_id: str) -> str:
     The slot telling whether category *category_id* has been matched.
     """
     return f"c_{category_id}"
+
+
+def state_slot(condition: StateCondition) -> str:
+    """
+    The slot telling whether the state condition *condition* holds.
+    """
+    return f"s_{condition.key()}"
+
+
+def state_conditions(plan: Plan) -> dict[str, StateCondition]:
+    """
+    Every state condition of *plan*'s actions and owner routings, by slot.
+    """
+    found: dict[str, StateCondition] = {}
+    for a in plan.actions:
+        for condition in (a.condition, *(r.condition for r in plan.routing_of(a))):
+            for node in walk(condition):
+                if isinstance(node, STATE_TYPES):
+                    found[state_slot(node)] = node
+    return found
+
+
+def computed_slot(index: int) -> str:
+    """
+    The slot of the *index*-th distinct computed comparison of a program.
+    """
+    return f"v_{index}"
 
 
 def slot_source(slot: str) -> SlotSource:
@@ -204,6 +260,53 @@ class Const:
     value: bool
 
 
+@attrs.frozen
+class SlotTerm:
+    """
+    The value of a slot in a computed comparison.
+    """
+
+    slot: str
+
+
+@attrs.frozen
+class ConstTerm:
+    """
+    A constant in a computed comparison (ordered enum values as positions).
+    """
+
+    value: Value
+
+
+@attrs.frozen
+class ArithTerm:
+    """
+    ``left op right``; *op* is ``add``, ``sub``, ``mul`` or ``div``.
+    """
+
+    op: str
+    left: ValueTerm
+    right: ValueTerm
+
+
+ValueTerm = SlotTerm | ConstTerm | ArithTerm
+
+
+@attrs.frozen
+class Computed(Leaf):
+    """
+    A leaf over a computed slot: ``slot == True``, where the slot holds
+    whether ``left relation right`` holds (missing while unknown).
+
+    Backends see only the leaf (slot, ``eq``, ``True``); the definition tells
+    the shared loop how to compute the slot, and reasons what it compared.
+    """
+
+    left: ValueTerm
+    relation: str
+    right: ValueTerm
+
+
 Node = Leaf | And | Or | Neg | Const
 
 
@@ -264,11 +367,30 @@ def _node_data(node: Node) -> dict[str, object]:
             return {"node": type(node).__name__, "items": [_node_data(i) for i in items]}
         case Neg(item):
             return {"node": "Neg", "item": _node_data(item)}
+        case Computed(slot, op, value, left, relation, right):
+            return {
+                "node": "Computed",
+                "slot": slot,
+                "op": op,
+                "value": value,
+                "compare": [_term_data(left), relation, _term_data(right)],
+            }
         case Leaf(slot, op, value):
             return {"node": "Leaf", "slot": slot, "op": op, "value": value}
         case Const(value):
             return {"node": "Const", "value": value}
     raise TypeError(f"not an IR node: {node!r}")  # pragma: no cover
+
+
+def _term_data(term: ValueTerm) -> object:
+    match term:
+        case SlotTerm(slot):
+            return {"slot": slot}
+        case ConstTerm(value):
+            return {"const": value}
+        case ArithTerm(op, left, right):
+            return {"op": op, "left": _term_data(left), "right": _term_data(right)}
+    raise TypeError(f"not a term: {term!r}")  # pragma: no cover
 
 
 def compile_plan(plan: Plan) -> Program:
@@ -287,7 +409,8 @@ def compile_plan(plan: Plan) -> Program:
         rules.append(Rule(category_rule(c.id), 1, compiler.node(condition)))
     for a in plan.actions:
         rules.append(Rule(action_rule(a.id), 2, compiler.node(a.condition)))
-        for i, routing in enumerate(a.routing):
+        # A plan routing an action names is compiled as the action's own.
+        for i, routing in enumerate(plan.routing_of(a)):
             rules.append(Rule(routing_rule(a.id, i), 2, compiler.node(routing.condition)))
     return Program(tuple(rules), dict(sorted(slots.items())))
 
@@ -298,6 +421,7 @@ class _Compiler:
         self.slots = slots
         self.facts = {f.id: f for f in plan.facts}
         self.ranks = {g.id: g.rank for g in plan.grades}
+        self.computed: dict[tuple[ValueTerm, str, ValueTerm], str] = {}
 
     def node(self, condition: Condition) -> Node:
         match condition:
@@ -317,16 +441,50 @@ class _Compiler:
                 slot = event_slot(event)
                 self.slots[slot] = "category"
                 return Leaf(slot, "eq", value=True)
+            case ActionState() | Before() | Within():
+                slot = state_slot(condition)
+                self.slots[slot] = "category"
+                return Leaf(slot, "eq", value=True)
+            case CompareValues(left, op, right):
+                return self.compute(self.term(left), op, self.term(right))
             case Compare(operand, op, value):
                 slot, encoded = self.operand(operand, _constant(value))
-                return Leaf(slot, op, encoded)
+                return self.leaf(operand, slot, op, encoded)
             case OneOf(operand, values):
                 leaves = []
                 for value in values:
                     slot, encoded = self.operand(operand, _constant(value))
-                    leaves.append(Leaf(slot, "eq", encoded))
+                    leaves.append(self.leaf(operand, slot, "eq", encoded))
                 return leaves[0] if len(leaves) == 1 else Or(tuple(leaves))
         raise TypeError(f"not a condition: {condition!r}")  # pragma: no cover
+
+    def leaf(self, operand: object, slot: str, op: str, value: Value) -> Leaf:
+        """
+        ``slot op value``; computed when the operand is a fact that may be
+        not applicable (a plain leaf cannot say "false, whatever the op").
+        """
+        if isinstance(operand, FactRef) and self.facts[operand.id].may_be_not_applicable:
+            return self.compute(SlotTerm(slot), op, ConstTerm(value))
+        return Leaf(slot, op, value)
+
+    def compute(self, left: ValueTerm, relation: str, right: ValueTerm) -> Computed:
+        key = (left, relation, right)
+        slot = self.computed.get(key)
+        if slot is None:
+            slot = self.computed[key] = computed_slot(len(self.computed))
+        self.slots[slot] = "category"
+        return Computed(slot, "eq", True, left, relation, right)
+
+    def term(self, term: object) -> ValueTerm:
+        match term:
+            case Arithmetic(op, left, right):
+                return ArithTerm(op, self.term(left), self.term(right))
+            case MeasureRef() | FactRef():
+                slot, _ = self.operand(term, 0)
+                return SlotTerm(slot)
+            case int() | float():
+                return ConstTerm(term)
+        raise TypeError(f"not a bound term: {term!r}")  # pragma: no cover
 
     def operand(self, operand: object, value: Value) -> tuple[str, Value]:
         match operand:

@@ -12,14 +12,15 @@ Nothing here reads a clock: the evaluation instant is ``StatusCalculator.at``.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 import attrs
 
+from opinion_rules.engine._occurrences import recurring_status
 from opinion_rules.exceptions import CalendarRangeError
 from opinion_rules.model._conditions import Compare, GradeRef, walk
-from opinion_rules.model._deadlines import Deadline, due_time
+from opinion_rules.model._deadlines import Anchor, Deadline, due_time
 from opinion_rules.model._facts import Event, Incident
 from opinion_rules.model._items import Action
 from opinion_rules.model._plan import Plan
@@ -29,12 +30,11 @@ from opinion_rules.time._arithmetic import (
     TimeRules,
     add_offset,
     add_offset_after_due,
-    elapsed_after,
 )
 from opinion_rules.time._offsets import Offset
 
 
-__all__ = ["StatusCalculator", "StatusInputs", "calendar_gap"]
+__all__ = ["NeedsCalendar", "StatusCalculator", "StatusInputs", "calendar_gap"]
 
 
 @attrs.frozen
@@ -53,16 +53,24 @@ class StatusInputs:
     grade_since: Mapping[str, datetime]  # first instant the grade (or higher) held
     category_since: Mapping[str, datetime]
     applies: Mapping[str, tuple[datetime, str]]  # action id -> (since, reason)
+    # The grade's rank from each instant it changed, in order (counts by grade).
+    grade_changes: Sequence[tuple[datetime, int]] = ()
+    # Each fact's recorded changes (a value other than the one known before), sorted.
+    fact_changes: Mapping[str, Sequence[datetime]] = attrs.field(factory=dict)
+    # For actions anchored on a fact's change: the changes at which their condition held.
+    held_at_changes: Mapping[str, Sequence[datetime]] = attrs.field(factory=dict)
 
 
-class _NeedsCalendar(Exception):  # noqa: N818 - a signal inside this module, not an error
+class NeedsCalendar(Exception):  # noqa: N818 - a signal inside this module, not an error
     """
     An anchor depends on a due time the calendar cannot compute.
     """
 
-    def __init__(self, error: CalendarRangeError) -> None:
+    def __init__(self, error: CalendarRangeError, earliest: datetime | None = None) -> None:
         super().__init__(str(error))
         self.error = error
+        # The due time lies at or after this instant, when known.
+        self.earliest = earliest
 
 
 def calendar_gap(error: CalendarRangeError) -> str:
@@ -93,8 +101,11 @@ class StatusCalculator:
         self.roles = {r.id: r.name for r in plan.roles}
         self.changes: list[datetime] = []
         self._memo: dict[str, ActionStatus | None] = {}
+        self._missed_counts: dict[str, int] = {}
         # For undecided actions: the calendar gap and the earliest possible due.
         self.gaps: dict[str, tuple[CalendarRangeError, datetime | None]] = {}
+        # Instants after which an undecided action may be overdue (for state slots).
+        self.unsettled: list[datetime] = []
 
     # -- public --
 
@@ -122,7 +133,7 @@ class StatusCalculator:
             try:
                 bound_due = add_offset(chain.bound, start, self.rules)
             except CalendarRangeError as exc:
-                status = self._undecided(done_at, self._day_start(exc))
+                status = self._undecided(done_at, self.day_start(exc))
         if status is None:
             status = self._judge(start, bound_due, done_at)
         return ChainStatus(
@@ -148,26 +159,72 @@ class StatusCalculator:
     # -- anchors --
 
     def _anchor(self, action: Action) -> datetime | None:
-        anchor = action.deadline.anchor
+        return self.anchor_instant(action.deadline.anchor)
+
+    def anchor_instant(self, anchor: Anchor) -> datetime | None:
+        """
+        When *anchor* first happened, if it did by the evaluation instant.
+
+        Raises:
+            NeedsCalendar: when that depends on a due time the calendar
+                cannot compute.
+        """
+        if anchor.over is not None:
+            return self._several(anchor)
+        return self._instant(anchor.event, anchor.ref, anchor.late_by)
+
+    def _instant(self, event: str, ref: str | None, late_by: Offset | None) -> datetime | None:
         known = self.known
         t: datetime | None
-        match anchor.event:
+        match event:
             case "discovered":
                 t = known.incident.discovered_at
             case "posted":
                 t = known.incident.posted_at
             case "action_done":
-                times = known.done_times.get(str(anchor.ref), ())
+                times = known.done_times.get(str(ref), ())
                 t = times[0] if times else None
             case "grade_reached":
-                t = known.grade_since.get(str(anchor.ref))
+                t = known.grade_since.get(str(ref))
             case "category_assigned":
-                t = known.category_since.get(str(anchor.ref))
+                t = known.category_since.get(str(ref))
             case "overdue":
-                t = self._lapse(str(anchor.ref), anchor.late_by)
+                t = self._lapse(str(ref), late_by)
+            case "changed":
+                changes = known.fact_changes.get(str(ref), ())
+                t = changes[0] if changes else None
             case other:
                 t = known.first_event.get(other)
         return t if t is not None and t <= self.at else None
+
+    def _several(self, anchor: Anchor) -> datetime | None:
+        """
+        ``any``: the first of the actions' instants; ``all``: the last, once
+        every one has happened.  An instant the calendar cannot place is
+        undecided unless the others settle the answer without it.
+        """
+        happened: list[datetime] = []
+        gaps: list[NeedsCalendar] = []
+        for ref in anchor.refs:
+            try:
+                t = self._instant(anchor.event, ref, anchor.late_by)
+            except NeedsCalendar as exc:
+                gaps.append(exc)
+                continue
+            if t is not None:
+                happened.append(t)
+            elif anchor.over == "all":
+                return None  # one has not happened: neither has the anchor
+        if anchor.over == "any":
+            first = min(happened, default=None)
+            if gaps and (
+                first is None or any(g.earliest is None or g.earliest < first for g in gaps)
+            ):
+                raise gaps[0]
+            return first
+        if gaps:
+            raise gaps[0]
+        return max(happened)
 
     def _lapse(self, action_id: str, late_by: Offset | None) -> datetime | None:
         """
@@ -175,7 +232,7 @@ class StatusCalculator:
         then; lapses still in the future are recorded as changes.
 
         Raises:
-            _NeedsCalendar: when whether it lapsed by now depends on a due
+            NeedsCalendar: when whether it lapsed by now depends on a due
                 time the calendar cannot compute.
         """
         other = self.status(self.plan.action(action_id))
@@ -192,7 +249,7 @@ class StatusCalculator:
             try:
                 lapse = add_offset_after_due(late_by, other.due, self.rules)
             except CalendarRangeError as exc:
-                self._not_lapsed_before(exc, self._day_start(exc), other.done_at)
+                self._not_lapsed_before(exc, self.day_start(exc), other.done_at)
                 return None
         if other.done_at is not None and other.done_at <= lapse:
             return None
@@ -216,9 +273,9 @@ class StatusCalculator:
             # Not lapsed yet; from just after *earliest* it may have.
             self.changes.append(earliest + TICK)
             return
-        raise _NeedsCalendar(error)
+        raise NeedsCalendar(error, earliest)
 
-    def _day_start(self, error: CalendarRangeError) -> datetime:
+    def day_start(self, error: CalendarRangeError) -> datetime:
         """
         The start of the uncovered day the arithmetic reached: calendar walks
         go forward day by day, so the due time is no earlier.
@@ -242,7 +299,7 @@ class StatusCalculator:
         gap: tuple[CalendarRangeError, datetime | None] | None = None
         try:
             anchor_at = self._anchor(action)
-        except _NeedsCalendar as exc:
+        except NeedsCalendar as exc:
             anchor_at, gap = None, (exc.error, None)
         start, regrade = anchor_at, None
         if anchor_at is not None and applies_since > anchor_at:
@@ -254,6 +311,10 @@ class StatusCalculator:
         status: Status
         if deadline.kind == "recurring":
             due, missed, done_at, status = self._recurring(action, start)
+        elif deadline.anchor.event == "changed":
+            # Each change opens its own occurrence; the clock runs from it.
+            anchor_event, regrade = str(deadline.anchor), None
+            start, due, missed, done_at, status, gap = self._per_change(action)
         else:
             if start is not None:
                 try:
@@ -264,7 +325,7 @@ class StatusCalculator:
                         start_is_due=anchor_event.startswith("overdue:"),
                     )
                 except CalendarRangeError as exc:
-                    gap = (exc, self._day_start(exc))
+                    gap = (exc, self.day_start(exc))
                 if due is not None and deadline.extension is not None:
                     try:
                         extended = self._extend(action, start, due)
@@ -285,6 +346,8 @@ class StatusCalculator:
                 status = self._undecided(done_at, gap[1])
                 if status == "undecided":
                     self.gaps[action.id] = gap
+                    if gap[1] is not None and self.at <= gap[1]:
+                        self.unsettled.append(gap[1] + TICK)
         return ActionStatus(
             id=action.id,
             title=action.title,
@@ -300,9 +363,73 @@ class StatusCalculator:
             clause=action.clause,
             reason=f"applies: {applies_reason}; due: {self._words(action, due, original, gap)}",
             missed=missed,
+            # Recurring duties count more missed occurrences than they list.
+            missed_count=self._missed_counts.get(action.id, len(missed)),
             extended_from=original,
             regrade=regrade,
         )
+
+    def _per_change(
+        self, action: Action
+    ) -> tuple[
+        datetime | None,
+        datetime | None,
+        tuple[datetime, ...],
+        datetime | None,
+        Status,
+        tuple[CalendarRangeError, datetime | None] | None,
+    ]:
+        """
+        A duty owed once per change of a fact (``changed:<fact>``): each
+        change at which the action's condition held opens an occurrence, due
+        by the deadline from that change and met by the first completion at
+        or after it.  Returns the clock start, due, missed dues, completion,
+        status and calendar gap: the earliest open occurrence's start and
+        due, or the latest's when all are met; a due passed before its
+        completion is listed as missed and never disappears.
+        """
+        opened = [c for c in self.known.held_at_changes.get(action.id, ()) if c <= self.at]
+        if not opened:
+            return None, None, (), None, "waiting", None
+        done = self.known.done_times.get(action.id, ())
+        missed: list[datetime] = []
+        open_: list[tuple[datetime, datetime | None]] = []
+        gap: tuple[CalendarRangeError, datetime | None] | None = None
+        last: tuple[datetime, datetime | None, datetime | None] = (opened[-1], None, None)
+        for change in opened:
+            try:
+                due = due_time(action.deadline, change, self.rules)
+            except CalendarRangeError as exc:
+                due, gap = None, (exc, self.day_start(exc))
+            k = bisect.bisect_left(done, change)
+            completed = done[k] if k < len(done) else None
+            if due is not None and (completed is None or completed > due) and self.at > due:
+                missed.append(due)
+            if completed is None:
+                open_.append((change, due))
+            last = (change, due, completed)
+        if gap is not None:
+            _error, earliest = gap
+            met = all(
+                (done[k] if (k := bisect.bisect_left(done, c)) < len(done) else None) is not None
+                and done[k] <= earliest  # type: ignore[operator]
+                for c in opened
+            )
+            status: Status = "done" if met and not missed else "undecided"
+            if status == "undecided":
+                self.gaps[action.id] = gap
+            return last[0], None, tuple(missed), last[2] if met else None, status, gap
+        if open_:
+            start, due = open_[0]
+            late = any(d is not None and self.at > d for _c, d in open_)
+            if not late and due is not None:
+                self.changes.append(due + TICK)
+            for _c, d in open_[1:]:
+                if d is not None and self.at <= d:
+                    self.changes.append(d + TICK)
+            return start, due, tuple(missed), None, "overdue" if late else "pending", None
+        start, due, completed = last
+        return start, due, tuple(missed), completed, "done_late" if missed else "done", None
 
     def _late_start(
         self, action: Action, anchor_at: datetime, applies_since: datetime
@@ -374,53 +501,30 @@ class StatusCalculator:
     def _recurring(
         self, action: Action, start: datetime | None
     ) -> tuple[datetime | None, tuple[datetime, ...], datetime | None, Status]:
+        """
+        Due, missed (the first listed; all counted in ``_missed_counts``),
+        done_at and status of a recurring duty (see
+        :mod:`opinion_rules.engine._occurrences`).
+        """
         recurrence = action.deadline.recurrence
         assert recurrence is not None  # noqa: S101 - checked at construction
         if start is None:
             return None, (), None, "waiting"
         end = None if recurrence.until is None else self._ending(recurrence.until, start)
-        done = self.known.done_times.get(action.id, ())
-        needed = recurrence.per_day or 1
-        missed: list[datetime] = []
-        next_due: datetime | None = None
-        for opens, due in self._periods(action, start):
-            if end is not None and due > end:
-                break  # the duty ended before this occurrence fell due
-            # Completions in (opens, due]; the first period includes its start.
-            first_period = opens == start
-            lo = (bisect.bisect_left if first_period else bisect.bisect_right)(done, opens)
-            satisfied = bisect.bisect_right(done, due) - lo >= needed
-            if self.at > due:
-                if not satisfied:
-                    missed.append(due)
-            elif not satisfied:
-                next_due = due
-                self.changes.append(due + TICK)
-                break
-        if end is not None:
-            return None, tuple(missed), end, "done_late" if missed else "done"
-        return next_due, tuple(missed), None, "overdue" if missed else "pending"
-
-    def _periods(self, action: Action, start: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """
-        Occurrence periods ``(opens, due]`` from *start*, without end; the
-        caller stops.
-        """
-        recurrence = action.deadline.recurrence
-        assert recurrence is not None  # noqa: S101 - checked at construction
-        opens = start
-        if recurrence.every is not None:
-            k = 1
-            while True:
-                due = elapsed_after(start, k * recurrence.every)
-                yield opens, due
-                opens, k = due, k + 1
-        local = start.astimezone(self.rules.tz).date()
-        day = local if start < self.rules.end_of(local) else local + timedelta(days=1)
-        while True:
-            due = self.rules.end_of(day)
-            yield opens, due
-            opens, day = due, day + timedelta(days=1)
+        result = recurring_status(
+            recurrence,
+            start,
+            self.at,
+            self.known.done_times.get(action.id, ()),
+            end,
+            self.rules,
+            {g.id: g.rank for g in self.plan.grades},
+            self.known.grade_changes,
+        )
+        if result.change is not None:
+            self.changes.append(result.change)
+        self._missed_counts[action.id] = result.missed_count
+        return result.due, result.missed, result.done_at, result.status
 
     # -- words --
 

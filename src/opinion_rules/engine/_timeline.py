@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from opinion_rules._limits import instant_problem
+from opinion_rules.engine._derived import computed_leaves, computed_values
 from opinion_rules.engine._ir import (
     Program,
     action_rule,
@@ -23,7 +24,7 @@ from opinion_rules.engine._ir import (
     slot_subject,
 )
 from opinion_rules.exceptions import FactError, Problem
-from opinion_rules.model._conditions import Compare, MeasureRef, OneOf, walk
+from opinion_rules.model._conditions import Compare, CompareValues, MeasureRef, OneOf, walk
 from opinion_rules.model._facts import Incident, Observation
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._windows import Measure, Point, SeriesIndex
@@ -90,6 +91,7 @@ class Timeline:
         self._measures = [(m, s) for m in plan.measures if (s := measure_slot(m.id)) in slots]
         self._facts = [(f, s) for f in plan.facts if (s := fact_slot(f.id)) in slots]
         self._events = [(s, slot_subject(s)) for s in slots if slot_source(s) == "event"]
+        self._computed = computed_leaves(program)
 
     def _measure_points(self, measure: Measure) -> Iterable[datetime]:
         index = self.indexes.get(measure.metric)
@@ -113,6 +115,14 @@ class Timeline:
             if rule_id not in held
             for node in walk(condition)
             if isinstance(node, Compare | OneOf) and isinstance(node.operand, MeasureRef)
+        } | {
+            ref.id
+            for rule_id, condition in conditions.items()
+            if rule_id not in held
+            for node in walk(condition)
+            if isinstance(node, CompareValues)
+            for ref in node.refs()
+            if isinstance(ref, MeasureRef)
         }
         return [
             t
@@ -143,18 +153,19 @@ class Timeline:
         for measure, slot in self._measures:
             index = self.indexes.get(measure.metric)
             snap[slot] = None if index is None else index.value(measure, t)
-        facts = dict(self.incident.facts)
+        facts = self.incident.fact_values()
         for event in self.fact_changes:
             if event.at <= t:
                 facts[str(event.fact)] = event.value  # type: ignore[assignment]
         for spec, slot in self._facts:
             value = facts.get(spec.id)
-            if value is not None and spec.type == "enum" and spec.ordered:
+            if isinstance(value, str) and spec.type == "enum" and spec.ordered:
                 value = spec.choices.index(str(value))
             snap[slot] = value
         for slot, event_type in self._events:
             first = self.first_event.get(event_type)
             snap[slot] = first is not None and first <= t
+        snap.update(computed_values(self._computed, snap))
         return snap
 
 

@@ -7,6 +7,7 @@ cancelled on the way.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -21,7 +22,9 @@ from opinion_rules.engine._ir import (
     category_rule,
     slot_source,
     slot_subject,
+    state_conditions,
 )
+from opinion_rules.engine._state_slots import KnownAt, fact_changes, state_values
 from opinion_rules.engine._timeline import Snapshot, Timeline
 from opinion_rules.model._plan import Plan
 
@@ -97,6 +100,24 @@ class Walk:
         self.results: dict[int, Mapping[str, bool | None]] = {1: {}, 2: {}}
         self.grade_snaps: dict[datetime, Snapshot] = {}
         self.cancelled: dict[str, tuple[datetime, str]] = {}
+        # State slots (done(x), before(a, b) …) and duties owed per change of a fact.
+        self.states = {
+            slot: c for slot, c in state_conditions(plan).items() if slot in program.slots
+        }
+        self.per_change = {
+            a.id: str(a.deadline.anchor.ref)
+            for a in plan.actions
+            if a.deadline.anchor.event == "changed"
+        }
+        self.fact_changes: dict[str, list[datetime]] = (
+            fact_changes(timeline.incident, timeline.events)
+            if self.states or self.per_change
+            else {}
+        )
+        #: For each per-change action, the changes at which its condition held.
+        self.held_at_changes: dict[str, list[datetime]] = {a: [] for a in self.per_change}
+        #: Instants after the evaluation instant at which a state slot would change.
+        self.upcoming: list[datetime] = []
         # Stage 2 reads whether each category matched so far: its slot, its rule.
         self._categories = [
             (slot, category_rule(slot_subject(slot)))
@@ -118,7 +139,10 @@ class Walk:
         grader = self.grader
         grade_read = GRADE_SLOT in self.program.slots
         since = self.first.since
-        for t in self.timeline.change_points():
+        points = self.timeline.change_points()
+        visited = set(points)
+        while points:
+            t = heapq.heappop(points)
             snap1 = self.timeline.snapshot(t)
             self._match(session, 1, t, snap1)
             before = len(grader.history)
@@ -130,10 +154,61 @@ class Walk:
                 snap2[GRADE_SLOT] = grader.rank
             for slot, rule_id in self._categories:
                 snap2[slot] = rule_id in since
+            held_before = len(since)
+            if self.states:
+                values, later = self._state_values(t)
+                snap2.update(values)
+                self._visit(later, points, visited)
             self._match(session, 2, t, snap2)
+            if self.states and len(since) != held_before:
+                # Actions that started to apply at t fall due later: visit then.
+                self._visit(self._state_values(t)[1], points, visited)
+            for action_id, fact_id in self.per_change.items():
+                rule_held = self.results[2].get(action_rule(action_id)) is True
+                if rule_held and t in self.fact_changes.get(fact_id, ()):
+                    self.held_at_changes[action_id].append(t)
             for when, why in grader.cancellations:
                 if when == t:
                     self._cancel(t, why)
+
+    def _visit(self, later: list[datetime], points: list[datetime], visited: set[datetime]) -> None:
+        """
+        Add the instants at which state slots change by themselves to the
+        walk, or to :attr:`upcoming` when they are after the evaluation instant.
+        """
+        for when in later:
+            if when > self.timeline.at:
+                self.upcoming.append(when)
+            elif when not in visited:
+                visited.add(when)
+                heapq.heappush(points, when)
+
+    def _state_values(self, t: datetime) -> tuple[dict[str, bool | None], list[datetime]]:
+        """
+        The state slots at *t*, from statuses as known at *t*.
+        """
+        plan, since = self.plan, self.first.since
+        grade_since: dict[str, datetime] = {}
+        for g in plan.grades:
+            reached = [c.at for c in self.grader.history if c.rank >= g.rank]
+            if reached:
+                grade_since[g.id] = reached[0]
+        known = KnownAt(
+            t,
+            grade_since,
+            {c.id: since[r][0] for c in plan.categories if (r := category_rule(c.id)) in since},
+            {a.id: since[r][0] for a in plan.actions if (r := action_rule(a.id)) in since},
+            {a: when for a, (when, _why) in self.cancelled.items()},
+            self.held_at_changes,
+        )
+        return state_values(
+            plan,
+            self.timeline.incident,
+            self.timeline.events,
+            self.fact_changes,
+            self.states,
+            known,
+        )
 
     def _cancel(self, t: datetime, why: str) -> None:
         """

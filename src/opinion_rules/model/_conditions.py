@@ -2,7 +2,8 @@
 The condition vocabulary: small frozen trees that plans are written in.
 
 A condition is one of the leaf nodes (:class:`Compare`, :class:`OneOf`,
-:class:`CategoryIs`, :class:`EventSeen`, :class:`Always`) or a composite
+:class:`CompareValues`, :class:`CategoryIs`, :class:`EventSeen`,
+:class:`Always`) or a composite
 (:class:`AllOf`, :class:`AnyOf`, :class:`Not`).  Conditions are data: the
 engine compiles them; nothing here evaluates anything.
 
@@ -24,22 +25,38 @@ on whether the bound itself counts:
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
 from opinion_rules._validators import is_identifier
+from opinion_rules.model._state_conditions import STATE_TYPES, StateCondition
+from opinion_rules.model._terms import (
+    NEGATED,
+    OPERATORS,
+    SYMBOLS,
+    Arithmetic,
+    CompareValues,
+    Op,
+    Term,
+    _Arithmetic,
+    _is_op,
+    _Reference,
+)
 
 
 __all__ = [
+    "NEGATED",
     "OPERATORS",
+    "SYMBOLS",
     "AllOf",
     "Always",
     "AnyOf",
+    "Arithmetic",
     "CategoryIs",
     "Compare",
+    "CompareValues",
     "Condition",
     "EventSeen",
     "FactRef",
@@ -49,6 +66,7 @@ __all__ = [
     "OneOf",
     "Operand",
     "Param",
+    "Term",
     "all_of",
     "any_of",
     "category",
@@ -60,44 +78,11 @@ __all__ = [
     "param",
 ]
 
-Op = Literal["gt", "ge", "lt", "le", "eq", "ne"]
 Scalar = int | float | str | bool
-
-#: Python functions for each comparison operator.
-OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "gt": operator.gt,
-    "ge": operator.ge,
-    "lt": operator.lt,
-    "le": operator.le,
-    "eq": operator.eq,
-    "ne": operator.ne,
-}
-#: The operator that is true exactly when the key is false.
-NEGATED: dict[str, str] = {
-    "gt": "le",
-    "le": "gt",
-    "ge": "lt",
-    "lt": "ge",
-    "eq": "ne",
-    "ne": "eq",
-}
-SYMBOLS: dict[str, str] = {
-    "gt": ">",
-    "ge": ">=",
-    "lt": "<",
-    "le": "<=",
-    "eq": "=",
-    "ne": "!=",
-}
-
-
-def _is_op(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if value not in OPERATORS:
-        raise ValueError(f"'{attribute.name}' must be one of {sorted(OPERATORS)} (got {value!r})")
 
 
 @attrs.frozen(repr=False)
-class Param:
+class Param(_Arithmetic):
     """
     A plan parameter used in place of a constant: ``fact("temperature") > param("fever")``.
 
@@ -135,36 +120,40 @@ def _is_scalar(_inst: object, attribute: attrs.Attribute[Any], value: object) ->
         raise ValueError(f"'{attribute.name}' must be finite (got {value!r})")
 
 
-class _Comparable:
+class _Comparable(_Arithmetic):
     """
-    Operand mix-in: ``ref > 1000`` builds a :class:`Compare`.
+    Operand mix-in: ``ref > 1000`` builds a :class:`Compare`; ``ref >
+    measure("b") * 2`` (a measure, a fact or an arithmetic term on the
+    right) builds a :class:`CompareValues`.
 
     Only ordering operators are overloaded; equality stays structural so that
     operands can be compared and hashed.  Use :meth:`eq` and :meth:`ne`.
     """
 
-    def _compare(self, op: str, value: Scalar | Param) -> Compare:
+    def _compare(self, op: str, value: Scalar | Param | Term) -> Any:
+        if isinstance(value, _Reference | Arithmetic):
+            return CompareValues(self, op, value)  # type: ignore[arg-type]
         return Compare(self, op, value)  # type: ignore[arg-type]
 
-    def __gt__(self, value: Scalar | Param) -> Compare:
+    def __gt__(self, value: Scalar | Param | Term) -> Any:
         return self._compare("gt", value)
 
-    def __ge__(self, value: Scalar | Param) -> Compare:
+    def __ge__(self, value: Scalar | Param | Term) -> Any:
         return self._compare("ge", value)
 
-    def __lt__(self, value: Scalar | Param) -> Compare:
+    def __lt__(self, value: Scalar | Param | Term) -> Any:
         return self._compare("lt", value)
 
-    def __le__(self, value: Scalar | Param) -> Compare:
+    def __le__(self, value: Scalar | Param | Term) -> Any:
         return self._compare("le", value)
 
-    def eq(self, value: Scalar | Param) -> Compare:
+    def eq(self, value: Scalar | Param | Term) -> Any:
         """
         Build ``self == value``.
         """
         return self._compare("eq", value)
 
-    def ne(self, value: Scalar | Param) -> Compare:
+    def ne(self, value: Scalar | Param | Term) -> Any:
         """
         Build ``self != value``.
         """
@@ -178,7 +167,7 @@ class _Comparable:
 
 
 @attrs.frozen(order=False, repr=False)
-class MeasureRef(_Comparable):
+class MeasureRef(_Comparable, _Reference):
     """
     The value of a plan measure (a metric in a window) at evaluation time.
 
@@ -192,7 +181,7 @@ class MeasureRef(_Comparable):
 
 
 @attrs.frozen(order=False, repr=False)
-class FactRef(_Comparable):
+class FactRef(_Comparable, _Reference):
     """
     The value of a declared incident fact.
 
@@ -215,6 +204,8 @@ class GradeRef(_Comparable):
 
     .. versionadded:: 0.1.0
     """
+
+    computable = False  # a rank is no quantity: no arithmetic on it
 
     def __repr__(self) -> str:
         return "grade"
@@ -382,8 +373,13 @@ class Not:
         return f"<not {self.item!r}>"
 
 
-Condition = Compare | OneOf | CategoryIs | EventSeen | Always | AllOf | AnyOf | Not
-CONDITION_TYPES = (Compare, OneOf, CategoryIs, EventSeen, Always, AllOf, AnyOf, Not)
+_Leaf = Compare | OneOf | CompareValues | CategoryIs | EventSeen | Always
+#: A condition tree; :data:`StateCondition` leaves test actions and anchors (done(x) …).
+Condition = _Leaf | AllOf | AnyOf | Not | StateCondition
+CONDITION_TYPES = (
+    *(Compare, OneOf, CompareValues, CategoryIs, EventSeen, Always, AllOf, AnyOf, Not),
+    *STATE_TYPES,
+)
 
 
 def measure(measure_id: str) -> MeasureRef:

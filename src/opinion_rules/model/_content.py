@@ -25,8 +25,10 @@ from opinion_rules.model._items import (
     Principle,
     ReportChain,
     Role,
+    Term,
 )
-from opinion_rules.model._lifecycle import Grading, grading_events
+from opinion_rules.model._lifecycle import Grading, Routing, grading_events
+from opinion_rules.model._state_conditions import state_events
 from opinion_rules.model._windows import Measure
 from opinion_rules.time._calendars import WorkingCalendar
 
@@ -67,6 +69,14 @@ class PlanContent(Protocol):
     def grading(self) -> Grading: ...
     @property
     def calendar(self) -> WorkingCalendar | None: ...
+    @property
+    def channels(self) -> tuple[Term, ...]: ...
+    @property
+    def stages(self) -> tuple[Term, ...]: ...
+    @property
+    def duties(self) -> tuple[Term, ...]: ...
+    @property
+    def routings(self) -> tuple[Routing, ...]: ...
 
 
 def plan_conditions(plan: PlanContent) -> Iterator[tuple[str, Condition]]:
@@ -81,7 +91,10 @@ def plan_conditions(plan: PlanContent) -> Iterator[tuple[str, Condition]]:
     for i, a in enumerate(plan.actions):
         yield f"actions[{i}].condition", a.condition
         for j, routing in enumerate(a.routing):
-            yield f"actions[{i}].routing[{j}].condition", routing.condition
+            if not isinstance(routing, str):  # an id: the plan's routing, below
+                yield f"actions[{i}].routing[{j}].condition", routing.condition
+    for j, shared in enumerate(plan.routings):
+        yield f"routings[{j}].condition", shared.condition
 
 
 def event_types(plan: PlanContent) -> set[str]:
@@ -95,4 +108,5 @@ def event_types(plan: PlanContent) -> set[str]:
         types.update(event for event, _field in custom_events(action.deadline))
     for _where, condition in plan_conditions(plan):
         types.update(node.event for node in walk(condition) if isinstance(node, EventSeen))
+        types.update(state_events(condition))
     return types

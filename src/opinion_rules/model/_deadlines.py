@@ -10,12 +10,21 @@ instant and the plan's time rules and never reads a clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import attrs
 
-from opinion_rules._validators import is_identifier, positive_duration
+from opinion_rules._validators import is_identifier
+from opinion_rules.model._anchors import (
+    BUILTIN_EVENTS,
+    REF_ANCHORS,
+    Anchor,
+    anchor_all,
+    anchor_any,
+    parse_anchor,
+)
+from opinion_rules.model._recurrences import Counts, Recurrence
 from opinion_rules.time._arithmetic import (
     TimeRules,
     add_offset,
@@ -23,7 +32,7 @@ from opinion_rules.time._arithmetic import (
     day_end_after,
     elapsed_after,
 )
-from opinion_rules.time._offsets import Clock, Offset, parse_offset
+from opinion_rules.time._offsets import Clock, Offset
 
 
 __all__ = [
@@ -33,11 +42,14 @@ __all__ = [
     "Extension",
     "Recurrence",
     "after",
+    "anchor_all",
+    "anchor_any",
     "custom_events",
     "due_time",
     "end_of_day",
     "immediately",
     "no_deadline",
+    "parse_anchor",
     "promptly",
     "recurring",
     "until",
@@ -47,102 +59,6 @@ DeadlineKind = Literal[
     "offset", "immediately", "promptly", "end_of_day", "none", "until", "recurring"
 ]
 _KINDS = ("offset", "immediately", "promptly", "end_of_day", "none", "until", "recurring")
-
-#: Anchor events the engine knows without the incident naming them.
-BUILTIN_ANCHORS = ("discovered", "posted")
-#: Anchor events that name a plan item after a colon: ``action_done:reply``.
-REF_ANCHORS = {
-    "action_done": "action",
-    "overdue": "action",
-    "grade_reached": "grade",
-    "category_assigned": "category",
-}
-#: Event types every plan knows: the incident's own instants and the
-#: generic events incidents record.
-BUILTIN_EVENTS = (*BUILTIN_ANCHORS, "fact", "grade_asserted")
-
-
-@attrs.frozen
-class Anchor:
-    """
-    The event a deadline runs from.
-
-    Args:
-        event: ``discovered`` (the incident's ``discovered_at``), ``posted``
-            (``posted_at``), ``action_done`` (*ref* is an action: its first
-            completion), ``overdue`` (*ref* is an action: the instant it
-            became overdue, plus *late_by*), ``grade_reached`` (*ref* is a
-            grade: when the incident first reached it or a higher one),
-            ``category_assigned`` (*ref* is a category: when it first
-            matched), or any event type the incident records, e.g.
-            ``case_claimed`` or ``case_closed``.
-        ref: The action, grade or category the event names.
-        late_by: For ``overdue``: how late the other action must be, e.g.
-            ``Offset(working_days=5)`` for "超过办理时限5个工作日".  The
-            anchor happens only if the other action is still not done then.
-
-    Whatever the anchor, an action's clock never starts before the moment its
-    condition of application first held: an incident upgraded at 10:00
-    starts the new grade's obligations at 10:00.
-
-    Written as text: ``action_done:reply``, ``overdue:reply``,
-    ``overdue:reply+5wd``, ``grade_reached:major``.
-
-    .. versionadded:: 0.1.0
-    .. versionchanged:: 0.3.0 ``overdue``, ``grade_reached`` and
-       ``category_assigned``; *action* became *ref*.
-    """
-
-    event: str = attrs.field(validator=is_identifier)
-    ref: str | None = attrs.field(default=None)
-    late_by: Offset | None = attrs.field(default=None)
-
-    def __attrs_post_init__(self) -> None:
-        kind = REF_ANCHORS.get(self.event)
-        if kind is not None:
-            if self.ref is None:
-                raise ValueError(
-                    f"anchor {self.event!r} needs the {kind} it refers to "
-                    f"(write '{self.event}:<{kind} id>')"
-                )
-            is_identifier(self, attrs.fields(Anchor).ref, self.ref)
-        elif self.ref is not None:
-            raise ValueError(
-                f"only anchors {sorted(REF_ANCHORS)} name a plan item (got event {self.event!r})"
-            )
-        if self.late_by is not None:
-            if self.event != "overdue":
-                raise ValueError(f"'late_by' is only allowed on 'overdue' anchors (got {self})")
-            if not isinstance(self.late_by, Offset) or self.late_by.is_zero():
-                raise ValueError(f"'late_by' must be a non-zero Offset (got {self.late_by!r})")
-
-    @property
-    def action(self) -> str | None:
-        """
-        The action this anchor waits on (``action_done`` and ``overdue``).
-        """
-        return self.ref if REF_ANCHORS.get(self.event) == "action" else None
-
-    def __str__(self) -> str:
-        if self.ref is None:
-            return self.event
-        late = "" if self.late_by is None else f"+{self.late_by.text()}"
-        return f"{self.event}:{self.ref}{late}"
-
-
-def parse_anchor(text: str) -> Anchor:
-    """
-    Read an anchor written as text: ``discovered``, ``action_done:reply``,
-    ``overdue:reply+5wd``.
-
-    Raises:
-        ValueError: if *text* is not of that form.
-    """
-    event, colon, rest = text.partition(":")
-    if not colon:
-        return Anchor(event)
-    ref, plus, late = rest.partition("+")
-    return Anchor(event, ref, parse_offset(late) if plus else None)
 
 
 def _to_anchor(value: Anchor | str) -> Anchor:
@@ -177,67 +93,6 @@ class Extension:
             raise ValueError("an extension needs a non-zero 'by'")
         if self.cap is not None and self.cap.is_zero():
             raise ValueError("an extension's 'cap' must be non-zero")
-
-
-@attrs.frozen
-class Recurrence:
-    """
-    A duty that repeats while it is active (续报).
-
-    Exactly one of:
-
-    *every*
-        one completion in each period of this length from the start
-        (``每2小时续报一次``); occurrence *k* is due at start + k × *every*.
-    *per_day*
-        at least this many completions on each local calendar day from the
-        start's day (``每日至少续报1次``), due at each day's end.
-
-    The duty stops at the first *until* event at or after the start
-    (``直至舆情平息``); occurrences due after it are not owed.  Completions
-    are ``action_done`` events of the action; every one counts.  The first
-    period runs from the start, so with *per_day* a duty starting at 23:50
-    owes its first completion by that day's end.
-
-    .. versionadded:: 0.3.0
-    """
-
-    every: timedelta | None = attrs.field(
-        default=None, validator=attrs.validators.optional(positive_duration)
-    )
-    per_day: int | None = attrs.field(default=None)
-    until: str | None = attrs.field(
-        default=None, validator=attrs.validators.optional(is_identifier)
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if (self.every is None) == (self.per_day is None):
-            raise ValueError("a recurrence has exactly one of 'every' and 'per_day'")
-        if self.per_day is not None and (
-            isinstance(self.per_day, bool) or not isinstance(self.per_day, int) or self.per_day < 1
-        ):
-            raise ValueError(f"'per_day' must be a whole number >= 1 (got {self.per_day!r})")
-
-    def describe(self, event_words: Callable[[str], str] = str) -> str:
-        """
-        Render in Chinese, e.g. ``每日至少1次``; *event_words* names the
-        ending event (default: its id).
-        """
-        if self.per_day is not None:
-            words = f"每日至少{self.per_day}次"
-        else:
-            assert self.every is not None  # noqa: S101 - checked at construction
-            words = f"每{_span_words(self.every)}一次"
-        return words if self.until is None else f"{words}，直至{event_words(self.until)}"
-
-
-def _span_words(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400}日"
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600}小时"
-    return f"{seconds // 60}分钟"
 
 
 def _optional_offset(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -312,6 +167,13 @@ class Deadline:
         elif self.recurrence is not None:
             raise ValueError(
                 f"'recurrence' is only allowed with kind 'recurring' (got kind {self.kind!r})"
+            )
+        if self.anchor.event == "changed" and (
+            self.kind in ("until", "recurring") or self.extension is not None
+        ):
+            raise ValueError(
+                "a deadline on 'changed:<fact>' is owed once per change: kind offset, "
+                f"immediately, promptly, end_of_day or none, without extension (got {self.kind!r})"
             )
         if self.extension is not None:
             if self.kind not in ("offset", "end_of_day"):
@@ -446,16 +308,37 @@ def recurring(
     anchor: Anchor | str,
     *,
     every: timedelta | None = None,
-    per_day: int | None = None,
+    per_day: Counts | dict[str, int] | None = None,
     until: str | None = None,
+    rule: str | None = None,
+    dates: tuple[date | datetime, ...] | list[date | datetime] | None = None,
+    times: Counts | dict[str, int] = 1,
+    at_day_end: bool = False,
+    start_next_day: bool = False,
 ) -> Deadline:
     """
     A repeated duty: ``recurring("grade_reached:major", per_day=1,
-    until="subsided")`` for "每日至少续报1次，直至平息".  See :class:`Recurrence`.
+    until="subsided")`` for "每日至少续报1次，直至平息",
+    ``recurring("discovered", rule="FREQ=DAILY;BYHOUR=9")`` for "每日9时前报送",
+    ``recurring("discovered", per_day={"major": 2, "general": 1},
+    start_next_day=True)`` for "次日起每日至少续报N次" by grade.  See
+    :class:`Recurrence`.
 
     .. versionadded:: 0.3.0
+    .. versionchanged:: 0.7.0 *rule*, *dates*, *times*, counts by grade,
+       *at_day_end*, *start_next_day*.
     """
-    return Deadline(anchor, "recurring", recurrence=Recurrence(every, per_day, until))
+    recurrence = Recurrence(
+        every,
+        per_day,
+        until,
+        rule=rule,
+        dates=dates,
+        times=times,
+        at_day_end=at_day_end,
+        start_next_day=start_next_day,
+    )
+    return Deadline(anchor, "recurring", recurrence=recurrence)
 
 
 def custom_events(deadline: Deadline) -> Iterator[tuple[str, str]]:

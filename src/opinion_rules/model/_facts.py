@@ -29,6 +29,8 @@ from opinion_rules._limits import (
 )
 from opinion_rules._validators import is_aware, is_identifier, non_empty_text, optional_identifier
 from opinion_rules.exceptions import FactError, Problem, describe_value
+from opinion_rules.model._judgements import Judgement, read_judgement, scalar_problem
+from opinion_rules.model._not_applicable import FactValue, NotApplicable, fact_from_json, fact_json
 
 
 __all__ = ["Event", "Incident", "Observation"]
@@ -109,7 +111,8 @@ class Event:
         action: For ``action_done``: the action id.  Other events may name
             the action they concern, e.g. an extension request (延期申请).
         fact: For ``fact``: the fact id.
-        value: For ``fact``: its value.
+        value: For ``fact``: its value, or :data:`~opinion_rules.NOT_APPLICABLE`
+            for a fact the plan lets be not applicable.
         grade: For ``grade_asserted``: the grade id.
         assertion: For ``grade_asserted``: ``provisional`` (初步认定) or
             ``confirmed`` (确认).
@@ -126,7 +129,7 @@ class Event:
     type: str = attrs.field(validator=is_identifier)
     action: str | None = None
     fact: str | None = None
-    value: Scalar | None = None
+    value: FactValue | None = None
     grade: str | None = attrs.field(default=None, validator=optional_identifier)
     assertion: Assertion | None = attrs.field(default=None, validator=_optional_assertion)
     by: str | None = attrs.field(default=None, validator=_optional_text)
@@ -155,7 +158,9 @@ class Event:
             )
 
 
-def _freeze_facts(value: Mapping[str, Scalar]) -> Mapping[str, Scalar]:
+def _freeze_facts(
+    value: Mapping[str, FactValue | Judgement],
+) -> Mapping[str, FactValue | Judgement]:
     return MappingProxyType(dict(value))
 
 
@@ -165,7 +170,7 @@ def _check_facts(_inst: object, attribute: attrs.Attribute[Any], value: object) 
     for key, item in value.items():
         if not isinstance(key, str) or not _is_identifier_text(key):
             raise ValueError(f"'{attribute.name}': {key!r} is not a fact id (an identifier)")
-        problem = _scalar_problem(item)
+        problem = None if isinstance(item, Judgement | NotApplicable) else _scalar_problem(item)
         if problem is not None:
             raise ValueError(f"'{attribute.name}.{key}' {problem} (got {describe_value(item)})")
 
@@ -183,7 +188,9 @@ class Incident:
         id: The caller's identifier.
         discovered_at: When the incident was discovered (发现).
         posted_at: When the statement was first posted, if known.
-        facts: Facts known from the start, keyed by the plan's fact ids.
+        facts: Facts known from the start, keyed by the plan's fact ids; a
+            judgement fact known from the start is a :class:`~opinion_rules.incidents.Judgement`
+            (its value with who judged).
         observations: Monitoring readings.
         events: Things that happened: actions done, subsided, closed...
 
@@ -191,12 +198,13 @@ class Incident:
         FactError: for inconsistent data (see the interchange format docs).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.7.0 *facts* may hold judgements.
     """
 
     id: str = attrs.field(validator=non_empty_text)
     discovered_at: datetime = attrs.field(validator=is_aware)
     posted_at: datetime | None = attrs.field(default=None, validator=is_aware)
-    facts: Mapping[str, Scalar] = attrs.field(
+    facts: Mapping[str, FactValue | Judgement] = attrs.field(
         factory=dict, converter=_freeze_facts, validator=_check_facts
     )
     observations: tuple[Observation, ...] = attrs.field(default=(), converter=_tuple)
@@ -219,6 +227,14 @@ class Incident:
         """
         return _parse_incident(data, source)
 
+    def fact_values(self) -> dict[str, FactValue]:
+        """
+        The initial facts' values, judgements unwrapped.
+
+        .. versionadded:: 0.7.0
+        """
+        return {k: v.value if isinstance(v, Judgement) else v for k, v in self.facts.items()}
+
     def to_dict(self) -> dict[str, Any]:
         """
         Render the incident in the JSON interchange format.
@@ -231,7 +247,10 @@ class Incident:
         }
         if self.posted_at is not None:
             out["posted_at"] = self.posted_at.isoformat()
-        out["facts"] = dict(self.facts)
+        out["facts"] = {
+            k: v.to_dict() if isinstance(v, Judgement) else fact_json(v)
+            for k, v in self.facts.items()
+        }
         out["observations"] = [
             {
                 key: value
@@ -255,7 +274,7 @@ class Incident:
                     ("type", e.type),
                     ("action", e.action),
                     ("fact", e.fact),
-                    ("value", e.value),
+                    ("value", fact_json(e.value)),
                     ("grade", e.grade),
                     ("assertion", e.assertion),
                     ("by", e.by),
@@ -422,19 +441,7 @@ def _is_identifier_text(value: str) -> bool:
     return value.isascii() and value[:1].isalpha() and all(c.isalnum() or c == "_" for c in value)
 
 
-def _scalar_problem(value: object) -> str | None:
-    """
-    Why *value* cannot be a fact value, or ``None``.
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        return "is not finite"
-    if isinstance(value, str) and has_lone_surrogate(value):
-        return _SURROGATE
-    if not isinstance(value, int | float | str | bool):
-        return "is not a scalar"
-    if not isinstance(value, bool | str) and abs(value) > LARGEST_NUMBER:
-        return _TOO_LARGE
-    return None
+_scalar_problem = scalar_problem
 
 
 _INCIDENT_KEYS = ("id", "discovered_at", "posted_at", "facts", "observations", "events")
@@ -463,27 +470,38 @@ def _parse_incident(data: object, source: str) -> Incident:
     return Incident(incident_id, discovered, posted, facts, observations, events)
 
 
-def _parse_facts(c: _Collector, facts: object) -> dict[str, Scalar]:
+def _parse_facts(c: _Collector, facts: object) -> dict[str, FactValue | Judgement]:
     if not isinstance(facts, Mapping):
         c.add("facts", "is not an object", "an object of name: value", describe_value(facts))
         return {}
-    out: dict[str, Scalar] = {}
-    for key, value in facts.items():
-        problem = _scalar_problem(value)
+    out: dict[str, FactValue | Judgement] = {}
+    for key, given in facts.items():
+        value = fact_from_json(given)
+        problem = None if isinstance(value, NotApplicable) else _scalar_problem(value)
         if not _is_identifier_text(str(key)):
             c.add(
                 f"facts.{printable(str(key))}",
                 "is not an identifier",
                 "a letter, then letters, digits or '_'",
             )
+        elif isinstance(value, Mapping):
+            judgement, problems = read_judgement(value, f"facts.{key}")
+            c.problems.extend(problems)
+            if judgement is not None:
+                out[key] = judgement
         elif problem is not None:
-            c.add(f"facts.{key}", problem, _SCALAR, describe_value(value))
+            c.add(f"facts.{key}", problem, _SCALAR_OR_JUDGEMENT, describe_value(value))
         else:
             out[key] = value
     return out
 
 
-_SCALAR = "a string, number or boolean"
+_SCALAR_OR_JUDGEMENT = (
+    'a string, number or boolean, {"not_applicable": true}, or a judgement {value, by, role}'
+)
+
+
+_SCALAR = 'a string, number or boolean, or {"not_applicable": true}'
 
 
 def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
@@ -528,9 +546,9 @@ def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
         event_type = c.text(item, "type", path, required=True, identifier=True)
         action = c.text(item, "action", path, required=event_type == "action_done", identifier=True)
         fact = c.text(item, "fact", path, required=event_type == "fact", identifier=True)
-        value = item.get("value")
+        value = fact_from_json(item.get("value"))
         if event_type == "fact":
-            problem = _scalar_problem(value)
+            problem = None if isinstance(value, NotApplicable) else _scalar_problem(value)
             if "value" not in item:
                 c.add(f"{path}value", "is missing", "the fact's value")
             elif problem is not None:

@@ -26,7 +26,7 @@ from opinion_rules.model._conditions import (
     is_condition,
 )
 from opinion_rules.model._deadlines import Deadline
-from opinion_rules.model._lifecycle import Assignment, Routing
+from opinion_rules.model._lifecycle import ROUTING_MODES, Assignment, Routing
 from opinion_rules.time._offsets import Offset
 
 
@@ -42,11 +42,13 @@ __all__ = [
     "Principle",
     "ReportChain",
     "Role",
+    "Term",
     "action_grade",
     "fact_value_expected",
 ]
 
-#: Channels an action may use.
+#: The built-in channels: known to lint and render without a declaration.
+#: A plan may use its own (纸质快报, 吹风会) by declaring them (:class:`Term`).
 CHANNELS = (
     "phone",  # 电话报告
     "written_report",  # 书面报告, 专报, 简报
@@ -122,12 +124,21 @@ class FactSpec:
         label: Words for reasons.
         clause: Where the plan speaks of this fact, optional.
         judgement: Whether the fact is a person's judgement ("可能造成重大
-            影响", "必要时", "有扩散趋势"): incidents must then supply it as a
-            ``fact`` event with ``by`` (who judged, and when), never in the
-            incident's initial ``facts``.
+            影响", "必要时", "有扩散趋势"): incidents must then supply it
+            with who judged: as a ``fact`` event with ``by``, or, when the
+            judgement was made before the incident arrived, as an initial
+            fact given as a :class:`~opinion_rules.incidents.Judgement`.
+        judged_by: For a judgement: the role ids allowed to make it
+            ("由县委网信办研判"); a judgement must then name one of them
+            as its ``role``.  Empty: the plan names none.
+        may_be_not_applicable: Whether incidents may give the fact as
+            :data:`~opinion_rules.NOT_APPLICABLE` (a ranking that is
+            "未上榜"): known, never satisfying a comparison.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.4.0 *judgement*.
+    .. versionchanged:: 0.7.0 *judged_by*; judgements as initial facts;
+       *may_be_not_applicable*.
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -137,8 +148,17 @@ class FactSpec:
     label: str = ""
     clause: Clause | None = attrs.field(default=None, validator=optional_clause)
     judgement: bool = False
+    judged_by: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    may_be_not_applicable: bool = attrs.field(
+        default=False, validator=attrs.validators.instance_of(bool)
+    )
 
     def __attrs_post_init__(self) -> None:
+        if self.judged_by and not self.judgement:
+            raise ValueError(
+                f"'judged_by' is only for judgement facts (fact {self.id!r} is not one; "
+                "add 'judgement: true')"
+            )
         if self.type not in _FACT_TYPES:
             raise ValueError(f"'type' must be one of {list(_FACT_TYPES)} (got {self.type!r})")
         if self.type == "enum":
@@ -237,13 +257,49 @@ class Role:
     name_en: str = ""
 
 
-def _is_channel(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if value not in CHANNELS:
-        raise ValueError(f"'{attribute.name}' must be one of {list(CHANNELS)} (got {value!r})")
+@attrs.frozen
+class Term:
+    """
+    A word of the plan's own vocabulary with its labels: a channel (纸质快报,
+    吹风会), an action kind (培训, 组建新闻发布中心) or an owner duty (属地回应),
+    declared in the plan's ``channels``, ``stages`` or ``duties``.
+
+    A term with a built-in id (e.g. channel ``phone``) relabels it.
+
+    Args:
+        id: The identifier actions use, e.g. ``paper_bulletin``.
+        name: The plan's word, e.g. ``纸质快报``.
+        name_en: An English label, optional.
+        clause: Where the plan speaks of it, optional.
+
+    .. versionadded:: 0.7.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    name: str = attrs.field(validator=non_empty_text)
+    name_en: str = ""
+    clause: Clause | None = attrs.field(default=None, validator=optional_clause)
 
 
-def _routings(values: Iterable[Routing]) -> tuple[Routing, ...]:
+def _routings(values: Iterable[Routing | str]) -> tuple[Routing | str, ...]:
     return tuple(values)
+
+
+def _is_routing(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, str):
+        is_identifier(_inst, attribute, value)
+    elif not isinstance(value, Routing):
+        raise TypeError(
+            f"'{attribute.name}' items must be Routing or the id of a plan routing (got {value!r})"
+        )
+
+
+def _routing_mode(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in ("", *ROUTING_MODES):
+        raise ValueError(
+            f"'{attribute.name}' must be one of {list(ROUTING_MODES)} or '' for the plan's "
+            f"(got {value!r})"
+        )
 
 
 def _assignments(values: Iterable[Assignment]) -> tuple[Assignment, ...]:
@@ -259,14 +315,18 @@ class Action:
         id: Stable identifier; incidents report completion with it.
         title: What is to be done, in the plan's words.
         owners: Role ids responsible, first the lead.
-        channel: One of :data:`CHANNELS`.
+        channel: How it is done: one of :data:`CHANNELS`, or a channel the
+            plan declares (:class:`Term`); any identifier is accepted, and
+            lint warns on one that is neither.
         deadline: When it falls due.
         condition: When the action applies, e.g. ``grade() >= "major"``.
         clause: The sentence the action comes from.
         stage: Workflow stage, e.g. ``report`` or ``respond``; free text.
         assignments: What each default owner does (牵头, 配合, ...).
         routing: Owners chosen by the incident's scope and grade
-            (:class:`~opinion_rules.lifecycle.Routing`); the first that holds wins.
+            (:class:`~opinion_rules.lifecycle.Routing`), or the ids of
+            routings the plan writes once (:attr:`Plan.routings`); see
+            *routing_mode*.
         overrides: Action ids this action takes precedence over: once it
             applies, those still open are ``overridden`` (e.g. "不论事件级别,
             均应立即上报" overrides the grade-based report).
@@ -274,17 +334,25 @@ class Action:
             24-hour report at 较大, the 3-hour one at 重大); the
             ``keep_elapsed`` re-grading rule counts time from when the
             family's first variant started.
+        routing_mode: ``first_match`` (the first routing that holds names
+            the owners), ``additive`` (every routing that holds adds its
+            owners), or ``""`` (default) for the plan's
+            :attr:`Plan.routing_mode`.
+        recipients: Role ids the action is delivered to (报送对象: "报告主要
+            领导", "报市局"), distinct from its owners (who must do it).
 
     Several deliverables from one anchor are separate actions.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.4.0 *assignments*, *routing*, *overrides*, *family*.
+    .. versionchanged:: 0.7.0 *routing* may name plan routings; *routing_mode*,
+       *recipients*.
     """
 
     id: str = attrs.field(validator=is_identifier)
     title: str = attrs.field(validator=non_empty_text)
     owners: tuple[str, ...] = attrs.field(converter=_str_tuple)
-    channel: str = attrs.field(validator=_is_channel)
+    channel: str = attrs.field(validator=is_identifier)
     deadline: Deadline = attrs.field(validator=attrs.validators.instance_of(Deadline))
     condition: Condition = attrs.field(factory=Always, validator=is_condition)
     clause: Clause | None = attrs.field(default=None, validator=optional_clause)
@@ -294,19 +362,21 @@ class Action:
         converter=_assignments,
         validator=attrs.validators.deep_iterable(attrs.validators.instance_of(Assignment)),
     )
-    routing: tuple[Routing, ...] = attrs.field(
+    routing: tuple[Routing | str, ...] = attrs.field(
         default=(),
         converter=_routings,
-        validator=attrs.validators.deep_iterable(attrs.validators.instance_of(Routing)),
+        validator=attrs.validators.deep_iterable(_is_routing),
     )
     overrides: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     family: str = ""
+    routing_mode: str = attrs.field(default="", validator=_routing_mode)
+    recipients: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
 
     def duty_of(self, role: str) -> str:
         """
         What *role* does as a default owner ("" when not stated).
         """
-        return next((a.duty for a in self.assignments if a.role == role), "")
+        return next((a.said for a in self.assignments if a.role == role), "")
 
     @owners.validator
     def _check_owners(

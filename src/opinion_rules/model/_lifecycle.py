@@ -21,12 +21,15 @@ from opinion_rules.model._conditions import Condition, is_condition
 
 
 __all__ = [
+    "ASSERTED_GRADES",
     "GRADE_DRIVERS",
     "OWNER_DUTIES",
     "REGRADE_RULES",
+    "ROUTING_MODES",
     "Assignment",
     "Closure",
     "Deescalation",
+    "Escalation",
     "Grading",
     "Routing",
 ]
@@ -36,13 +39,25 @@ GradeDriver = Literal["computed", "asserted", "higher"]
 #: one a person asserted, or the higher of the two.
 GRADE_DRIVERS: tuple[GradeDriver, ...] = ("computed", "asserted", "higher")
 
+AssertedGrade = Literal["latest", "highest"]
+#: Which of the grades people asserted counts: the latest assertion (a new
+#: one may lower the grade) or the highest so far (grades only go up).
+ASSERTED_GRADES: tuple[AssertedGrade, ...] = ("latest", "highest")
+
 RegradeRule = Literal["from_upgrade", "retroactive", "keep_elapsed"]
 #: Where the clock of a duty that an upgrade starts runs from.
 REGRADE_RULES: tuple[RegradeRule, ...] = ("from_upgrade", "retroactive", "keep_elapsed")
 
 OwnerDuty = Literal["primary", "lead", "support", "coordinate", ""]
-#: What an owner does: 第一责任主体, 牵头, 配合, 组织协调 ("" = not stated).
+#: The built-in owner duties: 第一责任主体, 牵头, 配合, 组织协调.  A plan may
+#: name its own (属地回应) by declaring them in its ``duties``.
 OWNER_DUTIES: tuple[str, ...] = ("primary", "lead", "support", "coordinate")
+
+RoutingMode = Literal["first_match", "additive"]
+#: How an action's routings choose owners: the first that holds names them
+#: (default), or every one that holds adds its owners (61号: 第一责任主体,
+#: 组织协调, 配合, 属地回应 together).
+ROUTING_MODES: tuple[RoutingMode, ...] = ("first_match", "additive")
 
 #: The plans' own words for each duty, for documents and reasons.
 DUTY_WORDS = {
@@ -66,6 +81,11 @@ def _one_of(choices: tuple[str, ...]) -> Any:
     return check
 
 
+def _empty_or_identifier(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value != "":
+        is_identifier(_inst, attribute, value)
+
+
 @attrs.frozen
 class Assignment:
     """
@@ -75,12 +95,29 @@ class Assignment:
         role: A role id of the plan.
         duty: ``primary`` (第一责任主体), ``lead`` (牵头), ``support`` (配合),
             ``coordinate`` (组织协调), or ``""`` when the text does not say.
+        plan_duty: Instead of *duty*, a duty in the plan's own words that
+            the plan declares in its ``duties`` (属地回应, 归口办理).
 
     .. versionadded:: 0.4.0
+    .. versionchanged:: 0.7.0 *plan_duty*.
     """
 
     role: str = attrs.field(validator=is_identifier)
     duty: str = attrs.field(default="", validator=_one_of(("", *OWNER_DUTIES)))
+    plan_duty: str = attrs.field(default="", validator=_empty_or_identifier)
+
+    def __attrs_post_init__(self) -> None:
+        if self.duty and self.plan_duty:
+            raise ValueError(
+                f"owner {self.role!r} has both a built-in 'duty' and a 'plan_duty'; give one"
+            )
+
+    @property
+    def said(self) -> str:
+        """
+        The duty as stated: the built-in one or the plan's own (``""`` if none).
+        """
+        return self.duty or self.plan_duty
 
 
 def _assignments(values: Iterable[Assignment | str]) -> tuple[Assignment, ...]:
@@ -95,18 +132,28 @@ class Routing:
     Owners chosen by the incident's attributes and grade, e.g. "涉及多个部门
     的, 由办公室牵头, 相关股室配合".
 
-    An action's routings are tried in order at the evaluation instant; the
-    first whose condition holds names the owners, and when none holds the
-    action's own ``owners`` apply.  A routing whose condition is unknown
-    stops the search: the result keeps the default owners and says which
-    fact would decide.
+    Under ``first_match`` routing (the default), an action's routings are
+    tried in order at the evaluation instant; the first whose condition
+    holds names the owners, and when none holds the action's own ``owners``
+    apply.  A routing whose condition is unknown stops the search: the
+    result keeps the default owners and says which fact would decide.
+
+    Under ``additive`` routing the action's own owners always apply and
+    every routing that holds adds its owners (a role already listed with
+    the same duty is not repeated); an unknown routing adds nothing and the
+    result says which fact would decide.
+
+    A routing written once in the plan's ``routings`` has an *id*, and
+    actions name it in their ``routing`` list.
 
     .. versionadded:: 0.4.0
+    .. versionchanged:: 0.7.0 *id*.
     """
 
     condition: Condition = attrs.field(validator=is_condition)
     owners: tuple[Assignment, ...] = attrs.field(converter=_assignments)
     clause: Any = attrs.field(default=None, validator=_clause)
+    id: str = attrs.field(default="", validator=_empty_or_identifier)
 
     @owners.validator
     def _check_owners(self, _attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
@@ -170,6 +217,39 @@ class Deescalation:
 
 
 @attrs.frozen
+class Escalation:
+    """
+    A rule that raises the grade by steps when an event is recorded, e.g.
+    "本属三级舆情，因处理不妥造成态势扩大的，升为二级" (``event:
+    mishandled``, ``steps: 1``).
+
+    Each recorded occurrence of *event* raises the grade current at its
+    instant by *steps* levels, capped at the top grade; an ungraded incident
+    counts as one level below the lowest grade.  The raised grade stays
+    until a higher grade is reached or a de-escalation rule lowers it.
+
+    Args:
+        id: Identifier, shown in results.
+        event: The event type that raises the grade.
+        steps: How many levels (at least 1).
+        clause: The sentence the rule comes from.
+
+    .. versionadded:: 0.7.0
+    """
+
+    id: str = attrs.field(validator=is_identifier)
+    event: str = attrs.field(validator=is_identifier)
+    steps: int = attrs.field(default=1)
+    clause: Any = attrs.field(default=None, validator=_clause)
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int):
+            raise TypeError(f"'steps' must be an integer (got {self.steps!r})")
+        if self.steps < 1:
+            raise ValueError(f"'steps' must be at least 1 (got {self.steps!r})")
+
+
+@attrs.frozen
 class Closure:
     """
     When the incident is closed: the event that closes it (e.g.
@@ -207,22 +287,31 @@ class Grading:
             初步认定 or confirmed 确认), or ``higher`` (the higher of the two).
         asserted_by: Role ids allowed to assert a grade; empty means the
             plan names none (any ``by`` is accepted).
+        asserted_grade: Which assertion counts under the ``asserted`` and
+            ``higher`` drives: ``latest`` (default; a later, lower assertion
+            lowers the grade) or ``highest`` (the highest so far: grades
+            only go up).
         regrade: When an upgrade starts a duty after its anchor, where the
             duty's clock runs from: ``from_upgrade`` (default), ``retroactive``
             (from the anchor; it may be overdue at once), or
             ``keep_elapsed`` (from when the same duty, see
             :attr:`Action.duty`, started at the lower grade).
+        escalation: Rules that raise the grade by steps on an event
+            ("因处理不妥…升为二级").
         deescalation: Rules that lower the grade (grades only go up
             otherwise).
         closure: When the incident closes.
         clause: Where the plan says who grades (e.g. "由…确定").
 
     .. versionadded:: 0.4.0
+    .. versionchanged:: 0.7.0 *asserted_grade*, *escalation*.
     """
 
     drive: str = attrs.field(default="computed", validator=_one_of(GRADE_DRIVERS))
     asserted_by: tuple[str, ...] = attrs.field(default=(), converter=_roles)
+    asserted_grade: str = attrs.field(default="latest", validator=_one_of(ASSERTED_GRADES))
     regrade: str = attrs.field(default="from_upgrade", validator=_one_of(REGRADE_RULES))
+    escalation: tuple[Escalation, ...] = attrs.field(default=(), converter=tuple)
     deescalation: tuple[Deescalation, ...] = attrs.field(default=(), converter=tuple)
     closure: Closure | None = None
     clause: Any = attrs.field(default=None, validator=_clause)
@@ -236,7 +325,7 @@ class Grading:
 
 def duty_words(duty: str) -> str:
     """
-    The plan's word for *duty*, or ``""``.
+    The built-in word for *duty*, or ``""``.
     """
     return DUTY_WORDS.get(duty, "")
 
@@ -253,6 +342,8 @@ def grading_events(grading: Grading) -> Iterator[tuple[str, str]]:
     The incident event types the grading rules name, with the field naming
     each.
     """
+    for j, step in enumerate(grading.escalation):
+        yield step.event, f"grading.escalation[{j}].event"
     for j, rule in enumerate(grading.deescalation):
         if rule.event is not None:
             yield rule.event, f"grading.deescalation[{j}].event"

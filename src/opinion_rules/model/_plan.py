@@ -24,7 +24,17 @@ from opinion_rules._limits import TIMEZONE_CHARACTERS, period_problem
 from opinion_rules._suggest import expected_names_capped, one_of
 from opinion_rules._validators import is_slug, non_empty_text, non_negative_duration
 from opinion_rules.exceptions import PlanValidationError, Problem
-from opinion_rules.model._conditions import AllOf, AnyOf, Compare, Condition, Not, OneOf, Param
+from opinion_rules.model._conditions import (
+    AllOf,
+    AnyOf,
+    Arithmetic,
+    Compare,
+    CompareValues,
+    Condition,
+    Not,
+    OneOf,
+    Param,
+)
 from opinion_rules.model._items import (
     Action,
     Category,
@@ -36,8 +46,10 @@ from opinion_rules.model._items import (
     Principle,
     ReportChain,
     Role,
+    Term,
 )
-from opinion_rules.model._lifecycle import Grading, Routing
+from opinion_rules.model._lifecycle import ROUTING_MODES, Grading, Routing
+from opinion_rules.model._modify import modified_items
 from opinion_rules.model._validation import PROBLEMS_SHOWN, capped, plan_problems
 from opinion_rules.model._windows import Measure
 from opinion_rules.time._arithmetic import TimeRules
@@ -107,6 +119,11 @@ def _optional_calendar(_inst: object, attribute: attrs.Attribute[Any], value: ob
         )
 
 
+def _is_routing_mode(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in ROUTING_MODES:
+        raise ValueError(f"'{attribute.name}' must be one of {list(ROUTING_MODES)} (got {value!r})")
+
+
 def _optional_day_end(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
@@ -158,6 +175,18 @@ class Plan:
         local: For an adapted plan: the items it adds or overrides, as
             ``"<section>.<id>"`` (e.g. ``"actions.report_major"``), so a
             rendered document can mark them.
+        channels: The plan's own channels with labels (纸质快报, 吹风会),
+            besides the built-in :data:`~opinion_rules.vocabulary.CHANNELS`.
+        stages: Labels for the action kinds (stages) its actions name
+            (培训, 组建新闻发布中心).
+        duties: The owner duties it names in its own words (属地回应),
+            besides the built-in :data:`~opinion_rules.lifecycle.OWNER_DUTIES`.
+        routings: Owner routings written once, each with an id, which
+            actions name in their ``routing``.
+        routing_mode: How routings choose owners where an action does not
+            say: ``first_match`` (default) or ``additive``.
+
+    A plan of duties only (a 值班 or 回复时限 rule) has no grades.
 
     Raises:
         PlanValidationError: listing every problem found.
@@ -190,6 +219,11 @@ class Plan:
     grading: Grading = attrs.field(factory=Grading, validator=attrs.validators.instance_of(Grading))
     base: str | None = None
     local: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen)
+    channels: tuple[Term, ...] = attrs.field(default=(), converter=_tuple)
+    stages: tuple[Term, ...] = attrs.field(default=(), converter=_tuple)
+    duties: tuple[Term, ...] = attrs.field(default=(), converter=_tuple)
+    routings: tuple[Routing, ...] = attrs.field(default=(), converter=_tuple)
+    routing_mode: str = attrs.field(default="first_match", validator=_is_routing_mode)
 
     def __attrs_post_init__(self) -> None:
         # The checks stop after enough problems to act on: each may list the
@@ -223,6 +257,7 @@ class Plan:
         self,
         *,
         remove: Mapping[str, Iterable[str]] | None = None,
+        modify: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
         **changes: Any,
     ) -> Plan:
         """
@@ -230,10 +265,14 @@ class Plan:
         provincial one): scalar fields given in *changes* replace this
         plan's; items of a section (``grades``, ``actions``, ``roles``,
         ``measures``, ``facts``, ``categories``, ``principles``,
-        ``parameters``, ``events``, ``chains``) replace the item with the
+        ``parameters``, ``events``, ``chains``, ``channels``, ``stages``,
+        ``duties``, ``routings``) replace the item with the
         same id in place, or are appended; ``notes`` and ``metrics`` are
         appended; *remove* drops items by id, e.g.
-        ``remove={"actions": ["report_written"]}``.
+        ``remove={"actions": ["report_written"]}``; *modify* changes some
+        fields of inherited items, named by id, keeping the rest, e.g.
+        ``modify={"actions": [{"id": "report_major", "title": "报县委"}]}``
+        (an id the base lacks is an error, never a new item).
 
         The result is checked like any plan, records ``base`` (this plan's
         ``id@version``) and ``local`` (the items added or replaced).
@@ -243,8 +282,9 @@ class Plan:
                 an id the base lacks, or any problem of the merged plan.
 
         .. versionadded:: 0.4.0
+        .. versionchanged:: 0.7.0 *modify*.
         """
-        return extend_plan(self, remove or {}, changes)
+        return extend_plan(self, remove or {}, changes, modify or {})
 
     def grade(self, grade_id: str) -> Grade:
         """
@@ -269,6 +309,24 @@ class Plan:
             if item.id == action_id:
                 return item
         raise KeyError(action_id)
+
+    def routing_of(self, action: Action) -> tuple[Routing, ...]:
+        """
+        The routings of *action* in order, each id it names replaced by the
+        plan's routing with that id.
+
+        .. versionadded:: 0.7.0
+        """
+        shared = {r.id: r for r in self.routings}
+        return tuple(shared[r] if isinstance(r, str) else r for r in action.routing)
+
+    def routing_mode_of(self, action: Action) -> str:
+        """
+        ``first_match`` or ``additive``: the action's own mode, else the plan's.
+
+        .. versionadded:: 0.7.0
+        """
+        return action.routing_mode or self.routing_mode
 
     def scale(self) -> tuple[Grade, ...]:
         """
@@ -365,6 +423,9 @@ class Plan:
                 )
                 for a in self.actions
             ),
+            routings=tuple(
+                attrs.evolve(r, condition=_bind(r.condition, values)) for r in self.routings
+            ),
         )
 
 
@@ -380,21 +441,35 @@ ID_SECTIONS = (
     "principles",
     "actions",
     "chains",
+    "channels",
+    "stages",
+    "duties",
+    "routings",
 )
 
 
 def extend_plan(
-    base: Plan, remove: Mapping[str, Iterable[str]], changes: Mapping[str, Any]
+    base: Plan,
+    remove: Mapping[str, Iterable[str]],
+    changes: Mapping[str, Any],
+    modify: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
 ) -> Plan:
     """
-    Merge *changes* and *remove* into *base* (see :meth:`Plan.extend`).
+    Merge *changes*, *modify* and *remove* into *base* (see :meth:`Plan.extend`).
     """
+    modified, modify_problems = modified_items(base, modify or {}, ID_SECTIONS)
+    if modified:
+        changes = {
+            **changes,
+            **{s: [*changes.get(s, ()), *items] for s, items in modified.items()},
+        }
     fields = {f.name for f in attrs.fields(Plan)} - {"base", "local"}
     problems = [
         Problem(name, "is not a plan field", one_of(fields))
         for name in changes
         if name not in fields
     ]
+    problems += modify_problems
     problems += [
         Problem(f"remove.{name}", "is not a section with ids", f"one of {list(ID_SECTIONS)}")
         for name in remove
@@ -462,9 +537,13 @@ def _by_id(problem: Problem, merged: Mapping[str, Sequence[Any]]) -> Problem:
     return attrs.evolve(problem, path=f"{section}.{items[index].id}{rest}")
 
 
-def _bind_routing(routing: tuple[Routing, ...], values: dict[str, Any]) -> tuple[Routing, ...]:
-    bound: list[Routing] = [attrs.evolve(r, condition=_bind(r.condition, values)) for r in routing]
-    return tuple(bound)
+def _bind_routing(
+    routing: tuple[Routing | str, ...], values: dict[str, Any]
+) -> tuple[Routing | str, ...]:
+    return tuple(
+        r if isinstance(r, str) else attrs.evolve(r, condition=_bind(r.condition, values))
+        for r in routing
+    )
 
 
 def _bind(condition: Condition, values: dict[str, Any]) -> Condition:
@@ -476,6 +555,8 @@ def _bind(condition: Condition, values: dict[str, Any]) -> Condition:
             return Compare(operand, op, value(v))
         case OneOf(operand, vs):
             return OneOf(operand, tuple(value(v) for v in vs))
+        case CompareValues(left, op, right):
+            return CompareValues(left, op, _bind_term(right, values))
         case AllOf(items):
             return AllOf(tuple(_bind(i, values) for i in items))
         case AnyOf(items):
@@ -484,3 +565,12 @@ def _bind(condition: Condition, values: dict[str, Any]) -> Condition:
             return Not(_bind(item, values))
         case _:
             return condition
+
+
+def _bind_term(term: Any, values: dict[str, Any]) -> Any:
+    match term:
+        case Param(pid):
+            return values[pid]
+        case Arithmetic(op, left, right):
+            return Arithmetic(op, _bind_term(left, values), _bind_term(right, values))
+    return term

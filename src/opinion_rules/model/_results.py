@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from opinion_rules.model._clauses import Clause
+from opinion_rules.model._not_applicable import FactValue, fact_json
 
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "CategoryMatch",
     "ChainStatus",
     "GradeReached",
+    "JudgementMade",
     "Owner",
     "Undecided",
 ]
@@ -57,10 +59,12 @@ class GradeReached:
             (``clicks in 1 d = 1200 > 1000``), who asserted it, or which
             de-escalation rule lowered it.
         clause: The sentence defining the grade (or the rule that set it).
-        source: ``computed`` (the criteria), ``asserted`` (a person) or
-            ``deescalated`` (a de-escalation rule).
+        source: ``computed`` (the criteria), ``asserted`` (a person),
+            ``escalated`` (an escalation rule's event) or ``deescalated``
+            (a de-escalation rule).
         assertion: For ``asserted``: ``provisional`` or ``confirmed``.
-        by: For ``asserted``: who asserted it (and in which role).
+        by: For ``asserted``: who asserted it (and in which role); for
+            ``escalated``: who recorded the event, if it says.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.4.0 *source*, *assertion*, *by*; entries may go
@@ -76,6 +80,30 @@ class GradeReached:
     source: str = "computed"
     assertion: str | None = None
     by: str | None = None
+
+
+@attrs.frozen
+class JudgementMade:
+    """
+    A judgement fact known at the evaluation instant, with its provenance.
+
+    Attributes:
+        fact, name: The fact's id and label.
+        value: Its value at the evaluation instant.
+        by: Who made the judgement.
+        role: The plan role they judged in, if given.
+        at: When the ``fact`` event recorded it; ``None`` when it was given
+            with the incident (known at discovery).
+
+    .. versionadded:: 0.7.0
+    """
+
+    fact: str
+    name: str
+    value: FactValue
+    by: str
+    role: str | None
+    at: datetime | None
 
 
 @attrs.frozen
@@ -164,13 +192,18 @@ class ActionStatus:
         clause: The sentence it comes from.
         reason: One line: why it applies and how its due time is set.
         missed: For recurring duties: the due instants of occurrences that
-            passed without enough completions.
+            passed without enough completions, in order; the first 100
+            (``MISSED_LISTED``) of them.
+        missed_count: How many occurrences were missed in all (at least
+            ``len(missed)``).
         extended_from: The due instant before extensions, if any moved it.
         regrade: When an upgrade started the duty after its anchor: the
             plan's re-grading rule that set its clock (``from_upgrade``,
             ``retroactive`` or ``keep_elapsed``).
         overridden_by: The action that took precedence, if overridden.
         cancelled_at: When a de-escalation or closure rule cancelled it.
+        recipients: The roles the action is delivered to (报送对象: 主要领导,
+            市局), distinct from its owners; empty when the plan names none.
 
     For a ``recurring`` duty *due* is the next occurrence owed and
     *done_at* the instant the duty ended.
@@ -179,6 +212,7 @@ class ActionStatus:
     .. versionchanged:: 0.3.0 *missed*, *extended_from*.
     .. versionchanged:: 0.4.0 *regrade*, *overridden_by*, *cancelled_at*.
     .. versionchanged:: 0.5.0 status ``undecided``.
+    .. versionchanged:: 0.7.0 *missed_count*; *missed* lists the first 100.
     """
 
     id: str
@@ -199,6 +233,10 @@ class ActionStatus:
     regrade: str | None = None
     overridden_by: str | None = None
     cancelled_at: datetime | None = None
+    recipients: tuple[Owner, ...] = ()
+    missed_count: int = attrs.field(
+        default=attrs.Factory(lambda self: len(self.missed), takes_self=True)
+    )
 
 
 @attrs.frozen
@@ -257,11 +295,17 @@ class Assessment:
         closed_at: When the plan's closure event closed the incident.
         discovered_at: When the incident was discovered; an evaluation
             instant before it sees nothing yet.
+        judgements: Every judgement fact known at *at*, with who made it
+            (see :class:`JudgementMade`), in the plan's order.
+        grade_scale: Whether the plan has grades; a plan of duties only
+            (值班, 回复时限) has none, and *grade* is always ``None``.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 *chains*, *next_change*.
     .. versionchanged:: 0.4.0 *undecided*, *grade_driver*, *closed_at*.
     .. versionchanged:: 0.5.0 *discovered_at*.
+    .. versionchanged:: 0.7.0 *judgements*.
+    .. versionchanged:: 0.7.0 *grade_scale*.
     """
 
     plan_id: str
@@ -280,6 +324,8 @@ class Assessment:
     grade_driver: str = "computed"
     closed_at: datetime | None = None
     discovered_at: datetime | None = None
+    judgements: tuple[JudgementMade, ...] = ()
+    grade_scale: bool = True
 
     @property
     def before_discovery(self) -> bool:
@@ -346,7 +392,7 @@ class Assessment:
                 "by": value.by,
             }
 
-        return {
+        out: dict[str, Any] = {
             "plan": {"id": self.plan_id, "title": self.plan_title, "version": self.plan_version},
             "incident": {"id": self.incident_id, "discovered_at": when(self.discovered_at)},
             "at": when(self.at),
@@ -377,10 +423,12 @@ class Assessment:
                     "clause": clause(a.clause),
                     "reason": a.reason,
                     "missed": [when(m) for m in a.missed],
+                    "missed_count": a.missed_count,
                     "extended_from": when(a.extended_from),
                     "regrade": a.regrade,
                     "overridden_by": a.overridden_by,
                     "cancelled_at": when(a.cancelled_at),
+                    "recipients": [{"id": r.id, "name": r.name} for r in a.recipients],
                 }
                 for a in self.actions
             ],
@@ -413,3 +461,16 @@ class Assessment:
             "grade_needs": list(self.grade_needs()),
             "closed_at": when(self.closed_at),
         }
+        if self.judgements:  # 0.7.0: only when a judgement is known
+            out["judgements"] = [
+                {
+                    "fact": j.fact,
+                    "name": j.name,
+                    "value": fact_json(j.value),
+                    "by": j.by,
+                    "role": j.role,
+                    "at": when(j.at),
+                }
+                for j in self.judgements
+            ]
+        return out

@@ -20,6 +20,7 @@ from opinion_rules.model._conditions import (
     Always,
     CategoryIs,
     Compare,
+    CompareValues,
     Condition,
     EventSeen,
     FactRef,
@@ -32,6 +33,7 @@ from opinion_rules.model._conditions import (
 )
 from opinion_rules.model._content import PlanContent
 from opinion_rules.model._items import (
+    CHANNELS,
     Action,
     Category,
     EventSpec,
@@ -42,9 +44,13 @@ from opinion_rules.model._items import (
     Principle,
     ReportChain,
     Role,
+    Term,
     fact_value_expected,
 )
+from opinion_rules.model._lifecycle import Assignment, Routing
+from opinion_rules.model._state_conditions import ActionState, Before, Within
 from opinion_rules.model._timing_checks import timing_problems
+from opinion_rules.model._value_checks import compare_values_problems
 from opinion_rules.model._windows import Measure
 
 
@@ -81,6 +87,10 @@ def _check_types(plan: PlanContent) -> Iterator[Problem]:
         ("notes", Note),
         ("events", EventSpec),
         ("chains", ReportChain),
+        ("channels", Term),
+        ("stages", Term),
+        ("duties", Term),
+        ("routings", Routing),
     ):
         for i, item in enumerate(getattr(plan, group)):
             if not isinstance(item, cls):
@@ -107,6 +117,10 @@ def plan_problems(plan: PlanContent) -> Iterator[Problem]:
         "parameters",
         "events",
         "chains",
+        "channels",
+        "stages",
+        "duties",
+        "routings",
     ):
         counts = Counter(item.id for item in getattr(plan, group))
         for item_id, n in counts.items():
@@ -119,8 +133,11 @@ def plan_problems(plan: PlanContent) -> Iterator[Problem]:
     for rank, n in ranks.items():
         if n > 1:
             yield Problem("grades", f"rank {rank} is used by {n} grades", "distinct ranks")
-    if not plan.grades:
-        yield Problem("grades", "the plan has no grades", "at least one grade")
+    if not plan.grades and not plan.actions:
+        # A plan of duties only (值班, 回复时限) needs no grade scale.
+        yield Problem(
+            "grades", "the plan has no grades and no actions", "at least one grade or action"
+        )
 
     metrics = set(plan.metrics)
     for i, m in enumerate(plan.measures):
@@ -157,9 +174,18 @@ def plan_problems(plan: PlanContent) -> Iterator[Problem]:
             )
 
     role_ids = {r.id for r in plan.roles}
+    channels = {*CHANNELS, *(c.id for c in plan.channels)}
     for i, a in enumerate(plan.actions):
         where = f"actions[{i}]"
         yield from _check_condition(names, a.condition, f"{where}.condition", allow_state=True)
+        if a.channel not in channels:
+            # Placed at the action, like the other refusals of an action's own value.
+            yield Problem(
+                where,
+                "'channel' must be one of the built-in channels or one the plan declares in "
+                f"'channels' (got {a.channel!r})",
+                expected_names_capped(a.channel, channels),
+            )
         for j, owner in enumerate(a.owners):
             if owner not in role_ids:
                 yield Problem(
@@ -183,6 +209,12 @@ def _check_lifecycle(plan: PlanContent, names: _Names) -> Iterator[Problem]:
     role_ids = {r.id for r in plan.roles}
     actions = {a.id: a for a in plan.actions}
     action_ids = set(actions)
+    shared = {r.id for r in plan.routings}
+    duties = {d.id for d in plan.duties}
+    for j, written in enumerate(plan.routings):
+        if not written.id:
+            yield Problem(f"routings[{j}]", "a routing of the plan needs an id", "an id")
+        yield from _check_routing(names, written, f"routings[{j}]", role_ids, duties)
     for i, a in enumerate(plan.actions):
         where = f"actions[{i}]"
         for j, assignment in enumerate(a.assignments):
@@ -192,18 +224,26 @@ def _check_lifecycle(plan: PlanContent, names: _Names) -> Iterator[Problem]:
                     f"role {assignment.role!r} has a duty but is not an owner of {a.id!r}",
                     f"one of the action's owners {list(a.owners)}",
                 )
+            yield from _check_duty(assignment, f"{where}.owners", duties)
         for j, routing in enumerate(a.routing):
-            yield from _check_condition(
-                names, routing.condition, f"{where}.routing[{j}].condition", allow_state=True
-            )
-            for k, owner in enumerate(routing.owners):
-                if owner.role not in role_ids:
+            if isinstance(routing, str):
+                if routing not in shared:
                     yield Problem(
-                        f"{where}.routing[{j}].owners[{k}]",
-                        f"role {owner.role!r} is not defined",
-                        expected_names_capped(owner.role, role_ids),
-                        refers_to=owner.role,
+                        f"{where}.routing[{j}]",
+                        f"routing {routing!r} is not defined in the plan's routings",
+                        expected_names_capped(routing, shared),
+                        refers_to=routing,
                     )
+                continue
+            yield from _check_routing(names, routing, f"{where}.routing[{j}]", role_ids, duties)
+        for j, role in enumerate(a.recipients):
+            if role not in role_ids:
+                yield Problem(
+                    f"{where}.recipients[{j}]",
+                    f"role {role!r} is not defined",
+                    expected_names_capped(role, role_ids),
+                    refers_to=role,
+                )
         for j, other in enumerate(a.overrides):
             if other == a.id:
                 yield Problem(f"{where}.overrides[{j}]", f"action {a.id!r} overrides itself")
@@ -237,6 +277,30 @@ def _check_lifecycle(plan: PlanContent, names: _Names) -> Iterator[Problem]:
     yield from _check_grading(plan, role_ids)
 
 
+def _check_routing(
+    names: _Names, routing: Routing, where: str, role_ids: set[str], duties: set[str]
+) -> Iterator[Problem]:
+    yield from _check_condition(names, routing.condition, f"{where}.condition", allow_state=True)
+    for k, owner in enumerate(routing.owners):
+        if owner.role not in role_ids:
+            yield Problem(
+                f"{where}.owners[{k}]",
+                f"role {owner.role!r} is not defined",
+                expected_names_capped(owner.role, role_ids),
+                refers_to=owner.role,
+            )
+        yield from _check_duty(owner, f"{where}.owners[{k}]", duties)
+
+
+def _check_duty(owner: Assignment, where: str, duties: set[str]) -> Iterator[Problem]:
+    if owner.plan_duty and owner.plan_duty not in duties:
+        yield Problem(
+            where,
+            f"duty {owner.plan_duty!r} of role {owner.role!r} is not declared in the plan's duties",
+            expected_names_capped(owner.plan_duty, duties),
+        )
+
+
 def _check_grading(plan: PlanContent, role_ids: set[str]) -> Iterator[Problem]:
     grading = plan.grading
     grades = {g.id for g in plan.grades}
@@ -250,7 +314,27 @@ def _check_grading(plan: PlanContent, role_ids: set[str]) -> Iterator[Problem]:
                 expected_names_capped(role, role_ids),
                 refers_to=role,
             )
+    for i, spec in enumerate(plan.facts):
+        for j, role in enumerate(spec.judged_by):
+            if role not in role_ids:
+                yield Problem(
+                    f"facts[{i}].judged_by[{j}]",
+                    f"role {role!r} is not defined",
+                    expected_names_capped(role, role_ids),
+                    refers_to=role,
+                )
     seen: set[str] = set()
+    for j, step in enumerate(grading.escalation):
+        where = f"grading.escalation[{j}]"
+        if step.id in seen:
+            yield Problem(f"{where}.id", f"id {step.id!r} is used twice", "unique ids")
+        seen.add(step.id)
+        if declared and step.event not in declared:
+            yield Problem(
+                f"{where}.event",
+                f"event {step.event!r} is not declared in the plan's events",
+                expected_names_capped(step.event, declared),
+            )
     for j, rule in enumerate(grading.deescalation):
         where = f"grading.deescalation[{j}]"
         if rule.id in seen:
@@ -355,12 +439,20 @@ def _check_condition(
                     grades,
                     allow_state=allow_state,
                 )
+            case CompareValues():
+                yield from compare_values_problems(node, where, measures, facts, parameters)
             case CategoryIs(cat):
                 if not allow_state:
                     yield Problem(where, "only action conditions may refer to categories")
                 elif cat not in categories:
                     yield Problem(
                         where, f"category {cat!r} is not defined", one_of(categories), refers_to=cat
+                    )
+            case ActionState() | Before() | Within():
+                if not allow_state:
+                    yield Problem(
+                        where,
+                        f"only action conditions may test actions and anchors ({node.key()})",
                     )
             case EventSeen() | Always():
                 pass

@@ -9,7 +9,6 @@ from typing import Any
 
 import attrs
 
-from opinion_rules._limits import MOST_PER_DAY
 from opinion_rules.model._deadlines import Anchor, Deadline, Extension, Recurrence, parse_anchor
 from opinion_rules.model._windows import Window
 from opinion_rules.planfile._located import Node
@@ -22,6 +21,13 @@ from opinion_rules.planfile._reader import (
     object_schema,
     write_fields,
 )
+from opinion_rules.planfile._recurrence_fields import (
+    COUNTS,
+    DATES,
+    RECURRENCE_KEYS,
+    RULE,
+    recurrence_data,
+)
 from opinion_rules.planfile._simple_fields import (
     BOOL,
     CLOCK,
@@ -31,7 +37,6 @@ from opinion_rules.planfile._simple_fields import (
     OFFSET,
     PERIOD_BOUND,
     PERIOD_TOO_LONG,
-    POSITIVE_INT,
     TEXT,
     duration_text,
     has_long_number,
@@ -46,9 +51,11 @@ __all__ = ["DEADLINE", "EXTENSION", "WINDOW"]
 
 _ANCHOR_FORM = (
     "discovered, posted, action_done:<action>, overdue:<action> (or overdue:<action>+5wd), "
-    "grade_reached:<grade>, category_assigned:<category>, or an event type"
+    "overdue:any(<action>,<action>…) or action_done:all(<action>,<action>…), "
+    "grade_reached:<grade>, category_assigned:<category>, changed:<fact>, or an event type"
 )
-_ANCHOR_PATTERN = "^[A-Za-z][A-Za-z0-9_]*(:[A-Za-z][A-Za-z0-9_]*(\\+[0-9A-Za-z]+)?)?$"
+_ID = "[A-Za-z][A-Za-z0-9_]*"
+_ANCHOR_PATTERN = f"^{_ID}(:({_ID}|(any|all)\\( *{_ID}( *, *{_ID})+ *\\))(\\+[0-9A-Za-z]+)?)?$"
 _OFFSET_OPTIONS = ("clock", "start_next_day", "extend_past_holiday")
 _DEADLINE_KINDS = ("offset", "immediately", "promptly", "end_of_day", "none", "until", "recurring")
 _WINDOW_FORM = (
@@ -109,7 +116,7 @@ def _read_deadline(reader: Reader, node: Node, path: str) -> Deadline | None:
         return None
     implied = [
         kind
-        for key, kind in (("within", "offset"), ("every", "recurring"), ("per_day", "recurring"))
+        for key, kind in (("within", "offset"), *((k, "recurring") for k in RECURRENCE_KEYS))
         if key in values
     ]
     if "until" in values and not implied:
@@ -123,11 +130,15 @@ def _read_deadline(reader: Reader, node: Node, path: str) -> Deadline | None:
             f"no 'kind', or kind {implied[0]!r}",
         )
         return None
-    if len(set(implied)) > 1 or ("every" in values and "per_day" in values):
-        reader.problem(node, path, "a deadline has one of 'within', 'every' or 'per_day'")
+    if len(set(implied)) > 1 or sum(k in values for k in RECURRENCE_KEYS) > 1:
+        reader.problem(
+            node, path, "a deadline has one of 'within', 'every', 'per_day', 'rule' or 'dates'"
+        )
         return None
     kind = kind or (implied[0] if implied else "none")
     options = {k: values[k] for k in _OFFSET_OPTIONS if k in values}
+    # 次日起 also starts a recurrence on the next day.
+    next_day = options.pop("start_next_day", False) if kind == "recurring" else False
     offset = None
     if "within" in values:
         try:
@@ -153,6 +164,11 @@ def _read_deadline(reader: Reader, node: Node, path: str) -> Deadline | None:
             every=values.get("every"),
             per_day=values.get("per_day"),
             until=until,
+            rule=values.get("rule"),
+            dates=values.get("dates"),
+            times=values.get("times", 1),
+            at_day_end=values.get("at_day_end", False),
+            start_next_day=next_day,
         )
         if recurrence is None:
             return None
@@ -189,12 +205,7 @@ def _deadline_to_data(deadline: Deadline) -> dict[str, Any]:
         case "recurring":
             r = deadline.recurrence
             assert r is not None  # noqa: S101 - checked at construction
-            if r.every is not None:
-                out["every"] = duration_text(r.every)
-            else:
-                out["per_day"] = r.per_day
-            if r.until is not None:
-                out["until"] = r.until
+            out.update(recurrence_data(r))
         case "none":
             pass
         case kind:
@@ -213,7 +224,11 @@ _DEADLINE_FIELDS: Spec = {
     "start_next_day": (BOOL, False),
     "extend_past_holiday": (BOOL, False),
     "every": (DURATION, False),
-    "per_day": (POSITIVE_INT, False),
+    "per_day": (COUNTS, False),
+    "rule": (RULE, False),
+    "dates": (DATES, False),
+    "times": (COUNTS, False),
+    "at_day_end": (BOOL, False),
     "extension": (EXTENSION, False),
 }
 
@@ -227,7 +242,6 @@ DEADLINE = FieldKind(
         "properties": {
             "anchor": {"type": "string", "pattern": _ANCHOR_PATTERN},
             **{key: kind.schema for key, (kind, _) in _DEADLINE_FIELDS.items()},
-            "per_day": {"type": "integer", "minimum": 1, "maximum": MOST_PER_DAY},
             "kind": {"enum": list(_DEADLINE_KINDS)},
             "until": {"type": "string", "pattern": IDENTIFIER_PATTERN},
         },

@@ -13,9 +13,22 @@ Grammar (``not`` binds tightest, then ``and``, then ``or``)::
     atom    := "(" expr ")" | "always" | "seen" "(" NAME ")"
              | "category" "(" NAME ")" | ("all" | "any") "(" expr ("," expr)* ")"
              | operand OP value | operand "in" "[" value ("," value)* "]"
+             | operand OP sum               (two values compared: CompareValues)
+             | ("done" | "overdue") "(" NAME ")" | "before" "(" ANCHOR "," ANCHOR ")"
+             | "within" "(" ANCHOR "," ANCHOR "," PERIOD ")"   (ANCHOR as deadlines write it)
     operand := "grade" | NAME            (a measure or a fact the plan declares)
     value   := NUMBER | STRING | "true" | "false" | NAME | "$" NAME
+    sum     := product (("+" | "-") product)*
+    product := factor (("*" | "/") factor)*
+    factor  := NUMBER | "$" NAME | NAME | "(" sum ")"
     OP      := ">" | ">=" | "<" | "<=" | "==" | "!="
+
+After a measure or a number fact, a NAME on the right that the plan
+declares as a measure or a fact is that value (``heat_derived >
+heat_origin``); any arithmetic (``negative > 0.3 * comments``) makes the
+comparison a :class:`~opinion_rules.conditions.CompareValues`.  A lone
+constant or ``$parameter`` stays a :class:`~opinion_rules.conditions.Compare`.
+A divisor that is 0 leaves the comparison unknown (lint warns about it).
 
 Nesting is bounded (:data:`~._limits.CONDITION_DEPTH`): both the open
 parentheses, ``not`` and ``all(``/``any(`` at any point of the text, and the
@@ -35,12 +48,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 from opinion_rules._limits import CONDITION_DEPTH, NUMBER_CHARACTERS
 from opinion_rules._suggest import expected_names
+from opinion_rules.model._anchors import Anchor, parse_anchor
 from opinion_rules.model._conditions import (
     AllOf,
     Always,
     AnyOf,
+    Arithmetic,
     CategoryIs,
     Compare,
+    CompareValues,
     Condition,
     EventSeen,
     FactRef,
@@ -50,24 +66,32 @@ from opinion_rules.model._conditions import (
     OneOf,
     Operand,
     Param,
+    Term,
 )
+from opinion_rules.model._state_conditions import ActionState, Before, Within
 from opinion_rules.planfile._located import text_problem
+from opinion_rules.time._offsets import parse_offset
 
 
 __all__ = ["ExpressionError", "parse_condition", "to_text"]
 
 _TOKEN = re.compile(
     r"""\s*(?:
-      (?P<number>-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)
+      (?P<period>(?:[0-9]+(?:wd|d|h|m))+)(?![\w.])
+    | (?P<number>-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)
     | (?P<string>"(?:[^"\\]|\\.)*"|'[^']*')
     | (?P<op>>=|<=|==|!=|>|<|=)
+    | (?P<arith>[-+*/])
     | (?P<punct>[()\[\],])
     | (?P<param>\$[^\W\d]\w*)
+    | (?P<anchor>[^\W\d]\w*:(?:(?:any|all)\([\w\s,]*\)|[^\W\d]\w*)(?:\+[0-9A-Za-z]+)?)
     | (?P<name>[^\W\d]\w*)
     | (?P<bad>\S)
     )""",
     re.VERBOSE,
 )
+#: Words that open a state condition when followed by '(' (not reserved otherwise).
+_STATE_WORDS = ("done", "overdue", "before", "within")
 _OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "==": "eq", "!=": "ne"}
 _SYMBOLS = {v: k for k, v in _OPS.items()}
 _KEYWORDS = frozenset(
@@ -259,6 +283,8 @@ class _Parser:
             name = self.name()
             self.expect(")")
             return EventSeen(name) if token.text == "seen" else CategoryIs(name)
+        if token.text in _STATE_WORDS and self.tokens[self.position + 1].text == "(":
+            return self.state(token)
         if token.text in ("all", "any") and self.tokens[self.position + 1].text == "(":
             self.advance()
             self.enter(self.expect("("))
@@ -283,7 +309,109 @@ class _Parser:
         if self.token.kind != "op":
             raise self.unexpected("a comparison: >, >=, <, <=, ==, != or 'in'")
         op = _OPS[self.advance().text]
-        return Compare(operand, op, self.value())  # type: ignore[arg-type]
+        right = self.sum(self.numeric(operand))
+        if isinstance(right, MeasureRef | FactRef | Arithmetic):
+            return CompareValues(operand, op, right)  # type: ignore[arg-type]
+        return Compare(operand, op, right)  # type: ignore[arg-type]
+
+    def numeric(self, operand: Operand) -> bool:
+        """
+        Whether names on the right of *operand* may be measures and facts
+        (not bare words): after a measure, or a fact not declared as text,
+        bool or enum.
+        """
+        if isinstance(operand, MeasureRef):
+            return True
+        if isinstance(operand, FactRef):
+            return _declared_type(self.facts.get(operand.id)) in (None, "number")
+        return False
+
+    def sum(self, numeric: bool) -> Term | int | float | str | bool | Param:
+        left = self.product(numeric)
+        while self.token.kind in ("arith", "number") and self.token.text[0] in "+-":
+            op = "add" if self.token.text == "+" else "sub"
+            self.split_sign()
+            left = Arithmetic(op, self.arithmetic(left), self.arithmetic(self.product(numeric)))
+        return left
+
+    def split_sign(self) -> None:
+        """
+        Step over a '+' or '-'; a number read with its sign ("a -1") loses it.
+        """
+        token = self.token
+        if token.kind == "number":
+            token.kind, token.text, token.offset = "number", token.text[1:], token.offset + 1
+        else:
+            self.advance()
+
+    def product(self, numeric: bool) -> Term | int | float | str | bool | Param:
+        left = self.factor(numeric)
+        while self.token.kind == "arith" and self.token.text in "*/":
+            token = self.advance()
+            right = self.arithmetic(self.factor(numeric))
+            left = Arithmetic("mul" if token.text == "*" else "div", self.arithmetic(left), right)
+        return left
+
+    def arithmetic(self, term: object) -> Term:
+        if isinstance(term, bool) or not isinstance(
+            term, int | float | Param | MeasureRef | FactRef | Arithmetic
+        ):
+            raise ExpressionError(
+                f"{_value(term)} cannot be computed with",
+                self.tokens[self.position - 1].offset,
+                "a number, a $parameter, a measure or a number fact",
+            )
+        return term
+
+    def factor(self, numeric: bool) -> Term | int | float | str | bool | Param:
+        token = self.token
+        if token.kind == "punct" and token.text == "(":
+            self.enter(self.advance())
+            inner = self.sum(numeric)
+            self.expect(")")
+            self.leave()
+            return inner
+        named = token.text in self.measures or token.text in self.facts
+        if numeric and token.kind == "name" and token.text not in _KEYWORDS and named:
+            return self.operand()  # never grade here
+        return self.value()
+
+    def state(self, token: _Token) -> Condition:
+        """
+        ``done(x)``, ``overdue(x)``, ``before(a, b)``, ``within(e, a, 30d)``.
+        """
+        self.advance()
+        self.expect("(")
+        condition: Condition
+        if token.text in ("done", "overdue"):
+            condition = ActionState(self.name(), token.text)  # type: ignore[arg-type]
+        else:
+            first = self.anchor()
+            self.expect(",")
+            second = self.anchor()
+            if token.text == "before":
+                condition = Before(first, second)
+            else:
+                self.expect(",")
+                if self.token.kind != "period":
+                    raise self.unexpected("a period such as 30d, 5wd or 2h")
+                condition = Within(first, second, parse_offset(self.advance().text))
+        self.expect(")")
+        return condition
+
+    def anchor(self) -> Anchor:
+        token = self.token
+        if token.kind not in ("anchor", "name") or token.text in _KEYWORDS:
+            raise self.unexpected(
+                "an anchor: an event type, action_done:<action>, changed:<fact> …"
+            )
+        self.advance()
+        try:
+            return parse_anchor(token.text)
+        except ValueError as exc:
+            raise ExpressionError(
+                str(exc), token.offset, "an anchor as deadlines write it"
+            ) from None
 
     def name(self) -> str:
         if self.token.kind != "name" or self.token.text in _KEYWORDS:
@@ -341,6 +469,21 @@ class _Parser:
         raise self.unexpected('a value: a number, a word, "text", true, false or $parameter')
 
 
+def _declared_type(spec: object) -> object:
+    """
+    The ``type`` a fact declares: from a :class:`FactSpec`, or from the
+    plan file's node; ``None`` when *spec* says nothing about it.
+    """
+    kind = getattr(spec, "type", None)
+    if isinstance(kind, str):
+        return kind
+    value = getattr(spec, "value", None)
+    if isinstance(value, dict):
+        node = value.get("type")
+        return getattr(node, "value", "text") if node is not None else "text"
+    return None
+
+
 def _number(token: _Token) -> int | float:
     text = token.text
     if len(text) > NUMBER_CHARACTERS:
@@ -390,8 +533,12 @@ def to_text(condition: Condition) -> str:
             return f"seen({event})"
         case CategoryIs(cat):
             return f"category({cat})"
+        case ActionState() | Before() | Within():
+            return condition.key()
         case Compare(operand, op, value):
             return f"{_operand(operand)} {_SYMBOLS[op]} {_value(value)}"
+        case CompareValues(left, op, right):
+            return f"{_operand(left)} {_SYMBOLS[op]} {_term(right)}"
         case OneOf(operand, values):
             return f"{_operand(operand)} in [{', '.join(_value(v) for v in values)}]"
         case Not(item):
@@ -414,6 +561,25 @@ def _operand(operand: object) -> str:
         case MeasureRef(name) | FactRef(name):
             return name
     raise TypeError(f"not an operand: {operand!r}")  # pragma: no cover
+
+
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2}
+_ARITHMETIC = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+
+
+def _term(term: object, outer: int = 0, *, right: bool = False) -> str:
+    """
+    *term* with the parentheses its tree needs: a right operand of the same
+    precedence is parenthesised, so ``a - (b - c)`` and ``a + (b + c)`` read
+    back as the trees they are.
+    """
+    if not isinstance(term, Arithmetic):
+        return _operand(term) if isinstance(term, MeasureRef | FactRef) else _value(term)
+    level = _PRECEDENCE[term.op]
+    text = (
+        f"{_term(term.left, level)} {_ARITHMETIC[term.op]} {_term(term.right, level, right=True)}"
+    )
+    return f"({text})" if level < outer or (right and level == outer) else text
 
 
 def _value(value: object) -> str:

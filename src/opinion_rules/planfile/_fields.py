@@ -29,19 +29,26 @@ from opinion_rules.model._items import (
     Principle,
     ReportChain,
     Role,
+    Term,
 )
-from opinion_rules.model._lifecycle import Assignment
+from opinion_rules.model._lifecycle import Assignment, Routing
 from opinion_rules.model._windows import Measure
 from opinion_rules.planfile._calendar_fields import CALENDAR
 from opinion_rules.planfile._deadline_fields import DEADLINE, EXTENSION, WINDOW
 from opinion_rules.planfile._lifecycle_fields import (
     CLOSURE,
     DEESCALATION,
+    ESCALATION,
     GRADING,
     OWNERS,
+    PLAN_ROUTING_FIELDS,
     ROUTING,
+    ROUTING_MODE,
+    plan_routing_arguments,
+    plan_routing_to_data,
 )
 from opinion_rules.planfile._reader import FieldKind, Spec, write_fields
+from opinion_rules.planfile._recurrence_fields import COUNTS, DATES, RULE
 from opinion_rules.planfile._simple_fields import (
     BOOL,
     CLAUSE,
@@ -89,10 +96,15 @@ FIELD_KINDS: Mapping[str, FieldKind] = {
         WINDOW,
         DEADLINE,
         EXTENSION,
+        RULE,
+        DATES,
+        COUNTS,
         CALENDAR,
         OWNERS,
         ROUTING,
+        ROUTING_MODE,
         GRADING,
+        ESCALATION,
         DEESCALATION,
         CLOSURE,
     )
@@ -123,13 +135,14 @@ def _action_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
     owners = kwargs.get("owners")
     if owners is not None:
         kwargs["owners"] = tuple(a.role for a in owners)
-        kwargs["assignments"] = tuple(a for a in owners if a.duty)
+        kwargs["assignments"] = tuple(a for a in owners if a.said)
     return kwargs
 
 
 def _action_to_data(action: Action) -> dict[str, Any]:
     out = write_fields(attrs.evolve(action, assignments=(), routing=()), _ACTION_FIELDS)
-    out["owners"] = OWNERS.write(Assignment(o, action.duty_of(o)) for o in action.owners)
+    stated = {a.role: a for a in action.assignments}
+    out["owners"] = OWNERS.write(stated.get(o, Assignment(o)) for o in action.owners)
     if action.routing:
         out["routing"] = ROUTING.write(action.routing)
     return out
@@ -147,6 +160,8 @@ _ACTION_FIELDS: Spec = {
     "routing": (ROUTING, False),
     "overrides": (TEXTS, False),
     "family": (OPTIONAL_TEXT, False),
+    "routing_mode": (ROUTING_MODE, False),
+    "recipients": (TEXTS, False),
 }
 _LABEL = (OPTIONAL_TEXT, False)
 _CLAUSE = (CLAUSE, False)
@@ -173,6 +188,7 @@ SECTIONS: Mapping[str, Section] = {
             "aggregate": (TEXT, False),
             "channels": (TEXTS, False),
             "label": _LABEL,
+            "site_above": (NUMBER, False),
         },
     ),
     "facts": Section(
@@ -185,6 +201,8 @@ SECTIONS: Mapping[str, Section] = {
             "label": _LABEL,
             "clause": _CLAUSE,
             "judgement": (BOOL, False),
+            "may_be_not_applicable": (BOOL, False),
+            "judged_by": (TEXTS, False),
         },
     ),
     "grades": Section(
@@ -226,6 +244,15 @@ SECTIONS: Mapping[str, Section] = {
             "clause": _CLAUSE,
         },
     ),
+    # The plan's own words: channels, action kinds (stages) and owner duties.
+    **{
+        key: Section(
+            Term, {"id": (TEXT, True), "name": (TEXT, True), "name_en": _LABEL, "clause": _CLAUSE}
+        )
+        for key in ("channels", "stages", "duties")
+    },
+    # Owner routings written once, named by id in actions' routing.
+    "routings": Section(Routing, PLAN_ROUTING_FIELDS, plan_routing_arguments, plan_routing_to_data),
 }
 
 #: The plan's own values, besides ``metrics`` and ``local`` (lists of ids).
@@ -241,9 +268,10 @@ PLAN_SCALARS: Mapping[str, FieldKind] = {
     "calendar": CALENDAR,
     "day_end": DAY_END,
     "grading": GRADING,
+    "routing_mode": ROUTING_MODE,
     "base": TEXT,
 }
-PLAN_REQUIRED = ("id", "title", "issuer", "version", "source", "roles", "grades", "actions")
+PLAN_REQUIRED = ("id", "title", "issuer", "version", "source", "roles", "actions")
 PLAN_OPTIONAL = tuple(
     k for k in (*PLAN_SCALARS, "metrics", "local", *SECTIONS) if k not in PLAN_REQUIRED
 )

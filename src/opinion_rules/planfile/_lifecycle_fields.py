@@ -9,12 +9,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from opinion_rules.model._lifecycle import (
+    ASSERTED_GRADES,
     GRADE_DRIVERS,
     OWNER_DUTIES,
     REGRADE_RULES,
+    ROUTING_MODES,
     Assignment,
     Closure,
     Deescalation,
+    Escalation,
     Grading,
     Routing,
 )
@@ -37,13 +40,28 @@ from opinion_rules.planfile._simple_fields import (
     POSITIVE_INT,
     TEXT,
     TEXTS,
+    read_text,
 )
 
 
-__all__ = ["CLOSURE", "DEESCALATION", "GRADING", "OWNERS", "ROUTING"]
+__all__ = [
+    "CLOSURE",
+    "DEESCALATION",
+    "ESCALATION",
+    "GRADING",
+    "OWNERS",
+    "PLAN_ROUTING_FIELDS",
+    "ROUTING",
+    "ROUTING_MODE",
+    "plan_routing_arguments",
+    "plan_routing_to_data",
+]
 
-_OWNER_FORM = "role ids, or mappings {role: <role id>, duty: primary|lead|support|coordinate}"
-_OWNER_FIELDS: Spec = {"role": (TEXT, True), "duty": (TEXT, False)}
+_OWNER_FORM = (
+    "role ids, or mappings {role: <role id>, duty: primary|lead|support|coordinate} "
+    "or {role: <role id>, plan_duty: <a duty the plan declares>}"
+)
+_OWNER_FIELDS: Spec = {"role": (TEXT, True), "duty": (TEXT, False), "plan_duty": (TEXT, False)}
 
 
 def _read_owners(reader: Reader, node: Node, path: str) -> tuple[Assignment, ...] | None:
@@ -68,10 +86,13 @@ def _owners_to_data(owners: Iterable[Assignment | str]) -> list[Any]:
     """
     Role ids, with ``{role, duty}`` for an owner whose duty is stated.
     """
-    return [
-        {"role": o.role, "duty": o.duty} if isinstance(o, Assignment) and o.duty else _role(o)
-        for o in owners
-    ]
+    return [_owner(o) if isinstance(o, Assignment) and o.said else _role(o) for o in owners]
+
+
+def _owner(o: Assignment) -> dict[str, str]:
+    return (
+        {"role": o.role, "duty": o.duty} if o.duty else {"role": o.role, "plan_duty": o.plan_duty}
+    )
 
 
 def _role(owner: Assignment | str) -> str:
@@ -86,6 +107,8 @@ _OWNER = {
             "properties": {
                 "role": {"type": "string", "pattern": IDENTIFIER_PATTERN},
                 "duty": {"enum": list(OWNER_DUTIES)},
+                # A duty the plan declares in 'duties' (0.7.0).
+                "plan_duty": {"type": "string", "pattern": IDENTIFIER_PATTERN},
             },
             "required": ["role"],
             "additionalProperties": False,
@@ -101,10 +124,16 @@ OWNERS = FieldKind(
 )
 
 
-def _read_routing(reader: Reader, node: Node, path: str) -> tuple[Routing, ...] | None:
-    out: list[Routing | None] = []
+def _read_routing(reader: Reader, node: Node, path: str) -> tuple[Routing | str, ...] | None:
+    """
+    Routings of an action: mappings, or the ids of the plan's routings.
+    """
+    out: list[Routing | str | None] = []
     for i, item in enumerate(reader.items(node, path)):
         where = f"{path}[{i}]"
+        if isinstance(item.value, str):
+            out.append(read_text(reader, item, where))
+            continue
         fields = reader.fields(item, where, _ROUTING_FIELDS)
         if fields is None:
             out.append(None)
@@ -114,19 +143,25 @@ def _read_routing(reader: Reader, node: Node, path: str) -> tuple[Routing, ...] 
     return None if None in out else tuple(r for r in out if r is not None)
 
 
-def _routing_to_data(routing: Iterable[Routing]) -> list[dict[str, Any]]:
-    return [
-        {
-            "when": to_text(r.condition),
-            "owners": OWNERS.write(r.owners),
-            **({"clause": CLAUSE.write(r.clause)} if r.clause else {}),
-        }
-        for r in routing
-    ]
+def _routing_to_data(routing: Iterable[Routing | str]) -> list[Any]:
+    return [r if isinstance(r, str) else plan_routing_to_data(r) for r in routing]
+
+
+def plan_routing_to_data(r: Routing) -> dict[str, Any]:
+    """
+    One routing as a mapping: 'when' is the model's 'condition'.
+    """
+    return {
+        **({"id": r.id} if r.id else {}),
+        "when": to_text(r.condition),
+        "owners": OWNERS.write(r.owners),
+        **({"clause": CLAUSE.write(r.clause)} if r.clause else {}),
+    }
 
 
 # The file says 'when' for the model's 'condition'.
 _ROUTING_FIELDS: Spec = {
+    "id": (TEXT, False),
     "when": (CONDITION, True),
     "owners": (OWNERS, True),
     "clause": (CLAUSE, False),
@@ -135,9 +170,34 @@ ROUTING = FieldKind(
     "routing",
     _read_routing,
     _routing_to_data,
-    {"type": "array", "items": object_schema(_ROUTING_FIELDS)},
+    {
+        "type": "array",
+        "items": {
+            "anyOf": [
+                object_schema(_ROUTING_FIELDS),
+                {"type": "string", "pattern": IDENTIFIER_PATTERN},
+            ]
+        },
+    },
     fields=_ROUTING_FIELDS,
 )
+
+#: ``first_match`` or ``additive`` (an action's ``""`` is not written).
+ROUTING_MODE = FieldKind(
+    "routing_mode", read_text, lambda mode: mode, {"enum": list(ROUTING_MODES)}
+)
+
+#: The keys of an item of the plan's ``routings``: as an action's, with an id.
+PLAN_ROUTING_FIELDS: Spec = {**_ROUTING_FIELDS, "id": (TEXT, True)}
+
+
+def plan_routing_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """
+    The file's 'when' is the model's 'condition'.
+    """
+    if "when" in kwargs:  # absent when 'modify' changes other fields
+        kwargs["condition"] = kwargs.pop("when")
+    return kwargs
 
 
 def _read_deescalation(reader: Reader, node: Node, path: str) -> tuple[Deescalation, ...] | None:
@@ -166,6 +226,31 @@ DEESCALATION = FieldKind(
     lambda rules: [write_fields(r, _DEESCALATION_FIELDS) for r in rules],
     {"type": "array", "items": object_schema(_DEESCALATION_FIELDS)},
     fields=_DEESCALATION_FIELDS,
+)
+
+
+def _read_escalation(reader: Reader, node: Node, path: str) -> tuple[Escalation, ...] | None:
+    out = []
+    for i, item in enumerate(reader.items(node, path)):
+        fields = reader.fields(item, f"{path}[{i}]", _ESCALATION_FIELDS)
+        out.append(
+            None if fields is None else reader.build(Escalation, item, f"{path}[{i}]", **fields)
+        )
+    return None if None in out else tuple(r for r in out if r is not None)
+
+
+_ESCALATION_FIELDS: Spec = {
+    "id": (TEXT, True),
+    "event": (TEXT, True),
+    "steps": (POSITIVE_INT, False),
+    "clause": (CLAUSE, False),
+}
+ESCALATION = FieldKind(
+    "escalation",
+    _read_escalation,
+    lambda rules: [write_fields(r, _ESCALATION_FIELDS) for r in rules],
+    {"type": "array", "items": object_schema(_ESCALATION_FIELDS)},
+    fields=_ESCALATION_FIELDS,
 )
 
 
@@ -202,7 +287,9 @@ def _read_grading(reader: Reader, node: Node, path: str) -> Grading | None:
 _GRADING_FIELDS: Spec = {
     "drive": (TEXT, False),
     "asserted_by": (TEXTS, False),
+    "asserted_grade": (TEXT, False),
     "regrade": (TEXT, False),
+    "escalation": (ESCALATION, False),
     "deescalation": (DEESCALATION, False),
     "closure": (CLOSURE, False),
     "clause": (CLAUSE, False),
@@ -210,6 +297,7 @@ _GRADING_FIELDS: Spec = {
 _GRADING_SCHEMA = object_schema(_GRADING_FIELDS)
 _GRADING_SCHEMA["properties"]["drive"] = {"enum": list(GRADE_DRIVERS)}
 _GRADING_SCHEMA["properties"]["regrade"] = {"enum": list(REGRADE_RULES)}
+_GRADING_SCHEMA["properties"]["asserted_grade"] = {"enum": list(ASSERTED_GRADES)}
 GRADING = FieldKind(
     "grading",
     _read_grading,

@@ -204,7 +204,9 @@ def _read_extending_plan(reader: Reader, node: Node) -> Plan | None:
     A plan file with ``extends: <path>``: the base plan file (relative to
     this one) with this file's items merged in by id.
     """
-    root = reader.mapping(node, "", ("extends",), (*PLAN_REQUIRED, *PLAN_OPTIONAL, "remove"))
+    root = reader.mapping(
+        node, "", ("extends",), (*PLAN_REQUIRED, *PLAN_OPTIONAL, "remove", "modify")
+    )
     if root is None:
         return None
     base = _read_base_plan(reader, root["extends"])
@@ -227,10 +229,13 @@ def _read_extending_plan(reader: Reader, node: Node) -> Plan | None:
             ids = read_texts(reader, value, f"remove.{key}") if key in ID_SECTIONS else None
             if ids is not None:
                 remove[key] = ids
+    modify = _read_modify(reader, root["modify"]) if "modify" in root else {}
     if reader.problems:
         return None
     try:
-        return base.extend(remove=remove, **{k: v for k, v in changes.items() if v is not None})
+        return base.extend(
+            remove=remove, modify=modify, **{k: v for k, v in changes.items() if v is not None}
+        )
     except PlanValidationError as exc:
         index = dict(index_nodes(node))
         for problem in exc.problems:
@@ -252,6 +257,25 @@ def _read_extending_plan(reader: Reader, node: Node) -> Plan | None:
                 )
             )
         return None
+
+
+def _read_modify(reader: Reader, node: Node) -> dict[str, list[dict[str, Any]]]:
+    """
+    ``modify: {<section>: [{id: <base item id>, <field>: <new value>, …}]}``:
+    only the fields that change, each read by its kind; ``id`` is required.
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    raw = reader.mapping(node, "modify", (), ID_SECTIONS)
+    for key, value in (raw or {}).items():
+        if key not in ID_SECTIONS:
+            continue
+        section = SECTIONS[key]
+        spec = {name: (kind, name == "id") for name, (kind, _) in section.fields.items()}
+        for j, item in enumerate(reader.items(value, f"modify.{key}")):
+            fields = reader.fields(item, f"modify.{key}[{j}]", spec)
+            if fields is not None:
+                out.setdefault(key, []).append(section.adapt(fields))
+    return out
 
 
 def _read_base_plan(reader: Reader, node: Node) -> Plan | None:
@@ -302,6 +326,8 @@ def _local_path(path: str, sections: _Built) -> str | None:
     ``actions.report_major.deadline`` → ``actions[2].deadline`` when the
     extending file defines that item (its position in the file), else None.
     """
+    if path.startswith("modify."):  # a path in this file's modify list
+        return path
     match = re.match(r"^([a-z]+)\.([A-Za-z][A-Za-z0-9_]*)(.*)$", path)
     if match is None:
         return path

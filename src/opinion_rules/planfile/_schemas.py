@@ -79,6 +79,23 @@ def build_plan_schema() -> dict[str, Any]:
         "and inside it (or inside a folder the host allows); with it, no key is required and "
         "items replace the base's by id.",
     }
+    properties["modify"] = {
+        "type": "object",
+        "description": "With extends: fields of the base's items to change, each item named by "
+        "its id; the id must be the base's.",
+        "properties": {
+            key: {
+                "type": "array",
+                "items": {
+                    **object_schema(SECTIONS[key].fields),
+                    "required": ["id"],
+                    "minProperties": 2,
+                },
+            }
+            for key in ID_SECTIONS
+        },
+        "additionalProperties": False,
+    }
     properties["remove"] = {
         "type": "object",
         "properties": dict.fromkeys(ID_SECTIONS, TEXTS.schema),

@@ -40,6 +40,8 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         out["metrics"] = list(plan.metrics)
     if not plan.grading.is_default():
         out["grading"] = scalar("grading")
+    if plan.routing_mode != "first_match":
+        out["routing_mode"] = scalar("routing_mode")
     if plan.base is not None:
         # A merged plan keeps where it came from (written out, not read as extends).
         out["base"] = plan.base

@@ -22,6 +22,8 @@ from opinion_rules.exceptions import (
     describe_value,
 )
 from opinion_rules.model._facts import Incident
+from opinion_rules.model._judgements import Judgement
+from opinion_rules.model._not_applicable import fact_json
 from opinion_rules.model._results import Assessment
 from opinion_rules.store._agenda import AgendaKeeper
 from opinion_rules.store._batches import (
@@ -82,7 +84,9 @@ class IncidentWriter(AgendaKeeper):
             incident_id: The caller's incident id.
             plan_key: A key returned by :meth:`add_plan`.
             discovered_at, posted_at, facts: As in the incident interchange
-                format.
+                format; a judgement known at discovery is given with who
+                made it (``{"value": ..., "by": ..., "role": ...}`` or a
+                :class:`~opinion_rules.incidents.Judgement`).
             entry_id: The client's id for the opening entry.
             recorded_at: When this is recorded; *discovered_at* and
                 *posted_at* may not be later.
@@ -120,6 +124,13 @@ class IncidentWriter(AgendaKeeper):
                     )
                 ],
             )
+        if facts is not None:
+            # Judgements (and not-applicable values) given as Python objects
+            # are kept in their interchange form.
+            facts = {
+                k: v.to_dict() if isinstance(v, Judgement) else fact_json(v)
+                for k, v in facts.items()
+            }
         problem = None if facts is None else json_problem(facts, "facts")
         if problem is not None:
             raise RecordFormatError(subject, [problem])
