@@ -303,3 +303,31 @@ def test_render_says_while_in_both_languages(plan):
     assert "只要热搜排名不超过20(不再成立即撤销)" in zh
     assert "while hot_rank" in en or "while 热搜排名" in en
     assert "(withdrawn once it no longer holds)" in en
+
+
+def test_a_window_that_ends_a_spell_is_the_next_change():
+    """A while duty on a rolling measure: next_change is the instant the observation leaves the window, and then it is withdrawn."""
+    text = dump_plan(o.load_plan(PHRASES / "1-while.yaml")).replace(
+        "roles:",
+        "metrics: [reposts]\nmeasures:\n- {id: reposts_1h, metric: reposts, window: 1h}\nroles:",
+        1,
+    )
+    text = text.replace("condition: signed == false", "condition: reposts_1h > 100")
+    plan = read_plan_text(text, "yaml")
+    incident = {
+        **_incident([]),
+        "observations": [
+            {"at": cst(23, 9, 30).isoformat(), "metric": "reposts", "value": 0},
+            {"at": cst(23, 10).isoformat(), "metric": "reposts", "value": 500},
+        ],
+    }
+    engine = o.Engine(plan)
+
+    before = engine.evaluate(incident, at=cst(23, 10, 30))
+    after = engine.evaluate(incident, at=cst(23, 11, 30))
+
+    assert ("pending", cst(23, 11)) == (before.action("resend").status, before.next_change)
+    assert ("withdrawn", cst(23, 11)) == (
+        after.action("resend").status,
+        after.action("resend").withdrawn_at,
+    )
