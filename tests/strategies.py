@@ -218,7 +218,15 @@ def plans(draw: st.DrawFn, *, min_grades: int = 0) -> o.Plan:
     )
     n_categories = draw(st.integers(min_value=0, max_value=2))
     categories = tuple(
-        o.Category(f"k{i}", f"category {i}", draw(criteria), clause) for i in range(n_categories)
+        o.Category(
+            f"k{i}",
+            f"category {i}",
+            draw(criteria),
+            clause,
+            # Categories that hold only while their condition holds (只要…就…).
+            applies=draw(st.sampled_from(["latched", "while"])),
+        )
+        for i in range(n_categories)
     )
     state_leaf = st.one_of(
         *(
@@ -332,6 +340,14 @@ def plans(draw: st.DrawFn, *, min_grades: int = 0) -> o.Plan:
                 routing=draw(st.lists(action_routing, max_size=2)),
                 routing_mode=draw(st.sampled_from(["", *ROUTING_MODES])),
                 recipients=draw(st.sampled_from([(), ("s",)])),
+                # Duties owed only while their condition holds (只要…就…).
+                applies=draw(
+                    st.sampled_from(
+                        ["latched"]
+                        if deadline.kind == "recurring" or deadline.anchor.event == "changed"
+                        else ["latched", "while"]
+                    )
+                ),
             )
         )
     return o.Plan(

@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from opinion_rules.authoring._lint_applies import applies_findings
 from opinion_rules.authoring._lint_recurrences import recurrence_findings
 from opinion_rules.authoring._lint_values import value_findings, value_holds, value_refs
 from opinion_rules.authoring._lint_words import word_findings
@@ -116,6 +117,7 @@ def lint_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         *(Finding(*raw) for raw in word_findings(plan)),
         *(Finding(*raw) for raw in recurrence_findings(plan, today)),
         *(Finding(*raw) for raw in value_findings(plan, units)),
+        *(Finding(*raw) for raw in applies_findings(plan)),
     ]
 
 

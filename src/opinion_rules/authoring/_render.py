@@ -125,7 +125,7 @@ class _Document:
                     [
                         [
                             self.local("categories", c.id, self.name(c.name, c.name_en)),
-                            w["other"] if c.other else self.condition(c.condition),
+                            w["other"] if c.other else self.lasting(c.applies, c.condition),
                             self.ref(c.clause),
                         ]
                         for c in plan.categories
@@ -307,8 +307,13 @@ class _Document:
             )
         return text
 
+    def lasting(self, applies: str, condition: Condition) -> str:
+        """The condition's words; for ``applies: while``, "while" them (只要…)."""
+        text = self.condition(condition)
+        return self.w["while"].format(condition=text) if applies == "while" else text
+
     def applies(self, action: Action) -> str:
-        text = self.condition(action.condition)
+        text = self.lasting(action.applies, action.condition)
         w = self.w
         key = "routing_added" if self.plan.routing_mode_of(action) == "additive" else "routing"
         for routing in self.plan.routing_of(action):

@@ -156,7 +156,12 @@ def render_table(assessment: Assessment) -> str:
             )
             lines.append(f"history   {steps}")
     if assessment.categories:
-        names = ", ".join(f"{c.name} ({c.id})" for c in assessment.categories)
+        names = ", ".join(
+            f"{c.name} ({c.id}"
+            + ("" if c.until is None else f", withdrawn at {_short(c.until, assessment)}")
+            + ")"
+            for c in assessment.categories
+        )
         lines.append(f"category  {names}")
     else:
         lines.append("category  none matched")
@@ -228,6 +233,11 @@ def _time_notes(assessment: Assessment) -> list[str]:
             out.append(f"overridden {a.id}: by {a.overridden_by}")
         if a.cancelled_at is not None:
             out.append(f"cancelled {a.id}: at {_short(a.cancelled_at, assessment)}")
+        if a.withdrawn_at is not None:
+            out.append(
+                f"withdrawn {a.id}: at {_short(a.withdrawn_at, assessment)}, "
+                "its condition no longer holds"
+            )
         if a.regrade is not None and a.regrade != "from_upgrade":
             out.append(f"regrade   {a.id}: clock {a.regrade} (plan's re-grading rule)")
         if a.extended_from is not None and a.due is not None:

@@ -82,7 +82,14 @@ def evaluate(
         _grade_entry(plan, change, grade_snaps, reason) for change in grader.history
     )
     categories = tuple(
-        CategoryMatch(c.id, c.name, first.since[rule_id][0], reason(rule_id), c.clause)
+        CategoryMatch(
+            c.id,
+            c.name,
+            first.since[rule_id][0],
+            reason(rule_id),
+            c.clause,
+            until=first.until.get(rule_id),
+        )
         for c in plan.categories
         if (rule_id := category_rule(c.id)) in first.since
     )
@@ -99,7 +106,9 @@ def evaluate(
         done_times=timeline.done_times,
         grade_since=grade_since,
         grade_changes=tuple((c.at, c.rank) for c in grader.history),
-        category_since={c.id: first.since[category_rule(c.id)][0] for c in categories},
+        category_since={
+            c.id: first.since[category_rule(c.id)][0] for c in categories if c.until is None
+        },
         applies={
             a.id: (first.since[rule_id][0], reason(rule_id))
             for a in plan.actions
@@ -107,6 +116,12 @@ def evaluate(
         },
         fact_changes=walk.fact_changes,
         held_at_changes=walk.held_at_changes,
+        withdrawn={
+            a.id: when
+            for a in plan.actions
+            if (when := first.until.get(action_rule(a.id))) is not None
+        },
+        respelled=frozenset(a.id for a in plan.actions if action_rule(a.id) in first.respelled),
     )
     calculator = StatusCalculator(plan, inputs)
     statuses = {
@@ -119,7 +134,8 @@ def evaluate(
     _override(plan, statuses)
     _apply_cancellations(plan, statuses, walk.cancelled)
     chains = tuple(calculator.chain(i) for i in range(len(plan.chains)))
-    calculator.changes.extend(timeline.upcoming(first.since))
+    # ``while`` rules can stop or start holding again: their measures stay watched.
+    calculator.changes.extend(timeline.upcoming(first.latched()))
     calculator.changes.extend(walk.upcoming)
     return Assessment(
         plan_id=plan.id,
@@ -163,6 +179,8 @@ def _apply_cancellations(
 ) -> None:
     for action_id, (when, why) in cancelled.items():
         status = statuses[action_id]
+        if status.withdrawn_at is not None and status.withdrawn_at <= when:
+            continue  # withdrawn first: no longer owed when the rule came
         if status.done_at is None or status.done_at > when:
             statuses[action_id] = attrs.evolve(
                 status,
@@ -293,12 +311,14 @@ def _override(plan: Plan, statuses: dict[str, ActionStatus]) -> None:
     """
     for action in plan.actions:
         winner = statuses.get(action.id)
-        if winner is None or not action.overrides:
+        if winner is None or not action.overrides or winner.status == "withdrawn":
             continue
         beaten = []
         for other_id in action.overrides:
             other = statuses.get(other_id)
-            if other is None or other.done_at is not None or other.status == "cancelled":
+            if other is None or other.done_at is not None:
+                continue
+            if other.status in ("cancelled", "withdrawn"):
                 continue
             where = f", {action.clause.ref}" if action.clause else ""
             statuses[other_id] = attrs.evolve(

@@ -59,6 +59,10 @@ class StatusInputs:
     fact_changes: Mapping[str, Sequence[datetime]] = attrs.field(factory=dict)
     # For actions anchored on a fact's change: the changes at which their condition held.
     held_at_changes: Mapping[str, Sequence[datetime]] = attrs.field(factory=dict)
+    # ``applies: while`` actions withdrawn: the instant their condition turned false.
+    withdrawn: Mapping[str, datetime] = attrs.field(factory=dict)
+    # ``applies: while`` actions in a later spell: only completions in it count.
+    respelled: frozenset[str] = frozenset()
 
 
 class NeedsCalendar(Exception):  # noqa: N818 - a signal inside this module, not an error
@@ -253,6 +257,8 @@ class StatusCalculator:
                 return None
         if other.done_at is not None and other.done_at <= lapse:
             return None
+        if other.withdrawn_at is not None and other.withdrawn_at <= lapse:
+            return None  # withdrawn before it was late: it never lapses
         if self.at <= lapse:
             # "Late" means strictly after the lapse instant.
             self.changes.append(lapse + TICK)
@@ -290,6 +296,28 @@ class StatusCalculator:
     # -- one action --
 
     def _compute(self, action: Action) -> ActionStatus | None:
+        withdrawn_at = self.known.withdrawn.get(action.id)
+        if withdrawn_at is None:
+            return self._compute_applying(action)
+        # Withdrawn: what it was when it stopped applying; nothing changes later.
+        changes, unsettled = len(self.changes), len(self.unsettled)
+        status = self._compute_applying(action)
+        del self.changes[changes:], self.unsettled[unsettled:]
+        if status is None:
+            return None
+        when = withdrawn_at.astimezone(self.rules.tz).isoformat()
+        if status.done_at is not None and status.done_at <= withdrawn_at:
+            return attrs.evolve(status, withdrawn_at=withdrawn_at)
+        self.gaps.pop(action.id, None)
+        return attrs.evolve(
+            status,
+            status="withdrawn",
+            done_at=None,
+            withdrawn_at=withdrawn_at,
+            reason=f"{status.reason}; withdrawn at {when}: its condition no longer holds",
+        )
+
+    def _compute_applying(self, action: Action) -> ActionStatus | None:
         applies = self.known.applies.get(action.id)
         if applies is None:
             return None
@@ -338,8 +366,7 @@ class StatusCalculator:
             if deadline.kind == "until":
                 done_at = None if start is None else self._ending(deadline.until, start)
             else:
-                times = self.known.done_times.get(action.id, ())
-                done_at = times[0] if times else None
+                done_at = self._first_done(action, applies_since)
             if gap is None:
                 status = self._judge(start, due, done_at)
             else:
@@ -368,6 +395,16 @@ class StatusCalculator:
             extended_from=original,
             regrade=regrade,
         )
+
+    def _first_done(self, action: Action, applies_since: datetime) -> datetime | None:
+        """
+        The first completion of *action*; for an ``applies: while`` duty in
+        a later spell, the first in that spell (a new spell is a new duty).
+        """
+        times = self.known.done_times.get(action.id, ())
+        if action.id in self.known.respelled:
+            times = times[bisect.bisect_left(times, applies_since) :]
+        return times[0] if times else None
 
     def _per_change(
         self, action: Action

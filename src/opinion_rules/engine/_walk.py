@@ -34,26 +34,62 @@ __all__ = ["FirstHeld", "Unknown", "Walk"]
 
 class FirstHeld:
     """
-    The first instant each rule held, with the snapshot it held on.
+    Since when each rule holds, with the snapshot it started holding on.
+
+    A rule holds from the first instant it held, for good, unless it is in
+    *while_rules* (``applies: while``): such a rule is withdrawn at the
+    first change point at which it is known false (``until``), and holds
+    again, a new spell, from the next one at which it holds; unknown neither
+    starts nor ends a spell.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, while_rules: frozenset[str] = frozenset()) -> None:
+        self.while_rules = while_rules
         self.since: dict[str, tuple[datetime, Snapshot]] = {}
+        #: Withdrawn rules: the instant each stopped holding (the spell ended).
+        self.until: dict[str, datetime] = {}
+        #: Rules in a spell after their first: the start of their first spell.
+        self.respelled: dict[str, datetime] = {}
+        #: How many spells started or ended so far.
+        self.version = 0
 
     def record(
         self, results: Mapping[str, bool | None], t: datetime, snapshot: Snapshot
     ) -> list[str]:
         """
-        Note the rules of *results* that hold for the first time, at *t*.
+        Note the rules of *results* that start holding at *t*, and the
+        ``while`` rules that stop holding at *t*.
         """
-        new = [
-            rule_id
-            for rule_id, held in results.items()
-            if held is True and rule_id not in self.since
-        ]
-        for rule_id in new:
-            self.since[rule_id] = (t, snapshot)
+        new = []
+        for rule_id, held in results.items():
+            if held is True and (rule_id not in self.since or rule_id in self.until):
+                if rule_id in self.until:
+                    del self.until[rule_id]
+                    self.respelled.setdefault(rule_id, self.since[rule_id][0])
+                self.since[rule_id] = (t, snapshot)
+                new.append(rule_id)
+            elif (
+                held is False
+                and rule_id in self.while_rules
+                and rule_id in self.since
+                and rule_id not in self.until
+            ):
+                self.until[rule_id] = t
+                self.version += 1
+        self.version += len(new)
         return new
+
+    def holds(self, rule_id: str) -> bool:
+        """
+        Whether *rule_id* holds now: it held and was not withdrawn since.
+        """
+        return rule_id in self.since and rule_id not in self.until
+
+    def latched(self) -> dict[str, tuple[datetime, Snapshot]]:
+        """
+        The rules that held and hold for good (not ``while`` rules).
+        """
+        return {r: v for r, v in self.since.items() if r not in self.while_rules}
 
 
 class Unknown:
@@ -93,7 +129,12 @@ class Walk:
         self.plan = plan
         self.program = program
         self.timeline = timeline
-        self.first = FirstHeld()
+        self.first = FirstHeld(
+            frozenset(
+                [action_rule(a.id) for a in plan.actions if a.applies == "while"]
+                + [category_rule(c.id) for c in plan.categories if c.applies == "while"]
+            )
+        )
         self.unknown = Unknown()
         self.grader = Grader(plan, timeline.events, timeline.observed)
         self.snaps: dict[int, Snapshot] = {}
@@ -138,7 +179,6 @@ class Walk:
         """
         grader = self.grader
         grade_read = GRADE_SLOT in self.program.slots
-        since = self.first.since
         points = self.timeline.change_points()
         visited = set(points)
         while points:
@@ -153,14 +193,14 @@ class Walk:
             if grade_read:
                 snap2[GRADE_SLOT] = grader.rank
             for slot, rule_id in self._categories:
-                snap2[slot] = rule_id in since
-            held_before = len(since)
+                snap2[slot] = self.first.holds(rule_id)
+            held_before = self.first.version
             if self.states:
                 values, later = self._state_values(t)
                 snap2.update(values)
                 self._visit(later, points, visited)
             self._match(session, 2, t, snap2)
-            if self.states and len(since) != held_before:
+            if self.states and self.first.version != held_before:
                 # Actions that started to apply at t fall due later: visit then.
                 self._visit(self._state_values(t)[1], points, visited)
             for action_id, fact_id in self.per_change.items():
@@ -187,7 +227,8 @@ class Walk:
         """
         The state slots at *t*, from statuses as known at *t*.
         """
-        plan, since = self.plan, self.first.since
+        plan, first = self.plan, self.first
+        since = {r: v for r, v in first.since.items() if first.holds(r)}
         grade_since: dict[str, datetime] = {}
         for g in plan.grades:
             reached = [c.at for c in self.grader.history if c.rank >= g.rank]
@@ -223,6 +264,8 @@ class Walk:
             held = self.first.since.get(rule_id)
             if held is None or held[0] >= t or action.id in cancelled:
                 continue
+            if rule_id in self.first.until:
+                continue  # withdrawn before: no longer owed, nothing to cancel
             if any(d <= t for d in self.timeline.done_times.get(action.id, ())):
                 continue
             if why.startswith("de-escalation") and results.get(rule_id) is True:

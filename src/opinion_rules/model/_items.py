@@ -31,6 +31,7 @@ from opinion_rules.time._offsets import Offset
 
 
 __all__ = [
+    "APPLIES",
     "CHANNELS",
     "Action",
     "Category",
@@ -202,6 +203,19 @@ def fact_value_expected(spec: FactSpec, value: object) -> str | None:
     return None if ok else expected
 
 
+#: How long an action or a category applies once its condition holds:
+#: ``latched`` (from the first instant it held, for good: the default) or
+#: ``while`` (only while it holds; 只要…就…).  A ``while`` item whose
+#: condition turns false, as known, is withdrawn from that instant; one
+#: whose condition turns unknown still applies.
+APPLIES: tuple[str, ...] = ("latched", "while")
+
+
+def _applies(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if value not in APPLIES:
+        raise ValueError(f"'{attribute.name}' must be one of {list(APPLIES)} (got {value!r})")
+
+
 @attrs.frozen
 class Category:
     """
@@ -216,9 +230,12 @@ class Category:
         other: The "其他" branch: the incident is in this category when it
             is in none of the others, i.e. when every other category's
             condition is false (while any is unknown, so is this one).
+        applies: ``latched`` (default: in the category from the first
+            instant its condition held) or ``while`` (only while it holds).
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.4.0 *other*.
+    .. versionchanged:: 0.7.0 *applies*.
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -227,6 +244,7 @@ class Category:
     clause: Clause | None = attrs.field(default=None, validator=optional_clause)
     name_en: str = ""
     other: bool = False
+    applies: str = attrs.field(default="latched", validator=_applies)
 
 
 @attrs.frozen
@@ -340,6 +358,12 @@ class Action:
             :attr:`Plan.routing_mode`.
         recipients: Role ids the action is delivered to (报送对象: "报告主要
             领导", "报市局"), distinct from its owners (who must do it).
+        applies: ``latched`` (default: the action applies from the first
+            instant its condition held, for good) or ``while`` (只要…就…:
+            only while its condition holds; withdrawn when it turns false,
+            applying again from when it holds again).  Not for recurring
+            duties (a recurrence ends with its own ``until`` event) nor
+            duties owed per change of a fact.
 
     Several deliverables from one anchor are separate actions.
 
@@ -347,6 +371,7 @@ class Action:
     .. versionchanged:: 0.4.0 *assignments*, *routing*, *overrides*, *family*.
     .. versionchanged:: 0.7.0 *routing* may name plan routings; *routing_mode*,
        *recipients*.
+    .. versionchanged:: 0.7.0 *applies*.
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -371,6 +396,7 @@ class Action:
     family: str = ""
     routing_mode: str = attrs.field(default="", validator=_routing_mode)
     recipients: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    applies: str = attrs.field(default="latched", validator=_applies)
 
     def duty_of(self, role: str) -> str:
         """
@@ -384,6 +410,15 @@ class Action:
     ) -> None:
         if not value:
             raise ValueError(f"action {self.id!r} needs at least one owner")
+
+    def __attrs_post_init__(self) -> None:
+        if self.applies == "while" and (
+            self.deadline.kind == "recurring" or self.deadline.anchor.event == "changed"
+        ):
+            raise ValueError(
+                f"action {self.id!r}: 'applies: while' is not for a recurring duty or one "
+                "owed per change of a fact (end a recurrence with its 'until' event)"
+            )
 
 
 # IANA names: ``UTC``, ``Asia/Shanghai``, ``America/Argentina/Buenos_Aires``,

@@ -27,14 +27,23 @@ __all__ = [
 ]
 
 Status = Literal[
-    "waiting", "pending", "overdue", "done", "done_late", "overridden", "cancelled", "undecided"
+    "waiting",
+    "pending",
+    "overdue",
+    "done",
+    "done_late",
+    "overridden",
+    "cancelled",
+    "undecided",
+    "withdrawn",
 ]
 #: Every action status, in the order a duty moves through them; then two
 #: that end a duty without it being done: another action took precedence
 #: (``overridden``) or a de-escalation or closure rule cancelled it; and
 #: ``undecided``: the duty applies, but its due time needs a year the
 #: working calendar does not cover, so whether it is pending, overdue or
-#: done late cannot be told.
+#: done late cannot be told; and ``withdrawn``: an ``applies: while`` duty
+#: whose condition no longer holds, not done before then.
 STATUSES: tuple[Status, ...] = (
     "waiting",
     "pending",
@@ -44,6 +53,7 @@ STATUSES: tuple[Status, ...] = (
     "overridden",
     "cancelled",
     "undecided",
+    "withdrawn",
 )
 
 
@@ -140,7 +150,12 @@ class CategoryMatch:
     """
     A handling category the incident was put in, and since when.
 
+    *since* is the start of its latest spell; *until* is ``None`` while it
+    applies, or, for an ``applies: while`` category whose condition no
+    longer holds, the instant it stopped applying.
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.7.0 *until*.
     """
 
     id: str
@@ -148,6 +163,7 @@ class CategoryMatch:
     since: datetime
     reason: str
     clause: Clause | None
+    until: datetime | None = None
 
 
 @attrs.frozen
@@ -186,9 +202,14 @@ class ActionStatus:
             see *overridden_by*), ``cancelled`` (see *cancelled_at*) or
             ``undecided`` (the due time needs a year the working calendar
             does not cover; *due* is ``None`` and *reason* says which year
-            and the earliest the due time can be).
+            and the earliest the due time can be) or ``withdrawn`` (an
+            ``applies: while`` duty whose condition no longer holds and
+            that was not done before; see *withdrawn_at*).
         done_at: When it was done (or, for ``until`` duties, ended).
-        applies_since: When the action's condition first held.
+        applies_since: When the action's condition first held (for an
+            ``applies: while`` duty: when its latest spell started).
+        withdrawn_at: For an ``applies: while`` duty whose condition no
+            longer holds: the instant it stopped applying.
         clause: The sentence it comes from.
         reason: One line: why it applies and how its due time is set.
         missed: For recurring duties: the due instants of occurrences that
@@ -213,6 +234,7 @@ class ActionStatus:
     .. versionchanged:: 0.4.0 *regrade*, *overridden_by*, *cancelled_at*.
     .. versionchanged:: 0.5.0 status ``undecided``.
     .. versionchanged:: 0.7.0 *missed_count*; *missed* lists the first 100.
+    .. versionchanged:: 0.7.0 status ``withdrawn``, *withdrawn_at*.
     """
 
     id: str
@@ -237,6 +259,7 @@ class ActionStatus:
     missed_count: int = attrs.field(
         default=attrs.Factory(lambda self: len(self.missed), takes_self=True)
     )
+    withdrawn_at: datetime | None = None
 
 
 @attrs.frozen
@@ -403,6 +426,7 @@ class Assessment:
                     "id": c.id,
                     "name": c.name,
                     "since": when(c.since),
+                    "until": when(c.until),
                     "reason": c.reason,
                     "clause": clause(c.clause),
                 }
@@ -428,6 +452,7 @@ class Assessment:
                     "regrade": a.regrade,
                     "overridden_by": a.overridden_by,
                     "cancelled_at": when(a.cancelled_at),
+                    "withdrawn_at": when(a.withdrawn_at),
                     "recipients": [{"id": r.id, "name": r.name} for r in a.recipients],
                 }
                 for a in self.actions

@@ -36,6 +36,7 @@ from opinion_rules.model._windows import Measure
 from opinion_rules.planfile._calendar_fields import CALENDAR
 from opinion_rules.planfile._deadline_fields import DEADLINE, EXTENSION, WINDOW
 from opinion_rules.planfile._lifecycle_fields import (
+    APPLIES,
     CLOSURE,
     DEESCALATION,
     ESCALATION,
@@ -103,6 +104,7 @@ FIELD_KINDS: Mapping[str, FieldKind] = {
         OWNERS,
         ROUTING,
         ROUTING_MODE,
+        APPLIES,
         GRADING,
         ESCALATION,
         DEESCALATION,
@@ -162,6 +164,7 @@ _ACTION_FIELDS: Spec = {
     "family": (OPTIONAL_TEXT, False),
     "routing_mode": (ROUTING_MODE, False),
     "recipients": (TEXTS, False),
+    "applies": (APPLIES, False),
 }
 _LABEL = (OPTIONAL_TEXT, False)
 _CLAUSE = (CLAUSE, False)
@@ -225,6 +228,7 @@ SECTIONS: Mapping[str, Section] = {
             "condition": (CONDITION, False),
             "clause": _CLAUSE,
             "other": (BOOL, False),
+            "applies": (APPLIES, False),
         },
     ),
     "principles": Section(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from opinion_rules.model._items import APPLIES as APPLY_MODES
 from opinion_rules.model._lifecycle import (
     ASSERTED_GRADES,
     GRADE_DRIVERS,
@@ -45,6 +46,7 @@ from opinion_rules.planfile._simple_fields import (
 
 
 __all__ = [
+    "APPLIES",
     "CLOSURE",
     "DEESCALATION",
     "ESCALATION",
@@ -186,6 +188,9 @@ ROUTING = FieldKind(
 ROUTING_MODE = FieldKind(
     "routing_mode", read_text, lambda mode: mode, {"enum": list(ROUTING_MODES)}
 )
+
+#: How long an action or category applies: ``latched`` or ``while``.
+APPLIES = FieldKind("applies", read_text, lambda mode: mode, {"enum": list(APPLY_MODES)})
 
 #: The keys of an item of the plan's ``routings``: as an action's, with an id.
 PLAN_ROUTING_FIELDS: Spec = {**_ROUTING_FIELDS, "id": (TEXT, True)}
