@@ -95,7 +95,7 @@ class Anchor:
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 ``overdue``, ``grade_reached`` and
        ``category_assigned``; *action* became *ref*.
-    .. versionchanged:: 0.7.0 *refs* and *over*: anchors over several actions.
+    .. versionchanged:: 0.6.0 *refs* and *over*: anchors over several actions.
     """
 
     event: str = attrs.field(validator=is_identifier)
@@ -201,7 +201,7 @@ def anchor_any(event: str, *actions: str, late_by: Offset | None = None) -> Anch
     The first of *actions* to be done or overdue: ``anchor_any("overdue",
     "reply", "visit")`` for "任一办理事项逾期的".
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
     return Anchor(event, None, late_by, actions, "any")
 
@@ -211,6 +211,6 @@ def anchor_all(event: str, *actions: str, late_by: Offset | None = None) -> Anch
     The instant the last of *actions* is done or overdue, once every one is:
     ``anchor_all("action_done", "reply", "visit")`` for "各事项均办结后".
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
     return Anchor(event, None, late_by, actions, "all")

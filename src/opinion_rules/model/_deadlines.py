@@ -325,7 +325,7 @@ def recurring(
     :class:`Recurrence`.
 
     .. versionadded:: 0.3.0
-    .. versionchanged:: 0.7.0 *rule*, *dates*, *times*, counts by grade,
+    .. versionchanged:: 0.6.0 *rule*, *dates*, *times*, counts by grade,
        *at_day_end*, *start_next_day*.
     """
     recurrence = Recurrence(

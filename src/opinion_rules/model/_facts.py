@@ -198,7 +198,7 @@ class Incident:
         FactError: for inconsistent data (see the interchange format docs).
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.7.0 *facts* may hold judgements.
+    .. versionchanged:: 0.6.0 *facts* may hold judgements.
     """
 
     id: str = attrs.field(validator=non_empty_text)
@@ -231,7 +231,7 @@ class Incident:
         """
         The initial facts' values, judgements unwrapped.
 
-        .. versionadded:: 0.7.0
+        .. versionadded:: 0.6.0
         """
         return {k: v.value if isinstance(v, Judgement) else v for k, v in self.facts.items()}
 

@@ -138,7 +138,7 @@ class FactSpec:
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.4.0 *judgement*.
-    .. versionchanged:: 0.7.0 *judged_by*; judgements as initial facts;
+    .. versionchanged:: 0.6.0 *judged_by*; judgements as initial facts;
        *may_be_not_applicable*.
     """
 
@@ -235,7 +235,7 @@ class Category:
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.4.0 *other*.
-    .. versionchanged:: 0.7.0 *applies*.
+    .. versionchanged:: 0.6.0 *applies*.
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -290,7 +290,7 @@ class Term:
         name_en: An English label, optional.
         clause: Where the plan speaks of it, optional.
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -369,9 +369,9 @@ class Action:
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.4.0 *assignments*, *routing*, *overrides*, *family*.
-    .. versionchanged:: 0.7.0 *routing* may name plan routings; *routing_mode*,
+    .. versionchanged:: 0.6.0 *routing* may name plan routings; *routing_mode*,
        *recipients*.
-    .. versionchanged:: 0.7.0 *applies*.
+    .. versionchanged:: 0.6.0 *applies*.
     """
 
     id: str = attrs.field(validator=is_identifier)

@@ -74,7 +74,7 @@ class Judgement:
         role: The plan role *by* judged in; required when the fact names
             the roles that may judge it (``FactSpec.judged_by``).
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
 
     value: FactValue = attrs.field(validator=_is_value)

@@ -99,7 +99,7 @@ class Assignment:
             the plan declares in its ``duties`` (属地回应, 归口办理).
 
     .. versionadded:: 0.4.0
-    .. versionchanged:: 0.7.0 *plan_duty*.
+    .. versionchanged:: 0.6.0 *plan_duty*.
     """
 
     role: str = attrs.field(validator=is_identifier)
@@ -147,7 +147,7 @@ class Routing:
     actions name it in their ``routing`` list.
 
     .. versionadded:: 0.4.0
-    .. versionchanged:: 0.7.0 *id*.
+    .. versionchanged:: 0.6.0 *id*.
     """
 
     condition: Condition = attrs.field(validator=is_condition)
@@ -234,7 +234,7 @@ class Escalation:
         steps: How many levels (at least 1).
         clause: The sentence the rule comes from.
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -304,7 +304,7 @@ class Grading:
         clause: Where the plan says who grades (e.g. "由…确定").
 
     .. versionadded:: 0.4.0
-    .. versionchanged:: 0.7.0 *asserted_grade*, *escalation*.
+    .. versionchanged:: 0.6.0 *asserted_grade*, *escalation*.
     """
 
     drive: str = attrs.field(default="computed", validator=_one_of(GRADE_DRIVERS))

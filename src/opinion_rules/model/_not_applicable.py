@@ -29,7 +29,7 @@ class NotApplicable:
     (known), so ``not`` of one is true; it is never a number.  In the JSON
     interchange format it is ``{"not_applicable": true}``.
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
 
     def __repr__(self) -> str:

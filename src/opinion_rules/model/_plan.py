@@ -282,7 +282,7 @@ class Plan:
                 an id the base lacks, or any problem of the merged plan.
 
         .. versionadded:: 0.4.0
-        .. versionchanged:: 0.7.0 *modify*.
+        .. versionchanged:: 0.6.0 *modify*.
         """
         return extend_plan(self, remove or {}, changes, modify or {})
 
@@ -315,7 +315,7 @@ class Plan:
         The routings of *action* in order, each id it names replaced by the
         plan's routing with that id.
 
-        .. versionadded:: 0.7.0
+        .. versionadded:: 0.6.0
         """
         shared = {r.id: r for r in self.routings}
         return tuple(shared[r] if isinstance(r, str) else r for r in action.routing)
@@ -324,7 +324,7 @@ class Plan:
         """
         ``first_match`` or ``additive``: the action's own mode, else the plan's.
 
-        .. versionadded:: 0.7.0
+        .. versionadded:: 0.6.0
         """
         return action.routing_mode or self.routing_mode
 

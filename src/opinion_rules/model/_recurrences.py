@@ -139,7 +139,7 @@ class Recurrence:
     it falls in (the first period includes the start).
 
     .. versionadded:: 0.3.0
-    .. versionchanged:: 0.7.0 *rule*, *dates*, *times*, counts by grade,
+    .. versionchanged:: 0.6.0 *rule*, *dates*, *times*, counts by grade,
        *at_day_end*, *start_next_day*.
     """
 

@@ -105,7 +105,7 @@ class JudgementMade:
         at: When the ``fact`` event recorded it; ``None`` when it was given
             with the incident (known at discovery).
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
 
     fact: str
@@ -155,7 +155,7 @@ class CategoryMatch:
     longer holds, the instant it stopped applying.
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.7.0 *until*.
+    .. versionchanged:: 0.6.0 *until*.
     """
 
     id: str
@@ -233,8 +233,8 @@ class ActionStatus:
     .. versionchanged:: 0.3.0 *missed*, *extended_from*.
     .. versionchanged:: 0.4.0 *regrade*, *overridden_by*, *cancelled_at*.
     .. versionchanged:: 0.5.0 status ``undecided``.
-    .. versionchanged:: 0.7.0 *missed_count*; *missed* lists the first 100.
-    .. versionchanged:: 0.7.0 status ``withdrawn``, *withdrawn_at*.
+    .. versionchanged:: 0.6.0 *missed_count*; *missed* lists the first 100.
+    .. versionchanged:: 0.6.0 status ``withdrawn``, *withdrawn_at*.
     """
 
     id: str
@@ -327,8 +327,8 @@ class Assessment:
     .. versionchanged:: 0.3.0 *chains*, *next_change*.
     .. versionchanged:: 0.4.0 *undecided*, *grade_driver*, *closed_at*.
     .. versionchanged:: 0.5.0 *discovered_at*.
-    .. versionchanged:: 0.7.0 *judgements*.
-    .. versionchanged:: 0.7.0 *grade_scale*.
+    .. versionchanged:: 0.6.0 *judgements*.
+    .. versionchanged:: 0.6.0 *grade_scale*.
     """
 
     plan_id: str
@@ -486,7 +486,7 @@ class Assessment:
             "grade_needs": list(self.grade_needs()),
             "closed_at": when(self.closed_at),
         }
-        if self.judgements:  # 0.7.0: only when a judgement is known
+        if self.judgements:  # 0.6.0: only when a judgement is known
             out["judgements"] = [
                 {
                     "fact": j.fact,

@@ -77,7 +77,7 @@ class ActionState:
 
     "仍未办结" is ``not done(x)``.
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
 
     action: str = attrs.field(validator=is_identifier)
@@ -108,7 +108,7 @@ class Before:
     instant, *first* is not before *second*.  Once *second* has happened
     without *first* before it, the condition is false for good.
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
 
     first: Anchor = attrs.field(converter=_to_anchor, validator=_is_anchor)
@@ -140,7 +140,7 @@ class Within:
     this condition owes one 补报 per change inside the window and none for
     a change after it.
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
 
     event: Anchor = attrs.field(converter=_to_anchor, validator=_is_anchor)
@@ -174,7 +174,7 @@ def done(action_id: str) -> ActionState:
     """
     Hold once *action_id*'s completion is recorded; ``not_(done(x))`` is "仍未办结".
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
     return ActionState(action_id, "done")
 
@@ -183,7 +183,7 @@ def overdue(action_id: str) -> ActionState:
     """
     Hold while *action_id* is overdue (past due and not done).
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
     return ActionState(action_id, "overdue")
 
@@ -193,7 +193,7 @@ def before(first: Anchor | str, second: Anchor | str) -> Before:
     Hold once *first* has happened strictly before *second*:
     ``before("grade_reached:major", "signed")`` for "在签批前升级".
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
     return Before(first, second)
 
@@ -203,7 +203,7 @@ def within(event: Anchor | str, anchor: Anchor | str, offset: Offset | str) -> W
     Hold while the latest *event* lies within *offset* of *anchor*:
     ``within("changed:casualties", "occurred", "30d")``.
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
     period = offset if isinstance(offset, Offset) else parse_offset(offset)
     return Within(event, anchor, period)

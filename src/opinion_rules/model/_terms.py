@@ -149,7 +149,7 @@ class Arithmetic(_Arithmetic):
     division by zero leaves the comparison unknown.  Build it with Python's
     operators: ``measure("comments") * 0.3``.
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
 
     op: str = attrs.field(validator=_is_arithmetic_op)
@@ -211,7 +211,7 @@ class CompareValues:
     unknown while a value it reads is unknown (or a divisor is 0), and false
     when a fact it reads is not applicable.
 
-    .. versionadded:: 0.7.0
+    .. versionadded:: 0.6.0
     """
 
     left: Any = attrs.field(validator=_is_number_operand)

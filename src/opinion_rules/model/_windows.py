@@ -189,7 +189,7 @@ class Measure:
             number; ``None`` (default) counts every site observed in it.
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.7.0 *site_above*.
+    .. versionchanged:: 0.6.0 *site_above*.
     """
 
     id: str = attrs.field(validator=is_identifier)

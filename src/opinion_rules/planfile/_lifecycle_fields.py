@@ -109,7 +109,7 @@ _OWNER = {
             "properties": {
                 "role": {"type": "string", "pattern": IDENTIFIER_PATTERN},
                 "duty": {"enum": list(OWNER_DUTIES)},
-                # A duty the plan declares in 'duties' (0.7.0).
+                # A duty the plan declares in 'duties' (0.6.0).
                 "plan_duty": {"type": "string", "pattern": IDENTIFIER_PATTERN},
             },
             "required": ["role"],
