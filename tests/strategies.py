@@ -74,6 +74,7 @@ CALENDAR = DataCalendar(
 METRICS = ("m0", "m1")
 CHANNELS = ("c0", "c1")
 SITES = ("s0", "s1", "s2")
+POSTS = ("p0", "weibo:49876")
 EVENT_TYPES = ("x", "y")
 OPS = ("gt", "ge", "lt", "le", "eq", "ne")
 
@@ -114,12 +115,13 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
                 st.integers(min_value=1, max_value=3).map(lambda d: sustained(days=d)),
             )
         )
+        aggregate = draw(st.sampled_from(["sum", "max", "distinct_sites", "posts"]))
         out.append(
             o.Measure(
                 f"q{i}",
                 metric=draw(st.sampled_from(METRICS)),
                 window=window,
-                aggregate=(aggregate := draw(st.sampled_from(["sum", "max", "distinct_sites"]))),
+                aggregate="max" if aggregate == "posts" else aggregate,
                 channels=draw(st.lists(st.sampled_from(CHANNELS), unique=True, max_size=2)),
                 # Only sites whose value passed a minimum ("where the post spread").
                 site_above=(
@@ -127,6 +129,8 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
                     if aggregate == "distinct_sites"
                     else None
                 ),
+                # The largest value of one post ("单条帖文…").
+                over="posts" if aggregate == "posts" else "series",
             )
         )
     return tuple(out)
@@ -525,21 +529,23 @@ def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
     posted = draw(st.one_of(st.none(), instants(600)))
     low = 0 if posted is None else int((posted - BASE).total_seconds() // 60)
     later = st.integers(min_value=low, max_value=3000).map(lambda m: BASE + timedelta(minutes=m))
-    kinds: dict[tuple[str, str | None, str | None], str] = {}
-    totals_seen: set[tuple[str, str | None, str | None, datetime]] = set()
+    kinds: dict[tuple[str, str | None, str | None, str | None], str] = {}
+    totals_seen: set[tuple[str, str | None, str | None, str | None, datetime]] = set()
     observations = []
     for _ in range(draw(st.integers(min_value=0, max_value=8))):
         metric = draw(st.sampled_from(METRICS))
         site = draw(st.sampled_from([*SITES, None]))
         channel = draw(st.sampled_from([*CHANNELS, None]))
-        key = (metric, site, channel)
+        post = draw(st.sampled_from([*POSTS, None]))
+        key = (metric, site, channel, post)
         kind = kinds.setdefault(key, draw(st.sampled_from(["total", "increment"])))
         at = draw(later)
         if kind == "total":
             if (*key, at) in totals_seen:
                 continue
             totals_seen.add((*key, at))
-        observations.append(o.Observation(at, metric, draw(observed_values), site, channel, kind))
+        value = draw(observed_values)
+        observations.append(o.Observation(at, metric, value, site, channel, kind, post))
     facts: dict[str, Any] = {}
     fact_values = {
         "n": numbers,

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from opinion_rules.authoring._render_states import state_words
-from opinion_rules.authoring._render_values import value_words
+from opinion_rules.authoring._render_values import measure_words, value_words
 from opinion_rules.authoring._render_words import (
     ANCHOR_WORDS,
     CHANNEL_WORDS,
@@ -496,9 +496,8 @@ class _Document:
             case MeasureRef(name):
                 m = next((m for m in self.plan.measures if m.id == name), None)
                 text = (m.label or name) if m and not self.en else name
-                if m is not None and m.site_above is not None and not m.label:
-                    bar = f"{m.metric} > {m.site_above}"
-                    text += f" (sites with {bar})" if self.en else f"(仅计{bar}的网站)"
+                if m is not None and not m.label:
+                    text += measure_words(m, en=self.en)
                 return text
             case FactRef(name):
                 f = next((f for f in self.plan.facts if f.id == name), None)

@@ -5,7 +5,7 @@ A measure's value at instant *t* is derived from the incident's observations
 with ``at <= t`` only.  See ``docs/explanation/evaluation-semantics.md`` for
 the exact derivation; in short:
 
-* Observations are grouped in *series* by ``(metric, site, channel)``.
+* Observations are grouped in *series* by ``(metric, site, channel, post)``.
 * ``kind="total"`` observations are cumulative snapshots.  The series value
   ``V(x)`` is the latest snapshot at or before *x*.  Before a series' first
   snapshot its value is not known; the engine uses the first snapshot as the
@@ -27,8 +27,12 @@ the exact derivation; in short:
   with ``site_above`` X it counts only sites whose own value in the window
   (their series added) is above X ("sites where the post spread", not sites
   that reported 0).
+* ``over="posts"`` (with ``max``) takes the largest value among posts: each
+  post's value is the measure's window value over the series that name that
+  post ("单条帖文24小时内转发超过200次"); observations that name no post do
+  not count for it.
 * A measure is unknown (not 0) until at least one observation of its metric
-  (after the channel filter) is known.
+  (after the channel filter; for ``over="posts"``, naming a post) is known.
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ __all__ = ["Measure", "Window", "calendar_day", "cumulative", "rolling", "sustai
 
 Aggregate = Literal["sum", "max", "distinct_sites"]
 _AGGREGATES = ("sum", "max", "distinct_sites")
+
+Over = Literal["series", "posts"]
+_OVERS = ("series", "posts")
 
 
 WindowKind = Literal["rolling", "cumulative", "calendar_day", "sustained"]
@@ -187,9 +194,13 @@ class Measure:
         site_above: For ``distinct_sites``: count only sites whose value in
             the window (all their series added) is strictly above this
             number; ``None`` (default) counts every site observed in it.
+        over: ``series`` (default): *aggregate* combines the series;
+            ``posts`` (with ``max``): the largest value of one post, each
+            post's value counting the observations that name it
+            ("单条帖文…").
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.7.0 *site_above*.
+    .. versionchanged:: 0.7.0 *site_above*, *over*.
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -199,8 +210,16 @@ class Measure:
     channels: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     label: str = ""
     site_above: int | float | None = None
+    over: Over = "series"
 
     def __attrs_post_init__(self) -> None:
+        if self.over not in _OVERS:
+            raise ValueError(f"'over' must be one of {list(_OVERS)} (got {self.over!r})")
+        if self.over == "posts" and self.aggregate != "max":
+            raise ValueError(
+                f"'over: posts' goes with aggregate 'max' (measure {self.id!r} "
+                f"is {self.aggregate!r})"
+            )
         if self.site_above is None:
             return
         value = self.site_above
@@ -224,6 +243,8 @@ class Measure:
         if self.site_above is not None:
             what = f"sites with {self.metric} > {self.site_above}"
         scope = f" on {'/'.join(self.channels)}" if self.channels else ""
+        if self.over == "posts":
+            what = f"{what} of one post"
         return f"{what}{scope} {self.window.describe()}"
 
 
@@ -237,9 +258,11 @@ class Point:
     value: float | int
     site: str | None
     channel: str | None
+    post: str | None = None
 
 
-_SeriesKey = tuple[str | None, str | None]
+#: A series: (site, channel, post).
+_SeriesKey = tuple[str | None, str | None, str | None]
 
 
 class SeriesIndex:
@@ -250,8 +273,8 @@ class SeriesIndex:
 
     def __init__(
         self,
-        totals: dict[tuple[str | None, str | None], Sequence[Point]],
-        increments: dict[tuple[str | None, str | None], Sequence[Point]],
+        totals: dict[_SeriesKey, Sequence[Point]],
+        increments: dict[_SeriesKey, Sequence[Point]],
         posted_at: datetime | None,
         tz: ZoneInfo,
     ) -> None:
@@ -278,19 +301,38 @@ class SeriesIndex:
         ]
         return min(times) if times else None
 
+    def _posts_known(self, channels: tuple[str, ...], t: datetime) -> set[str]:
+        return {
+            post
+            for (_site, channel, post), series in self._series
+            if post is not None and series.first <= t and (not channels or channel in channels)
+        }
+
     def value(self, measure: Measure, t: datetime) -> float | int | None:
         """
         The value of *measure* at *t*, or ``None`` while it is unknown.
         """
+        if measure.over == "posts":
+            # Only posts observed by t count: a post not seen yet has no value.
+            posts = self._posts_known(measure.channels, t)
+            if not posts:
+                return None
+            return max(self._window_value(measure, t, post) for post in sorted(posts))
         first = self.first_known(measure.channels)
         if first is None or first > t:
             return None
+        return self._window_value(measure, t, None)
+
+    def _window_value(self, measure: Measure, t: datetime, post: str | None) -> float | int:
+        """
+        The window value at *t*, of the series naming *post* only if given.
+        """
         window = measure.window
         if window.kind == "sustained":
             assert window.days is not None  # noqa: S101 - checked at construction
             today = t.astimezone(self._tz).date()
             daily = [
-                self._amount(measure, self._midnight(day) - TICK, end)
+                self._amount(measure, self._midnight(day) - TICK, end, post)
                 for back in range(window.days)
                 for day in [today - timedelta(days=back)]
                 for end in [t if back == 0 else self._midnight(day + timedelta(days=1)) - TICK]
@@ -300,21 +342,32 @@ class SeriesIndex:
             start: datetime | None = self._midnight(t.astimezone(self._tz).date()) - TICK
         else:
             start = None if window.length is None else t - window.length
-        return finish(self._amount(measure, start, t))
+        return finish(self._amount(measure, start, t, post))
 
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=self._tz)
 
-    def _amount(self, measure: Measure, start: datetime | None, t: datetime) -> Fraction | int:
+    def _amount(
+        self, measure: Measure, start: datetime | None, t: datetime, post: str | None
+    ) -> Fraction | int:
         """
         The aggregate over the window ``(start, t]`` (everything to *t* if
-        *start* is ``None``).
+        *start* is ``None``); with *post*, the sum of that post's series.
         """
+        if post is not None:
+            return sum(
+                (
+                    series.amount(start, t)
+                    for (_site, channel, named), series in self._series
+                    if named == post and (not measure.channels or channel in measure.channels)
+                ),
+                start=0,
+            )
         per_series: list[Fraction | int] = []
         sites: set[str | None] = set()
         per_site: dict[str | None, Fraction | int] = {}
         above = measure.site_above
-        for (site, channel), series in self._series:
+        for (site, channel, _post), series in self._series:
             if measure.channels and channel not in measure.channels:
                 continue
             if measure.aggregate == "distinct_sites" and above is not None:
@@ -340,8 +393,10 @@ class SeriesIndex:
         window = measure.window
         day_windows = {"calendar_day": 1, "sustained": window.days or 0}.get(window.kind, 0)
         days: set[date] = set()
-        for (_site, channel), series in self._series:
+        for (_site, channel, post), series in self._series:
             if measure.channels and channel not in measure.channels:
+                continue
+            if measure.over == "posts" and post is None:
                 continue
             for at in series.times:
                 yield at

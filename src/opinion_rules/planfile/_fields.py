@@ -189,6 +189,7 @@ SECTIONS: Mapping[str, Section] = {
             "channels": (TEXTS, False),
             "label": _LABEL,
             "site_above": (NUMBER, False),
+            "over": (TEXT, False),
         },
     ),
     "facts": Section(
