@@ -25,6 +25,12 @@ from opinion_rules.windows import calendar_day, cumulative, rolling, sustained
 
 from . import strategies as s
 from .conftest import CST, ROOT
+from .store_fixtures import (  # noqa: F401 - the fixture_* are pytest fixtures
+    fixture_new_store,
+    fixture_pg_server,
+    fixture_store,
+    fixture_store_target,
+)
 
 
 PHRASES = ROOT / "docs" / "how-to" / "phrases"
@@ -210,3 +216,18 @@ def test_the_incident_schema_knows_post():
     schema = json.loads((ROOT / "src/opinion_rules/schemas/incident.schema.json").read_text())
 
     assert "post" in schema["properties"]["observations"]["items"]["properties"]
+
+
+def test_the_store_keeps_the_post_of_its_entries(store):
+    """Entries that name posts are recorded and replayed: the per-post measure decides the report."""
+    key = store.add_plan(o.load_plan(PLAN))
+    start = march(5, 9)
+    store.open_incident(
+        "ZB-11", key, discovered_at=start, entry_id="open", recorded_at=start, recorded_by="值班室"
+    )
+    items = json.loads(INCIDENT.read_text(encoding="utf-8"))["observations"]
+    entries = [{"id": f"r{i}", "observation": item} for i, item in enumerate(items)]
+
+    store.record("ZB-11", entries, recorded_at=march(5, 15), recorded_by="监测")
+
+    assert ["report_up"] == [a.id for a in store.assess("ZB-11", march(5, 15)).actions]
