@@ -43,6 +43,7 @@ from opinion_rules.deadlines import (
     promptly,
     recurring,
     until,
+    until_readings,
 )
 from opinion_rules.incidents import NOT_APPLICABLE, Judgement
 from opinion_rules.lifecycle import (
@@ -57,7 +58,7 @@ from opinion_rules.lifecycle import (
 )
 from opinion_rules.model._content import event_types
 from opinion_rules.vocabulary import Term
-from opinion_rules.windows import calendar_day, cumulative, rolling, sustained
+from opinion_rules.windows import calendar_day, cumulative, rate, rolling, sustained
 
 
 BASE = datetime(2026, 11, 23, 0, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -113,9 +114,13 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
                 st.just(cumulative()),
                 st.just(calendar_day()),
                 st.integers(min_value=1, max_value=3).map(lambda d: sustained(days=d)),
+                # The increase since the previous reading, per hour (增速).
+                st.just(rate()),
             )
         )
         aggregate = draw(st.sampled_from(["sum", "max", "distinct_sites", "posts"]))
+        if window.kind == "rate" and aggregate == "distinct_sites":
+            aggregate = "sum"
         out.append(
             o.Measure(
                 f"q{i}",
@@ -502,6 +507,13 @@ def deadlines(
         st.builds(lambda a, ext: end_of_day(a, extension=ext), anchors, extensions),
         st.builds(no_deadline, anchors),
         st.builds(until, anchors, st.sampled_from(EVENT_TYPES)),
+        # "连续N次监测…低于…": every generated plan has the measure q0.
+        st.builds(
+            lambda a, below, n: until_readings(a, "q0", below=below, consecutive=n),
+            anchors,
+            st.sampled_from([0, 0.5, 5, 100]),
+            st.integers(1, 3),
+        ),
         st.builds(
             lambda a, h, until: recurring(a, every=timedelta(hours=h), until=until),
             anchors,

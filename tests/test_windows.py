@@ -58,6 +58,9 @@ def brute_force(
         ):
             series.setdefault((ob.site, ob.channel, ob.post), []).append(ob)
 
+    if measure.window.kind == "rate":
+        return brute_force_rate(measure, series, posted)
+
     def total_at(points: list[o.Observation], x: datetime) -> float | int:
         before = [p for p in points if p.at <= x]
         if before:
@@ -117,6 +120,39 @@ def brute_force(
         return int(result)
     floats = any(isinstance(ob.value, float) for ob in observations)
     return float(result) if floats else int(result)
+
+
+def brute_force_rate(
+    measure: o.Measure,
+    series: dict[tuple[str | None, str | None, str | None], list[o.Observation]],
+    posted: datetime | None,
+) -> float | None:
+    """
+    Each series' increase from its previous reading instant to its latest,
+    per hour, added (or the largest); ``None`` if no series has two readings.
+    """
+    rates = []
+    for points in series.values():
+        instants = sorted({p.at for p in points})
+        latest = instants[-1]
+        if len(instants) > 1:
+            before = instants[-2]
+        elif posted is not None and posted < latest:
+            before = posted
+        else:
+            continue
+        now = [p for p in points if p.at == latest]
+        if now[0].kind == "increment":
+            growth = sum(Fraction(p.value) for p in now)
+        else:
+            previous = [p for p in points if p.at == before]
+            growth = Fraction(now[0].value) - (Fraction(previous[0].value) if previous else 0)
+        rates.append(
+            growth / Fraction(int((latest - before).total_seconds() * 10**6), 3600 * 10**6)
+        )
+    if not rates:
+        return None
+    return float(max(rates) if measure.aggregate == "max" else sum(rates, Fraction(0)))
 
 
 @given(data=st.data())

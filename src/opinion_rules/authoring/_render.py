@@ -448,6 +448,9 @@ class _Document:
                 return f"promptly after {anchor}"
             case "end_of_day":
                 return f"by the end of the day of {anchor}"
+            case "until" if (end := deadline.until_readings) is not None:
+                run = f"{end.measure} < {end.below} at {end.consecutive} readings in a row"
+                return f"from {anchor} until {run}"
             case "until":
                 return f"from {anchor} until {self.anchor(str(deadline.until))}"
             case "recurring":

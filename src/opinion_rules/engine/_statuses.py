@@ -18,6 +18,7 @@ from datetime import datetime
 import attrs
 
 from opinion_rules.engine._occurrences import recurring_status
+from opinion_rules.engine._readings import run_end
 from opinion_rules.exceptions import CalendarRangeError
 from opinion_rules.model._conditions import Compare, GradeRef, walk
 from opinion_rules.model._deadlines import Anchor, Deadline, due_time
@@ -336,7 +337,7 @@ class StatusCalculator:
                         if extended != due:
                             original, due = due, extended
             if deadline.kind == "until":
-                done_at = None if start is None else self._ending(deadline.until, start)
+                done_at = None if start is None else self._duty_end(deadline, start)
             else:
                 times = self.known.done_times.get(action.id, ())
                 done_at = times[0] if times else None
@@ -471,6 +472,12 @@ class StatusCalculator:
         if due is not None:
             self.changes.append(due + TICK)
         return "pending"
+
+    def _duty_end(self, deadline: Deadline, start: datetime) -> datetime | None:
+        ending = deadline.until_readings
+        if ending is None:
+            return self._ending(deadline.until, start)
+        return run_end(self.plan, self.known.incident, self.at, ending, start)
 
     def _ending(self, event_type: str | None, start: datetime) -> datetime | None:
         for event in self.known.events:

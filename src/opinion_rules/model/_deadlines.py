@@ -9,6 +9,7 @@ instant and the plan's time rules and never reads a clock.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -40,6 +41,7 @@ __all__ = [
     "Deadline",
     "DeadlineKind",
     "Extension",
+    "Readings",
     "Recurrence",
     "after",
     "anchor_all",
@@ -53,6 +55,7 @@ __all__ = [
     "promptly",
     "recurring",
     "until",
+    "until_readings",
 ]
 
 DeadlineKind = Literal[
@@ -101,6 +104,41 @@ def _optional_offset(_inst: object, attribute: attrs.Attribute[Any], value: obje
 
 
 @attrs.frozen
+class Readings:
+    """
+    "连续5次监测增速低于阈值": *consecutive* readings in a row of the
+    measure's metric, from the duty's start, at each of which *measure* is
+    known and strictly below *below* (an unknown value breaks the run).
+
+    .. versionadded:: 0.7.0
+    """
+
+    measure: str = attrs.field(validator=is_identifier)
+    below: int | float = attrs.field()
+    consecutive: int = attrs.field(default=1)
+
+    @below.validator
+    def _check_below(self, _attribute: attrs.Attribute[Any], value: object) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ValueError(f"'below' must be a finite number (got {value!r})")
+
+    def __attrs_post_init__(self) -> None:
+        count = self.consecutive
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"'consecutive' must be a whole number >= 1 (got {count!r})")
+
+    def describe(self) -> str:
+        """
+        The run in Chinese, e.g. ``连续5次监测growth低于10``.
+        """
+        return f"连续{self.consecutive}次监测{self.measure}低于{self.below}"
+
+
+@attrs.frozen
 class Deadline:
     """
     When an action falls due, relative to its anchor.
@@ -125,7 +163,8 @@ class Deadline:
         the plan states no time at all.
     ``until``
         a continuing duty from the anchor until the event *until* is recorded
-        (``直至舆情平息为止``); it is done when that event happens.
+        (``直至舆情平息为止``), or until *until_readings* holds
+        (``连续5次监测增速低于阈值即停止跟踪``); it is done then.
     ``recurring``
         a duty repeated per *recurrence* (``每日至少续报1次``).
 
@@ -134,6 +173,7 @@ class Deadline:
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 ``recurring``; *extension*.
+    .. versionchanged:: 0.7.0 *until_readings*.
     """
 
     anchor: Anchor = attrs.field(converter=_to_anchor)
@@ -142,6 +182,7 @@ class Deadline:
     until: str | None = None
     recurrence: Recurrence | None = None
     extension: Extension | None = None
+    until_readings: Readings | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -154,11 +195,17 @@ class Deadline:
                 f"'offset' is only allowed with kind 'offset' (got kind {self.kind!r})"
             )
         if self.kind == "until":
-            if self.until is None:
+            if (self.until is None) == (self.until_readings is None):
                 raise ValueError(
-                    "deadline kind 'until' needs 'until' (the event that ends the duty)"
+                    "deadline kind 'until' needs 'until' (the event that ends the duty) "
+                    "or 'until_readings' (the run of readings that ends it), not both"
                 )
-            is_identifier(self, attrs.fields(Deadline).until, self.until)
+            if self.until is not None:
+                is_identifier(self, attrs.fields(Deadline).until, self.until)
+            elif not isinstance(self.until_readings, Readings):
+                raise TypeError(f"'until_readings' must be Readings (got {self.until_readings!r})")
+        elif self.until_readings is not None:
+            raise ValueError(f"'until_readings' goes with kind 'until' (got kind {self.kind!r})")
         elif self.until is not None:
             raise ValueError(f"'until' is only allowed with kind 'until' (got kind {self.kind!r})")
         if self.kind == "recurring":
@@ -215,7 +262,10 @@ class Deadline:
             case "end_of_day":
                 words = f"{anchor}当日内"
             case "until":
-                words = f"自{anchor}起直至{event_words(str(self.until))}"
+                end = self.until_readings
+                words = f"自{anchor}起直至" + (
+                    event_words(str(self.until)) if end is None else end.describe()
+                )
             case "recurring":
                 assert self.recurrence is not None  # noqa: S101 - checked at construction
                 words = f"自{anchor}起{self.recurrence.describe(event_words)}"
@@ -302,6 +352,18 @@ def until(anchor: Anchor | str, event: str) -> Deadline:
     .. versionadded:: 0.1.0
     """
     return Deadline(anchor, "until", until=event)
+
+
+def until_readings(
+    anchor: Anchor | str, measure: str, *, below: float, consecutive: int = 1
+) -> Deadline:
+    """
+    A continuing duty from the anchor until *measure* is below *below* at
+    *consecutive* readings in a row ("连续5次监测增速低于阈值即停止跟踪").
+
+    .. versionadded:: 0.7.0
+    """
+    return Deadline(anchor, "until", until_readings=Readings(measure, below, consecutive))
 
 
 def recurring(
