@@ -168,7 +168,7 @@ def test_readings_are_checked_at_construction():
         Readings("growth", float("inf"), 2)
     with pytest.raises(ValueError, match="'consecutive' must be a whole number >= 1"):
         Readings("growth", 1, 0)
-    with pytest.raises(ValueError, match="needs 'until' .* or 'until_readings'"):
+    with pytest.raises(ValueError, match=r"needs 'until' .* or 'until_readings'"):
         o.Deadline("discovered", "until")
 
 
@@ -189,13 +189,13 @@ def test_a_count_never_below_zero_never_ends_the_duty():
 
 
 def test_the_run_renders_in_both_languages():
-    """Render says 直至连续3次监测growth低于10 and 'until growth < 10 at 3 readings in a row'."""
+    """Render says 直至连续3次监测转发增速(每小时)低于10 and 'until growth < 10 at 3 readings in a row'."""
     plan = o.load_plan(PLAN)
 
     zh, en = o.render_plan(plan), o.render_plan(plan, lang="en")
 
     assert (True, True) == (
-        "自发现起直至连续3次监测growth低于10" in zh,
+        "自发现起直至连续3次监测转发增速(每小时)低于10" in zh,
         "until growth < 10 at 3 readings in a row" in en,
     )
 

@@ -428,7 +428,7 @@ class _Document:
         if deadline.recurrence is not None and not self.en:
             return f"自{anchor}起{deadline.recurrence.describe(self.anchor, self.grade_word)}"
         if not self.en:
-            return deadline.describe(anchor, self.anchor)
+            return deadline.describe(anchor, self.anchor, lambda m: self.operand(MeasureRef(m)))
         text = self._deadline_en(deadline, anchor)
         ext = deadline.extension
         if ext is not None:

@@ -131,11 +131,12 @@ class Readings:
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"'consecutive' must be a whole number >= 1 (got {count!r})")
 
-    def describe(self) -> str:
+    def describe(self, measure_words: Callable[[str], str] = str) -> str:
         """
-        The run in Chinese, e.g. ``连续5次监测growth低于10``.
+        The run in Chinese, e.g. ``连续5次监测增速低于10``; *measure_words*
+        names the measure.
         """
-        return f"连续{self.consecutive}次监测{self.measure}低于{self.below}"
+        return f"连续{self.consecutive}次监测{measure_words(self.measure)}低于{self.below}"
 
 
 @attrs.frozen
@@ -242,13 +243,17 @@ class Deadline:
         return [(name, o) for name, o in out if o is not None]
 
     def describe(
-        self, anchor_words: str | None = None, event_words: Callable[[str], str] = str
+        self,
+        anchor_words: str | None = None,
+        event_words: Callable[[str], str] = str,
+        measure_words: Callable[[str], str] = str,
     ) -> str:
         """
         Render the deadline in Chinese, e.g. ``discovered后3小时内``.
 
-        *anchor_words* replaces the anchor's id and *event_words* names
-        ending events, for documents that use the plan's own words.
+        *anchor_words* replaces the anchor's id, *event_words* names ending
+        events and *measure_words* measures, for documents that use the
+        plan's own words.
         """
         anchor = str(self.anchor) if anchor_words is None else anchor_words
         match self.kind:
@@ -264,7 +269,7 @@ class Deadline:
             case "until":
                 end = self.until_readings
                 words = f"自{anchor}起直至" + (
-                    event_words(str(self.until)) if end is None else end.describe()
+                    event_words(str(self.until)) if end is None else end.describe(measure_words)
                 )
             case "recurring":
                 assert self.recurrence is not None  # noqa: S101 - checked at construction
