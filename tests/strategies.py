@@ -43,6 +43,7 @@ from opinion_rules.deadlines import (
     promptly,
     recurring,
     until,
+    until_readings,
 )
 from opinion_rules.incidents import NOT_APPLICABLE, Judgement
 from opinion_rules.lifecycle import (
@@ -57,7 +58,7 @@ from opinion_rules.lifecycle import (
 )
 from opinion_rules.model._content import event_types
 from opinion_rules.vocabulary import Term
-from opinion_rules.windows import calendar_day, cumulative, rolling, sustained
+from opinion_rules.windows import calendar_day, cumulative, rate, rolling, sustained
 
 
 BASE = datetime(2026, 11, 23, 0, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -74,6 +75,7 @@ CALENDAR = DataCalendar(
 METRICS = ("m0", "m1")
 CHANNELS = ("c0", "c1")
 SITES = ("s0", "s1", "s2")
+POSTS = ("p0", "weibo:49876")
 EVENT_TYPES = ("x", "y")
 OPS = ("gt", "ge", "lt", "le", "eq", "ne")
 
@@ -112,14 +114,19 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
                 st.just(cumulative()),
                 st.just(calendar_day()),
                 st.integers(min_value=1, max_value=3).map(lambda d: sustained(days=d)),
+                # The increase since the previous reading, per hour (增速).
+                st.just(rate()),
             )
         )
+        aggregate = draw(st.sampled_from(["sum", "max", "distinct_sites", "posts"]))
+        if window.kind == "rate" and aggregate == "distinct_sites":
+            aggregate = "sum"
         out.append(
             o.Measure(
                 f"q{i}",
                 metric=draw(st.sampled_from(METRICS)),
                 window=window,
-                aggregate=(aggregate := draw(st.sampled_from(["sum", "max", "distinct_sites"]))),
+                aggregate="max" if aggregate == "posts" else aggregate,
                 channels=draw(st.lists(st.sampled_from(CHANNELS), unique=True, max_size=2)),
                 # Only sites whose value passed a minimum ("where the post spread").
                 site_above=(
@@ -127,6 +134,8 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
                     if aggregate == "distinct_sites"
                     else None
                 ),
+                # The largest value of one post ("单条帖文…").
+                over="posts" if aggregate == "posts" else "series",
             )
         )
     return tuple(out)
@@ -514,6 +523,13 @@ def deadlines(
         st.builds(lambda a, ext: end_of_day(a, extension=ext), anchors, extensions),
         st.builds(no_deadline, anchors),
         st.builds(until, anchors, st.sampled_from(EVENT_TYPES)),
+        # "连续N次监测…低于…": every generated plan has the measure q0.
+        st.builds(
+            lambda a, below, n: until_readings(a, "q0", below=below, consecutive=n),
+            anchors,
+            st.sampled_from([0, 0.5, 5, 100]),
+            st.integers(1, 3),
+        ),
         st.builds(
             lambda a, h, until: recurring(a, every=timedelta(hours=h), until=until),
             anchors,
@@ -541,21 +557,23 @@ def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
     posted = draw(st.one_of(st.none(), instants(600)))
     low = 0 if posted is None else int((posted - BASE).total_seconds() // 60)
     later = st.integers(min_value=low, max_value=3000).map(lambda m: BASE + timedelta(minutes=m))
-    kinds: dict[tuple[str, str | None, str | None], str] = {}
-    totals_seen: set[tuple[str, str | None, str | None, datetime]] = set()
+    kinds: dict[tuple[str, str | None, str | None, str | None], str] = {}
+    totals_seen: set[tuple[str, str | None, str | None, str | None, datetime]] = set()
     observations = []
     for _ in range(draw(st.integers(min_value=0, max_value=8))):
         metric = draw(st.sampled_from(METRICS))
         site = draw(st.sampled_from([*SITES, None]))
         channel = draw(st.sampled_from([*CHANNELS, None]))
-        key = (metric, site, channel)
+        post = draw(st.sampled_from([*POSTS, None]))
+        key = (metric, site, channel, post)
         kind = kinds.setdefault(key, draw(st.sampled_from(["total", "increment"])))
         at = draw(later)
         if kind == "total":
             if (*key, at) in totals_seen:
                 continue
             totals_seen.add((*key, at))
-        observations.append(o.Observation(at, metric, draw(observed_values), site, channel, kind))
+        value = draw(observed_values)
+        observations.append(o.Observation(at, metric, value, site, channel, kind, post))
     facts: dict[str, Any] = {}
     fact_values = {
         "n": numbers,

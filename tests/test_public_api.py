@@ -106,6 +106,7 @@ PUBLIC = {
         "Deadline",
         "Extension",
         "Offset",
+        "Readings",
         "Recurrence",
         "after",
         "anchor_all",
@@ -116,6 +117,7 @@ PUBLIC = {
         "promptly",
         "recurring",
         "until",
+        "until_readings",
     ],
     "opinion_rules.engine": [
         "BACKENDS",
@@ -208,6 +210,7 @@ PUBLIC = {
         "Window",
         "calendar_day",
         "cumulative",
+        "rate",
         "rolling",
         "sustained",
     ],

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,6 +30,16 @@ def brute_force(
     """
     Recompute a measure from its definition with linear scans.
     """
+    if measure.over == "posts":
+        # The largest of each post's own window value.
+        per_post = attrs.evolve(measure, over="series", aggregate="sum")
+        posts = {ob.post for ob in observations if ob.post is not None}
+        values = [
+            brute_force(per_post, [ob for ob in observations if ob.post == post], posted, t)
+            for post in posts
+        ]
+        known = [value for value in values if value is not None]
+        return max(known) if known else None
     seen = [
         ob
         for ob in observations
@@ -38,14 +49,17 @@ def brute_force(
     ]
     if not seen:
         return None
-    series: dict[tuple[str | None, str | None], list[o.Observation]] = {}
+    series: dict[tuple[str | None, str | None, str | None], list[o.Observation]] = {}
     for ob in sorted(observations, key=lambda x: x.at):
         if (
             ob.at <= t
             and ob.metric == measure.metric
             and (not measure.channels or ob.channel in measure.channels)
         ):
-            series.setdefault((ob.site, ob.channel), []).append(ob)
+            series.setdefault((ob.site, ob.channel, ob.post), []).append(ob)
+
+    if measure.window.kind == "rate":
+        return brute_force_rate(measure, series, posted)
 
     def total_at(points: list[o.Observation], x: datetime) -> float | int:
         before = [p for p in points if p.at <= x]
@@ -60,7 +74,7 @@ def brute_force(
         amounts = []
         sites = set()
         per_site: dict[str | None, Fraction] = {}
-        for (site, _channel), points in series.items():
+        for (site, _channel, _post), points in series.items():
             inside = [p for p in points if p.at <= end and (start is None or p.at > start)]
             if inside:
                 sites.add(site)
@@ -106,6 +120,39 @@ def brute_force(
         return int(result)
     floats = any(isinstance(ob.value, float) for ob in observations)
     return float(result) if floats else int(result)
+
+
+def brute_force_rate(
+    measure: o.Measure,
+    series: dict[tuple[str | None, str | None, str | None], list[o.Observation]],
+    posted: datetime | None,
+) -> float | None:
+    """
+    Each series' increase from its previous reading instant to its latest,
+    per hour, added (or the largest); ``None`` if no series has two readings.
+    """
+    rates = []
+    for points in series.values():
+        instants = sorted({p.at for p in points})
+        latest = instants[-1]
+        if len(instants) > 1:
+            before = instants[-2]
+        elif posted is not None and posted < latest:
+            before = posted
+        else:
+            continue
+        now = [p for p in points if p.at == latest]
+        if now[0].kind == "increment":
+            growth = sum(Fraction(p.value) for p in now)
+        else:
+            previous = [p for p in points if p.at == before]
+            growth = Fraction(now[0].value) - (Fraction(previous[0].value) if previous else 0)
+        rates.append(
+            growth / Fraction(int((latest - before).total_seconds() * 10**6), 3600 * 10**6)
+        )
+    if not rates:
+        return None
+    return float(max(rates) if measure.aggregate == "max" else sum(rates, Fraction(0)))
 
 
 @given(data=st.data())

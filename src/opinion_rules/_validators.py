@@ -62,6 +62,18 @@ def non_empty_text(_inst: object, attribute: attrs.Attribute[Any], value: object
         )
 
 
+def optional_token(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """
+    Allow ``None`` or an identifier-like text: non-blank, without whitespace
+    (e.g. a post's id ``weibo:4987654321`` or its address).
+    """
+    if value is None:
+        return
+    non_empty_text(_inst, attribute, value)
+    if any(c.isspace() for c in str(value)):
+        raise ValueError(f"'{attribute.name}' must contain no whitespace (got {value!r})")
+
+
 def is_aware(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """
     Require a timezone-aware datetime.

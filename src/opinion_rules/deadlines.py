@@ -16,6 +16,7 @@ from opinion_rules.model._deadlines import (
     Anchor,
     Deadline,
     Extension,
+    Readings,
     Recurrence,
     after,
     anchor_all,
@@ -26,6 +27,7 @@ from opinion_rules.model._deadlines import (
     promptly,
     recurring,
     until,
+    until_readings,
 )
 from opinion_rules.time._offsets import Offset
 
@@ -35,6 +37,7 @@ __all__ = [
     "Deadline",
     "Extension",
     "Offset",
+    "Readings",
     "Recurrence",
     "after",
     "anchor_all",
@@ -45,6 +48,7 @@ __all__ = [
     "promptly",
     "recurring",
     "until",
+    "until_readings",
 ]
 
 publish(__name__, globals(), __all__)

@@ -15,11 +15,12 @@ from opinion_rules.model._windows import (
     Window,
     calendar_day,
     cumulative,
+    rate,
     rolling,
     sustained,
 )
 
 
-__all__ = ["Measure", "Window", "calendar_day", "cumulative", "rolling", "sustained"]
+__all__ = ["Measure", "Window", "calendar_day", "cumulative", "rate", "rolling", "sustained"]
 
 publish(__name__, globals(), __all__)

@@ -9,6 +9,9 @@ not applicable: the values lint's samples give them, and two checks.
   divided by a count, or a parameter whose unit is ``%``).
 * ``comparison-never-holds``: no values make the comparison hold (``a > a``,
   ``clicks < 0 * reposts``), or it divides by zero.
+* ``duty-never-ends``: a duty that lasts until a run of readings below a
+  number that is 0 or less, on a measure that is never negative (anything
+  but a ``rate``: counts, sums and site counts are at least 0).
 """
 
 from __future__ import annotations
@@ -114,6 +117,22 @@ def value_findings(plan: Plan, units: Mapping[str, str]) -> Iterator[Raw]:
             if isinstance(node, CompareValues):
                 yield from _units(plan, node, path, units)
                 yield from _never(plan, node, path)
+    yield from _never_ends(plan)
+
+
+def _never_ends(plan: Plan) -> Iterator[Raw]:
+    for i, action in enumerate(plan.actions):
+        end = action.deadline.until_readings
+        if end is None or end.below > 0:
+            continue
+        measure = next((m for m in plan.measures if m.id == end.measure), None)
+        if measure is not None and measure.window.kind != "rate":
+            message = (
+                f"action {action.id!r} lasts until {end.measure} < {end.below}, but "
+                f"{end.measure} is never negative: the duty never ends"
+            )
+            where = f"actions[{i}].deadline.until_readings"
+            yield ("warning", "duty-never-ends", where, message)
 
 
 def _kind(plan: Plan, term: object, units: Mapping[str, str], clashes: list[str]) -> str | None:

@@ -9,12 +9,11 @@ The document is built once as blocks and written as Markdown or HTML.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Iterator
-from typing import Any
 
+from opinion_rules.authoring._render_formats import Block, html_page, markdown
 from opinion_rules.authoring._render_states import state_words
-from opinion_rules.authoring._render_values import value_words
+from opinion_rules.authoring._render_values import measure_words, value_words
 from opinion_rules.authoring._render_words import (
     ANCHOR_WORDS,
     CHANNEL_WORDS,
@@ -63,10 +62,7 @@ def render_plan(plan: Plan, fmt: str = "md", lang: str = "zh") -> str:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
     blocks = list(_Document(plan, lang).blocks())
-    return _markdown(blocks) if fmt == "md" else _html(plan, blocks, lang)
-
-
-Block = tuple[str, Any]  # ("h1"|"h2"|"h3"|"table"|"list", content)
+    return markdown(blocks) if fmt == "md" else html_page(plan, blocks, lang)
 
 
 class _Document:
@@ -433,7 +429,7 @@ class _Document:
         if deadline.recurrence is not None and not self.en:
             return f"自{anchor}起{deadline.recurrence.describe(self.anchor, self.grade_word)}"
         if not self.en:
-            return deadline.describe(anchor, self.anchor)
+            return deadline.describe(anchor, self.anchor, lambda m: self.operand(MeasureRef(m)))
         text = self._deadline_en(deadline, anchor)
         ext = deadline.extension
         if ext is not None:
@@ -453,6 +449,9 @@ class _Document:
                 return f"promptly after {anchor}"
             case "end_of_day":
                 return f"by the end of the day of {anchor}"
+            case "until" if (end := deadline.until_readings) is not None:
+                run = f"{end.measure} < {end.below} at {end.consecutive} readings in a row"
+                return f"from {anchor} until {run}"
             case "until":
                 return f"from {anchor} until {self.anchor(str(deadline.until))}"
             case "recurring":
@@ -501,9 +500,8 @@ class _Document:
             case MeasureRef(name):
                 m = next((m for m in self.plan.measures if m.id == name), None)
                 text = (m.label or name) if m and not self.en else name
-                if m is not None and m.site_above is not None and not m.label:
-                    bar = f"{m.metric} > {m.site_above}"
-                    text += f" (sites with {bar})" if self.en else f"(仅计{bar}的网站)"
+                if m is not None and not m.label:
+                    text += measure_words(m, en=self.en)
                 return text
             case FactRef(name):
                 f = next((f for f in self.plan.facts if f.id == name), None)
@@ -550,51 +548,3 @@ def _offset_en(o: Offset) -> str:
 
 
 # -- writers ----------------------------------------------------------------------
-
-
-def _cell_md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown(blocks: list[Block]) -> str:
-    out: list[str] = []
-    for kind, content in blocks:
-        match kind:
-            case "h1" | "h2" | "h3":
-                out.append(f"{'#' * int(kind[1])} {content}\n")
-            case "list":
-                out.extend(f"- {item}" for item in content)
-                out.append("")
-            case "table":
-                header, rows = content
-                out.append("| " + " | ".join(header) + " |")
-                out.append("|" + "---|" * len(header))
-                out.extend("| " + " | ".join(_cell_md(c) for c in row) + " |" for row in rows)
-                out.append("")
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _html(plan: Plan, blocks: list[Block], lang: str) -> str:
-    e = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
-        f'<head><meta charset="utf-8"><title>{e(plan.title)}</title></head>',
-        "<body>",
-    ]
-    for kind, content in blocks:
-        match kind:
-            case "h1" | "h2" | "h3":
-                out.append(f"<{kind}>{e(str(content))}</{kind}>")
-            case "list":
-                out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in content) + "</ul>")
-            case "table":
-                header, rows = content
-                out.append("<table>")
-                out.append("<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
-                out.extend(
-                    "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows
-                )
-                out.append("</table>")
-    out.extend(["</body>", "</html>"])
-    return "\n".join(out) + "\n"

@@ -37,7 +37,8 @@ from opinion_rules.engine._ir import (
     slot_subject,
 )
 from opinion_rules.engine._owners import route
-from opinion_rules.engine._statuses import StatusCalculator, StatusInputs, calendar_gap
+from opinion_rules.engine._status_inputs import StatusInputs, calendar_gap
+from opinion_rules.engine._statuses import StatusCalculator
 from opinion_rules.engine._timeline import Snapshot, Timeline, validate_evaluation_instant
 from opinion_rules.engine._walk import FirstHeld, Unknown, Walk
 from opinion_rules.model._facts import Event, Incident

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from opinion_rules.engine._statuses import NeedsCalendar, StatusCalculator, StatusInputs
+from opinion_rules.engine._status_inputs import NeedsCalendar, StatusInputs
+from opinion_rules.engine._statuses import StatusCalculator
 from opinion_rules.exceptions import CalendarRangeError
 from opinion_rules.model._anchors import BUILTIN_ANCHORS, REF_ANCHORS, Anchor
 from opinion_rules.model._facts import Event, Incident

@@ -12,16 +12,16 @@ Nothing here reads a clock: the evaluation instant is ``StatusCalculator.at``.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import attrs
 
 from opinion_rules.engine._occurrences import recurring_status
+from opinion_rules.engine._readings import run_end
+from opinion_rules.engine._status_inputs import NeedsCalendar, StatusInputs, calendar_gap
 from opinion_rules.exceptions import CalendarRangeError
 from opinion_rules.model._conditions import Compare, GradeRef, walk
 from opinion_rules.model._deadlines import Anchor, Deadline, due_time
-from opinion_rules.model._facts import Event, Incident
 from opinion_rules.model._items import Action
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._results import ActionStatus, ChainStatus, Owner, Status
@@ -34,54 +34,7 @@ from opinion_rules.time._arithmetic import (
 from opinion_rules.time._offsets import Offset
 
 
-__all__ = ["NeedsCalendar", "StatusCalculator", "StatusInputs", "calendar_gap"]
-
-
-@attrs.frozen
-class StatusInputs:
-    """
-    What statuses are computed from: what the timeline knew at the
-    evaluation instant (events, completions, and since when each grade,
-    category and action condition held).
-    """
-
-    at: datetime
-    incident: Incident
-    events: Sequence[Event]  # at or before `at`, sorted by time
-    first_event: Mapping[str, datetime]
-    done_times: Mapping[str, Sequence[datetime]]  # sorted completions per action
-    grade_since: Mapping[str, datetime]  # first instant the grade (or higher) held
-    category_since: Mapping[str, datetime]
-    applies: Mapping[str, tuple[datetime, str]]  # action id -> (since, reason)
-    # The grade's rank from each instant it changed, in order (counts by grade).
-    grade_changes: Sequence[tuple[datetime, int]] = ()
-    # Each fact's recorded changes (a value other than the one known before), sorted.
-    fact_changes: Mapping[str, Sequence[datetime]] = attrs.field(factory=dict)
-    # For actions anchored on a fact's change: the changes at which their condition held.
-    held_at_changes: Mapping[str, Sequence[datetime]] = attrs.field(factory=dict)
-    # ``applies: while`` actions withdrawn: the instant their condition turned false.
-    withdrawn: Mapping[str, datetime] = attrs.field(factory=dict)
-    # ``applies: while`` actions in a later spell: only completions in it count.
-    respelled: frozenset[str] = frozenset()
-
-
-class NeedsCalendar(Exception):  # noqa: N818 - a signal inside this module, not an error
-    """
-    An anchor depends on a due time the calendar cannot compute.
-    """
-
-    def __init__(self, error: CalendarRangeError, earliest: datetime | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        # The due time lies at or after this instant, when known.
-        self.earliest = earliest
-
-
-def calendar_gap(error: CalendarRangeError) -> str:
-    """
-    What an action whose due time needs a missing calendar year waits for.
-    """
-    return f"calendar {error.calendar!r} has no data for {error.day.year}; add the year's schedule"
+__all__ = ["StatusCalculator"]
 
 
 class StatusCalculator:
@@ -364,7 +317,7 @@ class StatusCalculator:
                         if extended != due:
                             original, due = due, extended
             if deadline.kind == "until":
-                done_at = None if start is None else self._ending(deadline.until, start)
+                done_at = None if start is None else self._duty_end(deadline, start)
             else:
                 done_at = self._first_done(action, applies_since)
             if gap is None:
@@ -508,6 +461,12 @@ class StatusCalculator:
         if due is not None:
             self.changes.append(due + TICK)
         return "pending"
+
+    def _duty_end(self, deadline: Deadline, start: datetime) -> datetime | None:
+        ending = deadline.until_readings
+        if ending is None:
+            return self._ending(deadline.until, start)
+        return run_end(self.plan, self.known.incident, self.at, ending, start)
 
     def _ending(self, event_type: str | None, start: datetime) -> datetime | None:
         for event in self.known.events:

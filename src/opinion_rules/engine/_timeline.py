@@ -172,16 +172,16 @@ class Timeline:
 def _index(
     observations: list[Observation], posted_at: datetime | None, tz: ZoneInfo
 ) -> dict[str, SeriesIndex]:
-    totals: dict[str, dict[tuple[str | None, str | None], list[Point]]] = defaultdict(
+    totals: dict[str, dict[tuple[str | None, str | None, str | None], list[Point]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    increments: dict[str, dict[tuple[str | None, str | None], list[Point]]] = defaultdict(
-        lambda: defaultdict(list)
+    increments: dict[str, dict[tuple[str | None, str | None, str | None], list[Point]]] = (
+        defaultdict(lambda: defaultdict(list))
     )
     for obs in sorted(observations, key=lambda o: o.at):
         target = totals if obs.kind == "total" else increments
-        target[obs.metric][(obs.site, obs.channel)].append(
-            Point(obs.at, obs.value, obs.site, obs.channel)
+        target[obs.metric][(obs.site, obs.channel, obs.post)].append(
+            Point(obs.at, obs.value, obs.site, obs.channel, obs.post)
         )
     metrics = set(totals) | set(increments)
     return {

@@ -9,6 +9,7 @@ instant and the plan's time rules and never reads a clock.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -40,6 +41,7 @@ __all__ = [
     "Deadline",
     "DeadlineKind",
     "Extension",
+    "Readings",
     "Recurrence",
     "after",
     "anchor_all",
@@ -53,6 +55,7 @@ __all__ = [
     "promptly",
     "recurring",
     "until",
+    "until_readings",
 ]
 
 DeadlineKind = Literal[
@@ -101,6 +104,42 @@ def _optional_offset(_inst: object, attribute: attrs.Attribute[Any], value: obje
 
 
 @attrs.frozen
+class Readings:
+    """
+    "连续5次监测增速低于阈值": *consecutive* readings in a row of the
+    measure's metric, from the duty's start, at each of which *measure* is
+    known and strictly below *below* (an unknown value breaks the run).
+
+    .. versionadded:: 0.6.0
+    """
+
+    measure: str = attrs.field(validator=is_identifier)
+    below: int | float = attrs.field()
+    consecutive: int = attrs.field(default=1)
+
+    @below.validator
+    def _check_below(self, _attribute: attrs.Attribute[Any], value: object) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ValueError(f"'below' must be a finite number (got {value!r})")
+
+    def __attrs_post_init__(self) -> None:
+        count = self.consecutive
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"'consecutive' must be a whole number >= 1 (got {count!r})")
+
+    def describe(self, measure_words: Callable[[str], str] = str) -> str:
+        """
+        The run in Chinese, e.g. ``连续5次监测增速低于10``; *measure_words*
+        names the measure.
+        """
+        return f"连续{self.consecutive}次监测{measure_words(self.measure)}低于{self.below}"
+
+
+@attrs.frozen
 class Deadline:
     """
     When an action falls due, relative to its anchor.
@@ -125,7 +164,8 @@ class Deadline:
         the plan states no time at all.
     ``until``
         a continuing duty from the anchor until the event *until* is recorded
-        (``直至舆情平息为止``); it is done when that event happens.
+        (``直至舆情平息为止``), or until *until_readings* holds
+        (``连续5次监测增速低于阈值即停止跟踪``); it is done then.
     ``recurring``
         a duty repeated per *recurrence* (``每日至少续报1次``).
 
@@ -134,6 +174,7 @@ class Deadline:
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 ``recurring``; *extension*.
+    .. versionchanged:: 0.6.0 *until_readings*.
     """
 
     anchor: Anchor = attrs.field(converter=_to_anchor)
@@ -142,6 +183,7 @@ class Deadline:
     until: str | None = None
     recurrence: Recurrence | None = None
     extension: Extension | None = None
+    until_readings: Readings | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -154,11 +196,17 @@ class Deadline:
                 f"'offset' is only allowed with kind 'offset' (got kind {self.kind!r})"
             )
         if self.kind == "until":
-            if self.until is None:
+            if (self.until is None) == (self.until_readings is None):
                 raise ValueError(
-                    "deadline kind 'until' needs 'until' (the event that ends the duty)"
+                    "deadline kind 'until' needs 'until' (the event that ends the duty) "
+                    "or 'until_readings' (the run of readings that ends it), not both"
                 )
-            is_identifier(self, attrs.fields(Deadline).until, self.until)
+            if self.until is not None:
+                is_identifier(self, attrs.fields(Deadline).until, self.until)
+            elif not isinstance(self.until_readings, Readings):
+                raise TypeError(f"'until_readings' must be Readings (got {self.until_readings!r})")
+        elif self.until_readings is not None:
+            raise ValueError(f"'until_readings' goes with kind 'until' (got kind {self.kind!r})")
         elif self.until is not None:
             raise ValueError(f"'until' is only allowed with kind 'until' (got kind {self.kind!r})")
         if self.kind == "recurring":
@@ -195,13 +243,17 @@ class Deadline:
         return [(name, o) for name, o in out if o is not None]
 
     def describe(
-        self, anchor_words: str | None = None, event_words: Callable[[str], str] = str
+        self,
+        anchor_words: str | None = None,
+        event_words: Callable[[str], str] = str,
+        measure_words: Callable[[str], str] = str,
     ) -> str:
         """
         Render the deadline in Chinese, e.g. ``discovered后3小时内``.
 
-        *anchor_words* replaces the anchor's id and *event_words* names
-        ending events, for documents that use the plan's own words.
+        *anchor_words* replaces the anchor's id, *event_words* names ending
+        events and *measure_words* measures, for documents that use the
+        plan's own words.
         """
         anchor = str(self.anchor) if anchor_words is None else anchor_words
         match self.kind:
@@ -215,7 +267,10 @@ class Deadline:
             case "end_of_day":
                 words = f"{anchor}当日内"
             case "until":
-                words = f"自{anchor}起直至{event_words(str(self.until))}"
+                end = self.until_readings
+                words = f"自{anchor}起直至" + (
+                    event_words(str(self.until)) if end is None else end.describe(measure_words)
+                )
             case "recurring":
                 assert self.recurrence is not None  # noqa: S101 - checked at construction
                 words = f"自{anchor}起{self.recurrence.describe(event_words)}"
@@ -302,6 +357,18 @@ def until(anchor: Anchor | str, event: str) -> Deadline:
     .. versionadded:: 0.1.0
     """
     return Deadline(anchor, "until", until=event)
+
+
+def until_readings(
+    anchor: Anchor | str, measure: str, *, below: float, consecutive: int = 1
+) -> Deadline:
+    """
+    A continuing duty from the anchor until *measure* is below *below* at
+    *consecutive* readings in a row ("连续5次监测增速低于阈值即停止跟踪").
+
+    .. versionadded:: 0.6.0
+    """
+    return Deadline(anchor, "until", until_readings=Readings(measure, below, consecutive))
 
 
 def recurring(

@@ -27,7 +27,13 @@ from opinion_rules._limits import (
     instant_problem,
     printable,
 )
-from opinion_rules._validators import is_aware, is_identifier, non_empty_text, optional_identifier
+from opinion_rules._validators import (
+    is_aware,
+    is_identifier,
+    non_empty_text,
+    optional_identifier,
+    optional_token,
+)
 from opinion_rules.exceptions import FactError, Problem, describe_value
 from opinion_rules.model._judgements import Judgement, read_judgement, scalar_problem
 from opinion_rules.model._not_applicable import FactValue, NotApplicable, fact_from_json, fact_json
@@ -84,8 +90,11 @@ class Observation:
         site: The website, e.g. ``weibo.com``; part of the series identity.
         channel: The kind of outlet, e.g. ``weibo`` or ``blog``.
         kind: ``total`` (default) or ``increment``.
+        post: The post (or thread) counted, e.g. ``weibo:4987654321``;
+            part of the series identity ("单条帖文…").
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.6.0 *post*.
     """
 
     at: datetime = attrs.field(validator=is_aware)
@@ -94,6 +103,7 @@ class Observation:
     site: str | None = attrs.field(default=None, validator=_optional_text)
     channel: str | None = attrs.field(default=None, validator=_optional_text)
     kind: ObservationKind = attrs.field(default="total", validator=_is_kind)
+    post: str | None = attrs.field(default=None, validator=optional_token)
 
 
 @attrs.frozen
@@ -261,6 +271,7 @@ class Incident:
                     ("site", o.site),
                     ("channel", o.channel),
                     ("kind", o.kind),
+                    ("post", o.post),
                 )
                 if value is not None
             }
@@ -289,10 +300,10 @@ class Incident:
 
 
 def _consistency_problems(incident: Incident) -> Iterator[Problem]:
-    series_kind: dict[tuple[str, str | None, str | None], str] = {}
-    snapshots: dict[tuple[str, str | None, str | None, datetime], int | float] = {}
+    series_kind: dict[_Key, str] = {}
+    snapshots: dict[tuple[str, str | None, str | None, str | None, datetime], int | float] = {}
     for i, obs in enumerate(incident.observations):
-        key = (obs.metric, obs.site, obs.channel)
+        key = (obs.metric, obs.site, obs.channel, obs.post)
         where = f"observations[{i}]"
         if incident.posted_at is not None and obs.at < incident.posted_at:
             yield Problem(
@@ -320,9 +331,13 @@ def _consistency_problems(incident: Incident) -> Iterator[Problem]:
                 )
 
 
-def _series_name(key: tuple[str, str | None, str | None]) -> str:
-    metric, site, channel = key
-    return f"({metric}, site={site!r}, channel={channel!r})"
+_Key = tuple[str, str | None, str | None, str | None]
+
+
+def _series_name(key: _Key) -> str:
+    metric, site, channel, post = key
+    named = "" if post is None else f", post={post!r}"
+    return f"({metric}, site={site!r}, channel={channel!r}{named})"
 
 
 # -- parsing ----------------------------------------------------------------
@@ -445,7 +460,7 @@ _scalar_problem = scalar_problem
 
 
 _INCIDENT_KEYS = ("id", "discovered_at", "posted_at", "facts", "observations", "events")
-_OBSERVATION_KEYS = ("at", "metric", "value", "site", "channel", "kind")
+_OBSERVATION_KEYS = ("at", "metric", "value", "site", "channel", "kind", "post")
 _EVENT_KEYS = ("at", "type", "action", "fact", "value", "grade", "assertion", "by", "role", "note")
 
 
@@ -519,6 +534,9 @@ def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
         metric = c.text(item, "metric", path, required=True, identifier=True)
         site = c.text(item, "site", path, required=False)
         channel = c.text(item, "channel", path, required=False)
+        post = c.text(item, "post", path, required=False)
+        if post is not None and any(ch.isspace() for ch in post):
+            c.add(f"{path}post", "contains whitespace", "an id such as 'weibo:4987654321'")
         value = c.number(item, path)
         kind = item.get("kind", "total")
         if kind not in ("total", "increment"):
@@ -528,7 +546,7 @@ def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
         if len(c.problems) == before:
             assert at is not None  # noqa: S101 - no new problems means it parsed
             assert metric is not None  # noqa: S101
-            yield Observation(at, metric, value, site, channel, kind)  # type: ignore[arg-type]  # checked above
+            yield Observation(at, metric, value, site, channel, kind, post)  # type: ignore[arg-type]  # checked above
 
 
 def _parse_events(c: _Collector, items: object) -> Iterator[Event]:

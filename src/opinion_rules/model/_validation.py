@@ -198,6 +198,15 @@ def plan_problems(plan: PlanContent) -> Iterator[Problem]:
             yield Problem(
                 f"{where}.clause", f"action {a.id!r} cites no clause", "the sentence it comes from"
             )
+        ending = a.deadline.until_readings
+        measure_ids = {m.id for m in plan.measures}
+        if ending is not None and ending.measure not in measure_ids:
+            yield Problem(
+                f"{where}.deadline.until_readings.measure",
+                f"measure {ending.measure!r} is not defined",
+                expected_names_capped(ending.measure, measure_ids),
+                refers_to=ending.measure,
+            )
     yield from _check_lifecycle(plan, names)
     yield from timing_problems(plan)
 

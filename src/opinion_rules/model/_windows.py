@@ -5,7 +5,7 @@ A measure's value at instant *t* is derived from the incident's observations
 with ``at <= t`` only.  See ``docs/explanation/evaluation-semantics.md`` for
 the exact derivation; in short:
 
-* Observations are grouped in *series* by ``(metric, site, channel)``.
+* Observations are grouped in *series* by ``(metric, site, channel, post)``.
 * ``kind="total"`` observations are cumulative snapshots.  The series value
   ``V(x)`` is the latest snapshot at or before *x*.  Before a series' first
   snapshot its value is not known; the engine uses the first snapshot as the
@@ -27,8 +27,18 @@ the exact derivation; in short:
   with ``site_above`` X it counts only sites whose own value in the window
   (their series added) is above X ("sites where the post spread", not sites
   that reported 0).
+* ``over="posts"`` (with ``max``) takes the largest value among posts: each
+  post's value is the measure's window value over the series that name that
+  post ("单条帖文24小时内转发超过200次"); observations that name no post do
+  not count for it.
+* A ``rate`` window is the increase of each series since its previous
+  reading, per hour ("增速"), held until its next reading: a total's
+  difference, or an increment's value, over the hours between the two
+  readings (the posting instant counts as a reading of 0 before a total's or
+  an increment's first).  ``sum`` adds the series that have a rate, ``max``
+  takes the largest; a rate measure is unknown until one series has one.
 * A measure is unknown (not 0) until at least one observation of its metric
-  (after the channel filter) is known.
+  (after the channel filter; for ``over="posts"``, naming a post) is known.
 """
 
 from __future__ import annotations
@@ -47,14 +57,17 @@ from opinion_rules._validators import is_identifier, positive_duration
 from opinion_rules.time._arithmetic import TICK
 
 
-__all__ = ["Measure", "Window", "calendar_day", "cumulative", "rolling", "sustained"]
+__all__ = ["Measure", "Window", "calendar_day", "cumulative", "rate", "rolling", "sustained"]
 
 Aggregate = Literal["sum", "max", "distinct_sites"]
 _AGGREGATES = ("sum", "max", "distinct_sites")
 
+Over = Literal["series", "posts"]
+_OVERS = ("series", "posts")
 
-WindowKind = Literal["rolling", "cumulative", "calendar_day", "sustained"]
-_WINDOW_KINDS = ("rolling", "cumulative", "calendar_day", "sustained")
+
+WindowKind = Literal["rolling", "cumulative", "calendar_day", "sustained", "rate"]
+_WINDOW_KINDS = ("rolling", "cumulative", "calendar_day", "sustained", "rate")
 
 
 @attrs.frozen
@@ -69,12 +82,14 @@ class Window:
             the evaluation instant), ``calendar_day`` (the evaluation
             instant's local day so far: "单日", "当日") or ``sustained``
             (the smallest calendar-day value over *days* consecutive days:
-            "持续7天").
+            "持续7天") or ``rate`` (the increase since the previous
+            reading, per hour: "增速").
         length: For ``rolling`` windows: how long, e.g. 24 hours for "1天内".
         days: For ``sustained`` windows: how many consecutive days.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 ``calendar_day`` and ``sustained``.
+    .. versionchanged:: 0.6.0 ``rate``.
     """
 
     kind: WindowKind
@@ -110,6 +125,8 @@ class Window:
         """
         if self.kind == "calendar_day":
             return "on the day"
+        if self.kind == "rate":
+            return "per hour since the previous reading"
         if self.kind == "sustained":
             return f"on each of {self.days} consecutive days"
         if self.length is None:
@@ -159,6 +176,15 @@ def sustained(*, days: int) -> Window:
     return Window("sustained", days=days)
 
 
+def rate() -> Window:
+    """
+    The increase since the previous reading, per hour ("增速").
+
+    .. versionadded:: 0.6.0
+    """
+    return Window("rate")
+
+
 def _is_aggregate(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in _AGGREGATES:
         raise ValueError(f"'{attribute.name}' must be one of {list(_AGGREGATES)} (got {value!r})")
@@ -187,9 +213,13 @@ class Measure:
         site_above: For ``distinct_sites``: count only sites whose value in
             the window (all their series added) is strictly above this
             number; ``None`` (default) counts every site observed in it.
+        over: ``series`` (default): *aggregate* combines the series;
+            ``posts`` (with ``max``): the largest value of one post, each
+            post's value counting the observations that name it
+            ("单条帖文…").
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.6.0 *site_above*.
+    .. versionchanged:: 0.6.0 *site_above*, *over*.
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -199,8 +229,18 @@ class Measure:
     channels: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     label: str = ""
     site_above: int | float | None = None
+    over: Over = "series"
 
     def __attrs_post_init__(self) -> None:
+        if self.over not in _OVERS:
+            raise ValueError(f"'over' must be one of {list(_OVERS)} (got {self.over!r})")
+        if self.over == "posts" and self.aggregate != "max":
+            raise ValueError(
+                f"'over: posts' goes with aggregate 'max' (measure {self.id!r} "
+                f"is {self.aggregate!r})"
+            )
+        if self.window.kind == "rate" and self.aggregate == "distinct_sites":
+            raise ValueError(f"a rate measure ({self.id!r}) takes 'sum' or 'max', not a site count")
         if self.site_above is None:
             return
         value = self.site_above
@@ -224,6 +264,8 @@ class Measure:
         if self.site_above is not None:
             what = f"sites with {self.metric} > {self.site_above}"
         scope = f" on {'/'.join(self.channels)}" if self.channels else ""
+        if self.over == "posts":
+            what = f"{what} of one post"
         return f"{what}{scope} {self.window.describe()}"
 
 
@@ -237,9 +279,11 @@ class Point:
     value: float | int
     site: str | None
     channel: str | None
+    post: str | None = None
 
 
-_SeriesKey = tuple[str | None, str | None]
+#: A series: (site, channel, post).
+_SeriesKey = tuple[str | None, str | None, str | None]
 
 
 class SeriesIndex:
@@ -250,15 +294,15 @@ class SeriesIndex:
 
     def __init__(
         self,
-        totals: dict[tuple[str | None, str | None], Sequence[Point]],
-        increments: dict[tuple[str | None, str | None], Sequence[Point]],
+        totals: dict[_SeriesKey, Sequence[Point]],
+        increments: dict[_SeriesKey, Sequence[Point]],
         posted_at: datetime | None,
         tz: ZoneInfo,
     ) -> None:
         self._tz = tz
         self._series: list[tuple[_SeriesKey, _TotalSeries | _IncrementSeries]] = [
             *((key, _TotalSeries(points, posted_at)) for key, points in totals.items()),
-            *((key, _IncrementSeries(points)) for key, points in increments.items()),
+            *((key, _IncrementSeries(points, posted_at)) for key, points in increments.items()),
         ]
         self._first_by_channel: dict[str | None, datetime] = {}
         for key, series in self._series:
@@ -278,19 +322,61 @@ class SeriesIndex:
         ]
         return min(times) if times else None
 
+    def _posts_known(self, channels: tuple[str, ...], t: datetime) -> set[str]:
+        return {
+            post
+            for (_site, channel, post), series in self._series
+            if post is not None and series.first <= t and (not channels or channel in channels)
+        }
+
     def value(self, measure: Measure, t: datetime) -> float | int | None:
         """
         The value of *measure* at *t*, or ``None`` while it is unknown.
         """
+        if measure.window.kind == "rate":
+            return self._rate(measure, t)
+        if measure.over == "posts":
+            # Only posts observed by t count: a post not seen yet has no value.
+            posts = self._posts_known(measure.channels, t)
+            if not posts:
+                return None
+            return max(self._window_value(measure, t, post) for post in sorted(posts))
         first = self.first_known(measure.channels)
         if first is None or first > t:
             return None
+        return self._window_value(measure, t, None)
+
+    def _rate(self, measure: Measure, t: datetime) -> float | int | None:
+        """
+        Each series' increase since its previous reading, per hour, at *t*;
+        ``None`` while no series (of a post, for ``over="posts"``) has one.
+        """
+        groups: dict[str | None, list[Fraction]] = {}
+        for (_site, channel, post), series in self._series:
+            if measure.channels and channel not in measure.channels:
+                continue
+            if measure.over == "posts" and post is None:
+                continue
+            value = series.rate(t)
+            if value is not None:
+                groups.setdefault(post if measure.over == "posts" else None, []).append(value)
+        if not groups:
+            return None
+        if measure.over == "posts":
+            return finish(max(sum(rates, start=Fraction(0)) for rates in groups.values()))
+        (rates,) = groups.values()
+        return finish(max(rates) if measure.aggregate == "max" else sum(rates, start=Fraction(0)))
+
+    def _window_value(self, measure: Measure, t: datetime, post: str | None) -> float | int:
+        """
+        The window value at *t*, of the series naming *post* only if given.
+        """
         window = measure.window
         if window.kind == "sustained":
             assert window.days is not None  # noqa: S101 - checked at construction
             today = t.astimezone(self._tz).date()
             daily = [
-                self._amount(measure, self._midnight(day) - TICK, end)
+                self._amount(measure, self._midnight(day) - TICK, end, post)
                 for back in range(window.days)
                 for day in [today - timedelta(days=back)]
                 for end in [t if back == 0 else self._midnight(day + timedelta(days=1)) - TICK]
@@ -300,21 +386,32 @@ class SeriesIndex:
             start: datetime | None = self._midnight(t.astimezone(self._tz).date()) - TICK
         else:
             start = None if window.length is None else t - window.length
-        return finish(self._amount(measure, start, t))
+        return finish(self._amount(measure, start, t, post))
 
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=self._tz)
 
-    def _amount(self, measure: Measure, start: datetime | None, t: datetime) -> Fraction | int:
+    def _amount(
+        self, measure: Measure, start: datetime | None, t: datetime, post: str | None
+    ) -> Fraction | int:
         """
         The aggregate over the window ``(start, t]`` (everything to *t* if
-        *start* is ``None``).
+        *start* is ``None``); with *post*, the sum of that post's series.
         """
+        if post is not None:
+            return sum(
+                (
+                    series.amount(start, t)
+                    for (_site, channel, named), series in self._series
+                    if named == post and (not measure.channels or channel in measure.channels)
+                ),
+                start=0,
+            )
         per_series: list[Fraction | int] = []
         sites: set[str | None] = set()
         per_site: dict[str | None, Fraction | int] = {}
         above = measure.site_above
-        for (site, channel), series in self._series:
+        for (site, channel, _post), series in self._series:
             if measure.channels and channel not in measure.channels:
                 continue
             if measure.aggregate == "distinct_sites" and above is not None:
@@ -340,8 +437,10 @@ class SeriesIndex:
         window = measure.window
         day_windows = {"calendar_day": 1, "sustained": window.days or 0}.get(window.kind, 0)
         days: set[date] = set()
-        for (_site, channel), series in self._series:
+        for (_site, channel, post), series in self._series:
             if measure.channels and channel not in measure.channels:
+                continue
+            if measure.over == "posts" and post is None:
                 continue
             for at in series.times:
                 yield at
@@ -360,6 +459,32 @@ class SeriesIndex:
                 yield self._midnight(day + timedelta(days=later))
 
 
+def _per_hour(
+    times: Sequence[datetime], t: datetime, zero_at: datetime | None
+) -> tuple[int, int, datetime] | None:
+    """
+    The indexes ``lo..hi`` of the latest reading at or before *t* (readings
+    at one instant are one reading) and the instant of the reading before it
+    (the posting instant before the first), if any.
+    """
+    hi = bisect.bisect_right(times, t) - 1
+    if hi < 0:
+        return None
+    lo = bisect.bisect_left(times, times[hi])
+    if lo > 0:
+        return lo, hi, times[lo - 1]
+    if zero_at is not None and zero_at < times[0]:
+        return 0, hi, zero_at
+    return None
+
+
+def _hours(start: datetime, end: datetime) -> Fraction:
+    span = end - start
+    return Fraction(span.days * 86400 + span.seconds, 3600) + Fraction(
+        span.microseconds, 3600 * 10**6
+    )
+
+
 class _TotalSeries:
     def __init__(self, points: Sequence[Point], posted_at: datetime | None) -> None:
         self.times = [p.at for p in points]
@@ -367,6 +492,14 @@ class _TotalSeries:
         self.first = self.times[0]
         # Incident validation guarantees posted_at <= every observation.
         self.zero_at = posted_at
+
+    def rate(self, t: datetime) -> Fraction | None:
+        found = _per_hour(self.times, t, self.zero_at)
+        if found is None:
+            return None
+        lo, hi, before = found
+        previous = exact(self.values[lo - 1]) if lo else 0
+        return (exact(self.values[hi]) - previous) / _hours(before, self.times[hi])
 
     def _value_at(self, x: datetime) -> float | int:
         i = bisect.bisect_right(self.times, x)
@@ -395,14 +528,24 @@ class _TotalSeries:
 
 
 class _IncrementSeries:
-    def __init__(self, points: Sequence[Point]) -> None:
+    def __init__(self, points: Sequence[Point], posted_at: datetime | None) -> None:
         self.times = [p.at for p in points]
+        self.values = [p.value for p in points]
         self.first = self.times[0]
+        self._zero_at = posted_at
         # Exact prefix sums: a difference of float prefix sums can differ
         # from the window's true sum and flip a threshold comparison.
         self._prefix: list[Fraction | int] = [0]
         for p in points:
             self._prefix.append(self._prefix[-1] + exact(p.value))
+
+    def rate(self, t: datetime) -> Fraction | None:
+        found = _per_hour(self.times, t, self._zero_at)
+        if found is None:
+            return None
+        lo, hi, before = found
+        added = sum((exact(v) for v in self.values[lo : hi + 1]), start=Fraction(0))
+        return added / _hours(before, self.times[hi])
 
     def amount(self, start: datetime | None, end: datetime) -> Fraction | int:
         hi = bisect.bisect_right(self.times, end)

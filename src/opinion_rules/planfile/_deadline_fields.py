@@ -9,7 +9,14 @@ from typing import Any
 
 import attrs
 
-from opinion_rules.model._deadlines import Anchor, Deadline, Extension, Recurrence, parse_anchor
+from opinion_rules.model._deadlines import (
+    Anchor,
+    Deadline,
+    Extension,
+    Readings,
+    Recurrence,
+    parse_anchor,
+)
 from opinion_rules.model._windows import Window
 from opinion_rules.planfile._located import Node
 from opinion_rules.planfile._reader import (
@@ -34,9 +41,11 @@ from opinion_rules.planfile._simple_fields import (
     DURATION,
     DURATION_FORM,
     DURATION_PATTERN,
+    NUMBER,
     OFFSET,
     PERIOD_BOUND,
     PERIOD_TOO_LONG,
+    POSITIVE_INT,
     TEXT,
     duration_text,
     has_long_number,
@@ -47,7 +56,7 @@ from opinion_rules.planfile._simple_fields import (
 from opinion_rules.planfile._sources import reason
 
 
-__all__ = ["DEADLINE", "EXTENSION", "WINDOW"]
+__all__ = ["DEADLINE", "EXTENSION", "READINGS", "WINDOW"]
 
 _ANCHOR_FORM = (
     "discovered, posted, action_done:<action>, overdue:<action> (or overdue:<action>+5wd), "
@@ -89,6 +98,31 @@ _EXTENSION_FIELDS: Spec = {"event": (TEXT, True), "by": (OFFSET, True), "cap": (
 _EXTENSION_SCHEMA = object_schema(_EXTENSION_FIELDS)
 _EXTENSION_SCHEMA["properties"]["event"] = {"type": "string", "pattern": IDENTIFIER_PATTERN}
 
+
+def _read_readings(reader: Reader, node: Node, path: str) -> Readings | None:
+    fields = reader.fields(node, path, _READINGS_FIELDS)
+    if fields is None:
+        return None
+    built: Readings | None = reader.build(Readings, node, path, **fields)
+    return built
+
+
+_READINGS_FIELDS: Spec = {
+    "measure": (TEXT, True),
+    "below": (NUMBER, True),
+    "consecutive": (POSITIVE_INT, False),
+}
+_READINGS_SCHEMA = object_schema(_READINGS_FIELDS)
+_READINGS_SCHEMA["properties"]["measure"] = {"type": "string", "pattern": IDENTIFIER_PATTERN}
+
+READINGS = FieldKind(
+    "readings",
+    _read_readings,
+    lambda readings: write_fields(readings, _READINGS_FIELDS),
+    _READINGS_SCHEMA,
+    fields=_READINGS_FIELDS,
+)
+
 EXTENSION = FieldKind(
     "extension",
     _read_extension,
@@ -119,7 +153,7 @@ def _read_deadline(reader: Reader, node: Node, path: str) -> Deadline | None:
         for key, kind in (("within", "offset"), *((k, "recurring") for k in RECURRENCE_KEYS))
         if key in values
     ]
-    if "until" in values and not implied:
+    if ("until" in values or "until_readings" in values) and not implied:
         implied = ["until"]
     kind = values.get("kind")
     if kind is not None and implied and kind != implied[0]:
@@ -183,6 +217,7 @@ def _read_deadline(reader: Reader, node: Node, path: str) -> Deadline | None:
         until=until,
         recurrence=recurrence,
         extension=values.get("extension"),
+        until_readings=values.get("until_readings"),
     )
     return built
 
@@ -200,6 +235,8 @@ def _deadline_to_data(deadline: Deadline) -> dict[str, Any]:
                 out["start_next_day"] = True
             if o.extend_past_holiday:
                 out["extend_past_holiday"] = True
+        case "until" if deadline.until_readings is not None:
+            out["until_readings"] = READINGS.write(deadline.until_readings)
         case "until":
             out["until"] = deadline.until
         case "recurring":
@@ -220,6 +257,7 @@ _DEADLINE_FIELDS: Spec = {
     "kind": (TEXT, False),
     "within": (OFFSET, False),
     "until": (TEXT, False),
+    "until_readings": (READINGS, False),
     "clock": (CLOCK, False),
     "start_next_day": (BOOL, False),
     "extend_past_holiday": (BOOL, False),
@@ -253,7 +291,7 @@ DEADLINE = FieldKind(
 
 
 def _read_window(reader: Reader, node: Node, path: str) -> Window | None:
-    if node.value in ("cumulative", "calendar_day"):
+    if node.value in ("cumulative", "calendar_day", "rate"):
         return Window(node.value)
     if isinstance(node.value, dict):
         fields = reader.mapping(node, path, ("sustained_days",), ())
@@ -272,7 +310,7 @@ def _read_window(reader: Reader, node: Node, path: str) -> Window | None:
 
 
 def _window_to_data(window: Window) -> Any:
-    if window.kind in ("cumulative", "calendar_day"):
+    if window.kind in ("cumulative", "calendar_day", "rate"):
         return window.kind
     if window.kind == "sustained":
         return {"sustained_days": window.days}
@@ -287,7 +325,7 @@ WINDOW = FieldKind(
     _window_to_data,
     {
         "anyOf": [
-            {"enum": ["cumulative", "calendar_day"]},
+            {"enum": ["cumulative", "calendar_day", "rate"]},
             {"type": "string", "pattern": DURATION_PATTERN},
             {
                 "type": "object",

@@ -34,7 +34,7 @@ from opinion_rules.model._items import (
 from opinion_rules.model._lifecycle import Assignment, Routing
 from opinion_rules.model._windows import Measure
 from opinion_rules.planfile._calendar_fields import CALENDAR
-from opinion_rules.planfile._deadline_fields import DEADLINE, EXTENSION, WINDOW
+from opinion_rules.planfile._deadline_fields import DEADLINE, EXTENSION, READINGS, WINDOW
 from opinion_rules.planfile._lifecycle_fields import (
     APPLIES,
     CLOSURE,
@@ -97,6 +97,7 @@ FIELD_KINDS: Mapping[str, FieldKind] = {
         WINDOW,
         DEADLINE,
         EXTENSION,
+        READINGS,
         RULE,
         DATES,
         COUNTS,
@@ -192,6 +193,7 @@ SECTIONS: Mapping[str, Section] = {
             "channels": (TEXTS, False),
             "label": _LABEL,
             "site_above": (NUMBER, False),
+            "over": (TEXT, False),
         },
     ),
     "facts": Section(
