@@ -11,6 +11,7 @@ from typing import Any
 from opinion_rules.engine._evaluate import evaluate
 from opinion_rules.engine._ir import Program, compile_plan
 from opinion_rules.engine._registry import BACKENDS, DEFAULT_BACKEND, make_backend
+from opinion_rules.model._content import event_types
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._results import Assessment
@@ -45,6 +46,8 @@ class Engine:
             raise TypeError(f"Engine needs a Plan (got {plan!r}, a {type(plan).__name__})")
         self._plan = plan.bound()  # required parameters must have values
         self._program = compile_plan(self._plan)
+        # Derived once: every evaluation checks the incident's events against it.
+        self._known_events = frozenset(event_types(self._plan))
         self._backend = make_backend(backend, self._program)
 
     @property
@@ -88,4 +91,4 @@ class Engine:
         """
         if not isinstance(incident, Incident):
             incident = Incident.from_dict(incident)
-        return evaluate(self._plan, self._program, self._backend, incident, at)
+        return evaluate(self._plan, self._program, self._backend, incident, at, self._known_events)

@@ -20,6 +20,7 @@ The loop is the same for every backend; a backend only matches snapshots.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 import attrs
@@ -59,13 +60,19 @@ __all__ = ["evaluate"]
 
 
 def evaluate(
-    plan: Plan, program: Program, backend: Backend, incident: Incident, at: datetime
+    plan: Plan,
+    program: Program,
+    backend: Backend,
+    incident: Incident,
+    at: datetime,
+    known_events: AbstractSet[str] | None = None,
 ) -> Assessment:
     """
-    Evaluate *incident* against *plan* as of *at*.
+    Evaluate *incident* against *plan* as of *at* (*known_events*: the
+    plan's event types, when the caller derived them once).
     """
     at = validate_evaluation_instant(at)
-    validate_incident(plan, incident)
+    validate_incident(plan, incident, known_events)
     timeline = Timeline(plan, program, incident, at)
     labels = Labels(plan)
     rules: dict[str, Rule] = {r.id: r for r in program.rules}

@@ -10,6 +10,7 @@ silently ignored fact.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 
 from opinion_rules._suggest import expected_names
 from opinion_rules.exceptions import FactError, Problem, describe_value
@@ -21,16 +22,23 @@ from opinion_rules.model._not_applicable import NotApplicable
 from opinion_rules.model._plan import Plan
 
 
-def validate_incident(plan: Plan, incident: Incident) -> None:
+def validate_incident(
+    plan: Plan, incident: Incident, known_events: AbstractSet[str] | None = None
+) -> None:
     """
     Raise :class:`FactError` listing every way *incident* does not fit *plan*.
+
+    *known_events* is ``event_types(plan)`` when the caller already has it
+    (an engine derives it once per plan, not once per evaluation).
     """
-    problems = list(_problems(plan, incident))
+    problems = list(_problems(plan, incident, known_events))
     if problems:
         raise FactError(f"incident {incident.id!r} (plan {plan.id!r})", problems)
 
 
-def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
+def _problems(
+    plan: Plan, incident: Incident, known_events: AbstractSet[str] | None
+) -> Iterator[Problem]:
     specs = {f.id: f for f in plan.facts}
     actions = {a.id for a in plan.actions}
     roles = {r.id for r in plan.roles}
@@ -45,7 +53,8 @@ def _problems(plan: Plan, incident: Incident) -> Iterator[Problem]:
         yield from _initial_fact_problems(specs, roles, name, value)
     grades = {g.id for g in plan.grades}
     asserters = plan.grading.asserted_by
-    known_events = event_types(plan)
+    if known_events is None:
+        known_events = event_types(plan)
     for i, event in enumerate(incident.events):
         if event.type not in known_events:
             yield Problem(
