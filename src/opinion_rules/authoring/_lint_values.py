@@ -32,6 +32,7 @@ from opinion_rules.model._conditions import (
     Param,
     walk,
 )
+from opinion_rules.model._content import plan_conditions
 from opinion_rules.model._not_applicable import NotApplicable
 from opinion_rules.model._plan import Plan
 from opinion_rules.planfile._expr import to_text
@@ -96,23 +97,12 @@ def value_refs(condition: Condition) -> set[str]:
     }
 
 
-def _conditions(plan: Plan) -> Iterator[tuple[str, Condition]]:
-    for i, g in enumerate(plan.grades):
-        yield f"grades[{i}].criteria", g.criteria
-    for i, c in enumerate(plan.categories):
-        yield f"categories[{i}].condition", c.condition
-    for i, a in enumerate(plan.actions):
-        yield f"actions[{i}].condition", a.condition
-        for j, r in enumerate(plan.routing_of(a)):
-            yield f"actions[{i}].routing[{j}].condition", r.condition
-
-
 def value_findings(plan: Plan, units: Mapping[str, str]) -> Iterator[Raw]:
     """
     The findings on *plan*'s comparisons of two values; *units* are the
     parameters' units (the plan given is bound: its parameters are numbers).
     """
-    for path, condition in _conditions(plan):
+    for path, condition in plan_conditions(plan):
         for node in walk(condition):
             if isinstance(node, CompareValues):
                 yield from _units(plan, node, path, units)

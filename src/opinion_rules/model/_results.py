@@ -6,7 +6,7 @@ and every applicable action with its status, each citing its clause.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -44,17 +44,7 @@ Status = Literal[
 #: working calendar does not cover, so whether it is pending, overdue or
 #: done late cannot be told; and ``withdrawn``: an ``applies: while`` duty
 #: whose condition no longer holds, not done before then.
-STATUSES: tuple[Status, ...] = (
-    "waiting",
-    "pending",
-    "overdue",
-    "done",
-    "done_late",
-    "overridden",
-    "cancelled",
-    "undecided",
-    "withdrawn",
-)
+STATUSES: tuple[Status, ...] = get_args(Status)
 
 
 @attrs.frozen
