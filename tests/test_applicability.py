@@ -242,31 +242,31 @@ def test_a_withdrawn_category_has_since_and_until():
 
 def test_the_agenda_does_not_list_a_withdrawn_duty(plan, tmp_path):
     """The case store agenda keeps the overdue report and drops both withdrawn duties."""
-    store = open_store(str(tmp_path / "cases.db"))
-    key = store.add_plan(plan)
-    store.open_incident(
-        "I1",
-        key,
-        discovered_at=START,
-        entry_id="e0",
-        recorded_at=START,
-        recorded_by="值班员",
-        facts={"signed": False},
-    )
-    events = [
-        learned("hot_rank", 5, cst(23, 9, 30)),
-        learned("hot_rank", 35, cst(23, 10, 30)),
-        learned("signed", True, cst(23, 13)),
-    ]
-    for i, event in enumerate(events, 1):
-        when = datetime.fromisoformat(event["at"])
-        store.record(
-            "I1", [{"id": f"e{i}", "event": event}], recorded_at=when, recorded_by="值班员"
+    with open_store(str(tmp_path / "cases.db")) as store:
+        key = store.add_plan(plan)
+        store.open_incident(
+            "I1",
+            key,
+            discovered_at=START,
+            entry_id="e0",
+            recorded_at=START,
+            recorded_by="值班员",
+            facts={"signed": False},
         )
+        events = [
+            learned("hot_rank", 5, cst(23, 9, 30)),
+            learned("hot_rank", 35, cst(23, 10, 30)),
+            learned("signed", True, cst(23, 13)),
+        ]
+        for i, event in enumerate(events, 1):
+            when = datetime.fromisoformat(event["at"])
+            store.record(
+                "I1", [{"id": f"e{i}", "event": event}], recorded_at=when, recorded_by="值班员"
+            )
 
-    agenda = store.agenda(cst(23, 14))
+        agenda = store.agenda(cst(23, 14))
 
-    assert [("report", "overdue")] == [(i.action_id, i.status) for i in agenda]
+        assert [("report", "overdue")] == [(i.action_id, i.status) for i in agenda]
 
 
 def test_while_is_refused_on_recurring_and_per_change_duties(plan):

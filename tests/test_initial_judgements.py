@@ -249,24 +249,24 @@ def test_judged_by_round_trips_through_plan_files():
 
 def test_the_store_keeps_a_judgement_in_the_open_entry(tmp_path):
     """A judgement given when opening a case is kept with its provenance and decides the grade."""
-    store = o.open_store(tmp_path / "cases.db")
-    key = store.add_plan(plan())
-    store.open_incident(
-        "J-4",
-        key,
-        discovered_at=cst(23, 9),
-        facts={"big_impact": Judgement(True, by="张三", role="cac")},
-        entry_id="open-1",
-        recorded_at=cst(23, 9, 5),
-        recorded_by="tester",
-    )
+    with o.open_store(tmp_path / "cases.db") as store:
+        key = store.add_plan(plan())
+        store.open_incident(
+            "J-4",
+            key,
+            discovered_at=cst(23, 9),
+            facts={"big_impact": Judgement(True, by="张三", role="cac")},
+            entry_id="open-1",
+            recorded_at=cst(23, 9, 5),
+            recorded_by="tester",
+        )
 
-    a = store.assess("J-4", at=cst(23, 9, 30))
+        a = store.assess("J-4", at=cst(23, 9, 30))
 
-    assert "major" == a.grade.id
-    assert [("张三", "cac", None)] == [(j.by, j.role, j.at) for j in a.judgements]
-    opening = store.timeline("J-4")[0]
-    assert {"value": True, "by": "张三", "role": "cac"} == opening.item["facts"]["big_impact"]
+        assert "major" == a.grade.id
+        assert [("张三", "cac", None)] == [(j.by, j.role, j.at) for j in a.judgements]
+        opening = store.timeline("J-4")[0]
+        assert {"value": True, "by": "张三", "role": "cac"} == opening.item["facts"]["big_impact"]
 
 
 @settings(max_examples=30)

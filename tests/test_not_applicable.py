@@ -158,26 +158,26 @@ def test_the_plan_file_key_round_trips_and_renders(plan):
 
 def test_case_store_entries_can_state_it(plan, tmp_path):
     """The store's opening facts and a recorded fact event take {"not_applicable": true}."""
-    store = open_store(str(tmp_path / "cases.db"))
-    key = store.add_plan(plan)
-    opened = {"facts": {"hot_rank": {"not_applicable": True}}, "recorded_by": "值班员"}
-    store.open_incident(
-        "I1", key, discovered_at=cst(23, 9), entry_id="e0", recorded_at=cst(23, 9), **opened
-    )
-    store.open_incident(
-        "I2",
-        key,
-        discovered_at=cst(23, 9),
-        entry_id="e0",
-        recorded_at=cst(23, 9),
-        recorded_by="值班员",
-    )
-    later = learned("hot_rank", {"not_applicable": True}, cst(23, 10))
-    store.record(
-        "I2", [{"id": "e1", "event": later}], recorded_at=cst(23, 10), recorded_by="值班员"
-    )
+    with open_store(str(tmp_path / "cases.db")) as store:
+        key = store.add_plan(plan)
+        opened = {"facts": {"hot_rank": {"not_applicable": True}}, "recorded_by": "值班员"}
+        store.open_incident(
+            "I1", key, discovered_at=cst(23, 9), entry_id="e0", recorded_at=cst(23, 9), **opened
+        )
+        store.open_incident(
+            "I2",
+            key,
+            discovered_at=cst(23, 9),
+            entry_id="e0",
+            recorded_at=cst(23, 9),
+            recorded_by="值班员",
+        )
+        later = learned("hot_rank", {"not_applicable": True}, cst(23, 10))
+        store.record(
+            "I2", [{"id": "e1", "event": later}], recorded_at=cst(23, 10), recorded_by="值班员"
+        )
 
-    first, second = (store.assess(i, at=cst(23, 12)) for i in ("I1", "I2"))
+        first, second = (store.assess(i, at=cst(23, 12)) for i in ("I1", "I2"))
 
-    assert NOT_APPLICABLE == store.incident("I1").facts["hot_rank"]
-    assert ["watch_unlisted"] == [a.id for a in first.actions] == [a.id for a in second.actions]
+        assert NOT_APPLICABLE == store.incident("I1").facts["hot_rank"]
+        assert ["watch_unlisted"] == [a.id for a in first.actions] == [a.id for a in second.actions]

@@ -82,7 +82,6 @@ def duty_plan(**changes: object) -> o.Plan:
 # -- duty-only plans ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["python", "durable"])
 def test_a_plan_of_duties_only_is_evaluated_without_a_grade(backend):
     """A plan with no grades is valid; its duties apply and the assessment says it has no scale."""
     plan = o.load_plan(PLAN)

@@ -88,7 +88,6 @@ def owners_at(
 # -- additive routing ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["python", "durable"])
 def test_additive_routing_adds_the_owners_of_every_rule_that_holds(backend):
     """Under additive routing the action's own owners stay and each routing that holds adds its owners."""
     plan = routed_plan("additive")
