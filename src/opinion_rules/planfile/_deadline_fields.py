@@ -25,6 +25,7 @@ from opinion_rules.planfile._reader import (
     Reader,
     Spec,
     got,
+    object_kind,
     object_schema,
     write_fields,
 )
@@ -99,14 +100,6 @@ _EXTENSION_SCHEMA = object_schema(_EXTENSION_FIELDS)
 _EXTENSION_SCHEMA["properties"]["event"] = {"type": "string", "pattern": IDENTIFIER_PATTERN}
 
 
-def _read_readings(reader: Reader, node: Node, path: str) -> Readings | None:
-    fields = reader.fields(node, path, _READINGS_FIELDS)
-    if fields is None:
-        return None
-    built: Readings | None = reader.build(Readings, node, path, **fields)
-    return built
-
-
 _READINGS_FIELDS: Spec = {
     "measure": (TEXT, True),
     "below": (NUMBER, True),
@@ -115,13 +108,7 @@ _READINGS_FIELDS: Spec = {
 _READINGS_SCHEMA = object_schema(_READINGS_FIELDS)
 _READINGS_SCHEMA["properties"]["measure"] = {"type": "string", "pattern": IDENTIFIER_PATTERN}
 
-READINGS = FieldKind(
-    "readings",
-    _read_readings,
-    lambda readings: write_fields(readings, _READINGS_FIELDS),
-    _READINGS_SCHEMA,
-    fields=_READINGS_FIELDS,
-)
+READINGS = object_kind("readings", Readings, _READINGS_FIELDS, _READINGS_SCHEMA)
 
 EXTENSION = FieldKind(
     "extension",

@@ -30,6 +30,8 @@ from opinion_rules.planfile._reader import (
     Reader,
     Spec,
     got,
+    list_kind,
+    object_kind,
     object_schema,
     write_fields,
 )
@@ -205,16 +207,6 @@ def plan_routing_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def _read_deescalation(reader: Reader, node: Node, path: str) -> tuple[Deescalation, ...] | None:
-    out = []
-    for i, item in enumerate(reader.items(node, path)):
-        fields = reader.fields(item, f"{path}[{i}]", _DEESCALATION_FIELDS)
-        out.append(
-            None if fields is None else reader.build(Deescalation, item, f"{path}[{i}]", **fields)
-        )
-    return None if None in out else tuple(r for r in out if r is not None)
-
-
 _DEESCALATION_FIELDS: Spec = {
     "id": (TEXT, True),
     "to": (TEXT, True),
@@ -225,23 +217,7 @@ _DEESCALATION_FIELDS: Spec = {
     "cancel_started": (BOOL, False),
     "clause": (CLAUSE, False),
 }
-DEESCALATION = FieldKind(
-    "deescalation",
-    _read_deescalation,
-    lambda rules: [write_fields(r, _DEESCALATION_FIELDS) for r in rules],
-    {"type": "array", "items": object_schema(_DEESCALATION_FIELDS)},
-    fields=_DEESCALATION_FIELDS,
-)
-
-
-def _read_escalation(reader: Reader, node: Node, path: str) -> tuple[Escalation, ...] | None:
-    out = []
-    for i, item in enumerate(reader.items(node, path)):
-        fields = reader.fields(item, f"{path}[{i}]", _ESCALATION_FIELDS)
-        out.append(
-            None if fields is None else reader.build(Escalation, item, f"{path}[{i}]", **fields)
-        )
-    return None if None in out else tuple(r for r in out if r is not None)
+DEESCALATION = list_kind("deescalation", Deescalation, _DEESCALATION_FIELDS)
 
 
 _ESCALATION_FIELDS: Spec = {
@@ -250,21 +226,7 @@ _ESCALATION_FIELDS: Spec = {
     "steps": (POSITIVE_INT, False),
     "clause": (CLAUSE, False),
 }
-ESCALATION = FieldKind(
-    "escalation",
-    _read_escalation,
-    lambda rules: [write_fields(r, _ESCALATION_FIELDS) for r in rules],
-    {"type": "array", "items": object_schema(_ESCALATION_FIELDS)},
-    fields=_ESCALATION_FIELDS,
-)
-
-
-def _read_closure(reader: Reader, node: Node, path: str) -> Closure | None:
-    fields = reader.fields(node, path, _CLOSURE_FIELDS)
-    closure: Closure | None = (
-        None if fields is None else reader.build(Closure, node, path, **fields)
-    )
-    return closure
+ESCALATION = list_kind("escalation", Escalation, _ESCALATION_FIELDS)
 
 
 _CLOSURE_FIELDS: Spec = {
@@ -272,13 +234,7 @@ _CLOSURE_FIELDS: Spec = {
     "cancel_started": (BOOL, False),
     "clause": (CLAUSE, False),
 }
-CLOSURE = FieldKind(
-    "closure",
-    _read_closure,
-    lambda closure: write_fields(closure, _CLOSURE_FIELDS),
-    object_schema(_CLOSURE_FIELDS),
-    fields=_CLOSURE_FIELDS,
-)
+CLOSURE = object_kind("closure", Closure, _CLOSURE_FIELDS)
 
 
 def _read_grading(reader: Reader, node: Node, path: str) -> Grading | None:

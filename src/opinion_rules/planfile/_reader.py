@@ -310,3 +310,47 @@ def nearest(index: Mapping[str, T], path: str) -> T | None:
             return None
         path = shorter
     return None
+
+
+def object_kind(
+    name: str, model: type[Any], spec: Spec, schema: dict[str, Any] | None = None
+) -> FieldKind:
+    """
+    The kind of a mapping of *spec*'s keys built into one *model* instance
+    (read with places, written with :func:`write_fields`).
+    """
+
+    def read(reader: Reader, node: Node, path: str) -> Any:
+        fields = reader.fields(node, path, spec)
+        return None if fields is None else reader.build(model, node, path, **fields)
+
+    return FieldKind(
+        name,
+        read,
+        lambda item: write_fields(item, spec),
+        object_schema(spec) if schema is None else schema,
+        fields=spec,
+    )
+
+
+def list_kind(name: str, model: type[Any], spec: Spec) -> FieldKind:
+    """
+    The kind of a list of mappings, each built into a *model* instance; the
+    list is refused as a whole if any item is.
+    """
+    item_kind = object_kind(name, model, spec)
+
+    def read(reader: Reader, node: Node, path: str) -> tuple[Any, ...] | None:
+        out = [
+            item_kind.read(reader, item, f"{path}[{i}]")
+            for i, item in enumerate(reader.items(node, path))
+        ]
+        return None if None in out else tuple(out)
+
+    return FieldKind(
+        name,
+        read,
+        lambda items: [write_fields(item, spec) for item in items],
+        {"type": "array", "items": object_schema(spec)},
+        fields=spec,
+    )
