@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
 import attrs
 
@@ -245,14 +246,7 @@ def _check_lifecycle(plan: PlanContent, names: _Names) -> Iterator[Problem]:
                     )
                 continue
             yield from _check_routing(names, routing, f"{where}.routing[{j}]", role_ids, duties)
-        for j, role in enumerate(a.recipients):
-            if role not in role_ids:
-                yield Problem(
-                    f"{where}.recipients[{j}]",
-                    f"role {role!r} is not defined",
-                    expected_names_capped(role, role_ids),
-                    refers_to=role,
-                )
+        yield from _undefined_roles(f"{where}.recipients", a.recipients, role_ids)
         for j, other in enumerate(a.overrides):
             if other == a.id:
                 yield Problem(f"{where}.overrides[{j}]", f"action {a.id!r} overrides itself")
@@ -315,23 +309,9 @@ def _check_grading(plan: PlanContent, role_ids: set[str]) -> Iterator[Problem]:
     grades = {g.id for g in plan.grades}
     measures = {m.id for m in plan.measures}
     declared = {e.id for e in plan.events}
-    for j, role in enumerate(grading.asserted_by):
-        if role not in role_ids:
-            yield Problem(
-                f"grading.asserted_by[{j}]",
-                f"role {role!r} is not defined",
-                expected_names_capped(role, role_ids),
-                refers_to=role,
-            )
+    yield from _undefined_roles("grading.asserted_by", grading.asserted_by, role_ids)
     for i, spec in enumerate(plan.facts):
-        for j, role in enumerate(spec.judged_by):
-            if role not in role_ids:
-                yield Problem(
-                    f"facts[{i}].judged_by[{j}]",
-                    f"role {role!r} is not defined",
-                    expected_names_capped(role, role_ids),
-                    refers_to=role,
-                )
+        yield from _undefined_roles(f"facts[{i}].judged_by", spec.judged_by, role_ids)
     seen: set[str] = set()
     for j, step in enumerate(grading.escalation):
         where = f"grading.escalation[{j}]"
@@ -533,4 +513,20 @@ def _check_fact_values(
         if expected is not None:
             yield Problem(
                 where, f"fact {fid!r} is compared with a value of the wrong type", expected, repr(v)
+            )
+
+
+def _undefined_roles(
+    where: str, roles: Iterable[str], role_ids: AbstractSet[str]
+) -> Iterator[Problem]:
+    """
+    A problem at ``where[j]`` for each role in *roles* the plan does not define.
+    """
+    for j, role in enumerate(roles):
+        if role not in role_ids:
+            yield Problem(
+                f"{where}[{j}]",
+                f"role {role!r} is not defined",
+                expected_names_capped(role, role_ids),
+                refers_to=role,
             )
