@@ -485,10 +485,28 @@ def deadlines(
             st.sampled_from([Offset(hours=2), Offset(working_days=1), Offset(days=1)]),
             st.sampled_from([None, Offset(working_days=3), Offset(hours=6)]),
         ),
+        # Requests naming their date, capped from the start or the due
+        # time, a number of times, under a condition on the measure q0.
+        st.builds(
+            lambda by, cap, cap_from, times, when: Extension(
+                "x",
+                by,
+                cap,
+                cap_from=cap_from if cap is not None else "start",
+                times=times,
+                when=when,
+            ),
+            st.sampled_from([None, Offset(hours=6), Offset(days=1)]),
+            st.sampled_from([None, Offset(days=2), Offset(working_days=2), Offset(hours=30)]),
+            st.sampled_from(["start", "due"]),
+            st.sampled_from([None, 1, 2]),
+            st.sampled_from([None, measure("q0") > 5, measure("q0") <= 100]),
+        ),
     )
+    promises = st.sampled_from([None, "pr"])
     return st.one_of(
         st.builds(
-            lambda a, d, h, m, clock, ext, extend: after(
+            lambda a, d, h, m, clock, ext, extend, pr: after(
                 a,
                 days=d,
                 hours=h,
@@ -497,6 +515,7 @@ def deadlines(
                 # 非工作日顺延 counts days; it is refused on hours alone.
                 extend_past_holiday=extend and bool(d),
                 extension=ext,
+                promise=pr,
             ),
             anchors,
             st.integers(0, 2),
@@ -505,6 +524,7 @@ def deadlines(
             st.sampled_from(["calendar", "shift_start", "pause"]),
             extensions,
             st.booleans(),
+            promises,
         ),
         st.builds(
             lambda a, n, ext: after(a, working_days=n, extension=ext),
@@ -513,15 +533,23 @@ def deadlines(
             extensions,
         ),
         st.builds(
-            lambda a, n, extend: after(a, days=n, start_next_day=True, extend_past_holiday=extend),
+            lambda a, n, extend, ext: after(
+                a, days=n, start_next_day=True, extend_past_holiday=extend, extension=ext
+            ),
             anchors,
             st.integers(1, 3),
             st.booleans(),
+            extensions,
         ),
         st.builds(immediately, anchors),
-        st.builds(promptly, anchors),
-        st.builds(lambda a, ext: end_of_day(a, extension=ext), anchors, extensions),
-        st.builds(no_deadline, anchors),
+        st.builds(lambda a, pr: promptly(a, promise=pr), anchors, promises),
+        st.builds(
+            lambda a, ext, pr: end_of_day(a, extension=ext, promise=pr),
+            anchors,
+            extensions,
+            promises,
+        ),
+        st.builds(lambda a, pr: no_deadline(a, promise=pr), anchors, promises),
         st.builds(until, anchors, st.sampled_from(EVENT_TYPES)),
         # "连续N次监测…低于…": every generated plan has the measure q0.
         st.builds(
@@ -550,6 +578,28 @@ def instants(max_minutes: int = 3000) -> st.SearchStrategy[datetime]:
     return st.integers(min_value=0, max_value=max_minutes).map(
         lambda m: BASE + timedelta(minutes=m)
     )
+
+
+def _due(
+    plan: o.Plan, event_type: str, action_id: str | None, at: datetime
+) -> st.SearchStrategy[date | datetime | None]:
+    """
+    The due time an extension request or a promise names: a date or an
+    instant at or after the event; a request may leave it out when the
+    extension has a 'by'.
+    """
+    action = next((a for a in plan.actions if a.id == action_id), None)
+    if action is None:
+        return st.none()
+    extension, promise = action.deadline.extension, action.deadline.promise
+    requested = extension is not None and extension.event == event_type
+    if not requested and promise != event_type:
+        return st.none()
+    later = st.integers(0, 3000).map(lambda m: at + timedelta(minutes=m))
+    dues = st.one_of(later, later.map(lambda t: t.date()))
+    if requested and extension is not None and extension.by is not None:
+        return st.one_of(st.none(), dues)
+    return dues
 
 
 @st.composite
@@ -619,9 +669,11 @@ def incidents(draw: st.DrawFn, plan: o.Plan) -> o.Incident:
             by = {"by": "研判组", "role": "r"} if name == "j" else {}
             events.append(o.Event(at, "fact", fact=name, value=draw(fact_values[name]), **by))
         else:
-            # Custom events sometimes name an action (extension requests).
+            # Custom events sometimes name an action (extension requests, promises).
             about = draw(st.sampled_from([None, *(a.id for a in plan.actions)]))
-            events.append(o.Event(at, choice, action=about))
+            events.append(
+                o.Event(at, choice, action=about, due=draw(_due(plan, choice, about, at)))
+            )
     return o.Incident(
         "random",
         discovered_at=draw(later),

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+import attrs
+
+from opinion_rules.authoring._render_extensions import moved_by_people
 from opinion_rules.authoring._render_formats import Block, html_page, markdown
 from opinion_rules.authoring._render_states import state_words
 from opinion_rules.authoring._render_values import measure_words, value_words
@@ -428,14 +431,12 @@ class _Document:
         anchor = self.anchor(deadline.anchor)
         if deadline.recurrence is not None and not self.en:
             return f"自{anchor}起{deadline.recurrence.describe(self.anchor, self.grade_word)}"
+        moved = moved_by_people(deadline, self.en, self.condition, _offset_en)
         if not self.en:
-            return deadline.describe(anchor, self.anchor, lambda m: self.operand(MeasureRef(m)))
-        text = self._deadline_en(deadline, anchor)
-        ext = deadline.extension
-        if ext is not None:
-            cap = "" if ext.cap is None else f", at most {_offset_en(ext.cap)} in all"
-            text += f" (extendable by {_offset_en(ext.by)}{cap})"
-        return text
+            bare = attrs.evolve(deadline, extension=None, promise=None)
+            measures = lambda m: self.operand(MeasureRef(m))  # noqa: E731 - one use
+            return bare.describe(anchor, self.anchor, measures) + moved
+        return self._deadline_en(deadline, anchor) + moved
 
     def _deadline_en(self, deadline: Deadline, anchor: str) -> str:
         recurrence = deadline.recurrence

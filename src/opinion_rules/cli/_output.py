@@ -243,7 +243,12 @@ def _time_notes(assessment: Assessment) -> list[str]:
         if a.extended_from is not None and a.due is not None:
             out.append(
                 f"extended  {a.id}: from {_short(a.extended_from, assessment)} "
-                f"to {_short(a.due, assessment)}"
+                f"to {_short(a.due if a.plan_due is None else a.plan_due, assessment)}"
+            )
+        if a.plan_due is not None and a.due is not None:
+            out.append(
+                f"promised  {a.id}: due {_short(a.due, assessment)}, "
+                f"earlier than the plan's {_short(a.plan_due, assessment)}"
             )
     for c in assessment.chains:
         if c.due is not None:

@@ -34,6 +34,7 @@ from opinion_rules.engine._ir import (
     Rule,
     action_rule,
     category_rule,
+    extension_rule,
     grade_rule,
     slot_subject,
 )
@@ -130,6 +131,7 @@ def evaluate(
             if (when := first.until.get(action_rule(a.id))) is not None
         },
         respelled=frozenset(a.id for a in plan.actions if action_rule(a.id) in first.respelled),
+        allowed=walk.allowed,
     )
     calculator = StatusCalculator(plan, inputs)
     statuses = {
@@ -172,6 +174,9 @@ def evaluate(
             )
             for action_id, (error, _earliest) in calculator.gaps.items()
             if statuses[action_id].status == "undecided"
+        )
+        + tuple(
+            _unsure_extensions(plan, calculator.unsure_extensions, unknown, final, rules, labels)
         ),
         grade_driver=plan.grading.drive,
         closed_at=grader.closed_at,
@@ -340,6 +345,33 @@ def _override(plan: Plan, statuses: dict[str, ActionStatus]) -> None:
             statuses[action.id] = attrs.evolve(
                 winner, reason=f"{winner.reason}; takes precedence over {', '.join(beaten)}"
             )
+
+
+def _unsure_extensions(
+    plan: Plan,
+    action_ids: AbstractSet[str],
+    unknown: Unknown,
+    final: Snapshot,
+    rules: Mapping[str, Rule],
+    labels: Labels,
+) -> Iterator[Undecided]:
+    """
+    Actions with an extension request that was not granted while its
+    condition was unknown, and what would decide it.
+    """
+    for action in plan.actions:
+        if action.id not in action_ids:
+            continue
+        rule_id = extension_rule(action.id)
+        slots = unknown.needs(rule_id, rules[rule_id].condition, final)
+        words = ", ".join(labels.name(s) for s in slots) or "what was unknown then"
+        yield Undecided(
+            "extension",
+            action.id,
+            action.title,
+            tuple(slot_subject(s) for s in slots),
+            f"undecided: an extension request waits on its condition; needs {words}",
+        )
 
 
 def _undecided(

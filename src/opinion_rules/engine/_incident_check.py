@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
+from datetime import datetime
 
 from opinion_rules._suggest import expected_names
 from opinion_rules.exceptions import FactError, Problem, describe_value
 from opinion_rules.model._content import event_types
-from opinion_rules.model._facts import Incident
+from opinion_rules.model._facts import Event, Incident
 from opinion_rules.model._items import FactSpec, fact_value_expected
 from opinion_rules.model._judgements import Judgement
 from opinion_rules.model._not_applicable import NotApplicable
@@ -55,7 +56,9 @@ def _problems(
     asserters = plan.grading.asserted_by
     if known_events is None:
         known_events = event_types(plan)
+    moved_by = _moved_by(plan)
     for i, event in enumerate(incident.events):
+        yield from _due_problems(plan, moved_by, event, f"events[{i}]")
         if event.type not in known_events:
             yield Problem(
                 f"events[{i}].type",
@@ -103,6 +106,68 @@ def _problems(
                 f"role {event.role!r} is not defined by the plan",
                 expected_names(event.role, roles),
             )
+
+
+def _moved_by(plan: Plan) -> dict[tuple[str, str], str]:
+    """
+    The events that move an action's due time, as (event type, action id):
+    ``extension`` (a request) or ``promise``; ``extension_dated`` for a
+    request that must name its date (the extension has no 'by').
+    """
+    out: dict[tuple[str, str], str] = {}
+    for a in plan.actions:
+        extension = a.deadline.extension
+        if extension is not None:
+            dated = "extension_dated" if extension.by is None else "extension"
+            out[(extension.event, a.id)] = dated
+        if a.deadline.promise is not None:
+            out[(a.deadline.promise, a.id)] = "promise"
+    return out
+
+
+def _due_problems(
+    plan: Plan, moved_by: dict[tuple[str, str], str], event: Event, where: str
+) -> Iterator[Problem]:
+    """
+    An event's ``due``: only on an action's extension requests and
+    promises, never before the event itself; required where the plan needs
+    the date.
+    """
+    role = None if event.action is None else moved_by.get((event.type, event.action))
+    if event.due is None:
+        if role == "promise":
+            yield Problem(f"{where}.due", "a promise does not say the due time promised", _DUE_FORM)
+        elif role == "extension_dated":
+            yield Problem(
+                f"{where}.due",
+                "this plan's extension requests name the date asked for (the extension "
+                "has no 'by')",
+                _DUE_FORM,
+            )
+        return
+    if role is None:
+        expected = ", ".join(f"{t!r} for action {a!r}" for t, a in sorted(moved_by)) or "none"
+        yield Problem(
+            f"{where}.due",
+            "only an action's extension requests and promises take 'due'",
+            f"events of the plan's extension or promise types: {expected}",
+        )
+        return
+    due = event.due
+    if isinstance(due, datetime):
+        early = due < event.at
+    else:
+        early = due < event.at.astimezone(plan.time_rules.tz).date()
+    if early:
+        yield Problem(
+            f"{where}.due",
+            "the due time asked for or promised is before the event itself",
+            f"a date or an instant at or after {event.at.isoformat()}",
+            due.isoformat(),
+        )
+
+
+_DUE_FORM = "'due': a date ('2026-03-10', that whole day) or an instant with a UTC offset"
 
 
 def _initial_fact_problems(

@@ -60,6 +60,7 @@ from opinion_rules.model._conditions import (
     Param,
     walk,
 )
+from opinion_rules.model._items import Action
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._state_conditions import (
     STATE_TYPES,
@@ -93,6 +94,7 @@ __all__ = [
     "compile_plan",
     "computed_slot",
     "event_slot",
+    "extension_rule",
     "fact_slot",
     "grade_rule",
     "measure_slot",
@@ -160,15 +162,21 @@ def state_slot(condition: StateCondition) -> str:
 
 def state_conditions(plan: Plan) -> dict[str, StateCondition]:
     """
-    Every state condition of *plan*'s actions and owner routings, by slot.
+    Every state condition of *plan*'s actions, owner routings and extension
+    conditions, by slot.
     """
     found: dict[str, StateCondition] = {}
     for a in plan.actions:
-        for condition in (a.condition, *(r.condition for r in plan.routing_of(a))):
+        for condition in (a.condition, *(r.condition for r in plan.routing_of(a)), *_when(a)):
             for node in walk(condition):
                 if isinstance(node, STATE_TYPES):
                     found[state_slot(node)] = node
     return found
+
+
+def _when(action: Action) -> tuple[Condition, ...]:
+    extension = action.deadline.extension
+    return () if extension is None or extension.when is None else (extension.when,)
 
 
 def computed_slot(index: int) -> str:
@@ -217,6 +225,14 @@ def action_rule(action_id: str) -> str:
     The rule id of the condition of action *action_id*.
     """
     return f"a.{action_id}"
+
+
+def extension_rule(action_id: str) -> str:
+    """
+    The rule id of the condition under which action *action_id*'s deadline
+    may be extended.
+    """
+    return f"x.{action_id}"
 
 
 def routing_rule(action_id: str, index: int) -> str:
@@ -412,6 +428,8 @@ def compile_plan(plan: Plan) -> Program:
         # A plan routing an action names is compiled as the action's own.
         for i, routing in enumerate(plan.routing_of(a)):
             rules.append(Rule(routing_rule(a.id, i), 2, compiler.node(routing.condition)))
+        for when in _when(a):
+            rules.append(Rule(extension_rule(a.id), 2, compiler.node(when)))
     return Program(tuple(rules), dict(sorted(slots.items())))
 
 

@@ -43,6 +43,8 @@ class StatusInputs:
     withdrawn: Mapping[str, datetime] = attrs.field(factory=dict)
     # ``applies: while`` actions in a later spell: only completions in it count.
     respelled: frozenset[str] = frozenset()
+    # For actions whose extension has a condition: its value from each change point it changed at.
+    allowed: Mapping[str, Sequence[tuple[datetime, bool | None]]] = attrs.field(factory=dict)
 
 
 class NeedsCalendar(Exception):  # noqa: N818 - a signal inside this module, not an error

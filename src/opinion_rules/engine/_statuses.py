@@ -16,6 +16,7 @@ from datetime import datetime
 
 import attrs
 
+from opinion_rules.engine._due_settling import Settled, settle_due
 from opinion_rules.engine._occurrences import recurring_status
 from opinion_rules.engine._readings import run_end
 from opinion_rules.engine._status_inputs import NeedsCalendar, StatusInputs, calendar_gap
@@ -63,6 +64,8 @@ class StatusCalculator:
         self.gaps: dict[str, tuple[CalendarRangeError, datetime | None]] = {}
         # Instants after which an undecided action may be overdue (for state slots).
         self.unsettled: list[datetime] = []
+        #: Actions with an extension request not granted while its condition was unknown.
+        self.unsure_extensions: set[str] = set()
 
     # -- public --
 
@@ -286,7 +289,7 @@ class StatusCalculator:
         if anchor_at is not None and applies_since > anchor_at:
             start, anchor_event, regrade = self._late_start(action, anchor_at, applies_since)
         due: datetime | None = None
-        original: datetime | None = None
+        settled: Settled | None = None
         missed: tuple[datetime, ...] = ()
         done_at: datetime | None
         status: Status
@@ -307,15 +310,8 @@ class StatusCalculator:
                     )
                 except CalendarRangeError as exc:
                     gap = (exc, self.day_start(exc))
-                if due is not None and deadline.extension is not None:
-                    try:
-                        extended = self._extend(action, start, due)
-                    except CalendarRangeError as exc:
-                        # An extension never shortens: the base due is a floor.
-                        gap, due = (exc, due), None
-                    else:
-                        if extended != due:
-                            original, due = due, extended
+                settled, gap = self._settle(action, start, due, gap)
+                due = due if settled is None else settled.due
             if deadline.kind == "until":
                 done_at = None if start is None else self._duty_end(deadline, start)
             else:
@@ -341,11 +337,12 @@ class StatusCalculator:
             done_at=done_at,
             applies_since=applies_since,
             clause=action.clause,
-            reason=f"applies: {applies_reason}; due: {self._words(action, due, original, gap)}",
+            reason=f"applies: {applies_reason}; due: {self._words(action, due, settled, gap)}",
             missed=missed,
             # Recurring duties count more missed occurrences than they list.
             missed_count=self._missed_counts.get(action.id, len(missed)),
-            extended_from=original,
+            extended_from=None if settled is None else settled.extended_from,
+            plan_due=None if settled is None else settled.limit,
             regrade=regrade,
         )
 
@@ -474,23 +471,37 @@ class StatusCalculator:
                 return event.at
         return None
 
-    def _extend(self, action: Action, start: datetime, due: datetime) -> datetime:
-        extension = action.deadline.extension
-        assert extension is not None  # noqa: S101 - the caller checked
-        cap = None if extension.cap is None else add_offset(extension.cap, start, self.rules)
-        by = extension.by
-        for event in self.known.events:
-            if event.type != extension.event or event.action != action.id:
-                continue
-            if event.at < start or event.at > due:
-                # Before the clock started, or too late to rescue the deadline.
-                continue
-            extended = add_offset_after_due(by, due, self.rules)
-            if cap is not None:
-                # Never beyond the cap, and never shorter than it already was.
-                extended = min(extended, max(cap, due))
-            due = max(due, extended)
-        return due
+    def _settle(
+        self,
+        action: Action,
+        start: datetime,
+        due: datetime | None,
+        gap: tuple[CalendarRangeError, datetime | None] | None,
+    ) -> tuple[Settled | None, tuple[CalendarRangeError, datetime | None] | None]:
+        """
+        The due time as extension requests and promises left it (see
+        :mod:`opinion_rules.engine._due_settling`); a period the calendar
+        cannot count leaves it undecided, no earlier than the plan's own
+        unless a promise may have moved it.
+        """
+        deadline = action.deadline
+        if gap is not None or (deadline.extension is None and deadline.promise is None):
+            return None, gap
+        try:
+            settled = settle_due(
+                deadline,
+                action.id,
+                start,
+                due,
+                self.rules,
+                self.known.events,
+                self.known.allowed.get(action.id, ()),
+            )
+        except CalendarRangeError as exc:
+            return Settled(None), (exc, due if deadline.promise is None else None)
+        if settled.unknown_requests:
+            self.unsure_extensions.add(action.id)
+        return settled, None
 
     # -- recurring duties --
 
@@ -528,7 +539,7 @@ class StatusCalculator:
         self,
         action: Action,
         due: datetime | None,
-        original: datetime | None,
+        settled: Settled | None,
         gap: tuple[CalendarRangeError, datetime | None] | None,
     ) -> str:
         deadline: Deadline = action.deadline
@@ -541,6 +552,8 @@ class StatusCalculator:
         match deadline.kind:
             case "immediately":
                 words = f"{words} (立即; tolerance {rules.immediate_tolerance})"
+            case "promptly" | "none" if settled is not None and settled.promised:
+                pass
             case "promptly":
                 if rules.prompt_tolerance is None:
                     words = f"{words} (及时: the plan sets no time, so no due time)"
@@ -554,6 +567,15 @@ class StatusCalculator:
                 words = f"{words} (recurring duty)"
             case _ if due is None:
                 words = f"{words} (anchor not yet reached)"
-        if original is not None:
-            words += f"; extended from {original.astimezone(rules.tz).isoformat()}"
+        if settled is not None and settled.extended_from is not None:
+            words += f"; extended from {settled.extended_from.astimezone(rules.tz).isoformat()}"
+        if settled is not None and settled.promised:
+            limit = "" if settled.limit is None else f", the plan's {_iso(settled.limit, rules)}"
+            words += f"; promised {_iso(due, rules)}{limit}"
+        if settled is not None and settled.unknown_requests:
+            words += "; an extension request waits on its condition, which is unknown"
         return words
+
+
+def _iso(instant: datetime | None, rules: TimeRules) -> str:
+    return "" if instant is None else instant.astimezone(rules.tz).isoformat()

@@ -17,6 +17,7 @@ from opinion_rules.engine._ir import (
     Program,
     action_rule,
     category_rule,
+    extension_rule,
     fact_slot,
     grade_rule,
     measure_slot,
@@ -108,6 +109,11 @@ class Timeline:
             **{grade_rule(g.id): g.criteria for g in plan.grades},
             **{category_rule(c.id): c.condition for c in plan.categories},
             **{action_rule(a.id): a.condition for a in plan.actions},
+            **{
+                extension_rule(a.id): a.deadline.extension.when
+                for a in plan.actions
+                if a.deadline.extension is not None and a.deadline.extension.when is not None
+            },
         }
         watched = {
             node.operand.id

@@ -20,6 +20,7 @@ from opinion_rules.engine._ir import (
     Program,
     action_rule,
     category_rule,
+    extension_rule,
     slot_source,
     slot_subject,
     state_conditions,
@@ -159,6 +160,13 @@ class Walk:
         self.held_at_changes: dict[str, list[datetime]] = {a: [] for a in self.per_change}
         #: Instants after the evaluation instant at which a state slot would change.
         self.upcoming: list[datetime] = []
+        #: For each action whose extension has a condition: its value from
+        #: each change point at which it changed, in order.
+        self.allowed: dict[str, list[tuple[datetime, bool | None]]] = {
+            a.id: []
+            for a in plan.actions
+            if a.deadline.extension is not None and a.deadline.extension.when is not None
+        }
         # Stage 2 reads whether each category matched so far: its slot, its rule.
         self._categories = [
             (slot, category_rule(slot_subject(slot)))
@@ -203,6 +211,10 @@ class Walk:
             if self.states and self.first.version != held_before:
                 # Actions that started to apply at t fall due later: visit then.
                 self._visit(self._state_values(t)[1], points, visited)
+            for action_id, history in self.allowed.items():
+                value = self.results[2].get(extension_rule(action_id))
+                if not history or history[-1][1] is not value:
+                    history.append((t, value))
             for action_id, fact_id in self.per_change.items():
                 rule_held = self.results[2].get(action_rule(action_id)) is True
                 if rule_held and t in self.fact_changes.get(fact_id, ()):

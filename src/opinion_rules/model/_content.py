@@ -82,7 +82,7 @@ class PlanContent(Protocol):
 def plan_conditions(plan: PlanContent) -> Iterator[tuple[str, Condition]]:
     """
     Every condition in *plan* with its path: grade criteria, category and
-    action conditions.
+    action conditions, routings and extension conditions.
     """
     for i, g in enumerate(plan.grades):
         yield f"grades[{i}].criteria", g.criteria
@@ -90,6 +90,9 @@ def plan_conditions(plan: PlanContent) -> Iterator[tuple[str, Condition]]:
         yield f"categories[{i}].condition", c.condition
     for i, a in enumerate(plan.actions):
         yield f"actions[{i}].condition", a.condition
+        extension = a.deadline.extension
+        if extension is not None and extension.when is not None:
+            yield f"actions[{i}].deadline.extension.when", extension.when
         for j, routing in enumerate(a.routing):
             if not isinstance(routing, str):  # an id: the plan's routing, below
                 yield f"actions[{i}].routing[{j}].condition", routing.condition

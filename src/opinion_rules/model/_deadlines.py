@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import attrs
 
-from opinion_rules._validators import is_identifier
+from opinion_rules._validators import is_identifier, optional_identifier
 from opinion_rules.model._anchors import (
     BUILTIN_EVENTS,
     REF_ANCHORS,
@@ -25,6 +25,7 @@ from opinion_rules.model._anchors import (
     anchor_any,
     parse_anchor,
 )
+from opinion_rules.model._extensions import Extension
 from opinion_rules.model._recurrences import Counts, Recurrence
 from opinion_rules.time._arithmetic import (
     TimeRules,
@@ -46,6 +47,7 @@ __all__ = [
     "after",
     "anchor_all",
     "anchor_any",
+    "cap_offset",
     "custom_events",
     "due_time",
     "end_of_day",
@@ -68,34 +70,6 @@ def _to_anchor(value: Anchor | str) -> Anchor:
     if isinstance(value, str):
         return parse_anchor(value)
     return value
-
-
-@attrs.frozen
-class Extension:
-    """
-    An extension of a deadline (延期): each *event* recorded for the action
-    at or before the current due instant moves it by *by*, never beyond
-    *cap* after the clock's start (``最长不超过15个工作日``).  A request made
-    after the deadline has passed does not rescue it.
-
-    The incident records the request as an event of type *event* whose
-    ``action`` is the action's id.  Requests before the clock started are
-    ignored.
-
-    .. versionadded:: 0.3.0
-    """
-
-    event: str = attrs.field(validator=is_identifier)
-    by: Offset = attrs.field(validator=attrs.validators.instance_of(Offset))
-    cap: Offset | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Offset))
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if self.by.is_zero():
-            raise ValueError("an extension needs a non-zero 'by'")
-        if self.cap is not None and self.cap.is_zero():
-            raise ValueError("an extension's 'cap' must be non-zero")
 
 
 def _optional_offset(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -170,11 +144,15 @@ class Deadline:
         a duty repeated per *recurrence* (``每日至少续报1次``).
 
     *extension* lets an ``offset`` or ``end_of_day`` deadline be extended
-    (``可延期，最长不超过15个工作日``).
+    (``可延期，最长不超过15个工作日``).  *promise* names the event by which
+    the one who must act promises a due time (承诺时限, the event's
+    ``due``): the latest promise made before the due time in force binds
+    when it is earlier than the plan's own due time (after extensions), and
+    sets the due time of a ``promptly`` or ``none`` deadline that has none.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 ``recurring``; *extension*.
-    .. versionchanged:: 0.6.0 *until_readings*.
+    .. versionchanged:: 0.6.0 *until_readings*, *promise*.
     """
 
     anchor: Anchor = attrs.field(converter=_to_anchor)
@@ -184,6 +162,7 @@ class Deadline:
     recurrence: Recurrence | None = None
     extension: Extension | None = None
     until_readings: Readings | None = None
+    promise: str | None = attrs.field(default=None, validator=optional_identifier)
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -231,6 +210,19 @@ class Deadline:
                 )
             if not isinstance(self.extension, Extension):
                 raise TypeError(f"'extension' must be an Extension (got {self.extension!r})")
+        if self.promise is not None:
+            if self.kind not in ("offset", "end_of_day", "promptly", "none"):
+                raise ValueError(
+                    "'promise' applies to 'offset', 'end_of_day', 'promptly' and 'none' "
+                    f"deadlines (got kind {self.kind!r})"
+                )
+            if self.anchor.event == "changed":
+                raise ValueError("a deadline on 'changed:<fact>' takes no 'promise'")
+            if self.extension is not None and self.promise == self.extension.event:
+                raise ValueError(
+                    "'promise' and 'extension.event' must be different events "
+                    f"(both {self.promise!r})"
+                )
 
     def offsets(self) -> list[tuple[str, Offset]]:
         """
@@ -277,9 +269,13 @@ class Deadline:
             case _:
                 words = f"{anchor}后(未规定时限)"
         if self.extension is not None:
-            ext = self.extension
-            cap = "" if ext.cap is None else f"，最长不超过{ext.cap.describe()}"
-            words += f"(可延期{ext.by.describe()}{cap})"
+            words += f"({self.extension.describe(cap=cap_offset(self))})"
+        if self.promise is not None:
+            words += (
+                "(承诺时限更早的，以承诺时限为准)"
+                if self.kind in ("offset", "end_of_day")
+                else "(以承诺时限为准)"
+            )
         return words
 
 
@@ -294,6 +290,7 @@ def after(
     start_next_day: bool = False,
     extend_past_holiday: bool = False,
     extension: Extension | None = None,
+    promise: str | None = None,
 ) -> Deadline:
     """
     Due a period after *anchor*: ``after("discovered", hours=3)``,
@@ -301,6 +298,7 @@ def after(
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.3.0 working days, clocks, day counting, extensions.
+    .. versionchanged:: 0.6.0 *promise*.
     """
     offset = Offset(
         days=days,
@@ -311,7 +309,7 @@ def after(
         start_next_day=start_next_day,
         extend_past_holiday=extend_past_holiday,
     )
-    return Deadline(anchor, "offset", offset, extension=extension)
+    return Deadline(anchor, "offset", offset, extension=extension, promise=promise)
 
 
 def immediately(anchor: Anchor | str) -> Deadline:
@@ -323,31 +321,38 @@ def immediately(anchor: Anchor | str) -> Deadline:
     return Deadline(anchor, "immediately")
 
 
-def promptly(anchor: Anchor | str) -> Deadline:
+def promptly(anchor: Anchor | str, *, promise: str | None = None) -> Deadline:
     """
-    Due "promptly" (及时): no number in the plan.
+    Due "promptly" (及时): no number in the plan; *promise*: the event by
+    which a due time is promised (承诺时限).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.6.0 *promise*.
     """
-    return Deadline(anchor, "promptly")
+    return Deadline(anchor, "promptly", promise=promise)
 
 
-def end_of_day(anchor: Anchor | str, *, extension: Extension | None = None) -> Deadline:
+def end_of_day(
+    anchor: Anchor | str, *, extension: Extension | None = None, promise: str | None = None
+) -> Deadline:
     """
     Due at the end of the anchor's local day (当日内, 办结之日内).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.6.0 *promise*.
     """
-    return Deadline(anchor, "end_of_day", extension=extension)
+    return Deadline(anchor, "end_of_day", extension=extension, promise=promise)
 
 
-def no_deadline(anchor: Anchor | str) -> Deadline:
+def no_deadline(anchor: Anchor | str, *, promise: str | None = None) -> Deadline:
     """
-    Applies from the anchor with no time stated.
+    Applies from the anchor with no time stated; *promise*: the event by
+    which a due time is promised (承诺时限).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.6.0 *promise*.
     """
-    return Deadline(anchor, "none")
+    return Deadline(anchor, "none", promise=promise)
 
 
 def until(anchor: Anchor | str, event: str) -> Deadline:
@@ -421,6 +426,33 @@ def custom_events(deadline: Deadline) -> Iterator[tuple[str, str]]:
         yield deadline.recurrence.until, "recurrence.until"
     if deadline.extension is not None:
         yield deadline.extension.event, "extension.event"
+    if deadline.promise is not None:
+        yield deadline.promise, "promise"
+
+
+def cap_offset(deadline: Deadline) -> Offset | None:
+    """
+    The extension's cap, counted like the deadline itself: a cap in whole
+    days of a deadline counted from the next day or to a day's end
+    (次日起, 当日内) ends at a day end too, past holidays when the deadline
+    goes past them.
+    """
+    extension = deadline.extension
+    if extension is None or extension.cap is None:
+        return None
+    cap = extension.cap
+    if not cap.days or cap.hours or cap.minutes or cap.start_next_day:
+        return cap
+    if deadline.kind == "end_of_day":
+        return attrs.evolve(cap, start_next_day=True)
+    offset = deadline.offset
+    if offset is None:
+        return cap
+    return attrs.evolve(
+        cap,
+        start_next_day=offset.start_next_day or offset.working_days > 0,
+        extend_past_holiday=cap.extend_past_holiday or offset.extend_past_holiday,
+    )
 
 
 def due_time(

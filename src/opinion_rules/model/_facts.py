@@ -14,19 +14,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
-from dateutil.parser import isoparse
 
-from opinion_rules._limits import (
-    LARGEST_NUMBER,
-    has_lone_surrogate,
-    instant_problem,
-    printable,
-)
+from opinion_rules._limits import LARGEST_NUMBER, printable
 from opinion_rules._validators import (
     is_aware,
     is_identifier,
@@ -35,6 +29,7 @@ from opinion_rules._validators import (
     optional_token,
 )
 from opinion_rules.exceptions import FactError, Problem, describe_value
+from opinion_rules.model._json_collect import TOO_LARGE, Collector, is_identifier_text
 from opinion_rules.model._judgements import Judgement, read_judgement, scalar_problem
 from opinion_rules.model._not_applicable import FactValue, NotApplicable, fact_from_json, fact_json
 
@@ -56,10 +51,7 @@ def _is_count(_inst: object, attribute: attrs.Attribute[Any], value: object) -> 
     if value < 0:
         raise ValueError(f"'{attribute.name}' must not be negative (got {value!r})")
     if value > LARGEST_NUMBER:
-        raise ValueError(f"'{attribute.name}' {_TOO_LARGE} (got {describe_value(value)})")
-
-
-_TOO_LARGE = "is larger than the largest supported number (10**100)"
+        raise ValueError(f"'{attribute.name}' {TOO_LARGE} (got {describe_value(value)})")
 
 
 def _optional_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -70,6 +62,16 @@ def _optional_text(_inst: object, attribute: attrs.Attribute[Any], value: object
 def _optional_assertion(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and value not in ASSERTIONS:
         raise ValueError(f"'{attribute.name}' must be one of {list(ASSERTIONS)} (got {value!r})")
+
+
+def _optional_due(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None or (type(value) is date):
+        return
+    if not isinstance(value, datetime):
+        raise TypeError(
+            f"'{attribute.name}' must be a date or an aware datetime (got {describe_value(value)})"
+        )
+    is_aware(_inst, attribute, value)
 
 
 def _is_kind(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -130,9 +132,15 @@ class Event:
             provenance and the audit trail.
         role: The plan role *by* acted in, e.g. ``opinion_office``.
         note: Free text kept with the event.
+        due: For a request or a promise about an action's due time (the
+            plan's ``extension`` or ``promise`` event): the due time asked
+            for or promised, an aware instant or a date (that whole day, to
+            the plan's day end): "申请延期至3月10日", "承诺3日内办结".  Needs
+            *action*.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.4.0 *grade*, *assertion*, *by*, *role*, *note*.
+    .. versionchanged:: 0.6.0 *due*.
     """
 
     at: datetime = attrs.field(validator=is_aware)
@@ -145,8 +153,17 @@ class Event:
     by: str | None = attrs.field(default=None, validator=_optional_text)
     role: str | None = attrs.field(default=None, validator=optional_identifier)
     note: str | None = attrs.field(default=None, validator=_optional_text)
+    due: date | datetime | None = attrs.field(default=None, validator=_optional_due)
 
     def __attrs_post_init__(self) -> None:
+        if self.due is not None:
+            if self.type in ("action_done", "fact", "grade_asserted"):
+                raise ValueError(
+                    f"'due' is not allowed on {self.type!r} events; it goes on the plan's "
+                    "extension request or promise events"
+                )
+            if self.action is None:
+                raise ValueError("an event with 'due' needs 'action' (the action it concerns)")
         if self.type == "action_done" and self.action is None:
             raise ValueError("an 'action_done' event needs 'action'")
         if self.type == "fact" and self.action is not None:
@@ -178,7 +195,7 @@ def _check_facts(_inst: object, attribute: attrs.Attribute[Any], value: object) 
     if not isinstance(value, Mapping):
         raise TypeError(f"'{attribute.name}' must be a mapping of fact ids to values")
     for key, item in value.items():
-        if not isinstance(key, str) or not _is_identifier_text(key):
+        if not isinstance(key, str) or not is_identifier_text(key):
             raise ValueError(f"'{attribute.name}': {key!r} is not a fact id (an identifier)")
         problem = None if isinstance(item, Judgement | NotApplicable) else _scalar_problem(item)
         if problem is not None:
@@ -291,6 +308,7 @@ class Incident:
                     ("by", e.by),
                     ("role", e.role),
                     ("note", e.note),
+                    ("due", None if e.due is None else e.due.isoformat()),
                 )
                 if value is not None
             }
@@ -343,129 +361,28 @@ def _series_name(key: _Key) -> str:
 # -- parsing ----------------------------------------------------------------
 
 
-class _Collector:
-    """
-    Gathers problems while parsing, so all are reported at once.
-    """
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(
-        self, path: str, message: str, expected: str | None = None, got: str | None = None
-    ) -> None:
-        self.problems.append(Problem(path, message, expected, got))
-
-    def time(
-        self, obj: Mapping[str, Any], key: str, path: str, *, required: bool
-    ) -> datetime | None:
-        if key not in obj or obj[key] is None:
-            if required:
-                self.add(f"{path}{key}", "is missing", "an ISO 8601 datetime with a UTC offset")
-            return None
-        value = obj[key]
-        expected = "an ISO 8601 datetime with a UTC offset, e.g. '2026-11-23T09:00:00+08:00'"
-        if not isinstance(value, str):
-            self.add(f"{path}{key}", "is not a datetime string", expected, describe_value(value))
-            return None
-        try:
-            parsed = isoparse(value)
-        except (ValueError, OverflowError):
-            self.add(f"{path}{key}", "is not an ISO 8601 datetime", expected, repr(value))
-            return None
-        try:
-            naive = parsed.tzinfo is None or parsed.utcoffset() is None
-        except (ValueError, OverflowError):  # an offset of a day or more
-            self.add(f"{path}{key}", "has an impossible UTC offset", expected, repr(value))
-            return None
-        if naive:
-            self.add(f"{path}{key}", "has no UTC offset (naive datetime)", expected, repr(value))
-            return None
-        problem = instant_problem(parsed)
-        if problem is not None:
-            self.add(f"{path}{key}", problem, got=repr(value))
-            return None
-        return parsed
-
-    def text(
-        self,
-        obj: Mapping[str, Any],
-        key: str,
-        path: str,
-        *,
-        required: bool,
-        identifier: bool = False,
-    ) -> str | None:
-        if key not in obj or obj[key] is None:
-            if required:
-                self.add(f"{path}{key}", "is missing", "a string")
-            return None
-        value = obj[key]
-        if not isinstance(value, str) or not value.strip():
-            self.add(f"{path}{key}", "is not a non-empty string", "a string", describe_value(value))
-            return None
-        if has_lone_surrogate(value):
-            self.add(f"{path}{key}", _SURROGATE, _TEXT, describe_value(value))
-            return None
-        if identifier and not _is_identifier_text(value):
-            self.add(
-                f"{path}{key}",
-                "is not an identifier",
-                "a letter, then letters, digits or '_'",
-                repr(value),
-            )
-            return None
-        return value
-
-    def keys(self, obj: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
-        allowed = set(allowed)
-        for key in obj:
-            if key not in allowed:
-                self.add(
-                    f"{path}{printable(str(key))}",
-                    "is not a known field",
-                    f"one of {sorted(allowed)}",
-                )
-
-    def number(self, obj: Mapping[str, Any], path: str) -> int | float | None:
-        """
-        An observation's ``value``: a finite, non-negative count.
-        """
-        value = obj.get("value")
-        if "value" not in obj:
-            self.add(f"{path}value", "is missing", _COUNT)
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            self.add(f"{path}value", "is not a number", _COUNT, describe_value(value))
-        elif isinstance(value, float) and not math.isfinite(value):
-            self.add(f"{path}value", "is not finite", _COUNT, repr(value))
-        elif value < 0:
-            self.add(f"{path}value", "is negative", _COUNT, repr(value))
-        elif value > LARGEST_NUMBER:
-            self.add(f"{path}value", _TOO_LARGE, _COUNT, describe_value(value))
-        else:
-            return value
-        return None
-
-
-_SURROGATE = "holds a lone surrogate (e.g. from the JSON escape \\ud800), which is not Unicode text"
-_TEXT = "text that can be stored and printed"
-_COUNT = "a non-negative number"
-
-
-def _is_identifier_text(value: str) -> bool:
-    return value.isascii() and value[:1].isalpha() and all(c.isalnum() or c == "_" for c in value)
-
-
 _scalar_problem = scalar_problem
 
 
 _INCIDENT_KEYS = ("id", "discovered_at", "posted_at", "facts", "observations", "events")
 _OBSERVATION_KEYS = ("at", "metric", "value", "site", "channel", "kind", "post")
-_EVENT_KEYS = ("at", "type", "action", "fact", "value", "grade", "assertion", "by", "role", "note")
+_EVENT_KEYS = (
+    "at",
+    "type",
+    "action",
+    "fact",
+    "value",
+    "grade",
+    "assertion",
+    "by",
+    "role",
+    "note",
+    "due",
+)
 
 
 def _parse_incident(data: object, source: str) -> Incident:
-    c = _Collector()
+    c = Collector()
     if not isinstance(data, Mapping):
         raise FactError(
             source, [Problem("", "the incident must be a JSON object", got=describe_value(data))]
@@ -485,7 +402,7 @@ def _parse_incident(data: object, source: str) -> Incident:
     return Incident(incident_id, discovered, posted, facts, observations, events)
 
 
-def _parse_facts(c: _Collector, facts: object) -> dict[str, FactValue | Judgement]:
+def _parse_facts(c: Collector, facts: object) -> dict[str, FactValue | Judgement]:
     if not isinstance(facts, Mapping):
         c.add("facts", "is not an object", "an object of name: value", describe_value(facts))
         return {}
@@ -493,7 +410,7 @@ def _parse_facts(c: _Collector, facts: object) -> dict[str, FactValue | Judgemen
     for key, given in facts.items():
         value = fact_from_json(given)
         problem = None if isinstance(value, NotApplicable) else _scalar_problem(value)
-        if not _is_identifier_text(str(key)):
+        if not is_identifier_text(str(key)):
             c.add(
                 f"facts.{printable(str(key))}",
                 "is not an identifier",
@@ -519,7 +436,7 @@ _SCALAR_OR_JUDGEMENT = (
 _SCALAR = 'a string, number or boolean, or {"not_applicable": true}'
 
 
-def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
+def _parse_observations(c: Collector, items: object) -> Iterator[Observation]:
     if not isinstance(items, list):
         c.add("observations", "is not a list", "a JSON array", describe_value(items))
         return
@@ -549,7 +466,7 @@ def _parse_observations(c: _Collector, items: object) -> Iterator[Observation]:
             yield Observation(at, metric, value, site, channel, kind, post)  # type: ignore[arg-type]  # checked above
 
 
-def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
+def _parse_events(c: Collector, items: object) -> Iterator[Event]:
     if not isinstance(items, list):
         c.add("events", "is not a list", "a JSON array", describe_value(items))
         return
@@ -593,7 +510,13 @@ def _parse_events(c: _Collector, items: object) -> Iterator[Event]:
         by = c.text(item, "by", path, required=False)
         role = c.text(item, "role", path, required=False, identifier=True)
         note = c.text(item, "note", path, required=False)
+        due = c.day_or_time(item, "due", path)
+        if due is not None:
+            if event_type in ("action_done", "fact", "grade_asserted"):
+                c.add(f"{path}due", f"is not allowed on {event_type!r} events")
+            elif action is None:
+                c.add(f"{path}action", "is missing", "the action whose due time 'due' concerns")
         if len(c.problems) == before:
             assert at is not None  # noqa: S101 - no new problems means it parsed
             assert event_type is not None  # noqa: S101
-            yield Event(at, event_type, action, fact, value, grade, assertion, by, role, note)
+            yield Event(at, event_type, action, fact, value, grade, assertion, by, role, note, due)

@@ -113,7 +113,9 @@ class Undecided:
     unknown is not false, so it is neither reached nor ruled out.
 
     Attributes:
-        kind: ``grade``, ``category`` or ``action``.
+        kind: ``grade``, ``category``, ``action``, or ``extension``: an
+            action's extension request not granted while the condition it
+            is granted under was unknown.
         id, name: Which one (for a missing grade assertion: ``id`` is ``""``).
         needs: The facts or measures (ids) whose values would decide it,
             ``grade_asserted`` when the plan's grade is set by a person and
@@ -126,6 +128,7 @@ class Undecided:
 
     .. versionadded:: 0.4.0
     .. versionchanged:: 0.5.0 calendar gaps.
+    .. versionchanged:: 0.6.0 kind ``extension``.
     """
 
     kind: str
@@ -208,6 +211,8 @@ class ActionStatus:
         missed_count: How many occurrences were missed in all (at least
             ``len(missed)``).
         extended_from: The due instant before extensions, if any moved it.
+        plan_due: When a promise (承诺时限) set an earlier due instant: the
+            plan's own (after extensions), the bound the promise stays within.
         regrade: When an upgrade started the duty after its anchor: the
             plan's re-grading rule that set its clock (``from_upgrade``,
             ``retroactive`` or ``keep_elapsed``).
@@ -225,6 +230,7 @@ class ActionStatus:
     .. versionchanged:: 0.5.0 status ``undecided``.
     .. versionchanged:: 0.6.0 *missed_count*; *missed* lists the first 100.
     .. versionchanged:: 0.6.0 status ``withdrawn``, *withdrawn_at*.
+    .. versionchanged:: 0.6.0 *plan_due*.
     """
 
     id: str
@@ -250,6 +256,7 @@ class ActionStatus:
         default=attrs.Factory(lambda self: len(self.missed), takes_self=True)
     )
     withdrawn_at: datetime | None = None
+    plan_due: datetime | None = None
 
 
 @attrs.frozen
@@ -439,6 +446,7 @@ class Assessment:
                     "missed": [when(m) for m in a.missed],
                     "missed_count": a.missed_count,
                     "extended_from": when(a.extended_from),
+                    "plan_due": when(a.plan_due),
                     "regrade": a.regrade,
                     "overridden_by": a.overridden_by,
                     "cancelled_at": when(a.cancelled_at),

@@ -179,6 +179,11 @@ def plan_problems(plan: PlanContent) -> Iterator[Problem]:
     for i, a in enumerate(plan.actions):
         where = f"actions[{i}]"
         yield from _check_condition(names, a.condition, f"{where}.condition", allow_state=True)
+        extension = a.deadline.extension
+        if extension is not None and extension.when is not None:
+            yield from _check_condition(
+                names, extension.when, f"{where}.deadline.extension.when", allow_state=True
+            )
         if a.channel not in channels:
             # Placed at the action, like the other refusals of an action's own value.
             yield Problem(

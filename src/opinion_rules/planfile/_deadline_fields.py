@@ -12,11 +12,11 @@ import attrs
 from opinion_rules.model._deadlines import (
     Anchor,
     Deadline,
-    Extension,
     Readings,
     Recurrence,
     parse_anchor,
 )
+from opinion_rules.model._extensions import CAP_FROM, Extension
 from opinion_rules.model._windows import Window
 from opinion_rules.planfile._located import Node
 from opinion_rules.planfile._reader import (
@@ -39,6 +39,7 @@ from opinion_rules.planfile._recurrence_fields import (
 from opinion_rules.planfile._simple_fields import (
     BOOL,
     CLOCK,
+    CONDITION,
     DURATION,
     DURATION_FORM,
     DURATION_PATTERN,
@@ -57,7 +58,7 @@ from opinion_rules.planfile._simple_fields import (
 from opinion_rules.planfile._sources import reason
 
 
-__all__ = ["DEADLINE", "EXTENSION", "READINGS", "WINDOW"]
+__all__ = ["CAP_FROM_KIND", "DEADLINE", "EXTENSION", "READINGS", "WINDOW"]
 
 _ANCHOR_FORM = (
     "discovered, posted, action_done:<action>, overdue:<action> (or overdue:<action>+5wd), "
@@ -95,7 +96,15 @@ def _read_extension(reader: Reader, node: Node, path: str) -> Extension | None:
     return built
 
 
-_EXTENSION_FIELDS: Spec = {"event": (TEXT, True), "by": (OFFSET, True), "cap": (OFFSET, False)}
+CAP_FROM_KIND = FieldKind("cap_from", read_text, lambda origin: origin, {"enum": list(CAP_FROM)})
+_EXTENSION_FIELDS: Spec = {
+    "event": (TEXT, True),
+    "by": (OFFSET, False),
+    "cap": (OFFSET, False),
+    "cap_from": (CAP_FROM_KIND, False),
+    "times": (POSITIVE_INT, False),
+    "when": (CONDITION, False),
+}
 _EXTENSION_SCHEMA = object_schema(_EXTENSION_FIELDS)
 _EXTENSION_SCHEMA["properties"]["event"] = {"type": "string", "pattern": IDENTIFIER_PATTERN}
 
@@ -205,6 +214,7 @@ def _read_deadline(reader: Reader, node: Node, path: str) -> Deadline | None:
         recurrence=recurrence,
         extension=values.get("extension"),
         until_readings=values.get("until_readings"),
+        promise=values.get("promise"),
     )
     return built
 
@@ -236,6 +246,8 @@ def _deadline_to_data(deadline: Deadline) -> dict[str, Any]:
             out["kind"] = kind
     if deadline.extension is not None:
         out["extension"] = EXTENSION.write(deadline.extension)
+    if deadline.promise is not None:
+        out["promise"] = deadline.promise
     return out
 
 
@@ -255,6 +267,7 @@ _DEADLINE_FIELDS: Spec = {
     "times": (COUNTS, False),
     "at_day_end": (BOOL, False),
     "extension": (EXTENSION, False),
+    "promise": (TEXT, False),
 }
 
 DEADLINE = FieldKind(
@@ -269,6 +282,7 @@ DEADLINE = FieldKind(
             **{key: kind.schema for key, (kind, _) in _DEADLINE_FIELDS.items()},
             "kind": {"enum": list(_DEADLINE_KINDS)},
             "until": {"type": "string", "pattern": IDENTIFIER_PATTERN},
+            "promise": {"type": "string", "pattern": IDENTIFIER_PATTERN},
         },
         "required": ["anchor"],
         "additionalProperties": False,

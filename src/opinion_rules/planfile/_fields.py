@@ -34,7 +34,13 @@ from opinion_rules.model._items import (
 from opinion_rules.model._lifecycle import Assignment, Routing
 from opinion_rules.model._windows import Measure
 from opinion_rules.planfile._calendar_fields import CALENDAR
-from opinion_rules.planfile._deadline_fields import DEADLINE, EXTENSION, READINGS, WINDOW
+from opinion_rules.planfile._deadline_fields import (
+    CAP_FROM_KIND,
+    DEADLINE,
+    EXTENSION,
+    READINGS,
+    WINDOW,
+)
 from opinion_rules.planfile._lifecycle_fields import (
     APPLIES,
     CLOSURE,
@@ -97,6 +103,7 @@ FIELD_KINDS: Mapping[str, FieldKind] = {
         WINDOW,
         DEADLINE,
         EXTENSION,
+        CAP_FROM_KIND,
         READINGS,
         RULE,
         DATES,
