@@ -72,6 +72,12 @@ CALENDAR = DataCalendar(
     workdays={date(2026, 11, 28)},
     hours=((time(9), time(12)), (time(13), time(17, 30))),
 )
+# The same days with night duty to 24:00 (值班 00:00-08:00, 20:00-24:00): a
+# period's end of time(0) is 24:00, and a working day's 20:00-24:00 runs on
+# into the next working day's 00:00-08:00.
+NIGHT_CALENDAR = attrs.evolve(
+    CALENDAR, name="night", hours=((time(0), time(8)), (time(20), time(0)))
+)
 METRICS = ("m0", "m1")
 CHANNELS = ("c0", "c1")
 SITES = ("s0", "s1", "s2")
@@ -377,7 +383,7 @@ def plans(draw: st.DrawFn, *, min_grades: int = 0) -> o.Plan:
         duties=(Term("local_reply", "属地回应", "local response"),),
         immediate_tolerance=draw(st.sampled_from([timedelta(0), timedelta(minutes=15)])),
         prompt_tolerance=draw(st.sampled_from([None, timedelta(hours=2)])),
-        calendar=CALENDAR,
+        calendar=draw(st.sampled_from([CALENDAR, NIGHT_CALENDAR])),
         day_end=draw(st.sampled_from([None, time(17, 30)])),
         channels=(Term("paper", "纸质快报", "paper bulletin"),),
         stages=draw(st.sampled_from([(), (Term("training", "培训"),)])),

@@ -4,7 +4,7 @@ you plug in, and the aliases they use.
 
 - :class:`WorkingCalendar`: what the engine asks of a plan's calendar;
   :data:`WorkingHours` is its ``hours``, periods ``(start, end)`` within one
-  day, in order.
+  day, in order; an end of ``time(0)`` is 24:00.
 - :class:`Backend` and :class:`Session`: what a matching backend offers the
   evaluator; :data:`BackendFactory` builds one from a compiled program and is
   what :func:`opinion_rules.engine.register_backend` takes.

@@ -54,7 +54,7 @@ def _read_hours(reader: Reader, node: Node, path: str) -> tuple[tuple[time, time
                 item,
                 f"{path}[{i}]",
                 "not a working period",
-                "'HH:MM-HH:MM', e.g. '09:00-12:00'",
+                "'HH:MM-HH:MM', e.g. '09:00-12:00' or '08:00-24:00'",
                 got(item),
             )
             return None
@@ -64,16 +64,21 @@ def _read_hours(reader: Reader, node: Node, path: str) -> tuple[tuple[time, time
         )
         if start is None or stop is None:
             return None
-        if MIDNIGHT_END in (start, stop):
+        if start == MIDNIGHT_END or stop == time(0):
+            # 24:00 ends a day and 00:00 starts one: a period never starts
+            # at 24:00, and its end at midnight is written 24:00.
             reader.problem(
                 item,
                 f"{path}[{i}]",
-                "working periods end before midnight",
-                "'HH:MM-HH:MM' within one day",
+                "a working period starts at 24:00"
+                if start == MIDNIGHT_END
+                else "a working period ends at 00:00",
+                "'HH:MM-HH:MM' within one day; 24:00 only as the end, e.g. '08:00-24:00'",
                 got(item),
             )
             return None
-        out.append((start, stop))
+        # The model writes a period's end at 24:00 as time(0).
+        out.append((start, time(0) if stop == MIDNIGHT_END else stop))
     return tuple(out)
 
 
@@ -319,6 +324,8 @@ def schedule_to_data(schedule: YearSchedule) -> dict[str, Any]:
 
 _HOURS = {
     "type": "array",
+    "description": "Working periods 'HH:MM-HH:MM' within one day, in order; 24:00 only as "
+    "an end, the end of the day ('08:00-24:00').",
     "items": {"type": "string", "pattern": "^\\s*\\d{1,2}:\\d{2}\\s*-\\s*\\d{1,2}:\\d{2}\\s*$"},
 }
 _DATE = {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"}

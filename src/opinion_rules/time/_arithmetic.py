@@ -76,10 +76,18 @@ def _next_day(calendar: WorkingCalendar, current: date, origin: date) -> date:
 
 
 def _periods(calendar: WorkingCalendar, day: date, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """
+    *day*'s working periods as instants; a period ending 24:00 (an end of
+    ``time(0)``) ends at the next local midnight, so it runs to the day's
+    last instant and meets a next working day's period that starts at 00:00.
+    """
     if not calendar.is_working_day(day):
         return []
     return [
-        (datetime.combine(day, start, tzinfo=tz), datetime.combine(day, end, tzinfo=tz))
+        (
+            datetime.combine(day, start, tzinfo=tz),
+            datetime.combine(day + timedelta(days=1) if end == time(0) else day, end, tzinfo=tz),
+        )
         for start, end in calendar.hours
     ]
 

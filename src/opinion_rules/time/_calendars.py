@@ -43,8 +43,21 @@ __all__ = [
     "YearSchedule",
 ]
 
-#: Working hours: periods ``(start, end)`` within one day, in order.
+#: Working hours: periods ``(start, end)`` within one day, in order; an end
+#: of ``time(0)`` is 24:00, the end of the day.
 WorkingHours = tuple[tuple[time, time], ...]
+
+_DAY = timedelta(days=1)
+
+
+def _since_midnight(value: time, *, end: bool = False) -> timedelta:
+    """
+    *value* as time since the day's midnight; an *end* of 00:00 is 24:00.
+    """
+    since = timedelta(
+        hours=value.hour, minutes=value.minute, seconds=value.second, microseconds=value.microsecond
+    )
+    return _DAY if end and since == timedelta(0) else since
 
 
 @runtime_checkable
@@ -54,10 +67,15 @@ class WorkingCalendar(Protocol):
 
     Attributes:
         name: Shown in results and errors, e.g. ``china``.
-        hours: The working hours of every working day; empty if the calendar
-            states none (then only day-based rules can use it).
+        hours: The working hours of every working day, periods ``(start,
+            end)`` of naive times in order; empty if the calendar states
+            none (then only day-based rules can use it).  An end of
+            ``time(0)`` is 24:00, the end of the day (值班时间 08:00-24:00 is
+            ``(time(8), time(0))``; ``(time(0), time(0))`` is the whole
+            day); such a period is the day's last.
 
     .. versionadded:: 0.3.0
+    .. versionchanged:: 0.6.0 an end of ``time(0)`` is 24:00.
     """
 
     @property
@@ -79,7 +97,8 @@ class WorkingCalendar(Protocol):
 def _check_hours(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, tuple):
         raise TypeError(f"'{attribute.name}' must be a tuple of (start, end) times")
-    previous_end: time | None = None
+    previous_end: timedelta | None = None
+    previous_shown = ""
     for period in value:
         if (
             not isinstance(period, tuple)
@@ -91,16 +110,18 @@ def _check_hours(_inst: object, attribute: attrs.Attribute[Any], value: object) 
                 f"(got {period!r})"
             )
         start, end = period
-        if not start < end:
+        begins, ends = _since_midnight(start), _since_midnight(end, end=True)
+        shown = _clock(end, end=True)
+        if not begins < ends:
             raise ValueError(
-                f"'{attribute.name}': a period must end after it starts (got {start}-{end})"
+                f"'{attribute.name}': a period must end after it starts (got {start}-{shown})"
             )
-        if previous_end is not None and start < previous_end:
+        if previous_end is not None and begins < previous_end:
             raise ValueError(
-                f"'{attribute.name}': periods must be in order and not overlap "
-                f"({start} starts before the previous period ends at {previous_end})"
+                f"'{attribute.name}': periods must be in order and not overlap ({start} "
+                f"starts before the previous period ends at {previous_shown})"
             )
-        previous_end = end
+        previous_end, previous_shown = ends, shown
 
 
 def _hours(value: Iterable[Iterable[time]]) -> WorkingHours:
@@ -316,9 +337,10 @@ class ChinaCalendar:
 
     Args:
         hours: Working hours, e.g. ``((time(9), time(12)), (time(13, 30),
-            time(17, 30)))``.  The package knows days, not office hours, so
-            there is no default: clock policies that need hours refuse a
-            calendar without them.
+            time(17, 30)))``; an end of ``time(0)`` is 24:00 (``((time(8),
+            time(0)),)`` for 08:00-24:00).  The package knows days, not
+            office hours, so there is no default: clock policies that need
+            hours refuse a calendar without them.
         schedules: Yearly schedules transcribed from the State Council's notice
             (:class:`YearSchedule`), for years the installed package does
             not cover yet; a schedule for a year the package covers replaces
@@ -331,6 +353,7 @@ class ChinaCalendar:
 
     .. versionadded:: 0.3.0
     .. versionchanged:: 0.5.0 *schedules*.
+    .. versionchanged:: 0.6.0 working hours may end at 24:00.
     """
 
     hours: WorkingHours = attrs.field(default=(), converter=_hours, validator=_check_hours)
@@ -406,7 +429,8 @@ class DataCalendar:
         workdays: Make-up working days (调休) that would otherwise be off.
         weekend: Weekday numbers that are off, Monday = 0; default
             Saturday and Sunday.
-        hours: Working hours of every working day.
+        hours: Working hours of every working day, as for
+            :class:`ChinaCalendar` (an end of ``time(0)`` is 24:00).
 
     .. versionadded:: 0.3.0
     """
@@ -468,8 +492,18 @@ class DataCalendar:
         return day.weekday() not in self.weekend
 
 
+def _clock(value: time, *, end: bool = False) -> str:
+    if end and value == time(0):
+        return "24:00"
+    return str(value)
+
+
 def format_hours(hours: WorkingHours) -> list[str]:
     """
-    Working periods as written in plan files and documents: ``09:00-12:00``.
+    Working periods as written in plan files and documents: ``09:00-12:00``;
+    an end of ``time(0)`` is ``24:00``.
     """
-    return [f"{start.strftime('%H:%M')}-{end.strftime('%H:%M')}" for start, end in hours]
+    return [
+        f"{start.strftime('%H:%M')}-{'24:00' if end == time(0) else end.strftime('%H:%M')}"
+        for start, end in hours
+    ]
