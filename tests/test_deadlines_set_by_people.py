@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import opinion_rules as o
 from opinion_rules import deadlines
+from opinion_rules.authoring import lint_plan
 from opinion_rules.conditions import fact
 from opinion_rules.deadlines import Extension, Offset
 from opinion_rules.exceptions import FactError, PlanValidationError
@@ -486,3 +487,30 @@ def test_bad_extension_keys_are_located(extension, where):
 
     assert any("deadline.extension" in p.path for p in caught.value.problems)
     assert any(where in p.path or where in p.message for p in caught.value.problems)
+
+
+# -- lint --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extension", "codes"),
+    [
+        pytest.param(
+            Extension("extension_requested", cap=Offset(days=5)),
+            ["extension-cap-never-extends"],
+            id="cap below the deadline",
+        ),
+        pytest.param(
+            Extension("extension_requested", cap=Offset(days=5), cap_from="due"),
+            [],
+            id="the same cap past the due time",
+        ),
+        pytest.param(Extension("extension_requested"), ["extension-unbounded"], id="unbounded"),
+        pytest.param(ASKED, [], id="a cap beyond the deadline"),
+    ],
+)
+def test_lint_reports_extensions_that_cannot_extend_or_are_unbounded(extension, codes):
+    """check warns when the cap never passes the deadline, or nothing bounds a request."""
+    findings = lint_plan(plan(handle(extension)))
+
+    assert codes == [f.code for f in findings if f.code.startswith("extension-")]

@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from opinion_rules.authoring._lint_applies import applies_findings
+from opinion_rules.authoring._lint_extensions import extension_findings
 from opinion_rules.authoring._lint_recurrences import recurrence_findings
 from opinion_rules.authoring._lint_values import value_findings, value_holds, value_refs
 from opinion_rules.authoring._lint_words import word_findings
@@ -118,6 +119,7 @@ def lint_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         *(Finding(*raw) for raw in recurrence_findings(plan, today)),
         *(Finding(*raw) for raw in value_findings(plan, units)),
         *(Finding(*raw) for raw in applies_findings(plan)),
+        *(Finding(*raw) for raw in extension_findings(plan)),
     ]
 
 
