@@ -200,16 +200,22 @@ ENGINE = o.Engine(PLAN)
 INCIDENT = json.loads((EXAMPLES / "incidents" / "work_safety_upgrade.json").read_text("utf-8"))
 
 
+# The phrase plan of deadlines set by people brings extensions, promises and 'due'.
+PHRASES = EXAMPLES.parent / "docs" / "how-to" / "phrases"
+PEOPLE_ENGINE = o.Engine(o.load_plan(PHRASES / "6-set-by-people.yaml"))
+PEOPLE_INCIDENT = json.loads((PHRASES / "6-set-by-people-incident.json").read_text("utf-8"))
+
+
 @st.composite
-def incident_texts(draw: st.DrawFn) -> str:
+def incident_texts(draw: st.DrawFn, base: Any = INCIDENT) -> str:
     kind = draw(st.sampled_from(["mutated", "text", "deep", "raw"]))
     if kind == "mutated":
-        return json.dumps(mutated(draw, INCIDENT), ensure_ascii=draw(st.booleans()))
+        return json.dumps(mutated(draw, base), ensure_ascii=draw(st.booleans()))
     if kind == "deep":
         depth = draw(st.integers(30, 3000))
         return draw(st.sampled_from(["[", '{"a":'])) * depth
     if kind == "raw":
-        text = json.dumps(INCIDENT)
+        text = json.dumps(base)
         i = draw(st.integers(0, len(text)))
         return (
             text[:i]
@@ -231,9 +237,23 @@ def test_incident_json_gives_a_library_error_or_a_result(text: str, at: datetime
     outcome(run)
 
 
+@fuzz(60)
+@given(text=incident_texts(PEOPLE_INCIDENT), at=instants)
+def test_extension_requests_and_promises_give_a_library_error_or_a_result(
+    text: str, at: datetime
+):
+    """Mutated extension requests and promises (their 'due', action, type) are evaluated or refused with a printable library error."""
+
+    def run() -> object:
+        incident = o.Incident.from_dict(parse_incident_json(text, "fuzz.json"), source="fuzz.json")
+        return PEOPLE_ENGINE.evaluate(incident, at=at)
+
+    outcome(run)
+
+
 # -- plan files ----------------------------------------------------------------------------
 
-PLAN_FILES = sorted((EXAMPLES / "plans").glob("*.yaml"))
+PLAN_FILES = [*sorted((EXAMPLES / "plans").glob("*.yaml")), PHRASES / "6-set-by-people.yaml"]
 PLAN_DATA = {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in PLAN_FILES}
 
 
