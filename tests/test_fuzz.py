@@ -239,9 +239,7 @@ def test_incident_json_gives_a_library_error_or_a_result(text: str, at: datetime
 
 @fuzz(60)
 @given(text=incident_texts(PEOPLE_INCIDENT), at=instants)
-def test_extension_requests_and_promises_give_a_library_error_or_a_result(
-    text: str, at: datetime
-):
+def test_extension_requests_and_promises_give_a_library_error_or_a_result(text: str, at: datetime):
     """Mutated extension requests and promises (their 'due', action, type) are evaluated or refused with a printable library error."""
 
     def run() -> object:
