@@ -8,6 +8,7 @@ and promised due times (承诺时限) that bind when earlier.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -514,3 +515,63 @@ def test_lint_reports_extensions_that_cannot_extend_or_are_unbounded(extension, 
     findings = lint_plan(plan(handle(extension)))
 
     assert codes == [f.code for f in findings if f.code.startswith("extension-")]
+
+
+# -- the case store ----------------------------------------------------------------------------
+
+
+def test_the_case_store_keeps_the_date_asked_for_and_the_promise(tmp_path):
+    """A request's and a promise's 'due' survive the store's log and move the due time."""
+    phrases = Path(__file__).parent.parent / "docs" / "how-to" / "phrases"
+    p = o.load_plan(phrases / "6-set-by-people.yaml")
+    opened_at = datetime(2026, 3, 2, 9, tzinfo=TZ)
+    with o.open_store(str(tmp_path / "cases.db"), create=True) as store:
+        key = store.add_plan(p)
+        store.open_incident(
+            "WZ",
+            key,
+            discovered_at=opened_at,
+            entry_id="open",
+            recorded_at=opened_at,
+            recorded_by="desk",
+        )
+        store.record(
+            "WZ",
+            [
+                {
+                    "id": "ask",
+                    "event": {
+                        "at": "2026-03-04T10:00:00+08:00",
+                        "type": "extension_requested",
+                        "action": "handle",
+                        "due": "2026-03-16",
+                    },
+                },
+                {
+                    "id": "judged",
+                    "event": {
+                        "at": "2026-03-05T15:00:00+08:00",
+                        "type": "fact",
+                        "fact": "complex",
+                        "value": True,
+                    },
+                },
+                {
+                    "id": "promise",
+                    "event": {
+                        "at": "2026-03-06T11:00:00+08:00",
+                        "type": "promised",
+                        "action": "handle",
+                        "due": "2026-03-12T18:00:00+08:00",
+                    },
+                },
+            ],
+            recorded_at=datetime(2026, 3, 6, 12, tzinfo=TZ),
+            recorded_by="desk",
+        )
+        status = store.assess("WZ", at=datetime(2026, 3, 7, tzinfo=TZ)).action("handle")
+
+    assert (datetime(2026, 3, 12, 18, tzinfo=TZ), datetime(2026, 3, 17, tzinfo=TZ)) == (
+        status.due,
+        status.plan_due,
+    )
