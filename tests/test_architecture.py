@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("foundation",),
     ("time",),
     ("model",),
+    ("plugins",),
     ("planfile", "engine"),
     ("authoring",),
     ("store",),

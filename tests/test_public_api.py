@@ -57,6 +57,7 @@ PUBLIC = {
         "__version__",
         "dump_plan",
         "exceptions",
+        "hookimpl",
         "lint_plan",
         "load_incident",
         "load_plan",
@@ -79,6 +80,7 @@ PUBLIC = {
         "AnyOf",
         "Arithmetic",
         "Before",
+        "Call",
         "CategoryIs",
         "Compare",
         "CompareValues",
@@ -90,6 +92,7 @@ PUBLIC = {
         "all_of",
         "any_of",
         "before",
+        "call",
         "category",
         "done",
         "event_seen",
@@ -143,6 +146,7 @@ PUBLIC = {
         "PlanError",
         "PlanLoadError",
         "PlanValidationError",
+        "PluginError",
         "Problem",
         "RecordFormatError",
         "StoreError",
@@ -196,6 +200,19 @@ PUBLIC = {
         "StoredSchedule",
         "open_store",
     ],
+    "opinion_rules.hookspecs": [
+        "Aggregation",
+        "Function",
+        "Requirement",
+        "SeriesAmount",
+        "opinion_rules_action_changed",
+        "opinion_rules_aggregations",
+        "opinion_rules_assessed",
+        "opinion_rules_calendars",
+        "opinion_rules_functions",
+        "opinion_rules_lint",
+    ],
+    "opinion_rules.plugins": ["ENTRY_POINT_GROUP", "Enabled", "PluginSet"],
     "opinion_rules.typing": [
         "Backend",
         "BackendFactory",
@@ -412,7 +429,7 @@ def test_typing_re_exports_the_protocols():
 
 def test_no_name_of_0_5_is_lost():
     """Every 0.5.0 top-level name is either still in __all__ or in the table of moved names."""
-    assert sorted(TOP_LEVEL_0_5) == sorted([*opinion_rules.__all__, *MOVED])
+    assert [] == sorted(set(TOP_LEVEL_0_5) - {*opinion_rules.__all__, *MOVED})
     assert set() == set(opinion_rules.__all__) & set(MOVED)
 
 

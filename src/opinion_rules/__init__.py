@@ -18,7 +18,8 @@ caught most.  Everything else lives in a public submodule with its own
 :mod:`~opinion_rules.results`,
 :mod:`~opinion_rules.vocabulary`, :mod:`~opinion_rules.engine`,
 :mod:`~opinion_rules.planfile`, :mod:`~opinion_rules.authoring`,
-:mod:`~opinion_rules.store`, :mod:`~opinion_rules.exceptions` and
+:mod:`~opinion_rules.store`, :mod:`~opinion_rules.plugins`,
+:mod:`~opinion_rules.hookspecs`, :mod:`~opinion_rules.exceptions` and
 :mod:`~opinion_rules.typing` (docs/reference/api.md lists them all).
 """
 
@@ -35,9 +36,11 @@ from opinion_rules import (
     deadlines,
     engine,
     exceptions,
+    hookspecs,
     incidents,
     lifecycle,
     planfile,
+    plugins,
     results,
     store,
     typing,
@@ -72,6 +75,7 @@ from opinion_rules.model._items import (
 )
 from opinion_rules.model._plan import Plan
 from opinion_rules.planfile import dump_plan, load_plan
+from opinion_rules.plugins._hookspecs import hookimpl
 from opinion_rules.results import ActionStatus, Assessment
 from opinion_rules.store import CaseStore, open_store
 from opinion_rules.windows import Measure, Window
@@ -108,6 +112,7 @@ __all__ = [
     "__version__",
     "dump_plan",
     "exceptions",
+    "hookimpl",
     "lint_plan",
     "load_incident",
     "load_plan",
@@ -188,9 +193,11 @@ _SUBMODULES = {
         deadlines,
         engine,
         exceptions,
+        hookspecs,
         incidents,
         lifecycle,
         planfile,
+        plugins,
         results,
         store,
         typing,

@@ -42,6 +42,7 @@ from opinion_rules.model._state_conditions import (
     overdue,
     within,
 )
+from opinion_rules.model._terms import Call, call
 
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "AnyOf",
     "Arithmetic",
     "Before",
+    "Call",
     "CategoryIs",
     "Compare",
     "CompareValues",
@@ -62,6 +64,7 @@ __all__ = [
     "all_of",
     "any_of",
     "before",
+    "call",
     "category",
     "done",
     "event_seen",

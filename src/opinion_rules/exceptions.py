@@ -66,6 +66,7 @@ __all__ = [
     "PlanError",
     "PlanLoadError",
     "PlanValidationError",
+    "PluginError",
     "Problem",
     "RecordFormatError",
     "StoreError",
@@ -287,6 +288,30 @@ class EngineError(OpinionRulesError):
 
     .. versionadded:: 0.1.0
     """
+
+
+class PluginError(OpinionRulesError):
+    """
+    A plug-in could not be found or loaded, broke its contract, or raised.
+
+    Attributes:
+        plugin: The plug-in's name.
+        hook: The hook (``opinion_rules_functions`` …) or ``load``.
+        item: The plan item or name it was working on, if any.
+        reason: What went wrong.
+
+    The plug-in's own exception, if any, is kept as ``__cause__``.
+
+    .. versionadded:: 0.6.0
+    """
+
+    def __init__(self, plugin: str, hook: str, reason: str, item: str | None = None) -> None:
+        self.plugin = plugin
+        self.hook = hook
+        self.item = item
+        self.reason = reason
+        about = "" if item is None else f" ({item})"
+        super().__init__(f"plug-in {plugin!r}, {hook}{about}: {reason}")
 
 
 # -- case store ------------------------------------------------------------------

@@ -22,8 +22,6 @@ from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-import attrs
-
 from opinion_rules.authoring._lint_applies import applies_findings
 from opinion_rules.authoring._lint_extensions import extension_findings
 from opinion_rules.authoring._lint_recurrences import recurrence_findings
@@ -48,6 +46,7 @@ from opinion_rules.model._conditions import (
     walk,
 )
 from opinion_rules.model._content import event_types
+from opinion_rules.model._findings import Finding
 from opinion_rules.model._items import Action, action_grade
 from opinion_rules.model._not_applicable import NOT_APPLICABLE, NotApplicable
 from opinion_rules.model._plan import Plan
@@ -68,26 +67,6 @@ MAX_SAMPLES = 20_000
 #: next year's schedule in the autumn, so 60 days before the end of December
 #: leaves time to add it.
 CALENDAR_WARNING = timedelta(days=60)
-
-
-@attrs.frozen
-class Finding:
-    """
-    One lint result.
-
-    Attributes:
-        severity: ``error`` or ``warning``.
-        code: A stable short name, e.g. ``grade-gap``.
-        path: Where in the plan, e.g. ``grades[1].criteria``.
-        message: What was found, with an example input where it helps.
-
-    .. versionadded:: 0.2.0
-    """
-
-    severity: str
-    code: str
-    path: str
-    message: str
 
 
 def lint_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:

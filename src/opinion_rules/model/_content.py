@@ -14,6 +14,7 @@ from typing import Protocol
 
 from opinion_rules.model._conditions import Condition, EventSeen, walk
 from opinion_rules.model._deadlines import custom_events
+from opinion_rules.model._extending import Requirement
 from opinion_rules.model._items import (
     Action,
     Category,
@@ -77,6 +78,8 @@ class PlanContent(Protocol):
     def duties(self) -> tuple[Term, ...]: ...
     @property
     def routings(self) -> tuple[Routing, ...]: ...
+    @property
+    def requires(self) -> tuple[Requirement, ...]: ...
 
 
 def plan_conditions(plan: PlanContent) -> Iterator[tuple[str, Condition]]:

@@ -35,6 +35,7 @@ from opinion_rules.model._conditions import (
     OneOf,
     Param,
 )
+from opinion_rules.model._extending import Requirement
 from opinion_rules.model._items import (
     Action,
     Category,
@@ -185,6 +186,9 @@ class Plan:
             actions name in their ``routing``.
         routing_mode: How routings choose owners where an action does not
             say: ``first_match`` (default) or ``additive``.
+        requires: The plug-ins the plan relies on (its functions, aggregations
+            and calendar), with versions (:class:`~opinion_rules.hookspecs.Requirement`);
+            loading or evaluating it without them enabled is refused.
 
     A plan of duties only (a 值班 or 回复时限 rule) has no grades.
 
@@ -224,6 +228,7 @@ class Plan:
     duties: tuple[Term, ...] = attrs.field(default=(), converter=_tuple)
     routings: tuple[Routing, ...] = attrs.field(default=(), converter=_tuple)
     routing_mode: str = attrs.field(default="first_match", validator=_is_routing_mode)
+    requires: tuple[Requirement, ...] = attrs.field(default=(), converter=_tuple)
 
     def __attrs_post_init__(self) -> None:
         # The checks stop after enough problems to act on: each may list the

@@ -21,14 +21,18 @@ import attrs
 
 __all__ = [
     "ARITHMETIC",
+    "CALL_ARGUMENTS",
     "NEGATED",
     "OPERATORS",
     "SYMBOLS",
     "TERM_OPERATORS",
     "Arithmetic",
+    "Call",
     "CompareValues",
     "Op",
     "Term",
+    "call",
+    "calls",
     "term_nodes",
 ]
 
@@ -164,9 +168,84 @@ class Arithmetic(_Arithmetic):
         return f"({self.left!r} {ARITHMETIC[self.op]} {self.right!r})"
 
 
-#: A term: a number, or a parameter, a measure, a number fact or an
-#: :class:`Arithmetic` (all of them :class:`_Arithmetic`).
+#: A term: a number, or a parameter, a measure, a number fact, a
+#: :class:`Call` or an :class:`Arithmetic` (all of them :class:`_Arithmetic`).
 Term = Any
+
+#: Most arguments of one function call.
+CALL_ARGUMENTS = 16
+
+
+def _arguments(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(values)
+
+
+def _are_arguments(_inst: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    if len(value) > CALL_ARGUMENTS:
+        raise ValueError(f"a function call takes at most {CALL_ARGUMENTS} arguments")
+    for item in value:
+        _is_term(_inst, attribute, item)
+
+
+@attrs.frozen(repr=False, order=False)
+class Call(_Reference):
+    """
+    ``function(arg, …)``: the value a plug-in's named function
+    (:class:`~opinion_rules.hookspecs.Function`) computes from measures,
+    number facts, numbers and parameters, e.g. ``heat_index(clicks,
+    reposts) > 80``.  Unknown while an argument is unknown; not applicable
+    when one is.  Which plug-in provides *function* is settled when the
+    plan is loaded or an engine is built with the plug-ins enabled.
+
+    .. versionadded:: 0.6.0
+    """
+
+    function: str = attrs.field()
+    args: tuple[Term, ...] = attrs.field(converter=_arguments, validator=_are_arguments)
+
+    @function.validator
+    def _check_function(self, _attribute: attrs.Attribute[str], value: object) -> None:
+        if not isinstance(value, str) or not value.isidentifier() or not value.isascii():
+            raise ValueError(f"'function' must be a function name (got {value!r})")
+
+    @property
+    def id(self) -> str:
+        """The function's name (for messages that name what a term reads)."""
+        return self.function
+
+    def __repr__(self) -> str:
+        return f"{self.function}({', '.join(map(repr, self.args))})"
+
+    # Comparisons build conditions; equality stays structural (use eq/ne).
+    def __gt__(self, value: object) -> CompareValues:
+        return CompareValues(self, "gt", value)
+
+    def __ge__(self, value: object) -> CompareValues:
+        return CompareValues(self, "ge", value)
+
+    def __lt__(self, value: object) -> CompareValues:
+        return CompareValues(self, "lt", value)
+
+    def __le__(self, value: object) -> CompareValues:
+        return CompareValues(self, "le", value)
+
+    def eq(self, value: object) -> CompareValues:
+        """Build ``self == value``."""
+        return CompareValues(self, "eq", value)
+
+    def ne(self, value: object) -> CompareValues:
+        """Build ``self != value``."""
+        return CompareValues(self, "ne", value)
+
+
+def call(function: str, *args: Term) -> Call:
+    """
+    Call the plug-in function *function* on *args*: ``call("heat_index",
+    measure("clicks"), measure("reposts")) > 80``.
+
+    .. versionadded:: 0.6.0
+    """
+    return Call(function, args)
 
 
 def term_nodes(term: object) -> Iterable[object]:
@@ -179,6 +258,15 @@ def term_nodes(term: object) -> Iterable[object]:
         yield node
         if isinstance(node, Arithmetic):
             stack.extend((node.right, node.left))
+        elif isinstance(node, Call):
+            stack.extend(reversed(node.args))
+
+
+def calls(term: object) -> list[Call]:
+    """
+    The function calls in *term*, outermost first.
+    """
+    return [n for n in term_nodes(term) if isinstance(n, Call)]
 
 
 def _is_number_operand(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -189,9 +277,11 @@ def _is_number_operand(_inst: object, attribute: attrs.Attribute[Any], value: ob
         )
 
 
-def _is_compared_term(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    _is_term(_inst, attribute, value)
-    if not isinstance(value, _Reference | Arithmetic):
+def _is_compared_term(inst: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    _is_term(inst, attribute, value)
+    # A function call compares with constants too: Compare takes only a
+    # measure, a fact or the grade on its left.
+    if not isinstance(value, _Reference | Arithmetic) and not isinstance(inst.left, Call):
         raise TypeError(
             f"'{attribute.name}' must be a measure, a fact or an arithmetic term; compare "
             f"with a constant or a parameter with Compare (got {value!r})"
@@ -202,8 +292,10 @@ def _is_compared_term(_inst: object, attribute: attrs.Attribute[Any], value: obj
 class CompareValues:
     """
     ``left op right``: two values of the incident compared, the right one
-    possibly computed: "衍生话题热度超过原事件热度" is ``measure("heat_derived")
-    > measure("heat_origin")``, "负面评论数超过总评论数的30%" is
+    possibly computed (a plug-in function's value may also be compared with
+    a constant, ``heat_index(clicks, reposts) > 80``):
+    "衍生话题热度超过原事件热度" is ``measure("heat_derived") >
+    measure("heat_origin")``, "负面评论数超过总评论数的30%" is
     ``measure("negative") > measure("comments") * 0.3``.
 
     *left* is a measure or a number fact; *right* a measure, a number fact
@@ -221,11 +313,11 @@ class CompareValues:
     def refs(self) -> tuple[Any, ...]:
         """
         The measures and facts (``MeasureRef``, ``FactRef``) it reads, left
-        first, each once.
+        first, each once (the arguments of function calls included).
         """
-        out: list[Any] = [self.left]
-        for node in term_nodes(self.right):
-            if isinstance(node, _Reference) and node not in out:
+        out: list[Any] = []
+        for node in (*term_nodes(self.left), *term_nodes(self.right)):
+            if isinstance(node, _Reference) and not isinstance(node, Call) and node not in out:
                 out.append(node)
         return tuple(out)
 

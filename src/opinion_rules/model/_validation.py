@@ -33,6 +33,7 @@ from opinion_rules.model._conditions import (
     walk,
 )
 from opinion_rules.model._content import PlanContent
+from opinion_rules.model._extending import Requirement
 from opinion_rules.model._items import (
     CHANNELS,
     Action,
@@ -92,6 +93,7 @@ def _check_types(plan: PlanContent) -> Iterator[Problem]:
         ("stages", Term),
         ("duties", Term),
         ("routings", Routing),
+        ("requires", Requirement),
     ):
         for i, item in enumerate(getattr(plan, group)):
             if not isinstance(item, cls):
@@ -130,6 +132,9 @@ def plan_problems(plan: PlanContent) -> Iterator[Problem]:
     for metric, n in Counter(plan.metrics).items():
         if n > 1:
             yield Problem("metrics", f"metric {metric!r} is listed {n} times")
+    for plugin, n in Counter(r.plugin for r in plan.requires).items():
+        if n > 1:
+            yield Problem("requires", f"plug-in {plugin!r} is required {n} times", "one entry")
     ranks = Counter(g.rank for g in plan.grades)
     for rank, n in ranks.items():
         if n > 1:

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from opinion_rules.model._extending import Requirement
 from opinion_rules.model._items import (
     Action,
     Category,
@@ -179,6 +180,8 @@ _CLAUSE = (CLAUSE, False)
 
 #: The list sections of a plan file, in the order they are read and written.
 SECTIONS: Mapping[str, Section] = {
+    # The plug-ins the plan relies on, first: a reader sees them before what uses them.
+    "requires": Section(Requirement, {"plugin": (TEXT, True), "version": (TEXT, False)}),
     "parameters": Section(
         Parameter,
         {
