@@ -16,13 +16,14 @@ ever match a flag and agree by construction.  The value of a computed slot:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 from typing import Protocol
 
 from opinion_rules.engine._ir import (
     And,
     ArithTerm,
+    CallTerm,
     Computed,
     ConstTerm,
     Neg,
@@ -47,6 +48,13 @@ __all__ = [
 ]
 
 Tri = bool | None
+#: Plug-in functions by name, already wrapped so that a failure names the
+#: plug-in (see :mod:`opinion_rules.engine._plugin_values`).
+Functions = Mapping[str, Callable[..., int | float | None]]
+
+
+class _Unknown(Exception):  # noqa: N818 - a signal inside this module
+    """A function call whose value is unknown."""
 
 
 class Words(Protocol):
@@ -89,6 +97,8 @@ def _slots(term: ValueTerm) -> Iterator[str]:
                 yield slot
             case ArithTerm(_op, left, right):
                 stack.extend((right, left))
+            case CallTerm(_function, args):
+                stack.extend(reversed(args))
             case _:
                 pass
 
@@ -99,14 +109,26 @@ def _exact(value: object) -> object:
     return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
 
 
-def _term(term: ValueTerm, values: Mapping[str, object]) -> object:
+def _plain(value: object) -> object:
+    # What a plug-in function is called with: ints stay ints, the rest floats.
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    return value
+
+
+def _term(term: ValueTerm, values: Mapping[str, object], functions: Functions) -> object:
     match term:
         case SlotTerm(slot):
             return _exact(values[slot])
         case ConstTerm(value):
             return _exact(value)
+        case CallTerm(function, args):
+            result = functions[function](*(_plain(_term(a, values, functions)) for a in args))
+            if result is None:
+                raise _Unknown
+            return _exact(result)
         case ArithTerm(op, left, right):
-            a, b = _term(left, values), _term(right, values)
+            a, b = _term(left, values, functions), _term(right, values, functions)
             match op:
                 case "add":
                     return a + b  # type: ignore[operator]
@@ -119,9 +141,12 @@ def _term(term: ValueTerm, values: Mapping[str, object]) -> object:
     raise TypeError(f"not a term: {term!r}")  # pragma: no cover
 
 
-def computed_value(leaf: Computed, snapshot: Mapping[str, object]) -> Tri:
+def computed_value(
+    leaf: Computed, snapshot: Mapping[str, object], functions: Functions | None = None
+) -> Tri:
     """
-    Whether *leaf*'s comparison holds on *snapshot*; ``None`` if unknown.
+    Whether *leaf*'s comparison holds on *snapshot*; ``None`` if unknown
+    (also when a plug-in function gives no value).
     """
     values = {s: snapshot.get(s) for t in (leaf.left, leaf.right) for s in _slots(t)}
     if any(isinstance(v, NotApplicable) for v in values.values()):
@@ -129,27 +154,31 @@ def computed_value(leaf: Computed, snapshot: Mapping[str, object]) -> Tri:
     if any(v is None for v in values.values()):
         return None
     try:
-        left, right = _term(leaf.left, values), _term(leaf.right, values)
-    except ZeroDivisionError:
+        left = _term(leaf.left, values, functions or {})
+        right = _term(leaf.right, values, functions or {})
+    except (ZeroDivisionError, _Unknown):
         return None
     return bool(OPERATORS[leaf.relation](left, right))
 
 
 def computed_values(
-    leaves: Mapping[str, Computed], snapshot: Mapping[str, object]
+    leaves: Mapping[str, Computed],
+    snapshot: Mapping[str, object],
+    functions: Functions | None = None,
 ) -> dict[str, Tri]:
     """
     The value of every computed slot of *leaves* on *snapshot*.
     """
-    return {slot: computed_value(leaf, snapshot) for slot, leaf in leaves.items()}
+    return {slot: computed_value(leaf, snapshot, functions) for slot, leaf in leaves.items()}
 
 
 def unknown_operands(leaf: Computed, snapshot: Mapping[str, object]) -> set[str]:
     """
     The slots whose unknown values keep *leaf* unknown on *snapshot*: none
-    when it is known, or when only a divisor of 0 keeps it unknown.
+    when it is known, or when only a divisor of 0 (or a plug-in function
+    without a value) keeps it unknown.
     """
-    if computed_value(leaf, snapshot) is not None:
+    if snapshot.get(leaf.slot) is not None:
         return set()
     return {s for t in (leaf.left, leaf.right) for s in _slots(t) if snapshot.get(s) is None}
 
@@ -169,6 +198,8 @@ def _term_text(term: ValueTerm, words: Words, slot: str, top: bool = True) -> st
                 f"{_term_text(right, words, slot, top=False)}"
             )
             return text if top else f"({text})"
+        case CallTerm(function, args):
+            return f"{function}({', '.join(_term_text(a, words, slot) for a in args)})"
     raise TypeError(f"not a term: {term!r}")  # pragma: no cover
 
 
@@ -202,7 +233,12 @@ def _number(value: object) -> str:
     return str(value)
 
 
-def computed_explain(leaf: Computed, snapshot: Mapping[str, object], words: Words) -> str:
+def computed_explain(
+    leaf: Computed,
+    snapshot: Mapping[str, object],
+    words: Words,
+    functions: Functions | None = None,
+) -> str:
     """
     The comparison of *leaf* with the values seen on *snapshot*, e.g.
     ``negative = 40 > 0.3 * comments (100) = 30`` or ``ranking = not
@@ -226,8 +262,11 @@ def computed_explain(leaf: Computed, snapshot: Mapping[str, object], words: Word
                     f"{words.name(s)} = {_shown(words, s, snapshot.get(s))}" for s in _slots(term)
                 )
                 try:
-                    total = _number(_term(term, {s: snapshot.get(s) for s in _slots(term)}))
+                    values = {s: snapshot.get(s) for s in _slots(term)}
+                    total = _number(_term(term, values, functions or {}))
                 except ZeroDivisionError:
                     total = "undefined (division by 0)"
+                except (_Unknown, KeyError):
+                    total = "unknown"
                 sides.append(f"{_term_text(term, words, subject)} = {total} ({inputs})")
     return f"{sides[0]} {SYMBOLS[leaf.relation]} {sides[1]}"

@@ -4,17 +4,22 @@ The engine: compile a plan once, evaluate incidents against it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
 from opinion_rules.engine._evaluate import evaluate
 from opinion_rules.engine._ir import Program, compile_plan
+from opinion_rules.engine._plugin_values import PluginValues
 from opinion_rules.engine._registry import BACKENDS, DEFAULT_BACKEND, make_backend
+from opinion_rules.exceptions import PlanValidationError
 from opinion_rules.model._content import event_types
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._results import Assessment
+from opinion_rules.plugins._manager import PluginSet, plugin_set
+from opinion_rules.plugins._requirements import plugin_problems
 
 
 # BACKENDS and DEFAULT_BACKEND live in the registry; they stay importable here.
@@ -33,17 +38,36 @@ class Engine:
         plan: The plan.
         backend: ``python`` (default), ``durable``, or the name of a backend
             added with :func:`~opinion_rules.engine.register_backend`.
+        plugins: The plug-ins to enable: entry-point names, modules or
+            objects with hook implementations, or a
+            :class:`~opinion_rules.plugins.PluginSet` (build one to share
+            between engines).  Only these are loaded.
 
     Raises:
         BackendUnavailableError: if *backend* cannot run here (``durable`` on
             Python 3.13+), or is not a registered backend.
+        PluginError: if a plug-in cannot be loaded or breaks its contract.
+        PlanValidationError: if the plan requires a plug-in that is not
+            enabled, or names a function or aggregation none provides.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.6.0 *plugins*.
     """
 
-    def __init__(self, plan: Plan, *, backend: str = DEFAULT_BACKEND) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        backend: str = DEFAULT_BACKEND,
+        plugins: PluginSet | Iterable[str | ModuleType | object] | None = None,
+    ) -> None:
         if not isinstance(plan, Plan):
             raise TypeError(f"Engine needs a Plan (got {plan!r}, a {type(plan).__name__})")
+        self._plugins = plugin_set(plugins)
+        problems = list(plugin_problems(plan, self._plugins))
+        if problems:
+            raise PlanValidationError(f"plan {plan.id!r}", problems)
+        self._values = PluginValues(self._plugins)
         self._plan = plan.bound()  # required parameters must have values
         self._program = compile_plan(self._plan)
         # Derived once: every evaluation checks the incident's events against it.
@@ -63,6 +87,15 @@ class Engine:
         The name of the backend in use.
         """
         return self._backend.name
+
+    @property
+    def plugins(self) -> PluginSet:
+        """
+        The enabled plug-ins.
+
+        .. versionadded:: 0.6.0
+        """
+        return self._plugins
 
     @property
     def program(self) -> Program:
@@ -91,4 +124,12 @@ class Engine:
         """
         if not isinstance(incident, Incident):
             incident = Incident.from_dict(incident)
-        return evaluate(self._plan, self._program, self._backend, incident, at, self._known_events)
+        return evaluate(
+            self._plan,
+            self._program,
+            self._backend,
+            incident,
+            at,
+            self._known_events,
+            self._values,
+        )

@@ -39,6 +39,7 @@ from opinion_rules.engine._ir import (
     slot_subject,
 )
 from opinion_rules.engine._owners import route
+from opinion_rules.engine._plugin_values import PluginValues
 from opinion_rules.engine._status_inputs import StatusInputs, calendar_gap
 from opinion_rules.engine._statuses import StatusCalculator
 from opinion_rules.engine._timeline import Snapshot, Timeline, validate_evaluation_instant
@@ -67,15 +68,17 @@ def evaluate(
     incident: Incident,
     at: datetime,
     known_events: AbstractSet[str] | None = None,
+    values: PluginValues | None = None,
 ) -> Assessment:
     """
     Evaluate *incident* against *plan* as of *at* (*known_events*: the
-    plan's event types, when the caller derived them once).
+    plan's event types, when the caller derived them once; *values*: the
+    enabled plug-ins' functions and aggregations).
     """
     at = validate_evaluation_instant(at)
     validate_incident(plan, incident, known_events)
-    timeline = Timeline(plan, program, incident, at)
-    labels = Labels(plan)
+    timeline = Timeline(plan, program, incident, at, values)
+    labels = Labels(plan, None if values is None else values.functions)
     rules: dict[str, Rule] = {r.id: r for r in program.rules}
     walk = Walk(plan, program, timeline)
     with backend.session() as session:

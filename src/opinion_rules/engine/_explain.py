@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from opinion_rules.engine._derived import computed_explain, computed_text
+from opinion_rules.engine._derived import Functions, computed_explain, computed_text
 from opinion_rules.engine._interpret import compile_node
 from opinion_rules.engine._ir import (
     GRADE_SLOT,
@@ -39,7 +39,9 @@ class Labels:
     Words for slots and their values, from the plan.
     """
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, functions: Functions | None = None) -> None:
+        #: Plug-in functions, to show the values of calls in reasons.
+        self.functions = functions
         self._names: dict[str, str] = {}
         self._values: dict[str, dict[object, str]] = {}
         for m in plan.measures:
@@ -82,7 +84,7 @@ def explain(node: Node, snapshot: Mapping[str, object], labels: Labels) -> str:
     """
     match node:
         case Computed():
-            return computed_explain(node, snapshot, labels)
+            return computed_explain(node, snapshot, labels, labels.functions)
         case Leaf(slot, op, value):
             name = labels.name(slot)
             actual = snapshot.get(slot)

@@ -69,12 +69,14 @@ from opinion_rules.model._state_conditions import (
     StateCondition,
     Within,
 )
+from opinion_rules.model._terms import Call
 
 
 __all__ = [
     "GRADE_SLOT",
     "And",
     "ArithTerm",
+    "CallTerm",
     "Computed",
     "Const",
     "ConstTerm",
@@ -305,7 +307,17 @@ class ArithTerm:
     right: ValueTerm
 
 
-ValueTerm = SlotTerm | ConstTerm | ArithTerm
+@attrs.frozen
+class CallTerm:
+    """
+    A plug-in function applied to terms; the shared loop computes it.
+    """
+
+    function: str
+    args: tuple[ValueTerm, ...]
+
+
+ValueTerm = SlotTerm | ConstTerm | ArithTerm | CallTerm
 
 
 @attrs.frozen
@@ -406,6 +418,8 @@ def _term_data(term: ValueTerm) -> object:
             return {"const": value}
         case ArithTerm(op, left, right):
             return {"op": op, "left": _term_data(left), "right": _term_data(right)}
+        case CallTerm(function, args):
+            return {"call": function, "args": [_term_data(a) for a in args]}
     raise TypeError(f"not a term: {term!r}")  # pragma: no cover
 
 
@@ -497,6 +511,8 @@ class _Compiler:
         match term:
             case Arithmetic(op, left, right):
                 return ArithTerm(op, self.term(left), self.term(right))
+            case Call(function, args):
+                return CallTerm(function, tuple(self.term(a) for a in args))
             case MeasureRef() | FactRef():
                 slot, _ = self.operand(term, 0)
                 return SlotTerm(slot)

@@ -24,11 +24,13 @@ from opinion_rules.engine._ir import (
     slot_source,
     slot_subject,
 )
+from opinion_rules.engine._plugin_values import PluginValues
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._conditions import Compare, CompareValues, MeasureRef, OneOf, walk
 from opinion_rules.model._facts import Incident, Observation
 from opinion_rules.model._plan import Plan
-from opinion_rules.model._windows import Measure, Point, SeriesIndex
+from opinion_rules.model._series import Point, SeriesIndex
+from opinion_rules.model._windows import Measure
 
 
 __all__ = ["Snapshot", "Timeline", "validate_evaluation_instant"]
@@ -70,8 +72,16 @@ class Timeline:
     What the incident looked like at any instant up to *at*.
     """
 
-    def __init__(self, plan: Plan, program: Program, incident: Incident, at: datetime) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        program: Program,
+        incident: Incident,
+        at: datetime,
+        values: PluginValues | None = None,
+    ) -> None:
         self.plan = plan
+        self.values = values
         self.incident = incident
         self.at = at
         observations = [o for o in incident.observations if o.at <= at]
@@ -156,9 +166,11 @@ class Timeline:
         The value of every slot the program reads at instant *t*.
         """
         snap: Snapshot = {}
+        values = self.values
         for measure, slot in self._measures:
             index = self.indexes.get(measure.metric)
-            snap[slot] = None if index is None else index.value(measure, t)
+            custom = None if values is None else values.combine_for(measure.aggregate)
+            snap[slot] = None if index is None else index.value(measure, t, custom)
         facts = self.incident.fact_values()
         for event in self.fact_changes:
             if event.at <= t:
@@ -171,7 +183,8 @@ class Timeline:
         for slot, event_type in self._events:
             first = self.first_event.get(event_type)
             snap[slot] = first is not None and first <= t
-        snap.update(computed_values(self._computed, snap))
+        functions = None if values is None else values.functions
+        snap.update(computed_values(self._computed, snap, functions))
         return snap
 
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import attrs
 
+from opinion_rules._suggest import expected_names
 from opinion_rules.exceptions import PlanLoadError
 from opinion_rules.planfile._located import FileSyntaxError, Node, parse_document
-from opinion_rules.planfile._reader import FieldKind, Reader, got, join
+from opinion_rules.planfile._reader import IDENTIFIER_PATTERN, FieldKind, Reader, got, join
 from opinion_rules.planfile._simple_fields import (
     MIDNIGHT_END,
     read_clock_time,
@@ -123,6 +124,8 @@ def _read_china(reader: Reader, node: Node, path: str) -> ChinaCalendar | None:
 def _read_calendar(reader: Reader, node: Node, path: str) -> WorkingCalendar | None:
     if node.value == "china":
         return ChinaCalendar()
+    if isinstance(node.value, str):
+        return _plugin_calendar(reader, node, path, node.value)
     if isinstance(node.value, dict) and node.value.get("name", Node(None, 0, 0)).value == "china":
         return _read_china(reader, node, path)
     if not isinstance(node.value, dict):
@@ -272,6 +275,25 @@ def _read_festival(reader: Reader, node: Node, path: str) -> Festival | None:
     return festival
 
 
+def _plugin_calendar(reader: Reader, node: Node, path: str, name: str) -> WorkingCalendar | None:
+    """
+    A calendar an enabled plug-in provides, by name (``calendar: guangxi``).
+    """
+    plugins = reader.load.plugins
+    provided = {} if plugins is None else plugins.calendars
+    if name in provided:
+        calendar: WorkingCalendar = provided[name][0]
+        return calendar
+    reader.problem(
+        node,
+        path,
+        f"calendar {name!r} is neither 'china' nor provided by an enabled plug-in; enable the "
+        "plug-in that provides it (--plugin NAME, plugins=['NAME']) and name it under 'requires'",
+        expected_names(name, ["china", *sorted(provided)]),
+    )
+    return None
+
+
 def _calendar_to_data(calendar: WorkingCalendar) -> Any:
     hours = format_hours(calendar.hours)
     match calendar:
@@ -299,10 +321,8 @@ def _calendar_to_data(calendar: WorkingCalendar) -> Any:
             if hours:
                 out["hours"] = hours
             return out
-    raise ValueError(
-        f"calendar {calendar.name!r} is a {type(calendar).__name__}; plan files hold only "
-        "'china' and data calendars"
-    )
+    # Any other calendar is written by name: a plug-in provides it when read back.
+    return calendar.name
 
 
 def schedule_to_data(schedule: YearSchedule) -> dict[str, Any]:
@@ -375,6 +395,11 @@ CALENDAR = FieldKind(
     definition={
         "anyOf": [
             {"const": "china"},
+            {
+                "type": "string",
+                "pattern": IDENTIFIER_PATTERN,
+                "description": "A calendar an enabled plug-in provides, by name.",
+            },
             {
                 "type": "object",
                 "properties": {

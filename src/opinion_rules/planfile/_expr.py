@@ -16,11 +16,12 @@ Grammar (``not`` binds tightest, then ``and``, then ``or``)::
              | operand OP sum               (two values compared: CompareValues)
              | ("done" | "overdue") "(" NAME ")" | "before" "(" ANCHOR "," ANCHOR ")"
              | "within" "(" ANCHOR "," ANCHOR "," PERIOD ")"   (ANCHOR as deadlines write it)
-    operand := "grade" | NAME            (a measure or a fact the plan declares)
+    operand := "grade" | NAME | call     (a measure or a fact the plan declares)
     value   := NUMBER | STRING | "true" | "false" | NAME | "$" NAME
     sum     := product (("+" | "-") product)*
     product := factor (("*" | "/") factor)*
-    factor  := NUMBER | "$" NAME | NAME | "(" sum ")"
+    factor  := NUMBER | "$" NAME | NAME | call | "(" sum ")"
+    call    := NAME "(" [sum ("," sum)*] ")"   (a plug-in function: CompareValues)
     OP      := ">" | ">=" | "<" | "<=" | "==" | "!="
 
 After a measure or a number fact, a NAME on the right that the plan
@@ -69,6 +70,8 @@ from opinion_rules.model._conditions import (
     Term,
 )
 from opinion_rules.model._state_conditions import ActionState, Before, Within
+from opinion_rules.model._terms import Call
+from opinion_rules.planfile._expr_text import KEYWORDS, OPS, to_text, value_text
 from opinion_rules.planfile._located import text_problem
 from opinion_rules.time._offsets import parse_offset
 
@@ -92,11 +95,8 @@ _TOKEN = re.compile(
 )
 #: Words that open a state condition when followed by '(' (not reserved otherwise).
 _STATE_WORDS = ("done", "overdue", "before", "within")
-_OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "==": "eq", "!=": "ne"}
-_SYMBOLS = {v: k for k, v in _OPS.items()}
-_KEYWORDS = frozenset(
-    {"and", "or", "not", "in", "true", "false", "always", "seen", "category", "all", "any", "grade"}
-)
+_OPS = OPS
+_KEYWORDS = KEYWORDS
 # What the model accepts as an id (see _validators.is_identifier).
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _IDENTIFIER_FORM = "an identifier: a letter, then letters, digits or '_'"
@@ -297,7 +297,7 @@ class _Parser:
             node = AllOf(tuple(items)) if token.text == "all" else AnyOf(tuple(items))
             return self.composite(node, items, token.offset)
         operand = self.operand()
-        if self.is_word("in"):
+        if self.is_word("in") and not isinstance(operand, Call):
             self.advance()
             self.expect("[")
             values = [self.value()]
@@ -310,17 +310,17 @@ class _Parser:
             raise self.unexpected("a comparison: >, >=, <, <=, ==, != or 'in'")
         op = _OPS[self.advance().text]
         right = self.sum(self.numeric(operand))
-        if isinstance(right, MeasureRef | FactRef | Arithmetic):
+        if isinstance(right, MeasureRef | FactRef | Arithmetic | Call) or isinstance(operand, Call):
             return CompareValues(operand, op, right)  # type: ignore[arg-type]
         return Compare(operand, op, right)  # type: ignore[arg-type]
 
-    def numeric(self, operand: Operand) -> bool:
+    def numeric(self, operand: Operand | Call) -> bool:
         """
         Whether names on the right of *operand* may be measures and facts
-        (not bare words): after a measure, or a fact not declared as text,
-        bool or enum.
+        (not bare words): after a measure, a function call, or a fact not
+        declared as text, bool or enum.
         """
-        if isinstance(operand, MeasureRef):
+        if isinstance(operand, MeasureRef | Call):
             return True
         if isinstance(operand, FactRef):
             return _declared_type(self.facts.get(operand.id)) in (None, "number")
@@ -354,10 +354,10 @@ class _Parser:
 
     def arithmetic(self, term: object) -> Term:
         if isinstance(term, bool) or not isinstance(
-            term, int | float | Param | MeasureRef | FactRef | Arithmetic
+            term, int | float | Param | MeasureRef | FactRef | Arithmetic | Call
         ):
             raise ExpressionError(
-                f"{_value(term)} cannot be computed with",
+                f"{value_text(term)} cannot be computed with",
                 self.tokens[self.position - 1].offset,
                 "a number, a $parameter, a measure or a number fact",
             )
@@ -371,6 +371,8 @@ class _Parser:
             self.expect(")")
             self.leave()
             return inner
+        if self.at_call():
+            return self.call()
         named = token.text in self.measures or token.text in self.facts
         if numeric and token.kind == "name" and token.text not in _KEYWORDS and named:
             return self.operand()  # never grade here
@@ -423,7 +425,37 @@ class _Parser:
             )
         return token.text
 
-    def operand(self) -> Operand:
+    def at_call(self) -> bool:
+        """
+        Whether a function call starts here: a name that is not a keyword,
+        then '('.
+        """
+        token = self.token
+        return (
+            token.kind == "name"
+            and token.text not in _KEYWORDS
+            and self.tokens[self.position + 1].text == "("
+        )
+
+    def call(self) -> Call:
+        """
+        ``name(sum, …)``: a plug-in function applied to terms.
+        """
+        name = self.name()
+        self.enter(self.expect("("))
+        args: list[Term] = []
+        if self.token.text != ")":
+            args.append(self.arithmetic(self.sum(True)))
+            while self.token.text == ",":
+                self.advance()
+                args.append(self.arithmetic(self.sum(True)))
+        self.expect(")")
+        self.leave()
+        return Call(name, tuple(args))
+
+    def operand(self) -> Operand | Call:
+        if self.at_call():
+            return self.call()
         token = self.advance()
         if token.text == "grade":
             return GradeRef()
@@ -519,77 +551,3 @@ def _string(token: _Token) -> str:
 
 
 # -- writing ----------------------------------------------------------------------
-
-
-def to_text(condition: Condition) -> str:
-    """
-    Write *condition* in the file language; :func:`parse_condition` reads
-    it back as an equal tree.
-    """
-    match condition:
-        case Always():
-            return "always"
-        case EventSeen(event):
-            return f"seen({event})"
-        case CategoryIs(cat):
-            return f"category({cat})"
-        case ActionState() | Before() | Within():
-            return condition.key()
-        case Compare(operand, op, value):
-            return f"{_operand(operand)} {_SYMBOLS[op]} {_value(value)}"
-        case CompareValues(left, op, right):
-            return f"{_operand(left)} {_SYMBOLS[op]} {_term(right)}"
-        case OneOf(operand, values):
-            return f"{_operand(operand)} in [{', '.join(_value(v) for v in values)}]"
-        case Not(item):
-            inner = to_text(item)
-            return f"not ({inner})" if isinstance(item, AllOf | AnyOf) else f"not {inner}"
-        case AllOf(items) | AnyOf(items):
-            word = "and" if isinstance(condition, AllOf) else "or"
-            if len(items) == 1:
-                return f"{'all' if word == 'and' else 'any'}({to_text(items[0])})"
-            return f" {word} ".join(
-                f"({to_text(i)})" if isinstance(i, AllOf | AnyOf) else to_text(i) for i in items
-            )
-    raise TypeError(f"not a condition: {condition!r}")  # pragma: no cover
-
-
-def _operand(operand: object) -> str:
-    match operand:
-        case GradeRef():
-            return "grade"
-        case MeasureRef(name) | FactRef(name):
-            return name
-    raise TypeError(f"not an operand: {operand!r}")  # pragma: no cover
-
-
-_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2}
-_ARITHMETIC = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-
-
-def _term(term: object, outer: int = 0, *, right: bool = False) -> str:
-    """
-    *term* with the parentheses its tree needs: a right operand of the same
-    precedence is parenthesised, so ``a - (b - c)`` and ``a + (b + c)`` read
-    back as the trees they are.
-    """
-    if not isinstance(term, Arithmetic):
-        return _operand(term) if isinstance(term, MeasureRef | FactRef) else _value(term)
-    level = _PRECEDENCE[term.op]
-    text = (
-        f"{_term(term.left, level)} {_ARITHMETIC[term.op]} {_term(term.right, level, right=True)}"
-    )
-    return f"({text})" if level < outer or (right and level == outer) else text
-
-
-def _value(value: object) -> str:
-    if isinstance(value, Param):
-        return f"${value.id}"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = str(value)
-    if re.fullmatch(r"[^\W\d]\w*", text) and text not in _KEYWORDS:
-        return text
-    return json.dumps(text, ensure_ascii=False)

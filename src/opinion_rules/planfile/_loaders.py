@@ -12,12 +12,13 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import ModuleType
 
 import attrs
 
-from opinion_rules.exceptions import PlanError, PlanLoadError
+from opinion_rules.exceptions import PlanError, PlanLoadError, PlanValidationError
 from opinion_rules.model._plan import Plan
 from opinion_rules.planfile._located import Node
 from opinion_rules.planfile._plan_reader import read_plan_document
@@ -32,6 +33,8 @@ from opinion_rules.planfile._sources import (
     real_folder,
     real_path,
 )
+from opinion_rules.plugins._manager import PluginSet, plugin_set
+from opinion_rules.plugins._requirements import plugin_problems
 
 
 __all__ = [
@@ -45,6 +48,10 @@ __all__ = [
 
 #: The command-line option that widens where ``extends`` may read from.
 ALLOW_DIR = "--allow-dir"
+
+
+#: The plug-ins a load enables: entry-point names, modules or objects, or a PluginSet.
+PluginsArg = PluginSet | Iterable[str | ModuleType | object] | None
 
 
 def add_allow_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +71,9 @@ def add_allow_dir_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_plan(source: str | Path, *, allowed_dirs: Folders = ()) -> Plan:
+def load_plan(
+    source: str | Path, *, allowed_dirs: Folders = (), plugins: PluginsArg = None
+) -> Plan:
     """
     Load a plan from a plan file, a Python file or a ``module:attribute``
     reference.
@@ -82,20 +91,28 @@ def load_plan(source: str | Path, *, allowed_dirs: Folders = ()) -> Plan:
     read, besides its own folder (see :func:`load_plan_file`); Python plans
     ignore it.
 
+    *plugins* are the plug-ins to enable (entry-point names, modules or
+    objects, or a :class:`~opinion_rules.plugins.PluginSet`): a plan file
+    names calendars they provide, and a plan that requires a plug-in, or
+    names a function or aggregation, is refused unless one enabled
+    provides it.  A plan file never loads code by itself.
+
     Raises:
         PlanLoadError: if the file or module cannot be found or run, or holds
             no plan; for a plan file, if it is not valid YAML/TOML/JSON.
         PlanValidationError: for a plan file, listing every problem, each
             with its file, line and column.
         PlanError: if building the plan raised one (it is passed through).
+        PluginError: if a plug-in cannot be loaded or breaks its contract.
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0 plan files.
     .. versionchanged:: 0.5.0 *allowed_dirs*.
+    .. versionchanged:: 0.6.0 *plugins*.
     """
     text = str(source)
     if Path(text).suffix.lower() in SUFFIXES:
-        return load_plan_file(text, allowed_dirs=allowed_dirs)
+        return load_plan_file(text, allowed_dirs=allowed_dirs, plugins=plugins)
     where, _, attribute = text.partition(":") if not _is_windows_drive(text) else (text, "", "")
     if where.endswith(".py") or Path(where).suffix == ".py":
         module = _run_file(text, Path(where))
@@ -112,7 +129,9 @@ def load_plan(source: str | Path, *, allowed_dirs: Folders = ()) -> Plan:
             "expected a plan file (.yaml, .yml, .toml, .json), a Python file "
             "('plan.py', 'plan.py:NAME') or 'module:NAME'",
         )
-    return _pick(text, module.__dict__, attribute or None)
+    plan = _pick(text, module.__dict__, attribute or None)
+    _check_plugins(plan, text, plugin_set(plugins), None)
+    return plan
 
 
 def _is_windows_drive(text: str) -> bool:
@@ -162,7 +181,9 @@ def _pick(text: str, namespace: dict[str, object], attribute: str | None) -> Pla
     return value
 
 
-def load_plan_file(path: str | os.PathLike[str], *, allowed_dirs: Folders = ()) -> Plan:
+def load_plan_file(
+    path: str | os.PathLike[str], *, allowed_dirs: Folders = (), plugins: PluginsArg = None
+) -> Plan:
     """
     Read a plan file; the suffix chooses the format.
 
@@ -177,27 +198,39 @@ def load_plan_file(path: str | os.PathLike[str], *, allowed_dirs: Folders = ()) 
 
     .. versionchanged:: 0.5.0 *allowed_dirs*; files are size-checked before
        they are read, and ``extends`` is confined.
+    .. versionchanged:: 0.6.0 *plugins*, as for :func:`load_plan`.
     """
-    plan, _root = _read_plan_file(Path(path), allowed_dirs)
+    plan, _root = _read_plan_file(Path(path), allowed_dirs, plugins)
     return plan
 
 
-def _read_plan_file(path: Path, allowed_dirs: Folders) -> tuple[Plan, Node]:
+def _read_plan_file(
+    path: Path, allowed_dirs: Folders, plugins: PluginsArg = None
+) -> tuple[Plan, Node]:
     source = str(path)
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise PlanLoadError(source, f"unknown plan file suffix; expected one of {list(SUFFIXES)}")
     text = read_plan_bytes(path, source)
     folder = real_folder(path, source)
+    enabled = plugin_set(plugins)
     load = Load(
         allowed=(folder, *allowed_folders(allowed_dirs, source)),
         chain=(real_path(path, source),),
+        plugins=enabled,
     )
-    return read_plan_document(text, fmt, source, folder, load)
+    plan, root = read_plan_document(text, fmt, source, folder, load)
+    _check_plugins(plan, source, enabled, root)
+    return plan, root
 
 
 def read_plan_text(
-    text: str, fmt: str, source: str = "<string>", *, allowed_dirs: Folders = ()
+    text: str,
+    fmt: str,
+    source: str = "<string>",
+    *,
+    allowed_dirs: Folders = (),
+    plugins: PluginsArg = None,
 ) -> Plan:
     """
     Read a plan from *text* in format *fmt* (``yaml``, ``toml``, ``json``);
@@ -209,12 +242,15 @@ def read_plan_text(
     host says where from).
 
     .. versionchanged:: 0.5.0 *allowed_dirs*.
+    .. versionchanged:: 0.6.0 *plugins*, as for :func:`load_plan`.
     """
     if fmt not in FORMATS:
         raise PlanLoadError(source, f"unknown plan file format {fmt!r}; expected one of {FORMATS}")
     folder = Path(source).parent.absolute()
-    load = Load(allowed=allowed_folders(allowed_dirs, source), chain=())
-    plan, _root = read_plan_document(text, fmt, source, folder, load)
+    enabled = plugin_set(plugins)
+    load = Load(allowed=allowed_folders(allowed_dirs, source), chain=(), plugins=enabled)
+    plan, root = read_plan_document(text, fmt, source, folder, load)
+    _check_plugins(plan, source, enabled, root)
     return plan
 
 
@@ -242,7 +278,9 @@ class LoadedPlan:
         return nearest(self.places, path)
 
 
-def load_plan_with_places(source: str | Path, *, allowed_dirs: Folders = ()) -> LoadedPlan:
+def load_plan_with_places(
+    source: str | Path, *, allowed_dirs: Folders = (), plugins: PluginsArg = None
+) -> LoadedPlan:
     """
     :func:`load_plan`, keeping the places of the values in a plan file
     from the same reading (the file is read and parsed once).
@@ -252,9 +290,28 @@ def load_plan_with_places(source: str | Path, *, allowed_dirs: Folders = ()) -> 
     """
     text = str(source)
     if Path(text).suffix.lower() not in SUFFIXES:
-        return LoadedPlan(load_plan(text, allowed_dirs=allowed_dirs))
-    plan, root = _read_plan_file(Path(text), allowed_dirs)
+        return LoadedPlan(load_plan(text, allowed_dirs=allowed_dirs, plugins=plugins))
+    plan, root = _read_plan_file(Path(text), allowed_dirs, plugins)
     return LoadedPlan(plan, _places(root))
+
+
+def _check_plugins(plan: Plan, source: str, plugins: PluginSet, root: Node | None) -> None:
+    """
+    Refuse *plan* when the enabled *plugins* leave a requirement or a name
+    unmet, each problem placed in the file (*root*) where it can be.
+    """
+    found_all = list(plugin_problems(plan, plugins))
+    if not found_all:
+        return
+    places = {} if root is None else _places(root)
+    problems = []
+    for found in found_all:
+        place = nearest(places, found.path)
+        if place is not None:
+            found = attrs.evolve(found, file=source, line=place[0], column=place[1])  # noqa: PLW2901 - placed
+        problems.append(found)
+    if problems:
+        raise PlanValidationError(source, problems)
 
 
 def _places(root: Node) -> dict[str, tuple[int, int]]:

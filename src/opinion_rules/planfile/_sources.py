@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -51,6 +52,8 @@ class Load:
     allowed: tuple[Path, ...]
     chain: tuple[Path, ...]
     depth: int = 1
+    #: The enabled plug-ins (a PluginSet): calendars are found by name in them.
+    plugins: Any = None
 
     def allows(self, target: Path) -> bool:
         return any(target.is_relative_to(folder) for folder in self.allowed)

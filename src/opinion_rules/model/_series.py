@@ -1,0 +1,371 @@
+"""
+Observations of one metric indexed by series for window queries at many
+instants: the value of a measure at an instant, and the instants at which
+it may change (see :mod:`opinion_rules.model._windows` for what windows
+and measures mean).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from opinion_rules.model._extending import SeriesAmount
+from opinion_rules.model._windows import Measure
+from opinion_rules.time._arithmetic import TICK
+
+
+__all__ = ["Combine", "Point", "SeriesIndex", "exact", "finish"]
+
+
+@attrs.frozen
+class Point:
+    """
+    One observation reduced to what measures need.
+    """
+
+    at: datetime
+    value: float | int
+    site: str | None
+    channel: str | None
+    post: str | None = None
+
+
+#: A plug-in aggregation, wrapped by the engine: the series in a window to a value.
+Combine = Callable[[Sequence[SeriesAmount]], float | int | None]
+
+#: A series: (site, channel, post).
+_SeriesKey = tuple[str | None, str | None, str | None]
+
+
+class SeriesIndex:
+    """
+    Observations of one metric, grouped by series and sorted, for fast
+    window queries at many instants.
+    """
+
+    def __init__(
+        self,
+        totals: dict[_SeriesKey, Sequence[Point]],
+        increments: dict[_SeriesKey, Sequence[Point]],
+        posted_at: datetime | None,
+        tz: ZoneInfo,
+    ) -> None:
+        self._tz = tz
+        self._series: list[tuple[_SeriesKey, _TotalSeries | _IncrementSeries]] = [
+            *((key, _TotalSeries(points, posted_at)) for key, points in totals.items()),
+            *((key, _IncrementSeries(points, posted_at)) for key, points in increments.items()),
+        ]
+        self._first_by_channel: dict[str | None, datetime] = {}
+        for key, series in self._series:
+            channel = key[1]
+            known = self._first_by_channel.get(channel)
+            if known is None or series.first < known:
+                self._first_by_channel[channel] = series.first
+
+    def first_known(self, channels: tuple[str, ...]) -> datetime | None:
+        """
+        The earliest observation instant on *channels* (all if empty).
+        """
+        times = [
+            first
+            for channel, first in self._first_by_channel.items()
+            if not channels or channel in channels
+        ]
+        return min(times) if times else None
+
+    def _posts_known(self, channels: tuple[str, ...], t: datetime) -> set[str]:
+        return {
+            post
+            for (_site, channel, post), series in self._series
+            if post is not None and series.first <= t and (not channels or channel in channels)
+        }
+
+    def value(
+        self, measure: Measure, t: datetime, custom: Combine | None = None
+    ) -> float | int | None:
+        """
+        The value of *measure* at *t*, or ``None`` while it is unknown;
+        *custom* combines the series for a plug-in's aggregation.
+        """
+        if custom is not None:
+            return self._custom(measure, t, custom)
+        if measure.window.kind == "rate":
+            return self._rate(measure, t)
+        if measure.over == "posts":
+            # Only posts observed by t count: a post not seen yet has no value.
+            posts = self._posts_known(measure.channels, t)
+            if not posts:
+                return None
+            return max(self._window_value(measure, t, post) for post in sorted(posts))
+        first = self.first_known(measure.channels)
+        if first is None or first > t:
+            return None
+        return self._window_value(measure, t, None)
+
+    def _rate(self, measure: Measure, t: datetime) -> float | int | None:
+        """
+        Each series' increase since its previous reading, per hour, at *t*;
+        ``None`` while no series (of a post, for ``over="posts"``) has one.
+        """
+        groups: dict[str | None, list[Fraction]] = {}
+        for (_site, channel, post), series in self._series:
+            if measure.channels and channel not in measure.channels:
+                continue
+            if measure.over == "posts" and post is None:
+                continue
+            value = series.rate(t)
+            if value is not None:
+                groups.setdefault(post if measure.over == "posts" else None, []).append(value)
+        if not groups:
+            return None
+        if measure.over == "posts":
+            return finish(max(sum(rates, start=Fraction(0)) for rates in groups.values()))
+        (rates,) = groups.values()
+        return finish(max(rates) if measure.aggregate == "max" else sum(rates, start=Fraction(0)))
+
+    def _window_value(self, measure: Measure, t: datetime, post: str | None) -> float | int:
+        """
+        The window value at *t*, of the series naming *post* only if given.
+        """
+        window = measure.window
+        if window.kind == "sustained":
+            assert window.days is not None  # noqa: S101 - checked at construction
+            today = t.astimezone(self._tz).date()
+            daily = [
+                self._amount(measure, self._midnight(day) - TICK, end, post)
+                for back in range(window.days)
+                for day in [today - timedelta(days=back)]
+                for end in [t if back == 0 else self._midnight(day + timedelta(days=1)) - TICK]
+            ]
+            return finish(min(daily))
+        if window.kind == "calendar_day":
+            start: datetime | None = self._midnight(t.astimezone(self._tz).date()) - TICK
+        else:
+            start = None if window.length is None else t - window.length
+        return finish(self._amount(measure, start, t, post))
+
+    def _custom(self, measure: Measure, t: datetime, custom: Combine) -> float | int | None:
+        """
+        A plug-in aggregation's value: *custom* over the amount of every
+        series observed by *t* in each window (the smallest daily value for
+        a sustained window); unknown before anything is observed.
+        """
+        first = self.first_known(measure.channels)
+        if first is None or first > t:
+            return None
+        window = measure.window
+        if window.kind == "sustained":
+            assert window.days is not None  # noqa: S101 - checked at construction
+            today = t.astimezone(self._tz).date()
+            daily = []
+            for back in range(window.days):
+                day = today - timedelta(days=back)
+                end = t if back == 0 else self._midnight(day + timedelta(days=1)) - TICK
+                daily.append(custom(self._amounts(measure, self._midnight(day) - TICK, end)))
+            known = [v for v in daily if v is not None]
+            return min(known) if len(known) == len(daily) else None
+        if window.kind == "calendar_day":
+            start: datetime | None = self._midnight(t.astimezone(self._tz).date()) - TICK
+        else:
+            start = None if window.length is None else t - window.length
+        return custom(self._amounts(measure, start, t))
+
+    def _amounts(self, measure: Measure, start: datetime | None, t: datetime) -> list[SeriesAmount]:
+        return [
+            SeriesAmount(site, channel, post, finish(series.amount(start, t)))
+            for (site, channel, post), series in self._series
+            if series.first <= t and (not measure.channels or channel in measure.channels)
+        ]
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self._tz)
+
+    def _amount(
+        self, measure: Measure, start: datetime | None, t: datetime, post: str | None
+    ) -> Fraction | int:
+        """
+        The aggregate over the window ``(start, t]`` (everything to *t* if
+        *start* is ``None``); with *post*, the sum of that post's series.
+        """
+        if post is not None:
+            return sum(
+                (
+                    series.amount(start, t)
+                    for (_site, channel, named), series in self._series
+                    if named == post and (not measure.channels or channel in measure.channels)
+                ),
+                start=0,
+            )
+        per_series: list[Fraction | int] = []
+        sites: set[str | None] = set()
+        per_site: dict[str | None, Fraction | int] = {}
+        above = measure.site_above
+        for (site, channel, _post), series in self._series:
+            if measure.channels and channel not in measure.channels:
+                continue
+            if measure.aggregate == "distinct_sites" and above is not None:
+                per_site[site] = per_site.get(site, 0) + series.amount(start, t)
+            elif measure.aggregate == "distinct_sites":
+                if series.seen_in(start, t):
+                    sites.add(site)
+            else:
+                per_series.append(series.amount(start, t))
+        if measure.aggregate == "distinct_sites" and above is not None:
+            bar = exact(above)
+            return sum(1 for amount in per_site.values() if amount > bar)
+        if measure.aggregate == "distinct_sites":
+            return len(sites)
+        if measure.aggregate == "max":
+            return max(per_series, default=0)
+        return sum(per_series)
+
+    def change_points(self, measure: Measure) -> Iterable[datetime]:
+        """
+        Instants at which *measure*'s value may change.
+        """
+        window = measure.window
+        day_windows = {"calendar_day": 1, "sustained": window.days or 0}.get(window.kind, 0)
+        days: set[date] = set()
+        for (_site, channel, post), series in self._series:
+            if measure.channels and channel not in measure.channels:
+                continue
+            if measure.over == "posts" and post is None:
+                continue
+            for at in series.times:
+                yield at
+                if window.length is not None:
+                    # The observation leaves the window (t - w, t] at at + w.
+                    yield at + window.length
+                if day_windows:
+                    days.add(at.astimezone(self._tz).date())
+            zero_at = getattr(series, "zero_at", None)
+            if zero_at is not None and window.length is not None:
+                # The posting-time zero baseline leaves the window too.
+                yield zero_at + window.length
+        for day in days:
+            # A day's amount counts until the window has moved past it.
+            for later in range(1, day_windows + 1):
+                yield self._midnight(day + timedelta(days=later))
+
+
+def _per_hour(
+    times: Sequence[datetime], t: datetime, zero_at: datetime | None
+) -> tuple[int, int, datetime] | None:
+    """
+    The indexes ``lo..hi`` of the latest reading at or before *t* (readings
+    at one instant are one reading) and the instant of the reading before it
+    (the posting instant before the first), if any.
+    """
+    hi = bisect.bisect_right(times, t) - 1
+    if hi < 0:
+        return None
+    lo = bisect.bisect_left(times, times[hi])
+    if lo > 0:
+        return lo, hi, times[lo - 1]
+    if zero_at is not None and zero_at < times[0]:
+        return 0, hi, zero_at
+    return None
+
+
+def _hours(start: datetime, end: datetime) -> Fraction:
+    span = end - start
+    return Fraction(span.days * 86400 + span.seconds, 3600) + Fraction(
+        span.microseconds, 3600 * 10**6
+    )
+
+
+class _TotalSeries:
+    def __init__(self, points: Sequence[Point], posted_at: datetime | None) -> None:
+        self.times = [p.at for p in points]
+        self.values = [p.value for p in points]
+        self.first = self.times[0]
+        # Incident validation guarantees posted_at <= every observation.
+        self.zero_at = posted_at
+
+    def rate(self, t: datetime) -> Fraction | None:
+        found = _per_hour(self.times, t, self.zero_at)
+        if found is None:
+            return None
+        lo, hi, before = found
+        previous = exact(self.values[lo - 1]) if lo else 0
+        return (exact(self.values[hi]) - previous) / _hours(before, self.times[hi])
+
+    def _value_at(self, x: datetime) -> float | int:
+        i = bisect.bisect_right(self.times, x)
+        if i:
+            return self.values[i - 1]
+        if self.zero_at is not None and x <= self.zero_at:
+            # The statement did not exist yet: every counter was 0.
+            return 0
+        # Between posting (or the unknown past) and the first snapshot the
+        # value is unknown but at most the first snapshot; using the first
+        # snapshot as the baseline makes window growth a lower bound.
+        return self.values[0]
+
+    def amount(self, start: datetime | None, end: datetime) -> Fraction | int:
+        if start is None:
+            i = bisect.bisect_right(self.times, end)
+            return exact(self.values[i - 1]) if i else 0
+        if end < self.first:
+            # No reading at or before `end`: nothing is known yet, and using
+            # a later reading would look ahead.  The lower bound is 0.
+            return 0
+        return exact(self._value_at(end)) - exact(self._value_at(start))
+
+    def seen_in(self, start: datetime | None, end: datetime) -> bool:
+        return _any_in(self.times, start, end)
+
+
+class _IncrementSeries:
+    def __init__(self, points: Sequence[Point], posted_at: datetime | None) -> None:
+        self.times = [p.at for p in points]
+        self.values = [p.value for p in points]
+        self.first = self.times[0]
+        self._zero_at = posted_at
+        # Exact prefix sums: a difference of float prefix sums can differ
+        # from the window's true sum and flip a threshold comparison.
+        self._prefix: list[Fraction | int] = [0]
+        for p in points:
+            self._prefix.append(self._prefix[-1] + exact(p.value))
+
+    def rate(self, t: datetime) -> Fraction | None:
+        found = _per_hour(self.times, t, self._zero_at)
+        if found is None:
+            return None
+        lo, hi, before = found
+        added = sum((exact(v) for v in self.values[lo : hi + 1]), start=Fraction(0))
+        return added / _hours(before, self.times[hi])
+
+    def amount(self, start: datetime | None, end: datetime) -> Fraction | int:
+        hi = bisect.bisect_right(self.times, end)
+        lo = 0 if start is None else bisect.bisect_right(self.times, start)
+        return self._prefix[hi] - self._prefix[lo] if hi > lo else 0
+
+    def seen_in(self, start: datetime | None, end: datetime) -> bool:
+        return _any_in(self.times, start, end)
+
+
+def exact(value: float) -> Fraction | int:
+    """
+    The exact value of an observation: floats become fractions.
+    """
+    return Fraction(value) if isinstance(value, float) else value
+
+
+def finish(value: Fraction | int) -> float | int:
+    """
+    Round an exact result once: integers stay integers, the rest are floats.
+    """
+    return float(value) if isinstance(value, Fraction) else value
+
+
+def _any_in(times: Sequence[datetime], start: datetime | None, end: datetime) -> bool:
+    hi = bisect.bisect_right(times, end)
+    lo = 0 if start is None else bisect.bisect_right(times, start)
+    return hi > lo
