@@ -145,6 +145,7 @@ PUBLIC = {
         "PlanValidationError",
         "Problem",
         "RecordFormatError",
+        "ScenarioError",
         "StoreError",
         "StoreNotFoundError",
         "StoreUnavailableError",
@@ -195,6 +196,15 @@ PUBLIC = {
         "ScheduleReceipt",
         "StoredSchedule",
         "open_store",
+    ],
+    "opinion_rules.testing": [
+        "assert_action",
+        "done",
+        "evaluate_at",
+        "event",
+        "incident",
+        "learned",
+        "reading",
     ],
     "opinion_rules.typing": [
         "Backend",

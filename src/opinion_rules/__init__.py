@@ -18,8 +18,9 @@ caught most.  Everything else lives in a public submodule with its own
 :mod:`~opinion_rules.results`,
 :mod:`~opinion_rules.vocabulary`, :mod:`~opinion_rules.engine`,
 :mod:`~opinion_rules.planfile`, :mod:`~opinion_rules.authoring`,
-:mod:`~opinion_rules.store`, :mod:`~opinion_rules.exceptions` and
-:mod:`~opinion_rules.typing` (docs/reference/api.md lists them all).
+:mod:`~opinion_rules.store`, :mod:`~opinion_rules.testing`,
+:mod:`~opinion_rules.exceptions` and :mod:`~opinion_rules.typing`
+(docs/reference/api.md lists them all).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from opinion_rules import (
     planfile,
     results,
     store,
+    testing,
     typing,
     vocabulary,
     windows,
@@ -193,6 +195,7 @@ _SUBMODULES = {
         planfile,
         results,
         store,
+        testing,
         typing,
         vocabulary,
         windows,

@@ -13,6 +13,8 @@ The tree::
     ├── CalendarRangeError(OpinionRulesError, LookupError)
     │                                     a working calendar does not cover a
     │                                     day the evaluation needs
+    ├── ScenarioError                     a scenario file is wrong (the plan
+    │                                     author's fix); ``.problems``
     ├── BackendUnavailableError           the requested backend cannot run here
     ├── EngineError                       a backend failed (never the user's
     │                                     fault); ``__cause__`` kept
@@ -68,6 +70,7 @@ __all__ = [
     "PlanValidationError",
     "Problem",
     "RecordFormatError",
+    "ScenarioError",
     "StoreError",
     "StoreNotFoundError",
     "StoreUnavailableError",
@@ -221,6 +224,23 @@ class FactError(_ProblemsMixin, OpinionRulesError, ValueError):
         problems: Every problem found.
 
     .. versionadded:: 0.1.0
+    """
+
+
+class ScenarioError(_ProblemsMixin, OpinionRulesError):
+    """
+    A scenario file (``*.scenario.yaml``) cannot be run: it cannot be read,
+    does not follow the scenario format, or expects grades, categories or
+    actions its plan does not have.  Every problem is located as
+    ``file:line:column``.
+
+    A check that does not hold is not an error: it is a failed check.
+
+    Attributes:
+        subject: The scenario file.
+        problems: Every problem found.
+
+    .. versionadded:: 0.6.0
     """
 
 
