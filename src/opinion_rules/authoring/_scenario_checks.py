@@ -106,13 +106,15 @@ class PlanCache:
     """
 
     backend: str = DEFAULT_BACKEND
-    engines: dict[tuple[Path, tuple[str, ...]], tuple[Plan, Engine]] = attrs.field(factory=dict)
+    engines: dict[tuple[Any, ...], tuple[Plan, Engine]] = attrs.field(factory=dict)
 
     def engine_for(self, scenario: Scenario) -> tuple[Plan, Engine]:
-        key = (scenario.plan.resolve(), scenario.plugins)
+        key = (scenario.plan.resolve(), scenario.plugins, scenario.parameters)
         if key not in self.engines:
             where = (scenario.source, *scenario.plugins_place)
             plan = load_plan_for(scenario.plan, scenario.plugins, where=where)
+            if scenario.parameters:
+                plan = plan.with_parameters(**dict(scenario.parameters))
             self.engines[key] = (plan, Engine(plan, backend=self.backend))
         return self.engines[key]
 

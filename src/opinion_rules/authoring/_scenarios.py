@@ -44,7 +44,7 @@ SCENARIO_SUFFIX = ".scenario.yaml"
 #: The kinds an ``undecided`` item names (``kind:id``).
 UNDECIDED_KINDS = ("grade", "category", "action", "extension")
 
-_TOP_KEYS = ("name", "plan", "incident", "plugins", "checks")
+_TOP_KEYS = ("name", "plan", "parameters", "incident", "plugins", "checks")
 _CHECK_KEYS = (
     "at",
     "name",
@@ -116,6 +116,8 @@ class Scenario:
         name: The scenario's name, if it has one.
         plan: The plan file (resolved against the scenario's folder).
         plan_place: Where ``plan`` is written.
+        parameters: Values for the plan's parameters
+            (:meth:`~opinion_rules.Plan.with_parameters`).
         plugins: The plug-ins the scenario asks for (reserved).
         plugins_place: Where ``plugins`` is written (the root if absent).
         incident: The incident the checks evaluate.
@@ -126,6 +128,7 @@ class Scenario:
     name: str | None
     plan: Path
     plan_place: tuple[int, int]
+    parameters: tuple[tuple[str, int | float], ...]
     plugins: tuple[str, ...]
     plugins_place: tuple[int, int]
     incident: Incident
@@ -257,6 +260,7 @@ def _scenario(reading: _Reading, root: Node, path: Path) -> Scenario | None:
         names = reading.names(plugins_node, "plugins")
         if names is not None:
             plugins = tuple(plugins_node.plain())
+    parameters = _parameters(reading, top.get("parameters"))
     incident = _incident(reading, top.get("incident"), path)
     checks = list(_checks(reading, top.get("checks")))
     if reading.problems or plan is None or incident is None:
@@ -266,6 +270,7 @@ def _scenario(reading: _Reading, root: Node, path: Path) -> Scenario | None:
         name,
         plan,
         (top["plan"].line, top["plan"].column),
+        parameters,
         plugins,
         (root.line, root.column) if plugins_node is None else _place(plugins_node),
         incident,
@@ -294,6 +299,21 @@ def _plan_path(reading: _Reading, node: Node | None, path: Path) -> Path | None:
         reading.add(node, "plan", "is not a plan file", f"a path ending in one of {_PLAN_SUFFIXES}")
         return None
     return path.parent / text
+
+
+def _parameters(reading: _Reading, node: Node | None) -> tuple[tuple[str, int | float], ...]:
+    if node is None:
+        return ()
+    if not isinstance(node.value, dict):
+        reading.add(node, "parameters", "is not a mapping", "parameter: number, e.g. {limit: 50}")
+        return ()
+    out = []
+    for name, value in node.value.items():
+        if isinstance(value.value, int | float) and not isinstance(value.value, bool):
+            out.append((name, value.value))
+        else:
+            reading.add(value, join("parameters", name), "is not a number", "a number")
+    return tuple(sorted(out))
 
 
 def _incident(reading: _Reading, node: Node | None, path: Path) -> Incident | None:
