@@ -129,14 +129,17 @@ def prepare(scenario: Scenario, cache: PlanCache) -> Engine:
         ScenarioError: an expectation names what the plan lacks.
     """
     plan, engine = cache.engine_for(scenario)
-    problems = [
-        Problem(path, message, expected, None, scenario.source, e.line, e.column)
-        for check in scenario.checks
-        for e in check.expectations
-        for path, message, expected in _unknown_names(plan, e)
-    ]
+    problems: dict[tuple[str, int], Problem] = {}
+    for check in scenario.checks:
+        for e in check.expectations:
+            for path, message, expected in _unknown_names(plan, e):
+                # An action with two keys is one mistake, reported once.
+                problems.setdefault(
+                    (path, e.line),
+                    Problem(path, message, expected, None, scenario.source, e.line, e.column),
+                )
     if problems:
-        raise ScenarioError(scenario.source, problems)
+        raise ScenarioError(scenario.source, problems.values())
     return engine
 
 
@@ -165,7 +168,7 @@ def _unknown_names(plan: Plan, e: Expectation) -> Iterator[tuple[str, str, str]]
         if name not in known[kind] and not (kind == "grade" and not name):
             yield (
                 f"{kind} {name!r}",
-                f"is not a {kind} of the plan",
+                f"is not {'an' if kind[0] in 'aeiou' else 'a'} {kind} of the plan",
                 expected_names(name, known[kind]),
             )
 
