@@ -21,6 +21,7 @@ TESTS = ROOT / "tests"
 FOUNDATION = frozenset(
     {
         "opinion_rules.exceptions",
+        "opinion_rules._problems",
         "opinion_rules._limits",
         "opinion_rules._validators",
         "opinion_rules._suggest",

@@ -22,7 +22,10 @@ from .conftest import ROOT
 
 
 EXAMPLE = re.compile(
-    r"```(python|sh)\n(.*?)\n```\n(?:\n[^\n`]*\n)?\n```text\n(.*?)\n```", re.DOTALL
+    # A block's code never crosses a fence: a command with no output shown
+    # is not joined to the next one's.
+    r"```(python|sh)\n((?:(?!```).)*?)\n```\n(?:\n[^\n`]*\n)?\n```text\n(.*?)\n```",
+    re.DOTALL,
 )
 CLI = ".venv/bin/opinion-rules "
 

@@ -149,6 +149,7 @@ PUBLIC = {
         "PluginError",
         "Problem",
         "RecordFormatError",
+        "ScenarioError",
         "StoreError",
         "StoreNotFoundError",
         "StoreUnavailableError",
@@ -213,6 +214,15 @@ PUBLIC = {
         "opinion_rules_lint",
     ],
     "opinion_rules.plugins": ["ENTRY_POINT_GROUP", "Enabled", "PluginSet"],
+    "opinion_rules.testing": [
+        "assert_action",
+        "done",
+        "evaluate_at",
+        "event",
+        "incident",
+        "learned",
+        "reading",
+    ],
     "opinion_rules.typing": [
         "Backend",
         "BackendFactory",

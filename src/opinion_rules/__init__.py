@@ -19,8 +19,9 @@ caught most.  Everything else lives in a public submodule with its own
 :mod:`~opinion_rules.vocabulary`, :mod:`~opinion_rules.engine`,
 :mod:`~opinion_rules.planfile`, :mod:`~opinion_rules.authoring`,
 :mod:`~opinion_rules.store`, :mod:`~opinion_rules.plugins`,
-:mod:`~opinion_rules.hookspecs`, :mod:`~opinion_rules.exceptions` and
-:mod:`~opinion_rules.typing` (docs/reference/api.md lists them all).
+:mod:`~opinion_rules.hookspecs`, :mod:`~opinion_rules.testing`,
+:mod:`~opinion_rules.exceptions` and :mod:`~opinion_rules.typing`
+(docs/reference/api.md lists them all).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from opinion_rules import (
     plugins,
     results,
     store,
+    testing,
     typing,
     vocabulary,
     windows,
@@ -200,6 +202,7 @@ _SUBMODULES = {
         plugins,
         results,
         store,
+        testing,
         typing,
         vocabulary,
         windows,

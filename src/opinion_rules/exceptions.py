@@ -13,6 +13,10 @@ The tree::
     ├── CalendarRangeError(OpinionRulesError, LookupError)
     │                                     a working calendar does not cover a
     │                                     day the evaluation needs
+    ├── ScenarioError                     a scenario file is wrong (the plan
+    │                                     author's fix); ``.problems``
+    ├── PluginError                       a plug-in could not be loaded, broke
+    │                                     its contract or raised
     ├── BackendUnavailableError           the requested backend cannot run here
     ├── EngineError                       a backend failed (never the user's
     │                                     fault); ``__cause__`` kept
@@ -49,7 +53,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-import attrs
+from opinion_rules._problems import Problem
 
 
 __all__ = [
@@ -69,70 +73,13 @@ __all__ = [
     "PluginError",
     "Problem",
     "RecordFormatError",
+    "ScenarioError",
     "StoreError",
     "StoreNotFoundError",
     "StoreUnavailableError",
     "UnknownIncidentError",
     "UnknownPlanError",
 ]
-
-
-@attrs.frozen
-class Problem:
-    """
-    One thing wrong with a plan or an incident.
-
-    Args:
-        path: Where the problem is, e.g. ``grades[1].criteria`` or
-            ``observations[3].at``.
-        message: What is wrong, in one sentence.
-        expected: What was expected instead, if that can be said.
-        got: A short rendering of the offending value, if any.
-        file, line, column: Where in a plan file the problem is (1-based),
-            when it comes from one; rendered as ``file:line:column:``.
-        refers_to: The id of the plan item the problem says is not defined,
-            when it says that (not rendered; for tools: the plan-file reader
-            drops such a problem when the item is in the file but failed to
-            build, since its own problem is already reported).
-
-    .. versionadded:: 0.1.0
-    .. versionchanged:: 0.2.0 *file*, *line* and *column*.
-    .. versionchanged:: 0.6.0 *refers_to*.
-    """
-
-    path: str
-    message: str
-    expected: str | None = None
-    got: str | None = None
-    file: str | None = None
-    line: int | None = None
-    column: int | None = None
-    refers_to: str | None = None
-
-    def __str__(self) -> str:
-        text = f"{self.path}: {self.message}" if self.path else self.message
-        if self.line is not None:
-            text = f"{self.file or '<string>'}:{self.line}:{self.column or 1}: {text}"
-        if self.expected is not None:
-            text += f"; expected {self.expected}"
-        if self.got is not None:
-            text += f" (got {self.got})"
-        return text
-
-
-def describe_value(value: object) -> str:
-    """
-    Render *value* for an error message: its repr and its type.
-    """
-    try:
-        text = repr(value)
-    except RecursionError:  # a structure nested deeper than repr goes
-        text = f"a {type(value).__name__} nested too deeply to show"
-    except ValueError:  # an integer of more than 4,300 digits
-        text = f"a {type(value).__name__} too long to show"
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text}, a {type(value).__name__}"
 
 
 class OpinionRulesError(Exception):
@@ -222,6 +169,23 @@ class FactError(_ProblemsMixin, OpinionRulesError, ValueError):
         problems: Every problem found.
 
     .. versionadded:: 0.1.0
+    """
+
+
+class ScenarioError(_ProblemsMixin, OpinionRulesError):
+    """
+    A scenario file (``*.scenario.yaml``) cannot be run: it cannot be read,
+    does not follow the scenario format, or expects grades, categories or
+    actions its plan does not have.  Every problem is located as
+    ``file:line:column``.
+
+    A check that does not hold is not an error: it is a failed check.
+
+    Attributes:
+        subject: The scenario file.
+        problems: Every problem found.
+
+    .. versionadded:: 0.6.0
     """
 
 

@@ -6,9 +6,10 @@ Exit codes:
 * 0 — success (``check``: no errors; warnings allowed), also when the reader
   of the output goes away early (``--json | head``);
 * 1 — ``check``: a plan has errors; ``track``: the case store cannot be
-  opened or failed;
+  opened or failed; ``test``: a scenario check failed;
 * 2 — bad input: the plan, the incident or ``--at`` is wrong, or (``check``)
-  a plan file cannot be read or parsed (one line on stderr, no traceback);
+  a plan file cannot be read or parsed, or (``test``) a scenario file, its
+  plan or its incident cannot be read (one line on stderr, no traceback);
 * 3 — an evaluation backend failed (a bug; please report it).
 """
 
@@ -27,6 +28,7 @@ from opinion_rules.cli._evaluate import add_evaluate_parser, run_evaluate
 from opinion_rules.cli._exits import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FAILED, EXIT_OK
 from opinion_rules.cli._output import Streams, one_line
 from opinion_rules.cli._render import add_render_parser, run_render
+from opinion_rules.cli._test import add_test_parser, run_test
 from opinion_rules.cli._track import add_track_parser, run_track
 from opinion_rules.exceptions import (
     EngineError,
@@ -43,6 +45,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], int]] = {
     "check": run_check,
     "render": run_render,
     "track": run_track,
+    "test": run_test,
 }
 
 
@@ -63,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     add_check_parser(commands)
     add_render_parser(commands)
     add_track_parser(commands)
+    add_test_parser(commands)
     return parser
 
 

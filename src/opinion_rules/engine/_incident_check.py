@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 
+from opinion_rules._problems import describe_value
 from opinion_rules._suggest import expected_names
-from opinion_rules.exceptions import FactError, Problem, describe_value
+from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._content import event_types
 from opinion_rules.model._facts import Event, Incident
 from opinion_rules.model._items import FactSpec, fact_value_expected

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import attrs
 
 from opinion_rules._limits import LARGEST_NUMBER, printable
+from opinion_rules._problems import describe_value
 from opinion_rules._validators import (
     is_aware,
     is_identifier,
@@ -28,7 +29,7 @@ from opinion_rules._validators import (
     optional_identifier,
     optional_token,
 )
-from opinion_rules.exceptions import FactError, Problem, describe_value
+from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._json_collect import TOO_LARGE, Collector, is_identifier_text
 from opinion_rules.model._judgements import Judgement, read_judgement, scalar_problem
 from opinion_rules.model._not_applicable import FactValue, NotApplicable, fact_from_json, fact_json

@@ -13,7 +13,8 @@ from typing import Any
 from dateutil.parser import isoparse
 
 from opinion_rules._limits import LARGEST_NUMBER, has_lone_surrogate, instant_problem, printable
-from opinion_rules.exceptions import Problem, describe_value
+from opinion_rules._problems import describe_value
+from opinion_rules.exceptions import Problem
 
 
 __all__ = ["TOO_LARGE", "Collector", "is_identifier_text"]

@@ -16,8 +16,9 @@ from typing import Any
 import attrs
 
 from opinion_rules._limits import LARGEST_NUMBER, has_lone_surrogate, printable
+from opinion_rules._problems import describe_value
 from opinion_rules._validators import non_empty_text, optional_identifier
-from opinion_rules.exceptions import Problem, describe_value
+from opinion_rules.exceptions import Problem
 from opinion_rules.model._not_applicable import (
     FactValue,
     NotApplicable,

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from opinion_rules._limits import LONGEST_PERIOD, period_problem
-from opinion_rules.exceptions import FactError, Problem, describe_value
+from opinion_rules._problems import describe_value
+from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._results import ActionStatus, Assessment, Owner
 from opinion_rules.store._log import LogReader, incident_data

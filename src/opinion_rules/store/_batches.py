@@ -14,13 +14,8 @@ from typing import Any
 import attrs
 
 from opinion_rules._limits import printable
-from opinion_rules.exceptions import (
-    DuplicateEntryError,
-    FactError,
-    Problem,
-    RecordFormatError,
-    describe_value,
-)
+from opinion_rules._problems import describe_value
+from opinion_rules.exceptions import DuplicateEntryError, FactError, Problem, RecordFormatError
 from opinion_rules.model._facts import Incident
 from opinion_rules.store._log import StoredEntry, incident_data
 from opinion_rules.store._records import Receipt

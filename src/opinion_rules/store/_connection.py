@@ -15,12 +15,8 @@ from types import TracebackType
 from typing import Any, ClassVar, Self
 
 from opinion_rules._limits import printable
-from opinion_rules.exceptions import (
-    OpinionRulesError,
-    StoreError,
-    StoreUnavailableError,
-    describe_value,
-)
+from opinion_rules._problems import describe_value
+from opinion_rules.exceptions import OpinionRulesError, StoreError, StoreUnavailableError
 from opinion_rules.store._schema import (
     OLDEST_SCHEMA_VERSION,
     SCHEMA_VERSION,

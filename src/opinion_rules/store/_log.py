@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 
 from opinion_rules._limits import printable
-from opinion_rules.exceptions import UnknownIncidentError, describe_value
+from opinion_rules._problems import describe_value
+from opinion_rules.exceptions import UnknownIncidentError
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._results import Assessment
 from opinion_rules.store._connection import IN_LIST_SIZE

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 
-from opinion_rules.exceptions import StoreUnavailableError, describe_value
+from opinion_rules._problems import describe_value
+from opinion_rules.exceptions import StoreUnavailableError
 from opinion_rules.store._casestore import CaseStore
 from opinion_rules.store._postgres import PostgresStore
 from opinion_rules.store._sqlite import SQLiteStore

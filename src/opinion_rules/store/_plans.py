@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from opinion_rules._limits import printable
+from opinion_rules._problems import describe_value
 from opinion_rules._suggest import expected_names
 from opinion_rules.engine._engine import Engine
 from opinion_rules.exceptions import (
@@ -19,7 +20,6 @@ from opinion_rules.exceptions import (
     StoreError,
     StoreUnavailableError,
     UnknownPlanError,
-    describe_value,
 )
 from opinion_rules.model._plan import Plan
 from opinion_rules.planfile._loaders import read_plan_text

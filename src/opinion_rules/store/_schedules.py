@@ -11,13 +11,8 @@ from datetime import datetime
 
 import attrs
 
-from opinion_rules.exceptions import (
-    PlanError,
-    Problem,
-    RecordFormatError,
-    StoreError,
-    describe_value,
-)
+from opinion_rules._problems import describe_value
+from opinion_rules.exceptions import PlanError, Problem, RecordFormatError, StoreError
 from opinion_rules.model._facts import Incident
 from opinion_rules.planfile._schedules import read_year_schedule, schedule_to_data
 from opinion_rules.store._agenda import AgendaKeeper

@@ -19,12 +19,8 @@ from opinion_rules._limits import (
     instant_problem,
     printable,
 )
-from opinion_rules.exceptions import (
-    FactError,
-    Problem,
-    RecordFormatError,
-    describe_value,
-)
+from opinion_rules._problems import describe_value
+from opinion_rules.exceptions import FactError, Problem, RecordFormatError
 
 
 __all__ = [

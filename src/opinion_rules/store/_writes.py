@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from opinion_rules._problems import describe_value
 from opinion_rules.engine._engine import Engine
 from opinion_rules.exceptions import (
     FactError,
@@ -19,7 +20,6 @@ from opinion_rules.exceptions import (
     Problem,
     RecordFormatError,
     UnknownIncidentError,
-    describe_value,
 )
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._judgements import Judgement
