@@ -19,6 +19,7 @@ from opinion_rules.conditions import (
     Always,
     AnyOf,
     Arithmetic,
+    Call,
     Compare,
     CompareValues,
     Not,
@@ -110,7 +111,11 @@ observed_values = st.one_of(
 
 
 @st.composite
-def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
+def measures(draw: st.DrawFn, plugins: bool = False) -> tuple[o.Measure, ...]:
+    """
+    Measures of every window and aggregate; with *plugins*, also the
+    aggregations of tests/plugin_fixtures.py's sample plug-in.
+    """
     count = draw(st.integers(min_value=1, max_value=3))
     out = []
     for i in range(count):
@@ -124,8 +129,9 @@ def measures(draw: st.DrawFn) -> tuple[o.Measure, ...]:
                 st.just(rate()),
             )
         )
-        aggregate = draw(st.sampled_from(["sum", "max", "distinct_sites", "posts"]))
-        if window.kind == "rate" and aggregate == "distinct_sites":
+        provided = ["spread", "positive"] if plugins else []
+        aggregate = draw(st.sampled_from(["sum", "max", "distinct_sites", "posts", *provided]))
+        if window.kind == "rate" and aggregate not in ("sum", "max", "posts"):
             aggregate = "sum"
         out.append(
             o.Measure(
@@ -180,10 +186,13 @@ def fact_leaf() -> st.SearchStrategy[Compare | OneOf]:
     )
 
 
-def value_leaf(plan_measures: tuple[o.Measure, ...]) -> st.SearchStrategy[CompareValues]:
+def value_leaf(
+    plan_measures: tuple[o.Measure, ...], plugins: bool = False
+) -> st.SearchStrategy[CompareValues]:
     """
     Two values of the incident compared, the right one possibly computed
-    (衍生话题热度超过原事件热度, 负面评论数超过总评论数的30%).
+    (衍生话题热度超过原事件热度, 负面评论数超过总评论数的30%); with *plugins*,
+    calls of the sample plug-in's functions on either side.
     """
     refs = st.sampled_from([*(measure(m.id) for m in plan_measures), fact("n"), fact("k")])
     constants = st.sampled_from([0, 1, 2, 0.3, 0.5, 1e-05, -1])
@@ -194,7 +203,18 @@ def value_leaf(plan_measures: tuple[o.Measure, ...]) -> st.SearchStrategy[Compar
         ),
         max_leaves=3,
     ).filter(lambda t: not isinstance(t, int | float))
-    return st.builds(CompareValues, refs, st.sampled_from(OPS), terms)
+    if not plugins:
+        return st.builds(CompareValues, refs, st.sampled_from(OPS), terms)
+    calls = st.builds(
+        lambda name, a, b: Call(name, (a, b)),
+        st.sampled_from(["weighted", "ratio"]),
+        st.one_of(refs, terms),
+        st.one_of(refs, constants),
+    )
+    return st.one_of(
+        st.builds(CompareValues, refs, st.sampled_from(OPS), st.one_of(terms, calls)),
+        st.builds(CompareValues, calls, st.sampled_from(OPS), st.one_of(constants, terms, calls)),
+    )
 
 
 def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -210,11 +230,13 @@ def trees(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def plans(draw: st.DrawFn, *, min_grades: int = 0) -> o.Plan:
+def plans(draw: st.DrawFn, *, min_grades: int = 0, plugins: bool = False) -> o.Plan:
     """
-    A random plan; with *min_grades* 0 some are plans of duties only.
+    A random plan; with *min_grades* 0 some are plans of duties only; with
+    *plugins*, it uses the functions and aggregations of the sample plug-in
+    (tests/plugin_fixtures.py), which its engines must enable.
     """
-    plan_measures = draw(measures())
+    plan_measures = draw(measures(plugins))
     measure_leaf = st.builds(
         lambda m, op, v: Compare(measure(m.id), op, v),
         st.sampled_from(plan_measures),
@@ -222,7 +244,7 @@ def plans(draw: st.DrawFn, *, min_grades: int = 0) -> o.Plan:
         numbers,
     )
     criteria = trees(
-        st.one_of(measure_leaf, fact_leaf(), value_leaf(plan_measures), st.just(Always()))
+        st.one_of(measure_leaf, fact_leaf(), value_leaf(plan_measures, plugins), st.just(Always()))
     )
     n_grades = draw(st.integers(min_value=min_grades, max_value=4))
     ranks = draw(st.permutations(range(n_grades)))
@@ -334,7 +356,7 @@ def plans(draw: st.DrawFn, *, min_grades: int = 0) -> o.Plan:
                 state_leaf,
                 measure_leaf,
                 fact_leaf(),
-                value_leaf(plan_measures),
+                value_leaf(plan_measures, plugins),
                 st.just(Always()),
                 looks_back,
             )

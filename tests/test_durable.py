@@ -23,12 +23,17 @@ from opinion_rules.deadlines import immediately
 from opinion_rules.engine import _durable, _durable_network
 from opinion_rules.engine._durable import durable_available
 from opinion_rules.lifecycle import Routing
+from opinion_rules.plugins import PluginSet
 from opinion_rules.typing import Condition
 from opinion_rules.windows import cumulative
 
 from . import strategies as s
 from .conftest import EXAMPLES, cst
+from .plugin_fixtures import SAMPLE
 
+
+#: Enabled once for every engine of the plug-in differential test.
+PLUGINS = PluginSet([SAMPLE])
 
 pytestmark = pytest.mark.skipif(
     not durable_available(), reason="durable_rules does not import here"
@@ -44,6 +49,21 @@ def test_durable_equals_python(data):
     at = data.draw(s.instants(3200))
     python = o.Engine(plan, backend="python")
     durable = o.Engine(plan, backend="durable")
+
+    expected = python.evaluate(incident, at=at).to_dict()
+
+    assert expected == durable.evaluate(incident, at=at).to_dict()
+
+
+@settings(max_examples=100)
+@given(data=st.data())
+def test_durable_equals_python_with_plugins(data):
+    """Plans calling plug-in functions and aggregating with plug-in aggregations agree too."""
+    plan = data.draw(s.plans(plugins=True))
+    incident = data.draw(s.incidents(plan))
+    at = data.draw(s.instants(3200))
+    python = o.Engine(plan, backend="python", plugins=PLUGINS)
+    durable = o.Engine(plan, backend="durable", plugins=PLUGINS)
 
     expected = python.evaluate(incident, at=at).to_dict()
 

@@ -25,6 +25,7 @@ from opinion_rules.planfile._simple_fields import (
     read_texts,
 )
 from opinion_rules.planfile._sources import SUFFIXES, read_plan_bytes, reason
+from opinion_rules.plugins._calendar import ProvidedCalendar
 from opinion_rules.time._calendars import (
     FESTIVALS,
     ChinaCalendar,
@@ -282,8 +283,8 @@ def _plugin_calendar(reader: Reader, node: Node, path: str, name: str) -> Workin
     plugins = reader.load.plugins
     provided = {} if plugins is None else plugins.calendars
     if name in provided:
-        calendar: WorkingCalendar = provided[name][0]
-        return calendar
+        calendar, plugin = provided[name]
+        return ProvidedCalendar(calendar, plugin)
     reader.problem(
         node,
         path,
@@ -297,6 +298,8 @@ def _plugin_calendar(reader: Reader, node: Node, path: str, name: str) -> Workin
 def _calendar_to_data(calendar: WorkingCalendar) -> Any:
     hours = format_hours(calendar.hours)
     match calendar:
+        case ProvidedCalendar():
+            return calendar.name
         case ChinaCalendar():
             if not hours and not calendar.schedules:
                 return "china"

@@ -111,8 +111,8 @@ class PluginSet:
 
     def _impls(self, hook: str) -> list[tuple[str, Callable[..., Any]]]:
         caller = getattr(self._manager.hook, hook)
-        # pluggy lists the implementations last-registered first; keep the host's order.
-        return [(impl.plugin_name, impl.function) for impl in reversed(caller.get_hookimpls())]
+        # In the order the host enabled the plug-ins (pluggy's calls run last-first).
+        return [(impl.plugin_name, impl.function) for impl in caller.get_hookimpls()]
 
     def call(self, hook: str, item: str | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
         """
