@@ -73,10 +73,19 @@ def install_package(folder: Path, name: str, version: str, module: str, source: 
     with *source*; put *folder* on ``sys.path`` to see it.
     """
     (folder / f"{module}.py").write_text(source, encoding="utf-8")
-    info = folder / f"{name.replace('-', '_')}-{version}.dist-info"
+    install_entry_point(folder, name, version, name, module)
+
+
+def install_entry_point(folder: Path, dist: str, version: str, name: str, module: str) -> None:
+    """
+    Make *folder* hold the metadata of distribution *dist* *version* with
+    the entry point *name* = *module* in the group ``opinion_rules.plugins``,
+    as pip writes it.
+    """
+    info = folder / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
+        f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8"
     )
     (info / "entry_points.txt").write_text(
         f"[opinion_rules.plugins]\n{name} = {module}\n", encoding="utf-8"

@@ -34,7 +34,7 @@ from opinion_rules.planfile._sources import (
     real_path,
 )
 from opinion_rules.plugins._manager import PluginSet, plugin_set
-from opinion_rules.plugins._requirements import plugin_problems
+from opinion_rules.plugins._requirements import name_problems, plugin_problems
 
 
 __all__ = [
@@ -298,9 +298,12 @@ def load_plan_with_places(
 def _check_plugins(plan: Plan, source: str, plugins: PluginSet, root: Node | None) -> None:
     """
     Refuse *plan* when the enabled *plugins* leave a requirement or a name
-    unmet, each problem placed in the file (*root*) where it can be.
+    unmet, each problem placed in the file (*root*) where it can be (a
+    plan file's requirements were checked as it was read).
     """
-    found_all = list(plugin_problems(plan, plugins))
+    found_all = list(
+        plugin_problems(plan, plugins) if root is None else name_problems(plan, plugins)
+    )
     if not found_all:
         return
     places = {} if root is None else _places(root)

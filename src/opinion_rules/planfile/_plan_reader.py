@@ -35,6 +35,8 @@ from opinion_rules.planfile._sources import (
     read_plan_bytes,
     reason,
 )
+from opinion_rules.plugins._requirements import requirement_problems
+from opinion_rules.time._calendars import ChinaCalendar
 
 
 __all__ = ["read_plan_document"]
@@ -83,7 +85,12 @@ def _read_plan(reader: Reader, node: Node) -> Plan | None:
     for key in ("metrics", "local"):
         if key in root:
             top[key] = read_texts(reader, root[key], key)
+    if "calendar" in root and top.get("calendar") is None:
+        # A calendar that failed to read: a placeholder spares its users
+        # follow-on "needs a working calendar" problems.
+        top["calendar"] = ChinaCalendar()
     sections = {key: _read_section(reader, root, key) for key in SECTIONS}
+    _requirements(reader, node, sections["requires"])
     # Check the whole plan even when some parts failed, so one pass
     # reports everything: failed scalars get placeholders, failed items
     # are left out, and cross-references to items that exist in the file
@@ -114,6 +121,19 @@ def _read_plan(reader: Reader, node: Node) -> Plan | None:
         reader.problem(node, "", reason(exc))
         return None
     return None if partial else plan
+
+
+def _requirements(reader: Reader, node: Node, requires: list[tuple[int, Any]]) -> None:
+    """
+    Report, at their lines, the plug-ins the plan requires and the load
+    has not enabled (or at a version the plan does not allow).
+    """
+    if reader.load.plugins is None:
+        return
+    index = dict(index_nodes(node))
+    for problem in requirement_problems(requires, reader.load.plugins):
+        target = nearest(index, problem.path) or node
+        reader.problem(target, problem.path, problem.message, problem.expected)
 
 
 def _read_section(reader: Reader, root: dict[str, Node], key: str) -> list[tuple[int, Any]]:
@@ -221,6 +241,7 @@ def _read_extending_plan(reader: Reader, node: Node) -> Plan | None:
     if "metrics" in root:
         changes["metrics"] = read_texts(reader, root["metrics"], "metrics")
     sections = {key: _read_section(reader, root, key) for key in SECTIONS}
+    _requirements(reader, node, sections["requires"])
     changes.update({k: [item for _, item in v] for k, v in sections.items() if k in root})
     remove: dict[str, tuple[str, ...]] = {}
     if "remove" in root:

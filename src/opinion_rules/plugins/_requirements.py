@@ -8,18 +8,24 @@ Each problem says which plug-in to enable and how, or the nearest name.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from opinion_rules._suggest import expected_names
 from opinion_rules.exceptions import Problem
 from opinion_rules.model._conditions import CompareValues, walk
 from opinion_rules.model._content import PlanContent, plan_conditions
-from opinion_rules.model._extending import BUILTIN_AGGREGATES
+from opinion_rules.model._extending import BUILTIN_AGGREGATES, Requirement
 from opinion_rules.model._terms import Call, calls
 from opinion_rules.plugins._manager import PluginSet
 
 
-__all__ = ["ENABLE_HOW", "plugin_problems", "used_functions"]
+__all__ = [
+    "ENABLE_HOW",
+    "name_problems",
+    "plugin_problems",
+    "requirement_problems",
+    "used_functions",
+]
 
 #: How a host enables a plug-in, for messages.
 ENABLE_HOW = "--plugin NAME on the command line, plugins=['NAME'] in Python"
@@ -38,13 +44,23 @@ def used_functions(plan: PlanContent) -> Iterator[tuple[str, Call]]:
 
 def plugin_problems(plan: PlanContent, plugins: PluginSet) -> Iterator[Problem]:
     """
-    What the enabled *plugins* leave unmet in *plan*.
+    What the enabled *plugins* leave unmet in *plan*: its requirements,
+    then the functions and aggregations it names.
     """
-    missing = []
-    for i, requirement in enumerate(plan.requires):
+    yield from requirement_problems(enumerate(plan.requires), plugins)
+    yield from name_problems(plan, plugins)
+
+
+def requirement_problems(
+    requires: Iterable[tuple[int, Requirement]], plugins: PluginSet
+) -> Iterator[Problem]:
+    """
+    The requirements (with their index in ``requires``) that *plugins*
+    leave unmet: not enabled, or at a version the plan does not allow.
+    """
+    for i, requirement in requires:
         version = plugins.version_of(requirement.plugin)
         if version is None:
-            missing.append(requirement.plugin)
             yield Problem(
                 f"requires[{i}]",
                 f"plug-in {requirement.plugin!r} is required and not enabled",
@@ -57,6 +73,14 @@ def plugin_problems(plan: PlanContent, plugins: PluginSet) -> Iterator[Problem]:
                 f"and the plan requires {requirement.version}",
                 f"a version of {requirement.plugin!r} that meets {requirement.version!r}",
             )
+
+
+def name_problems(plan: PlanContent, plugins: PluginSet) -> Iterator[Problem]:
+    """
+    The functions and aggregations *plan* names that no enabled plug-in
+    provides, and calls with the wrong number of arguments.
+    """
+    missing = [r.plugin for r in plan.requires if plugins.version_of(r.plugin) is None]
     hint = (
         f"; the plan requires {', '.join(map(repr, missing))}, not enabled"
         if missing
