@@ -285,12 +285,13 @@ def _plugin_calendar(reader: Reader, node: Node, path: str, name: str) -> Workin
     if name in provided:
         calendar, plugin = provided[name]
         return ProvidedCalendar(calendar, plugin)
+    close = expected_names(name, ["china", *sorted(provided)])
     reader.problem(
         node,
         path,
-        f"calendar {name!r} is neither 'china' nor provided by an enabled plug-in; enable the "
-        "plug-in that provides it (--plugin NAME, plugins=['NAME']) and name it under 'requires'",
-        expected_names(name, ["china", *sorted(provided)]),
+        f"calendar {name!r} is not 'china' and no enabled plug-in provides it; enable the "
+        "plug-in that does (--plugin NAME, plugins=['NAME'])",
+        "'china', a data calendar or a plug-in's calendar" + (f" ({close})" if provided else ""),
     )
     return None
 
