@@ -88,3 +88,23 @@ def test_the_example_scenario_passes(installed):
     code = main(["test", str(EXAMPLE / "gx-demo.scenario.yaml")])
 
     assert 0 == code
+
+
+def _installed() -> bool:
+    from importlib import metadata
+
+    return any(ep.name == "guangxi" for ep in metadata.entry_points(group="opinion_rules.plugins"))
+
+
+@pytest.mark.skipif(
+    not _installed() and os.environ.get("CI") != "true",
+    reason="the example plug-in package is not installed (the README's test command installs it)",
+)
+def test_every_example_scenario_passes_with_the_example_plugin_installed():
+    """opinion-rules test on every examples/**/*.scenario.yaml passes, plug-in scenarios included."""
+    from opinion_rules.cli._main import main
+
+    files = sorted(str(p) for p in EXAMPLES.rglob("*.scenario.yaml"))
+
+    assert any("plugins" in f for f in files)
+    assert 0 == main(["test", *files])
