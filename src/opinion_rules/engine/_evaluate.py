@@ -377,6 +377,43 @@ def _unsure_extensions(
         )
 
 
+def _escalated_undecided(
+    plan: Plan,
+    grader: Grader,
+    item: Callable[[str, str, str, str], Iterator[Undecided]],
+    reported: set[str],
+) -> Iterator[Undecided]:
+    """
+    Grades an escalation would have raised the incident to had an unknown
+    criterion held: escalation counts levels from the grade in force at the
+    event, so a grade at or below today's that is still unknown may decide
+    a higher one (因处理不妥升一级 from 较大 instead of 一般).
+    """
+    levels = sorted(g.rank for g in plan.grades)
+    by_rank = {g.rank: g for g in plan.grades}
+    found: dict[str, list[tuple[str, Undecided]]] = {}
+    for change in grader.history:
+        if change.source != "escalated" or change.rule is None:
+            continue
+        steps = change.rule.steps  # type: ignore[union-attr]
+        for g in plan.grades:
+            if g.rank <= change.previous:
+                continue
+            target = by_rank[levels[min(levels.index(g.rank) + steps, len(levels) - 1)]]
+            if target.rank > grader.rank and target.id not in reported:
+                for u in item("grade", grade_rule(g.id), target.id, target.name):
+                    found.setdefault(target.id, []).append((g.name, u))
+    for entries in found.values():
+        first = entries[0][1]
+        needs = tuple(dict.fromkeys(n for _g, u in entries for n in u.needs))
+        via = ", ".join(dict.fromkeys(g for g, _u in entries))
+        yield attrs.evolve(
+            first,
+            needs=needs,
+            reason=f"undecided: needs {', '.join(needs)} ({via}, then raised by escalation)",
+        )
+
+
 def _undecided(
     plan: Plan,
     grader: Grader,
@@ -413,9 +450,13 @@ def _undecided(
                 f"undecided: needs a grade asserted by {who}",
             )
         if drive != "asserted":
+            reported: set[str] = set()
             for g in plan.scale():
                 if g.rank > grader.rank:
-                    yield from item("grade", grade_rule(g.id), g.id, g.name)
+                    for u in item("grade", grade_rule(g.id), g.id, g.name):
+                        reported.add(g.id)
+                        yield u
+            yield from _escalated_undecided(plan, grader, item, reported)
     for c in plan.categories:
         yield from item("category", category_rule(c.id), c.id, c.name)
     for a in plan.actions:
