@@ -192,6 +192,7 @@ PUBLIC = {
     "opinion_rules.store": [
         "AgendaItem",
         "CaseStore",
+        "Delivery",
         "LogEntry",
         "PostgresStore",
         "Receipt",
