@@ -268,12 +268,10 @@ class Outbox(AgendaKeeper):
             return
         try:
             self._last_delivery = self._deliver()
-        except Exception as exc:  # noqa: BLE001 - the write is committed: report, never raise
+        except Exception as exc:  # the write is committed: report, never raise
             self._delivering = False
             self._last_delivery = Delivery(0, 0, None, f"{type(exc).__name__}: {exc}")
-            logger.warning(
-                "%s: notifications not delivered: %s", self._name, exc, exc_info=exc
-            )
+            logger.warning("%s: notifications not delivered: %s", self._name, exc, exc_info=exc)
 
     def _pending_count(self) -> int:
         with self._transaction(write=False):

@@ -26,7 +26,7 @@ from opinion_rules.model._plan import Plan
 from opinion_rules.planfile._loaders import PluginsArg, read_plan_text
 from opinion_rules.planfile._schedules import read_year_schedule
 from opinion_rules.planfile._writer import dump_plan
-from opinion_rules.plugins._manager import plugin_set
+from opinion_rules.plugins._manager import PluginSet, plugin_set
 from opinion_rules.store._connection import StoreConnection
 from opinion_rules.store._records import StoredSchedule
 from opinion_rules.store._schema import YEARS_TABLE
@@ -79,6 +79,16 @@ class PlanShelf(StoreConnection):
         self._years_token: int | None = _UNREAD
         self._years: tuple[YearSchedule, ...] = ()
         super().__init__(name, create=create)
+
+    @property
+    def plugins(self) -> PluginSet:
+        """
+        The enabled plug-ins: stored plans are read and evaluated with them,
+        and its listeners are told about every write's changes.
+
+        .. versionadded:: 0.6.0
+        """
+        return self._plugins
 
     def add_plan(self, plan: Plan) -> str:
         """
