@@ -374,3 +374,69 @@ def test_track_writes_one_json_line_per_change_also_after_a_crash(
         delivered[0],
         json.loads(delivered[1]),
     )
+
+
+@pytest.mark.parametrize("command", ["evaluate", "check", "render", "track"])
+def test_an_unknown_plugin_is_bad_input_on_every_command(command, tmp_path, jsonl_plugin):
+    """--plugin names an installed entry point; another name is one line and exit 2."""
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(PLAN_YAML, encoding="utf-8")
+    argv = {
+        "evaluate": [
+            "evaluate",
+            "--plugin",
+            "nope",
+            "--at",
+            minutes(1).isoformat(),
+            str(plan),
+            str(plan),
+        ],
+        "check": ["check", "--plugin", "nope", str(plan)],
+        "render": ["render", "--plugin", "nope", str(plan)],
+        "track": [
+            "track",
+            "--store",
+            str(tmp_path / "s.db"),
+            "--create",
+            "--plugin",
+            "nope",
+            "years",
+        ],
+    }[command]
+    out, err = io.StringIO(), io.StringIO()
+
+    code = main(argv, stdout=out, stderr=err)
+
+    assert 2 == code
+    assert err.getvalue().startswith("opinion-rules: error: plug-in 'nope'")
+    assert repr(ENTRY_POINT) in err.getvalue()  # what is installed
+
+
+def test_track_deliver_without_a_listener_reports_what_is_pending(tmp_path, jsonl_plugin):
+    """deliver with nobody to deliver to exits 1 and says why."""
+    store = str(tmp_path / "s.db")
+    with open_store(store, plugins=[_Failing()]) as failing:
+        opened(failing)
+    out, err = io.StringIO(), io.StringIO()
+
+    code = main(["track", "--store", store, "deliver"], stdout=out, stderr=err)
+
+    assert (1, "") == (code, err.getvalue())
+    assert (
+        "delivered 0 notification(s); 4 pending\n"
+        "stopped: no enabled plug-in implements a listener hook\n"
+    ) == out.getvalue()
+
+
+class _Failing:
+    """A listener that always fails."""
+
+    opinion_rules_name = "failing"
+
+    @hookimpl
+    def opinion_rules_assessed(self) -> None:
+        raise ConnectionError("down")
+
+    @hookimpl
+    def opinion_rules_action_changed(self) -> None:
+        raise ConnectionError("down")
