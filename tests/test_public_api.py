@@ -193,6 +193,7 @@ PUBLIC = {
     "opinion_rules.store": [
         "AgendaItem",
         "CaseStore",
+        "Delivery",
         "LogEntry",
         "PostgresStore",
         "Receipt",

@@ -39,7 +39,7 @@ from opinion_rules.results import Owner
 from opinion_rules.store import CaseStore, PostgresStore, SQLiteStore, open_store
 from opinion_rules.store._agenda import agenda_of
 from opinion_rules.store._postgres import redact
-from opinion_rules.store._schema import schema_statements, years_statements
+from opinion_rules.store._schema import outbox_statements, schema_statements, years_statements
 
 from .store_fixtures import (  # noqa: F401 - the fixture_* are pytest fixtures
     dump,
@@ -1414,20 +1414,20 @@ def test_a_read_only_postgresql_connection_can_read(pg_server):
     [
         (
             "one",
-            "its schema_version is 'one', a str, not a table layout number; expected 1 or 2: the store is damaged",
+            "its schema_version is 'one', a str, not a table layout number; expected 1, 2 or 3: the store is damaged",
         ),
-        ("9" * 5000, "not a table layout number; expected 1 or 2: the store is damaged"),
+        ("9" * 5000, "not a table layout number; expected 1, 2 or 3: the store is damaged"),
         (
             "99",
-            "it has table layout 99, newer than this opinion_rules understands (2); expected an upgrade of opinion_rules",
+            "it has table layout 99, newer than this opinion_rules understands (3); expected an upgrade of opinion_rules",
         ),
         (
             "0",
-            "its schema_version is 0, which no opinion_rules wrote; expected 1 or 2: the store is damaged",
+            "its schema_version is 0, which no opinion_rules wrote; expected 1, 2 or 3: the store is damaged",
         ),
         (
             None,
-            "its meta table has no schema_version; expected the table layout number (1 or 2): the store is damaged",
+            "its meta table has no schema_version; expected the table layout number (1, 2 or 3): the store is damaged",
         ),
     ],
     ids=["text", "5000 digits", "newer", "zero", "missing"],
@@ -1572,8 +1572,9 @@ def test_each_dialect_renders_the_one_table_description_in_its_own_types():
         entries.format(serial="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", big="BIGINT")
         in postgres
     )
-    assert 13 == len(sqlite) == len(postgres)
+    assert 16 == len(sqlite) == len(postgres)
     assert [s.replace("BIGINT", "INTEGER") for s in postgres if "IDENTITY" not in s] == [
         s for s in sqlite if "AUTOINCREMENT" not in s
     ]
-    assert years_statements(SQLiteStore._COLUMN_TYPES) == sqlite[-2:]
+    assert years_statements(SQLiteStore._COLUMN_TYPES) == sqlite[-5:-3]
+    assert outbox_statements(SQLiteStore._COLUMN_TYPES) == sqlite[-3:]

@@ -105,6 +105,7 @@ def as_version_1(store: CaseStore) -> None:
     calendar_years table) and no materialised undecided rows.
     """
     store._fetch("DROP TABLE calendar_years")
+    store._fetch("DROP TABLE notifications")
     store._fetch("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     store._fetch("DELETE FROM agenda_rows WHERE status = 'undecided'")
     store._forget_years()
@@ -399,16 +400,17 @@ def test_a_version_1_store_is_read_and_upgraded_by_its_first_year(store_target):
     # The older version's rows have no undecided row: the upgrade marks them stale.
     assert ([], [], [ACKNOWLEDGE]) == old
     assert ((), 1) == (receipt.reevaluated, receipt.stale)
-    assert [("2",)] == [tuple(r) for r in layout]
+    assert [("3",)] == [tuple(r) for r in layout]
     assert [ACKNOWLEDGE, ("reply", "pending", "2027-01-06T00:00:00+08:00")] == new
 
 
-def test_a_new_store_has_layout_2(store: CaseStore):
-    """New stores are created with the calendar_years table."""
-    assert [("2",)] == [
+def test_a_new_store_has_layout_3(store: CaseStore):
+    """New stores are created with the calendar_years and notifications tables."""
+    assert [("3",)] == [
         tuple(r) for r in store._fetch("SELECT value FROM meta WHERE key = 'schema_version'")
     ]
     assert store._has_table("calendar_years")
+    assert store._has_table("notifications")
     assert [] == store.schedules()
 
 

@@ -15,12 +15,14 @@ from opinion_rules.cli._exits import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from opinion_rules.cli._options import (
     PLAN_HELP,
     add_calendar_year_option,
+    add_plugin_option,
     load_schedules,
     parse_day,
 )
 from opinion_rules.cli._output import Streams, one_line, write_json
 from opinion_rules.exceptions import PlanError, PlanLoadError, PlanValidationError
 from opinion_rules.planfile._loaders import add_allow_dir_option, load_plan_with_places
+from opinion_rules.plugins._manager import PluginSet
 from opinion_rules.time._calendars import YearSchedule
 
 
@@ -42,6 +44,7 @@ def add_check_parser(commands: Any) -> None:
     check.add_argument("--json", action="store_true", help="print the findings as JSON")
     add_allow_dir_option(check)
     add_calendar_year_option(check)
+    add_plugin_option(check)
     check.add_argument(
         "--today",
         metavar="YYYY-MM-DD",
@@ -66,6 +69,7 @@ def run_check(args: argparse.Namespace, io: Streams) -> int:
         schedules=schedules,
         today=today,
         allowed_dirs=args.allow_dir,
+        plugins=PluginSet(args.plugin),
     )
 
 
@@ -77,11 +81,15 @@ def _check_plans(
     schedules: Sequence[YearSchedule] = (),
     today: date | None = None,
     allowed_dirs: Sequence[str] = (),
+    plugins: PluginSet | None = None,
 ) -> int:
     """
     Check each plan in *sources* and print the findings; return the exit code.
     """
-    results = [(source, *_check_one(source, schedules, today, allowed_dirs)) for source in sources]
+    enabled = plugins or PluginSet()
+    results = [
+        (source, *_check_one(source, schedules, today, allowed_dirs, enabled)) for source in sources
+    ]
     if as_json:
         write_json(
             out,
@@ -114,6 +122,7 @@ def _check_one(
     schedules: Sequence[YearSchedule],
     today: date | None,
     allowed_dirs: Sequence[str] = (),
+    plugins: PluginSet | None = None,
 ) -> tuple[str, list[dict[str, object]]]:
     """
     Check one plan; return its status (``ok``, ``errors``, ``unusable``) and
@@ -121,7 +130,7 @@ def _check_one(
     """
     try:
         # One reading: the places of the values come from the parse that loaded the plan.
-        loaded = load_plan_with_places(source, allowed_dirs=allowed_dirs)
+        loaded = load_plan_with_places(source, allowed_dirs=allowed_dirs, plugins=plugins)
         plan = loaded.plan.with_schedules(*schedules)
     except PlanValidationError as exc:
         return "errors", [
@@ -163,6 +172,8 @@ def _check_one(
         # The one check that depends on the date: how soon the calendar ends.
         today = _clock.now().astimezone(plan.tz).date()
     findings: list[Finding] = lint_plan(plan, today=today)
+    if plugins is not None:  # the enabled plug-ins' own checks, printed as the built-in ones
+        findings += plugins.lint(plan)
     out: list[dict[str, object]] = []
     for f in findings:
         line, column = loaded.place(f.path) or (None, None)

@@ -14,6 +14,7 @@ from opinion_rules.cli._exits import EXIT_OK
 from opinion_rules.cli._options import (
     PLAN_HELP,
     add_calendar_year_option,
+    add_plugin_option,
     load_schedules,
     parse_instant,
 )
@@ -23,6 +24,7 @@ from opinion_rules.exceptions import PlanValidationError, Problem
 from opinion_rules.model._incident_files import load_incident
 from opinion_rules.model._plan import Plan
 from opinion_rules.planfile._loaders import add_allow_dir_option, load_plan
+from opinion_rules.plugins._manager import PluginSet
 
 
 __all__ = ["add_evaluate_parser", "run_evaluate"]
@@ -60,6 +62,7 @@ def add_evaluate_parser(commands: Any) -> None:
     )
     add_allow_dir_option(evaluate)
     add_calendar_year_option(evaluate)
+    add_plugin_option(evaluate)
 
 
 def run_evaluate(args: argparse.Namespace, io: Streams) -> int:
@@ -71,10 +74,11 @@ def run_evaluate(args: argparse.Namespace, io: Streams) -> int:
             to report).
     """
     at = parse_instant("--at", args.at) or _clock.now()  # the documented default
-    plan = _with_params(load_plan(args.plan, allowed_dirs=args.allow_dir), args.param)
-    plan = plan.with_schedules(*load_schedules(args.calendar_year))
+    plugins = PluginSet(args.plugin)
+    plan = load_plan(args.plan, allowed_dirs=args.allow_dir, plugins=plugins)
+    plan = _with_params(plan, args.param).with_schedules(*load_schedules(args.calendar_year))
     incident = load_incident(args.incident)
-    assessment = Engine(plan, backend=args.backend).evaluate(incident, at=at)
+    assessment = Engine(plan, backend=args.backend, plugins=plugins).evaluate(incident, at=at)
     write_assessment(io, assessment, as_json=args.json)
     return EXIT_OK
 

@@ -22,6 +22,7 @@ __all__ = [
     "INSTANT_HELP",
     "PLAN_HELP",
     "add_calendar_year_option",
+    "add_plugin_option",
     "load_schedules",
     "parse_day",
     "parse_instant",
@@ -43,6 +44,21 @@ def add_calendar_year_option(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="a year schedule file (the State Council's notice) added to the plan's china "
         "calendar (repeatable)",
+    )
+
+
+def add_plugin_option(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """
+    Add ``--plugin NAME`` (repeatable) to *parser*; with *suppress*, a value
+    given before a subcommand is kept when the subcommand has none.
+    """
+    parser.add_argument(
+        "--plugin",
+        metavar="NAME",
+        action="append",
+        default=argparse.SUPPRESS if suppress else [],
+        help="enable the plug-in NAME, an installed entry point of the group "
+        "opinion_rules.plugins (repeatable); none is enabled unless named",
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from opinion_rules.authoring._render import LANGUAGES, render_plan
 from opinion_rules.cli._exits import EXIT_OK
-from opinion_rules.cli._options import PLAN_HELP
+from opinion_rules.cli._options import PLAN_HELP, add_plugin_option
 from opinion_rules.cli._output import Streams
 from opinion_rules.planfile._loaders import add_allow_dir_option, load_plan
 
@@ -34,6 +34,7 @@ def add_render_parser(commands: Any) -> None:
         "--lang", choices=LANGUAGES, default="zh", help="label language (names from the plan)"
     )
     add_allow_dir_option(render)
+    add_plugin_option(render)
 
 
 def run_render(args: argparse.Namespace, io: Streams) -> int:
@@ -43,6 +44,6 @@ def run_render(args: argparse.Namespace, io: Streams) -> int:
     Raises:
         PlanError: the plan cannot be loaded (for the caller to report).
     """
-    plan = load_plan(args.plan, allowed_dirs=args.allow_dir)
+    plan = load_plan(args.plan, allowed_dirs=args.allow_dir, plugins=args.plugin)
     io.out.write(render_plan(plan, args.format, args.lang))
     return EXIT_OK

@@ -3,8 +3,9 @@
 
 Subcommands: ``open``, ``record`` (entries from standard input: one JSON
 entry, a JSON array, or JSON lines), ``show``, ``timeline``, ``agenda``,
-``audit``, ``add-year`` (a year of the China calendar, from a year file) and
-``years``.  The store is ``--store``, else ``$OPINION_RULES_STORE``, else
+``audit``, ``add-year`` (a year of the China calendar, from a year file),
+``years`` and ``deliver`` (the listeners' pending notifications).  The
+store is ``--store``, else ``$OPINION_RULES_STORE``, else
 ``opinion-cases.db`` in the current directory.  Only ``open`` creates a
 store that does not exist yet (or any subcommand given ``--create``): a
 mistyped ``--store`` is an error, not a new empty store.
@@ -12,22 +13,31 @@ mistyped ``--store`` is an error, not a new empty store.
 This is the one place besides ``evaluate --at`` where opinion_rules reads
 the clock: ``--recorded-at`` and ``--at`` default to now.
 
+``--plugin NAME`` (repeatable) enables plug-ins: plans are loaded and
+evaluated with them, and listener plug-ins are told about every change a
+write makes, after its commit.  A listener that fails does not fail the
+write: the command prints a warning and exits 0, and the notifications
+stay pending for the next write or ``deliver``.
+
 Exit codes, as for the other commands: 0 success; 2 bad input (a plan, an
 entry, a year file, an instant, an unknown incident, a conflicting id, a
-write out of order); 1 the store cannot be opened or failed; 3 an
+write out of order, a plug-in that cannot be enabled); 1 the store cannot
+be opened or failed, or ``deliver`` left notifications pending; 3 an
 evaluation backend failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from opinion_rules.cli import _track_read, _track_write
 from opinion_rules.cli._exits import EXIT_OK
-from opinion_rules.cli._options import INSTANT_HELP
+from opinion_rules.cli._options import INSTANT_HELP, add_plugin_option
 from opinion_rules.cli._output import Streams
 from opinion_rules.planfile._loaders import add_allow_dir_option
 from opinion_rules.store import CaseStore, open_store
@@ -40,7 +50,7 @@ STORE_ENV = "OPINION_RULES_STORE"
 #: The store used when neither ``--store`` nor the variable is set.
 DEFAULT_STORE = "opinion-cases.db"
 
-_Handler = Callable[[CaseStore, argparse.Namespace, Streams], None]
+_Handler = Callable[[CaseStore, argparse.Namespace, Streams], int | None]
 _HANDLERS: dict[str, _Handler] = {
     "open": _track_write.open_incident,
     "record": _track_write.record,
@@ -50,6 +60,7 @@ _HANDLERS: dict[str, _Handler] = {
     "audit": _track_read.audit,
     "add-year": _track_write.add_year,
     "years": _track_read.years,
+    "deliver": _track_write.deliver,
 }
 
 
@@ -77,6 +88,7 @@ def add_track_parser(commands: Any) -> None:
     )
     track.add_argument("--store", metavar="PATH_OR_URL", default=None, help=store_help)
     track.add_argument("--create", action="store_true", default=False, help=create_help)
+    add_plugin_option(track)
     sub = track.add_subparsers(dest="track_command", required=True, parser_class=type(track))
 
     def command(name: str, help_text: str, description: str) -> argparse.ArgumentParser:
@@ -90,6 +102,7 @@ def add_track_parser(commands: Any) -> None:
         parser.add_argument(
             "--create", action="store_true", default=argparse.SUPPRESS, help=create_help
         )
+        add_plugin_option(parser, suppress=True)
         return parser
 
     opener = command(
@@ -176,6 +189,14 @@ def add_track_parser(commands: Any) -> None:
         "List every recording of a year schedule, in recording order, and which is in force.",
     )
     years.add_argument("--json", action="store_true", help="print the recordings as JSON")
+    deliver = command(
+        "deliver",
+        "deliver the listeners' pending notifications",
+        "Deliver the notifications that writes left pending (a listener failed or ran out of "
+        "time, or the process stopped between a write's commit and its delivery) to the "
+        "listener plug-ins enabled with --plugin, in order. Exits 1 when some stay pending.",
+    )
+    deliver.add_argument("--json", action="store_true", help="print the delivery as JSON")
 
 
 def _writer_options(parser: argparse.ArgumentParser, what: str = "receipts") -> None:
@@ -199,6 +220,26 @@ def run_track(args: argparse.Namespace, io: Streams) -> int:
     """
     target = args.store or os.environ.get(STORE_ENV) or DEFAULT_STORE
     create = args.track_command == "open" or bool(getattr(args, "create", False))
-    with open_store(target, create=create) as store:
-        _HANDLERS[args.track_command](store, args, io)
-    return EXIT_OK
+    with open_store(target, create=create, plugins=args.plugin) as store, _warnings_to(io):
+        code = _HANDLERS[args.track_command](store, args, io)
+    return EXIT_OK if code is None else code
+
+
+@contextlib.contextmanager
+def _warnings_to(io: Streams) -> Iterator[None]:
+    """
+    Print the store's warnings (a listener that failed after a write) as
+    one line each on the command's standard error, and only there.
+    """
+    logger = logging.getLogger("opinion_rules.store")
+    handler = logging.StreamHandler(io.err)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("opinion-rules: warning: %(message)s"))
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate

@@ -16,6 +16,7 @@ from typing import Any
 
 from opinion_rules._reading import InputError, load_json
 from opinion_rules.cli import _clock
+from opinion_rules.cli._exits import EXIT_FAILED, EXIT_OK
 from opinion_rules.cli._options import parse_instant
 from opinion_rules.cli._output import Streams, write_json
 from opinion_rules.exceptions import OutOfOrderError, Problem, RecordFormatError
@@ -24,7 +25,7 @@ from opinion_rules.planfile._schedules import load_year_schedule
 from opinion_rules.store import CaseStore, ScheduleReceipt
 
 
-__all__ = ["add_year", "open_incident", "read_entries", "record"]
+__all__ = ["add_year", "deliver", "open_incident", "read_entries", "record"]
 
 # Writes that default --recorded-at to now retry this often when another
 # writer committed a later instant between our clock read and our commit.
@@ -36,7 +37,7 @@ def open_incident(store: CaseStore, args: argparse.Namespace, io: Streams) -> No
     ``track open``: store the plan and open an incident pinned to it.
     """
     out = io.out
-    plan = load_plan(args.plan, allowed_dirs=args.allow_dir)
+    plan = load_plan(args.plan, allowed_dirs=args.allow_dir, plugins=store.plugins)
     key = store.add_plan(plan)
     discovered = parse_instant("--discovered-at", args.discovered_at)
     assert discovered is not None  # noqa: S101 - a required option
@@ -135,6 +136,23 @@ def add_year(store: CaseStore, args: argparse.Namespace, io: Streams) -> None:
         write_json(io.out, receipt.to_dict())
         return
     io.out.write(_year_receipt(receipt))
+
+
+def deliver(store: CaseStore, args: argparse.Namespace, io: Streams) -> int:
+    """
+    ``track deliver``: deliver the pending notifications to the listeners;
+    exit 1 when some stay pending.
+    """
+    delivery = store.deliver_pending()
+    if args.json:
+        write_json(io.out, delivery.to_dict())
+    else:
+        io.out.write(
+            f"delivered {delivery.delivered} notification(s); {delivery.pending} pending\n"
+        )
+        if delivery.reason is not None:
+            io.out.write(f"stopped: {delivery.reason}\n")
+    return EXIT_FAILED if delivery.pending else EXIT_OK
 
 
 def _year_receipt(r: ScheduleReceipt) -> str:

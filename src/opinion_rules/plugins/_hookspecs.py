@@ -115,16 +115,34 @@ def opinion_rules_lint(plan: Plan) -> Iterable[Finding]:  # type: ignore[empty-b
 
 @hookspec
 def opinion_rules_assessed(
-    incident_id: str, plan_key: str, assessment: Assessment, previous: Assessment | None
+    notification_id: str,
+    incident_id: str,
+    plan_key: str,
+    assessment: Assessment,
+    previous: Assessment | None,
 ) -> None:
     """
-    Be told that a write changed an incident's grade: called by the case
-    store (and so ``track``) after the write is committed, with the new
-    assessment and the one before the write (``None`` for a new incident).
+    Be told that a write changed an incident's grade (or opened it).
 
-    Evaluation never calls listeners: it stays a pure function.  A listener
-    that raises or takes too long never loses or undoes the write; see
-    docs/reference/plugins.md for delivery.
+    Called by the case store (and so ``track``) after the write is
+    committed, never by evaluation (which stays a pure function).  The
+    store keeps the notification in its outbox in the write's transaction
+    and delivers it afterwards, at least once: a listener that raises or
+    takes longer than the store's ``listener_timeout`` never loses or undoes
+    the write; the notification stays pending and is delivered again with
+    the same *notification_id* on the next write or
+    :meth:`~opinion_rules.store.CaseStore.deliver_pending`.  Make the
+    listener idempotent by *notification_id* (see docs/reference/plugins.md,
+    "Listeners").
+
+    Args:
+        notification_id: The notification's id in the store, e.g. ``"42"``;
+            ids increase in the order the changes were committed.
+        incident_id: The incident.
+        plan_key: The plan version it is pinned to, e.g. ``work-safety@2023-1``.
+        assessment: The incident as evaluated at the write's instant.
+        previous: The incident as evaluated at the write before that was
+            notified about; ``None`` when the write opened the incident.
 
     .. versionadded:: 0.6.0
     """
@@ -132,6 +150,7 @@ def opinion_rules_assessed(
 
 @hookspec
 def opinion_rules_action_changed(
+    notification_id: str,
     incident_id: str,
     plan_key: str,
     action: ActionStatus,
@@ -139,9 +158,18 @@ def opinion_rules_action_changed(
     assessment: Assessment,
 ) -> None:
     """
-    Be told that a write changed an action's status (or due time): called
-    by the case store after the write is committed, once per action that
-    changed, with its status before (``None`` when it did not apply).
+    Be told that a write changed an action's status or due time, or made
+    it apply: called once per such action, after the write is committed,
+    delivered as :func:`opinion_rules_assessed` is (at least once, in
+    order, idempotent by *notification_id*).
+
+    Args:
+        notification_id: The notification's id in the store.
+        incident_id, plan_key: The incident and its plan version.
+        action: The action's status after the write.
+        previous: Its status at the write before that was notified about;
+            ``None`` when it did not apply then.
+        assessment: The whole incident after the write.
 
     .. versionadded:: 0.6.0
     """

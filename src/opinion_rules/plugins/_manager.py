@@ -11,7 +11,7 @@ fails with a located error when they are not enabled.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -28,10 +28,12 @@ from opinion_rules.plugins import _hookspecs
 from opinion_rules.time._calendars import WorkingCalendar
 
 
-__all__ = ["ENTRY_POINT_GROUP", "Enabled", "PluginSet", "plugin_set"]
+__all__ = ["ENTRY_POINT_GROUP", "LISTENER_HOOKS", "Enabled", "PluginSet", "plugin_set"]
 
 #: The entry-point group plug-in packages register under.
 ENTRY_POINT_GROUP = "opinion_rules.plugins"
+#: The hooks the case store calls after a committed write.
+LISTENER_HOOKS = ("opinion_rules_assessed", "opinion_rules_action_changed")
 
 
 @attrs.frozen
@@ -85,6 +87,16 @@ class PluginSet:
         """
         return next((p.version for p in self.enabled if p.name == name), None)
 
+    @property
+    def listens(self) -> bool:
+        """
+        Whether an enabled plug-in implements a listener hook
+        (``opinion_rules_assessed`` or ``opinion_rules_action_changed``).
+
+        .. versionadded:: 0.6.0
+        """
+        return any(getattr(self._manager.hook, hook).get_hookimpls() for hook in LISTENER_HOOKS)
+
     # -- enabling --
 
     def _enable(self, plugin: str | ModuleType | object) -> None:
@@ -109,24 +121,25 @@ class PluginSet:
 
     # -- calling hooks --
 
-    def _impls(self, hook: str) -> list[tuple[str, Callable[..., Any]]]:
-        caller = getattr(self._manager.hook, hook)
-        # In the order the host enabled the plug-ins (pluggy's calls run last-first).
-        return [(impl.plugin_name, impl.function) for impl in caller.get_hookimpls()]
-
     def call(self, hook: str, item: str | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
         """
         Call *hook* on every enabled plug-in, in the order they were
-        enabled; return ``(plug-in, result)`` pairs.
+        enabled, each with the arguments its implementation names; return
+        ``(plug-in, result)`` pairs.
 
         Raises:
             PluginError: naming the plug-in, the hook and *item* when an
                 implementation raises.
         """
         out = []
-        for name, function in self._impls(hook):
+        caller = getattr(self._manager.hook, hook)
+        # get_hookimpls() lists them in the order enabled (pluggy's calls run last-first).
+        for impl in caller.get_hookimpls():
+            name = impl.plugin_name
+            # As pluggy does: an implementation takes the arguments it names.
+            arguments = {k: kwargs[k] for k in impl.argnames if k in kwargs}
             try:
-                out.append((name, function(**kwargs)))
+                out.append((name, impl.function(**arguments)))
             except Exception as exc:
                 raise PluginError(name, hook, f"raised {type(exc).__name__}: {exc}", item) from exc
         return out

@@ -11,13 +11,20 @@ from opinion_rules.store._agenda import AgendaItem
 from opinion_rules.store._casestore import CaseStore
 from opinion_rules.store._open import open_store
 from opinion_rules.store._postgres import PostgresStore
-from opinion_rules.store._records import LogEntry, Receipt, ScheduleReceipt, StoredSchedule
+from opinion_rules.store._records import (
+    Delivery,
+    LogEntry,
+    Receipt,
+    ScheduleReceipt,
+    StoredSchedule,
+)
 from opinion_rules.store._sqlite import SQLiteStore
 
 
 __all__ = [
     "AgendaItem",
     "CaseStore",
+    "Delivery",
     "LogEntry",
     "PostgresStore",
     "Receipt",

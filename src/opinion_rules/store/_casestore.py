@@ -20,6 +20,7 @@ the ones below it::
     PlanShelf         _plans       plan versions, year schedules in force
     LogReader         _log         replay, timeline, audit
     AgendaKeeper      _agenda      the materialised agenda
+    Outbox            _outbox      the listeners' notifications, delivered after commit
     IncidentWriter    _writes      open_incident, record
     ScheduleKeeper    _schedules   add_schedule, schedule history
 

@@ -146,6 +146,12 @@ class StoreConnection(abc.ABC):
         may hold data that was never committed.
         """
 
+    def _after_commit(self) -> None:  # noqa: B027 - an optional hook, empty by default
+        """
+        Run after a write transaction committed (not a savepoint inside
+        :meth:`bulk`); must not raise.
+        """
+
     def _calendar_lock(self, *, exclusive: bool) -> None:  # noqa: B027 - optional, empty by default
         """
         Serialise a change of the year schedules (*exclusive*) against the
@@ -242,9 +248,12 @@ class StoreConnection(abc.ABC):
             raise
         self._depth = 0
         self._commit()
+        if write:
+            self._after_commit()
 
     def _check_version(self) -> None:
-        layouts = " or ".join(map(str, range(OLDEST_SCHEMA_VERSION, SCHEMA_VERSION + 1)))
+        *older, newest = map(str, range(OLDEST_SCHEMA_VERSION, SCHEMA_VERSION + 1))
+        layouts = f"{', '.join(older)} or {newest}" if older else newest
         rows = self._fetch("SELECT value FROM meta WHERE key = 'schema_version'")
         if not rows:
             raise StoreUnavailableError(

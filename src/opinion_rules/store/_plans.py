@@ -17,14 +17,16 @@ from opinion_rules.engine._engine import Engine
 from opinion_rules.exceptions import (
     PlanConflictError,
     PlanError,
+    PlanValidationError,
     StoreError,
     StoreUnavailableError,
     UnknownPlanError,
 )
 from opinion_rules.model._plan import Plan
-from opinion_rules.planfile._loaders import read_plan_text
+from opinion_rules.planfile._loaders import PluginsArg, read_plan_text
 from opinion_rules.planfile._schedules import read_year_schedule
 from opinion_rules.planfile._writer import dump_plan
+from opinion_rules.plugins._manager import PluginSet, plugin_set
 from opinion_rules.store._connection import StoreConnection
 from opinion_rules.store._records import StoredSchedule
 from opinion_rules.store._schema import YEARS_TABLE
@@ -66,7 +68,9 @@ class PlanShelf(StoreConnection):
     The case store's plan versions and year schedules in force.
     """
 
-    def __init__(self, name: str, *, create: bool) -> None:
+    def __init__(self, name: str, *, create: bool, plugins: PluginsArg = None) -> None:
+        # The plug-ins every plan is read and every engine built with.
+        self._plugins = plugin_set(plugins)
         # Stored plan versions never change; the engines also depend on the
         # stored year schedules, and are rebuilt when those change.
         self._plans: dict[str, Plan] = {}
@@ -75,6 +79,16 @@ class PlanShelf(StoreConnection):
         self._years_token: int | None = _UNREAD
         self._years: tuple[YearSchedule, ...] = ()
         super().__init__(name, create=create)
+
+    @property
+    def plugins(self) -> PluginSet:
+        """
+        The enabled plug-ins: stored plans are read and evaluated with them,
+        and its listeners are told about every write's changes.
+
+        .. versionadded:: 0.6.0
+        """
+        return self._plugins
 
     def add_plan(self, plan: Plan) -> str:
         """
@@ -94,9 +108,10 @@ class PlanShelf(StoreConnection):
         if not isinstance(plan, Plan):
             raise TypeError(f"add_plan needs a Plan (got {describe_value(plan)})")
         key = plan_key(plan)
-        engine = Engine(plan)  # refuses a plan that could not be evaluated
+        # Refuses a plan that could not be evaluated, or needs plug-ins not enabled.
+        engine = Engine(plan, plugins=self._plugins)
         text = dump_plan(plan, "json")
-        if read_plan_text(text, "json", f"plan {key!r}") != plan:
+        if read_plan_text(text, "json", f"plan {key!r}", plugins=self._plugins) != plan:
             raise StoreError(
                 f"plan {key!r} cannot be stored: its plan-file text does not read back as "
                 "the same plan; expected a plan that dump_plan can write in full"
@@ -112,7 +127,10 @@ class PlanShelf(StoreConnection):
                 stored = str(
                     self._fetch("SELECT content FROM plans WHERE plan_key = ?", (key,))[0][0]
                 )
-                if stored != text and read_plan_text(stored, "json", key) != plan:
+                if (
+                    stored != text
+                    and read_plan_text(stored, "json", key, plugins=self._plugins) != plan
+                ):
                     raise PlanConflictError(key)
         del engine  # built only to check; _engine() caches what was committed
         return key
@@ -153,7 +171,13 @@ class PlanShelf(StoreConnection):
             known = [str(r[0]) for r in self._fetch("SELECT plan_key FROM plans")]
             raise UnknownPlanError(key, expected_names(key, known))
         try:
-            plan = read_plan_text(str(rows[0][0]), "json", f"stored plan {key!r}")
+            plan = read_plan_text(
+                str(rows[0][0]), "json", f"stored plan {key!r}", plugins=self._plugins
+            )
+        except PlanValidationError as exc:
+            if any(p.path.startswith("requires") or "plug-in" in p.message for p in exc.problems):
+                raise  # a plug-in the plan requires is not enabled: say which, and how
+            raise self._damaged_plan(key, exc) from exc
         except PlanError as exc:
             raise self._damaged_plan(key, exc) from exc
         self._plans[key] = plan
@@ -176,7 +200,7 @@ class PlanShelf(StoreConnection):
         if engine is None:
             plan = self._stored_plan(key)
             try:
-                engine = Engine(with_years(plan, self._years))
+                engine = Engine(with_years(plan, self._years), plugins=self._plugins)
             except PlanError as exc:
                 raise self._damaged_plan(key, exc) from exc
             self._engines[key] = engine

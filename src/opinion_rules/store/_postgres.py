@@ -18,7 +18,9 @@ from typing import Any, ClassVar
 
 from opinion_rules._limits import has_lone_surrogate
 from opinion_rules.exceptions import StoreError, StoreNotFoundError, StoreUnavailableError
+from opinion_rules.planfile._loaders import PluginsArg
 from opinion_rules.store._casestore import CaseStore
+from opinion_rules.store._outbox import DEFAULT_LISTENER_TIMEOUT
 from opinion_rules.store._schema import ColumnTypes
 
 
@@ -56,6 +58,7 @@ class PostgresStore(CaseStore):
         dsn: A libpq connection string or ``postgresql://`` URL.
         connect_timeout: Seconds to wait for the server.
         create: Whether to create the tables if they do not exist yet.
+        plugins, listener_timeout: As for :func:`~opinion_rules.store.open_store`.
 
     Raises:
         StoreNotFoundError: the tables do not exist and *create* is false.
@@ -64,13 +67,22 @@ class PostgresStore(CaseStore):
 
     .. versionadded:: 0.4.0
     .. versionchanged:: 0.5.0 *create*; a read-only connection can read.
+    .. versionchanged:: 0.6.0 *plugins*, *listener_timeout*.
     """
 
     _COLUMN_TYPES: ClassVar[ColumnTypes] = _TYPES
     _LOCK: ClassVar[str] = " FOR UPDATE"
     _SKIP_LOCKED: ClassVar[str] = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, dsn: str, *, connect_timeout: int = 10, create: bool = True) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        connect_timeout: int = 10,
+        create: bool = True,
+        plugins: PluginsArg = None,
+        listener_timeout: float = DEFAULT_LISTENER_TIMEOUT,
+    ) -> None:
         if not isinstance(dsn, str):
             raise StoreUnavailableError(repr(dsn), "is not a connection string; expected one")
         name = redact(dsn)
@@ -97,7 +109,9 @@ class PostgresStore(CaseStore):
         try:
             if self._fetch("SHOW transaction_read_only") == [("on",)]:
                 self._read_only = "the connection is read-only (transaction_read_only is on)"
-            super().__init__(name, create=create)
+            super().__init__(
+                name, create=create, plugins=plugins, listener_timeout=listener_timeout
+            )
         except BaseException:
             self._close()
             raise

@@ -18,6 +18,7 @@ from opinion_rules.time._calendars import YearSchedule
 
 __all__ = [
     "ENTRY_KINDS",
+    "Delivery",
     "EntryKind",
     "LogEntry",
     "Receipt",
@@ -181,6 +182,59 @@ class ScheduleReceipt:
             "replaces": self.replaces,
             "reevaluated": list(self.reevaluated),
             "stale": self.stale,
+        }
+
+
+def _count(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TypeError(f"'{attribute.name}' must be a whole number >= 0 (got {value!r})")
+
+
+@attrs.frozen
+class Delivery:
+    """
+    What one delivery of the listeners' outbox did: after a write (see
+    :attr:`CaseStore.last_delivery`) or by :meth:`CaseStore.deliver_pending`.
+
+    Attributes:
+        delivered: How many notifications every listener took.
+        pending: How many are still to deliver afterwards.
+        stopped_at: The id of the notification delivery stopped at (a
+            listener raised or ran out of time), or ``None``.
+        reason: Why it stopped, e.g. ``plug-in 'duty-desk', hook
+            opinion_rules_action_changed, notification 7: raised
+            ConnectionError: ...``; ``None`` when it did not.
+
+    .. versionadded:: 0.6.0
+    """
+
+    delivered: int = attrs.field(validator=_count)
+    pending: int = attrs.field(validator=_count)
+    stopped_at: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str))
+    )
+    reason: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str))
+    )
+
+    @property
+    def ok(self) -> bool:
+        """
+        Whether nothing stopped the delivery.
+        """
+        return self.reason is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Render as JSON-ready data.
+
+        .. versionadded:: 0.6.0
+        """
+        return {
+            "delivered": self.delivered,
+            "pending": self.pending,
+            "stopped_at": self.stopped_at,
+            "reason": self.reason,
         }
 
 

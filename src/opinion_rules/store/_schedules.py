@@ -15,12 +15,17 @@ from opinion_rules._problems import describe_value
 from opinion_rules.exceptions import PlanError, Problem, RecordFormatError, StoreError
 from opinion_rules.model._facts import Incident
 from opinion_rules.planfile._schedules import read_year_schedule, schedule_to_data
-from opinion_rules.store._agenda import AgendaKeeper
 from opinion_rules.store._connection import IN_LIST_SIZE
 from opinion_rules.store._log import incident_data
+from opinion_rules.store._outbox import Outbox
 from opinion_rules.store._plans import YEAR_COLUMNS
 from opinion_rules.store._records import ScheduleReceipt, StoredSchedule
-from opinion_rules.store._schema import SCHEMA_VERSION, YEARS_TABLE, years_statements
+from opinion_rules.store._schema import (
+    SCHEMA_VERSION,
+    YEARS_TABLE,
+    outbox_statements,
+    years_statements,
+)
 from opinion_rules.store._values import (
     canonical,
     checked_instant,
@@ -46,7 +51,7 @@ def _reaches_covered_years(schedule: YearSchedule) -> bool:
     return first <= schedule.year <= last or any(d.year != schedule.year for d in days)
 
 
-class ScheduleKeeper(AgendaKeeper):
+class ScheduleKeeper(Outbox):
     """
     The case store's year schedules.
     """
@@ -115,7 +120,11 @@ class ScheduleKeeper(AgendaKeeper):
             self._calendar_lock(exclusive=True)
             upgraded = not self._has_table(YEARS_TABLE)
             if upgraded:  # a layout-1 store: layout 2 adds the table
-                for statement in years_statements(self._COLUMN_TYPES):
+                # Layout 3's tables too, so that the layout number means them all.
+                for statement in (
+                    *years_statements(self._COLUMN_TYPES),
+                    *outbox_statements(self._COLUMN_TYPES),
+                ):
                     self._fetch(statement)
                 self._fetch(
                     "UPDATE meta SET value = ? WHERE key = 'schema_version'",
@@ -277,5 +286,7 @@ class ScheduleKeeper(AgendaKeeper):
             incident = Incident.from_dict(incident_data(incident_id, log), source="stored incident")
             assessment = self._engine(key).evaluate(incident, at=evaluated_at)
             self._materialise(incident_id, key, assessment, evaluated_at, last_seq)
+            # Listeners hear of it as of a write (none without an earlier notification).
+            self._notify(incident_id, key, assessment, evaluated_at, None)
             done.append(incident_id)
         return done

@@ -16,9 +16,11 @@ import attrs
 
 __all__ = [
     "OLDEST_SCHEMA_VERSION",
+    "OUTBOX_TABLE",
     "SCHEMA_VERSION",
     "YEARS_TABLE",
     "ColumnTypes",
+    "outbox_statements",
     "schema_statements",
     "years_statements",
 ]
@@ -26,13 +28,19 @@ __all__ = [
 #: The version of the table layout; stores with a newer one are refused.
 #: Layout 2 is layout 1 plus the ``calendar_years`` table; a layout-1 store
 #: is read as one without year schedules, and becomes layout 2 with its
-#: first :meth:`CaseStore.add_schedule`.
-SCHEMA_VERSION = 2
+#: first :meth:`CaseStore.add_schedule`.  Layout 3 is layout 2 plus the
+#: ``notifications`` table (the listeners' outbox); an older store is read
+#: as one with nothing to deliver, and gets the table with its first write
+#: by a store with listeners (it becomes layout 3 when it also has the
+#: ``calendar_years`` table, so a layout number always means all its tables).
+SCHEMA_VERSION = 3
 #: The oldest table layout this version reads (and upgrades when it writes
 #: a year schedule).
 OLDEST_SCHEMA_VERSION = 1
 #: The table of year schedules (layout 2).
 YEARS_TABLE = "calendar_years"
+#: The listeners' outbox (layout 3).
+OUTBOX_TABLE = "notifications"
 
 #: The column types of the description: ``text``; ``int`` (small whole
 #: numbers, e.g. a year); ``big`` (64-bit: microseconds, log positions);
@@ -204,13 +212,45 @@ _YEARS = _Table(
     indexes=(_Index("calendar_years_by_year", "calendar, year, seq"),),
 )
 
+# Layout 3: the listeners' outbox.  A write by a store with listeners adds
+# its notifications in its own transaction; they are delivered after the
+# commit and marked delivered (never deleted: the latest one of an incident
+# holds the assessment the next write is compared with).
+_OUTBOX = _Table(
+    OUTBOX_TABLE,
+    (
+        _c("seq", "serial", ""),
+        _c("incident_id", "text", _INCIDENT_REF),
+        _c("plan_key", "text"),
+        _c("kind", "text", "NOT NULL CHECK (kind IN ('assessed', 'action_changed'))"),
+        _c("payload", "text"),
+        _c("recorded_at", "text"),
+        _c("recorded_us", "big"),
+        _c("delivered", "int"),
+        _c("attempts", "int"),
+        _c("last_error", "text", ""),
+    ),
+    indexes=(
+        _Index("notifications_by_incident", "incident_id, seq"),
+        _Index("notifications_pending", "delivered, seq"),
+    ),
+)
+
 
 def schema_statements(types: ColumnTypes) -> list[str]:
     """
     The DDL statements (``IF NOT EXISTS``) that create every table of the
     current layout, spelled with *types*.
     """
-    return [s for table in (*_LAYOUT_1, _YEARS) for s in table.statements(types)]
+    return [s for table in (*_LAYOUT_1, _YEARS, _OUTBOX) for s in table.statements(types)]
+
+
+def outbox_statements(types: ColumnTypes) -> list[str]:
+    """
+    The DDL statements that add the ``notifications`` table (layout 3) to an
+    older store, spelled with *types*.
+    """
+    return _OUTBOX.statements(types)
 
 
 def years_statements(types: ColumnTypes) -> list[str]:

@@ -29,7 +29,9 @@ from typing import Any, ClassVar
 
 from opinion_rules._limits import has_lone_surrogate
 from opinion_rules.exceptions import StoreError, StoreNotFoundError, StoreUnavailableError
+from opinion_rules.planfile._loaders import PluginsArg
 from opinion_rules.store._casestore import CaseStore
+from opinion_rules.store._outbox import DEFAULT_LISTENER_TIMEOUT
 from opinion_rules.store._schema import SCHEMA_VERSION, ColumnTypes, schema_statements
 
 
@@ -56,6 +58,7 @@ class SQLiteStore(CaseStore):
         create: Whether to create the file if it does not exist.  An
             existing file is never created over: an empty file, or an SQLite
             database without the store's tables, is refused.
+        plugins, listener_timeout: As for :func:`~opinion_rules.store.open_store`.
 
     Raises:
         StoreNotFoundError: the file does not exist and *create* is false.
@@ -65,12 +68,19 @@ class SQLiteStore(CaseStore):
     .. versionadded:: 0.4.0
     .. versionchanged:: 0.5.0 *create*; a file this process may not write
        is opened read-only.
+    .. versionchanged:: 0.6.0 *plugins*, *listener_timeout*.
     """
 
     _COLUMN_TYPES: ClassVar[ColumnTypes] = _TYPES
 
     def __init__(
-        self, path: str | os.PathLike[str], *, timeout: float = 30.0, create: bool = True
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        create: bool = True,
+        plugins: PluginsArg = None,
+        listener_timeout: float = DEFAULT_LISTENER_TIMEOUT,
     ) -> None:
         name = os.fspath(path)
         self._conn: sqlite3.Connection | None = None
@@ -87,7 +97,9 @@ class SQLiteStore(CaseStore):
                 raise StoreNotFoundError(shown, "an in-memory database is always new")
             self._connect(shown, name, uri=False)
             try:
-                super().__init__(shown, create=True)
+                super().__init__(
+                    shown, create=True, plugins=plugins, listener_timeout=listener_timeout
+                )
             except BaseException:
                 self._close()
                 raise
@@ -126,7 +138,9 @@ class SQLiteStore(CaseStore):
                 uri += "&immutable=1"
         self._connect(shown, uri, uri=True)
         try:
-            super().__init__(shown, create=False)
+            super().__init__(
+                shown, create=False, plugins=plugins, listener_timeout=listener_timeout
+            )
         except BaseException:
             self._close()
             raise

@@ -25,7 +25,6 @@ from opinion_rules.model._facts import Incident
 from opinion_rules.model._judgements import Judgement
 from opinion_rules.model._not_applicable import fact_json
 from opinion_rules.model._results import Assessment
-from opinion_rules.store._agenda import AgendaKeeper
 from opinion_rules.store._batches import (
     batch_positions,
     classify_batch,
@@ -34,6 +33,7 @@ from opinion_rules.store._batches import (
     with_batch,
 )
 from opinion_rules.store._log import StoredEntry, incident_data
+from opinion_rules.store._outbox import Outbox
 from opinion_rules.store._records import EntryKind, Receipt
 from opinion_rules.store._values import (
     canonical,
@@ -55,7 +55,7 @@ def _evaluate(engine: Engine, incident: Incident, at: datetime, subject: str) ->
         raise FactError(subject, exc.problems) from None
 
 
-class IncidentWriter(AgendaKeeper):
+class IncidentWriter(Outbox):
     """
     The case store's writes to the incident log.
     """
@@ -189,6 +189,7 @@ class IncidentWriter(AgendaKeeper):
                 return self._reopen(incident_id, opened, entry_id, content)
             seq = self._append(incident_id, entry_id, "open", content, recorded_at, recorded_by)
             self._materialise(incident_id, plan_key, assessment, recorded_at, seq)
+            self._notify(incident_id, plan_key, assessment, recorded_at, lambda: None)
         return Receipt(incident_id, entry_id, seq, "open", recorded_at, recorded_by)
 
     def _reopen(
@@ -332,6 +333,17 @@ class IncidentWriter(AgendaKeeper):
                 (recorded_at.isoformat(), to_us(recorded_at), incident_id),
             )
             self._materialise(incident_id, key, assessment, recorded_at, max(seqs.values()))
+
+            def before() -> Assessment:
+                # An incident no notified write evaluated yet (opened by an
+                # older version, or only written without listeners): compare
+                # with its previous write, replayed.
+                known = Incident.from_dict(
+                    incident_data(incident_id, log), source="stored incident"
+                )
+                return engine.evaluate(known, at=latest)
+
+            self._notify(incident_id, key, assessment, recorded_at, before)
         out: list[Receipt] = []
         written: set[str] = set()
         for r in receipts:
