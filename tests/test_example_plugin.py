@@ -7,6 +7,7 @@ both backends with it, and its scenario file passing.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -108,3 +109,72 @@ def test_every_example_scenario_passes_with_the_example_plugin_installed():
 
     assert any("plugins" in f for f in files)
     assert 0 == main(["test", *files])
+
+
+def _cli(*argv: str) -> tuple[int, str, str]:
+    import io
+
+    from opinion_rules.cli._main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_the_command_line_checks_renders_and_evaluates_with_the_plugin(installed, backend):
+    """--plugin guangxi: check is clean of errors, render lists the requirement, evaluate agrees across backends."""
+    plan, incident = str(EXAMPLE / "plan.yaml"), str(EXAMPLE / "incident.json")
+    at = "2026-04-16T12:00:00+08:00"
+
+    checked = _cli("check", "--plugin", "guangxi", "--today", "2026-04-16", plan)
+    rendered = _cli("render", "--plugin", "guangxi", plan)
+    python = _cli("evaluate", "--plugin", "guangxi", "--json", plan, incident, "--at", at)
+    other = _cli(
+        "evaluate",
+        "--plugin",
+        "guangxi",
+        "--backend",
+        backend,
+        "--json",
+        plan,
+        incident,
+        "--at",
+        at,
+    )
+    refused = _cli("evaluate", plan, incident, "--at", at)
+
+    assert (0, 0, 0, 2) == (checked[0], rendered[0], python[0], refused[0])
+    assert "所需插件: guangxi >=1.0" in rendered[1]
+    assert python[1] == other[1]
+    assert "plan.yaml:7:5: requires[0]: plug-in 'guangxi' is required and not enabled" in refused[2]
+
+
+def test_track_tells_the_example_listener_each_change_once(installed, tmp_path, monkeypatch):
+    """Opening and recording through track with --plugin guangxi writes one JSON line per change."""
+    notices = tmp_path / "notices.jsonl"
+    monkeypatch.setenv("OPINION_RULES_GUANGXI_NOTICES", str(notices))
+    store = str(tmp_path / "cases.db")
+    track = ("track", "--store", store, "--plugin", "guangxi")
+
+    opened = _cli(*track, "open", str(EXAMPLE / "plan.yaml"), "--id", "GX", "--discovered-at",
+                  "2026-04-16T09:00:00+08:00", "--by", "desk", "--recorded-at",
+                  "2026-04-16T09:05:00+08:00", "--create")  # fmt: skip
+    import io
+    import sys as _sys
+
+    readings = "\n".join(
+        json.dumps({"id": f"r{i}", "observation": o})
+        for i, o in enumerate(
+            json.loads((EXAMPLE / "incident.json").read_text("utf-8"))["observations"]
+        )
+    )
+    monkeypatch.setattr(_sys, "stdin", io.StringIO(readings))
+    recorded = _cli(
+        *track, "record", "GX", "--by", "monitor", "--recorded-at", "2026-04-16T11:05:00+08:00"
+    )
+    lines = [json.loads(t) for t in notices.read_text("utf-8").splitlines()]
+
+    assert (0, 0) == (opened[0], recorded[0]), opened[2] + recorded[2]
+    assert len({line["id"] for line in lines}) == len(lines)
+    assert ("grade", "general") in [(line["kind"], line.get("grade")) for line in lines]
+    assert {"report", "platform_contact"} <= {line.get("action") for line in lines}

@@ -18,15 +18,22 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
+from types import ModuleType
 from typing import Any
 
 from opinion_rules.authoring._lint_applies import applies_findings
 from opinion_rules.authoring._lint_extensions import extension_findings
 from opinion_rules.authoring._lint_recurrences import recurrence_findings
-from opinion_rules.authoring._lint_values import value_findings, value_holds, value_refs
+from opinion_rules.authoring._lint_values import (
+    SAMPLE_FUNCTIONS,
+    value_findings,
+    value_holds,
+    value_refs,
+)
 from opinion_rules.authoring._lint_words import word_findings
+from opinion_rules.engine._plugin_values import PluginValues
 from opinion_rules.model._anchors import Anchor
 from opinion_rules.model._conditions import (
     OPERATORS,
@@ -57,6 +64,7 @@ from opinion_rules.model._state_conditions import (
     anchors_of,
     state_nodes,
 )
+from opinion_rules.plugins._manager import PluginSet, plugin_set
 
 
 __all__ = ["Finding", "lint_plan"]
@@ -69,7 +77,12 @@ MAX_SAMPLES = 20_000
 CALENDAR_WARNING = timedelta(days=60)
 
 
-def lint_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
+def lint_plan(
+    plan: Plan,
+    *,
+    today: date | None = None,
+    plugins: PluginSet | Iterable[str | ModuleType | object] | None = None,
+) -> list[Finding]:
     """
     Run the logical checks on a (valid) plan; parameters without a value
     are taken as 0 for the analysis.
@@ -78,10 +91,23 @@ def lint_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         today: The current date, for the one check that depends on it
             (``calendar-ends``); without it that check is skipped.  The
             library never reads the clock: the command line passes it.
+        plugins: The enabled plug-ins: their functions are computed on the
+            samples (a call is unknown without them), and their own
+            findings (``opinion_rules_lint``) are added.
 
     .. versionadded:: 0.2.0
     .. versionchanged:: 0.5.0 *today*.
+    .. versionchanged:: 0.6.0 *plugins*.
     """
+    enabled = plugin_set(plugins)
+    token = SAMPLE_FUNCTIONS.set(PluginValues(enabled).functions)
+    try:
+        return [*_findings(plan, today), *enabled.lint(plan)]
+    finally:
+        SAMPLE_FUNCTIONS.reset(token)
+
+
+def _findings(plan: Plan, today: date | None) -> list[Finding]:
     units = {p.id: p.unit for p in plan.parameters}
     plan = plan.with_parameters(**{p.id: 0 for p in plan.parameters if p.value is None}).bound()
     samples = _Samples(plan)

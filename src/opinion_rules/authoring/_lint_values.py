@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any
 
 from opinion_rules.model._conditions import (
@@ -35,6 +37,7 @@ from opinion_rules.model._conditions import (
 from opinion_rules.model._content import plan_conditions
 from opinion_rules.model._not_applicable import NotApplicable
 from opinion_rules.model._plan import Plan
+from opinion_rules.model._terms import Call, calls
 from opinion_rules.planfile._expr import to_text
 
 
@@ -52,6 +55,13 @@ Raw = tuple[str, str, str, str]
 
 def _exact(value: object) -> Fraction:
     return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
+
+
+#: The enabled plug-ins' functions while a lint runs, so samples can compute
+#: calls (none: a call is unknown on every sample).
+SAMPLE_FUNCTIONS: ContextVar[Mapping[str, Callable[..., Any]]] = ContextVar(
+    "SAMPLE_FUNCTIONS", default=MappingProxyType({})
+)
 
 
 def _term(term: object, state: Mapping[str, Any]) -> Any:
@@ -75,6 +85,14 @@ def _term(term: object, state: Mapping[str, Any]) -> Any:
             return {"add": a + b, "sub": a - b, "mul": a * b}[op] if op != "div" else a / b
         case int() | float():
             return _exact(term)
+        case Call(function, args):
+            func = SAMPLE_FUNCTIONS.get().get(function)
+            values = [_term(a, state) for a in args]
+            if func is None or any(v is None or isinstance(v, NotApplicable) for v in values):
+                return next((v for v in values if isinstance(v, NotApplicable)), None)
+            plain = [v.numerator if v.denominator == 1 else float(v) for v in values]
+            result = func(*plain)
+            return None if result is None else _exact(result)
     return None
 
 
@@ -104,7 +122,8 @@ def value_findings(plan: Plan, units: Mapping[str, str]) -> Iterator[Raw]:
     """
     for path, condition in plan_conditions(plan):
         for node in walk(condition):
-            if isinstance(node, CompareValues):
+            # A plug-in function's value cannot be sampled or given a unit here.
+            if isinstance(node, CompareValues) and not calls(node.left) + calls(node.right):
                 yield from _units(plan, node, path, units)
                 yield from _never(plan, node, path)
     yield from _never_ends(plan)

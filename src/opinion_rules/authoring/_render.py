@@ -85,6 +85,7 @@ class _Document:
                 f"{w['version']}: {plan.version}",
                 f"{w['source']}: {plan.source}",
                 f"{w['timezone']}: {plan.timezone}",
+                *self.requires_lines(),
                 *self.time_lines(),
                 *self.grading_lines(),
             ],
@@ -202,6 +203,13 @@ class _Document:
                     [[f"{n.clause.ref} {n.clause.text}", n.reason] for n in plan.notes],
                 ),
             )
+
+    def requires_lines(self) -> list[str]:
+        """The plug-ins the plan relies on, with the versions it allows."""
+        if not self.plan.requires:
+            return []
+        named = ", ".join(f"{r.plugin} {r.version}".strip() for r in self.plan.requires)
+        return [f"{self.w['requires']}: {named}"]
 
     def time_lines(self) -> list[str]:
         plan, w = self.plan, self.w

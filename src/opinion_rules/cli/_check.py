@@ -171,9 +171,8 @@ def _check_one(
     if today is None and plan.calendar is not None:
         # The one check that depends on the date: how soon the calendar ends.
         today = _clock.now().astimezone(plan.tz).date()
-    findings: list[Finding] = lint_plan(plan, today=today)
-    if plugins is not None:  # the enabled plug-ins' own checks, printed as the built-in ones
-        findings += plugins.lint(plan)
+    # With the enabled plug-ins: calls computed on samples, and their own checks.
+    findings: list[Finding] = lint_plan(plan, today=today, plugins=plugins)
     out: list[dict[str, object]] = []
     for f in findings:
         line, column = loaded.place(f.path) or (None, None)

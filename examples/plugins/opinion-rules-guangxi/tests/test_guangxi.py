@@ -6,6 +6,7 @@ installed: ``pip install -e '.[test]' && pytest``.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -64,3 +65,24 @@ def test_the_example_plan_needs_the_plugin_and_grades_with_it():
     assert "general" == result.grade.id  # type: ignore[union-attr]
     # 3 working days from Thursday 04-16: 04-17, 04-21, 04-22 (04-20 is off).
     assert_action(result, "platform_contact", status="pending", due="2026-04-23T00:00:00+08:00")
+
+
+def test_the_listener_writes_each_notification_once(tmp_path, monkeypatch):
+    """Told twice about one change (at-least-once delivery), the listener writes one line."""
+    out = tmp_path / "notices.jsonl"
+    monkeypatch.setenv(gx.NOTICES, str(out))
+    plan = o.load_plan(EXAMPLE / "plan.yaml", plugins=[gx])
+    result = o.Engine(plan, plugins=[gx]).evaluate(
+        o.load_incident(EXAMPLE / "incident.json"),
+        at=datetime.fromisoformat("2026-04-16T12:00:00+08:00"),
+    )
+
+    for _ in range(2):
+        gx.opinion_rules_action_changed(
+            notification_id="7", incident_id="GX", action=result.action("report"), previous=None
+        )
+
+    assert [{"id": "7", "action": "report", "status": "pending"}] == [
+        {k: line[k] for k in ("id", "action", "status")}
+        for line in map(json.loads, out.read_text("utf-8").splitlines())
+    ]

@@ -7,7 +7,8 @@ An example opinion_rules plug-in, as a province's office would write one:
   total that the largest site holds (集中度);
 * ``guangxi``: a working calendar, the national one plus the region's own
   days off for 壮族三月三;
-* a listener that appends every status change as one JSON line.
+* a listener that appends every status change as one JSON line to the
+  file named by ``$OPINION_RULES_GUANGXI_NOTICES``.
 
 Enable it by name (``--plugin guangxi``), never implicitly.
 """
@@ -17,10 +18,22 @@ from __future__ import annotations
 from opinion_rules import hookimpl
 from opinion_rules.hookspecs import Aggregation, Function
 from opinion_rules_guangxi._calendar import GuangxiCalendar
+from opinion_rules_guangxi._listener import (
+    NOTICES,
+    opinion_rules_action_changed,
+    opinion_rules_assessed,
+)
 from opinion_rules_guangxi._measures import heat_index, top_site_share
 
 
-__all__ = ["GuangxiCalendar", "heat_index", "top_site_share"]
+__all__ = [
+    "NOTICES",
+    "GuangxiCalendar",
+    "heat_index",
+    "opinion_rules_action_changed",
+    "opinion_rules_assessed",
+    "top_site_share",
+]
 __version__ = "1.0.0"
 #: The name plans require it by, also when a host passes the module itself.
 opinion_rules_name = "guangxi"
