@@ -50,7 +50,7 @@ class Sample:
         ]
 
     @hookimpl
-    def opinion_rules_aggregations(self) -> list[Aggregation]:
+    def opinion_rules_measures(self) -> list[Aggregation]:
         return [Aggregation("spread", _spread), Aggregation("positive", _positive)]
 
     @hookimpl

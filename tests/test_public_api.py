@@ -208,11 +208,11 @@ PUBLIC = {
         "Requirement",
         "SeriesAmount",
         "opinion_rules_action_changed",
-        "opinion_rules_aggregations",
         "opinion_rules_assessed",
         "opinion_rules_calendars",
         "opinion_rules_functions",
         "opinion_rules_lint",
+        "opinion_rules_measures",
     ],
     "opinion_rules.plugins": ["ENTRY_POINT_GROUP", "Enabled", "PluginSet"],
     "opinion_rules.testing": [

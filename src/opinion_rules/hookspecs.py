@@ -17,11 +17,11 @@ from opinion_rules._public import publish
 from opinion_rules.model._extending import Aggregation, Function, Requirement, SeriesAmount
 from opinion_rules.plugins._hookspecs import (
     opinion_rules_action_changed,
-    opinion_rules_aggregations,
     opinion_rules_assessed,
     opinion_rules_calendars,
     opinion_rules_functions,
     opinion_rules_lint,
+    opinion_rules_measures,
 )
 
 
@@ -31,11 +31,11 @@ __all__ = [
     "Requirement",
     "SeriesAmount",
     "opinion_rules_action_changed",
-    "opinion_rules_aggregations",
     "opinion_rules_assessed",
     "opinion_rules_calendars",
     "opinion_rules_functions",
     "opinion_rules_lint",
+    "opinion_rules_measures",
 ]
 
 publish(__name__, globals(), __all__)

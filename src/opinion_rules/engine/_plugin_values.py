@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from opinion_rules.exceptions import PluginError
-from opinion_rules.model._extending import Aggregation, Function, SeriesAmount
+from opinion_rules.model._extending import SeriesAmount
 from opinion_rules.plugins._manager import PluginSet
 
 
@@ -30,8 +30,22 @@ def _checked(value: object, plugin: str, hook: str, item: str) -> Number | None:
     return value
 
 
-def _failed(exc: Exception, plugin: str, hook: str, item: str) -> PluginError:
-    return PluginError(plugin, hook, f"raised {type(exc).__name__}: {exc}", item)
+def _contained(
+    func: Callable[..., object], plugin: str, hook: str, item: str
+) -> Callable[..., Number | None]:
+    """
+    *func* called as the contract says: a raise or a value that is not a
+    number (or ``None``) becomes a PluginError naming *plugin*, *hook*, *item*.
+    """
+
+    def call(*args: object) -> Number | None:
+        try:
+            value = func(*args)
+        except Exception as exc:
+            raise PluginError(plugin, hook, f"raised {type(exc).__name__}: {exc}", item) from exc
+        return _checked(value, plugin, hook, item)
+
+    return call
 
 
 class PluginValues:
@@ -41,47 +55,15 @@ class PluginValues:
 
     def __init__(self, plugins: PluginSet) -> None:
         self.functions: dict[str, Callable[..., Number | None]] = {
-            name: self._function(function, plugin)
+            name: _contained(function.func, plugin, "opinion_rules_functions", f"function {name!r}")
             for name, (function, plugin) in plugins.functions.items()
         }
         self.aggregations: dict[str, Callable[[Sequence[SeriesAmount]], Number | None]] = {
-            name: self._aggregation(aggregation, plugin)
+            name: _contained(
+                aggregation.compute, plugin, "opinion_rules_measures", f"aggregation {name!r}"
+            )
             for name, (aggregation, plugin) in plugins.aggregations.items()
         }
-
-    @staticmethod
-    def _function(function: Function, plugin: str) -> Callable[..., Number | None]:
-        item = f"function {function.name!r}"
-        hook = "opinion_rules_functions"
-
-        def call(*args: Number) -> Number | None:
-            try:
-                value = function.func(*args)
-            except Exception as exc:
-                raise PluginError(
-                    plugin, hook, f"raised {type(exc).__name__}: {exc}", item
-                ) from exc
-            return _checked(value, plugin, hook, item)
-
-        return call
-
-    @staticmethod
-    def _aggregation(
-        aggregation: Aggregation, plugin: str
-    ) -> Callable[[Sequence[SeriesAmount]], Number | None]:
-        item = f"aggregation {aggregation.name!r}"
-        hook = "opinion_rules_aggregations"
-
-        def combine(series: Sequence[SeriesAmount]) -> Number | None:
-            try:
-                value = aggregation.compute(tuple(series))
-            except Exception as exc:
-                raise PluginError(
-                    plugin, hook, f"raised {type(exc).__name__}: {exc}", item
-                ) from exc
-            return _checked(value, plugin, hook, item)
-
-        return combine
 
     def combine_for(
         self, aggregate: str

@@ -32,11 +32,11 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "opinion_rules_action_changed",
-    "opinion_rules_aggregations",
     "opinion_rules_assessed",
     "opinion_rules_calendars",
     "opinion_rules_functions",
     "opinion_rules_lint",
+    "opinion_rules_measures",
 ]
 
 #: The pluggy project name; the entry-point group is ``opinion_rules.plugins``.
@@ -68,7 +68,7 @@ def opinion_rules_functions() -> Sequence[Function]:  # type: ignore[empty-body]
 
 
 @hookspec
-def opinion_rules_aggregations() -> Sequence[Aggregation]:  # type: ignore[empty-body]
+def opinion_rules_measures() -> Sequence[Aggregation]:  # type: ignore[empty-body]
     """
     Return the named aggregations this plug-in lets measures use
     (``aggregate: negative_share``).

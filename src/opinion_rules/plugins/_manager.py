@@ -71,7 +71,7 @@ class PluginSet:
             "opinion_rules_functions", Function
         )
         self.aggregations: Mapping[str, tuple[Aggregation, str]] = self._provided(
-            "opinion_rules_aggregations", Aggregation
+            "opinion_rules_measures", Aggregation
         )
         self.calendars: Mapping[str, tuple[WorkingCalendar, str]] = self._provided(
             "opinion_rules_calendars", WorkingCalendar

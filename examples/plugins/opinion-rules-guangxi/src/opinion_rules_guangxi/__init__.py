@@ -52,7 +52,7 @@ def opinion_rules_functions() -> list[Function]:
 
 
 @hookimpl
-def opinion_rules_aggregations() -> list[Aggregation]:
+def opinion_rules_measures() -> list[Aggregation]:
     return [
         Aggregation(
             "top_site_share",
