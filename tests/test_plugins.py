@@ -193,7 +193,7 @@ def test_a_function_that_raises_is_a_plugin_error_naming_it():
     with pytest.raises(PluginError) as caught:
         engine.evaluate(incident(reading("clicks", 0, 5)), at=AT)
 
-    assert ("broken", "opinion_rules_functions", "function 'boom'") == (
+    assert ("broken", "opinion_rules_functions", "function 'boom' in grades[0].criteria") == (
         caught.value.plugin,
         caught.value.hook,
         caught.value.item,

@@ -67,7 +67,7 @@ class Engine:
         problems = list(plugin_problems(plan, self._plugins))
         if problems:
             raise PlanValidationError(f"plan {plan.id!r}", problems)
-        self._values = PluginValues(self._plugins)
+        self._values = PluginValues(self._plugins, plan)
         self._plan = plan.bound()  # required parameters must have values
         self._program = compile_plan(self._plan)
         # Derived once: every evaluation checks the incident's events against it.

@@ -11,8 +11,10 @@ import math
 from collections.abc import Callable, Sequence
 
 from opinion_rules.exceptions import PluginError
+from opinion_rules.model._content import PlanContent
 from opinion_rules.model._extending import SeriesAmount
 from opinion_rules.plugins._manager import PluginSet
+from opinion_rules.plugins._requirements import used_functions
 
 
 __all__ = ["PluginValues"]
@@ -53,14 +55,34 @@ class PluginValues:
     The enabled plug-ins' functions and aggregations, ready to call.
     """
 
-    def __init__(self, plugins: PluginSet) -> None:
+    def __init__(self, plugins: PluginSet, plan: PlanContent | None = None) -> None:
+        # Where the plan uses each name, for messages (the first place).
+        used: dict[str, str] = {}
+        if plan is not None:
+            for where, call in used_functions(plan):
+                used.setdefault(f"f:{call.function}", where)
+            for i, measure in enumerate(plan.measures):
+                used.setdefault(f"a:{measure.aggregate}", f"measures[{i}]")
+
+        def item(kind: str, name: str, key: str) -> str:
+            where = used.get(key)
+            return f"{kind} {name!r}" + ("" if where is None else f" in {where}")
+
         self.functions: dict[str, Callable[..., Number | None]] = {
-            name: _contained(function.func, plugin, "opinion_rules_functions", f"function {name!r}")
+            name: _contained(
+                function.func,
+                plugin,
+                "opinion_rules_functions",
+                item("function", name, f"f:{name}"),
+            )
             for name, (function, plugin) in plugins.functions.items()
         }
         self.aggregations: dict[str, Callable[[Sequence[SeriesAmount]], Number | None]] = {
             name: _contained(
-                aggregation.compute, plugin, "opinion_rules_measures", f"aggregation {name!r}"
+                aggregation.compute,
+                plugin,
+                "opinion_rules_measures",
+                item("aggregation", name, f"a:{name}"),
             )
             for name, (aggregation, plugin) in plugins.aggregations.items()
         }
