@@ -21,6 +21,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -245,6 +246,45 @@ def test_extension_requests_and_promises_give_a_library_error_or_a_result(text: 
     def run() -> object:
         incident = o.Incident.from_dict(parse_incident_json(text, "fuzz.json"), source="fuzz.json")
         return PEOPLE_ENGINE.evaluate(incident, at=at)
+
+    outcome(run)
+
+
+# -- scenario files ------------------------------------------------------------------------
+
+SCENARIOS = sorted((EXAMPLES / "scenarios").glob("*.scenario.yaml"))
+# As JSON data: the mutations copy through JSON (YAML's timestamps become ISO text).
+SCENARIO_DATA = {
+    p.name: json.loads(json.dumps(yaml.safe_load(p.read_text(encoding="utf-8")), default=str))
+    for p in SCENARIOS
+}
+
+
+@fuzz(60)
+@given(data=st.data())
+def test_scenario_files_give_a_library_error_or_a_result(data: st.DataObject):
+    """Mutated example scenario files are run, or refused with a printable library error."""
+    from opinion_rules.authoring._scenario_checks import PlanCache, prepare, run_check
+    from opinion_rules.authoring._scenarios import read_scenario
+
+    name = data.draw(st.sampled_from(sorted(SCENARIO_DATA)))
+    mutated_data = mutated(data.draw, SCENARIO_DATA[name])
+    try:
+        text = yaml.safe_dump(mutated_data, allow_unicode=True)
+    except Exception:  # noqa: BLE001 - a value the YAML writer refuses
+        return
+
+    def run() -> object:
+        with tempfile.TemporaryDirectory() as folder:
+            # The example plans and incidents where the scenarios' relative paths expect them.
+            for linked in ("plans", "incidents"):
+                (Path(folder) / linked).symlink_to(EXAMPLES / linked)
+            (Path(folder) / "scenarios").mkdir()
+            path = Path(folder) / "scenarios" / name
+            path.write_text(text, encoding="utf-8")
+            scenario = read_scenario(path)
+            engine = prepare(scenario, PlanCache())
+            return [run_check(scenario, check, engine) for check in scenario.checks]
 
     outcome(run)
 
