@@ -55,7 +55,7 @@ def test_durable_equals_python(data):
     assert expected == durable.evaluate(incident, at=at).to_dict()
 
 
-@settings(max_examples=100)
+@settings(max_examples=60)
 @given(data=st.data())
 def test_durable_equals_python_with_plugins(data):
     """Plans calling plug-in functions and aggregating with plug-in aggregations agree too."""

@@ -12,7 +12,7 @@ import sys
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
@@ -375,6 +375,7 @@ def test_positive_counts_the_series_that_grew(values):
     assert (any(values)) == (result.grade is not None)
 
 
+@settings(max_examples=30)
 @given(st.data())
 def test_plans_using_plugins_survive_dump_and_load(data):
     """Generated plans with calls and plug-in aggregations read back equal, the plug-in enabled."""
