@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from opinion_rules import testing
-from opinion_rules.authoring._scenarios import read_scenario
+from opinion_rules import load_plan, testing
+from opinion_rules.authoring._scenarios import Expectation, read_scenario
 from opinion_rules.cli._main import main
 from opinion_rules.exceptions import FactError, ScenarioError
 
@@ -74,6 +74,59 @@ def test_every_bundled_plan_has_scenarios_and_they_pass():
     assert (0, "") == (code, err)
     assert out.endswith("0 failed\n")
     assert {p.name for p in (EXAMPLES / "plans").glob("*.yaml")} == planned
+
+
+def is_absent(expectation: Expectation) -> bool:
+    return expectation.key == "absent" and expectation.value is True
+
+
+def named_by_scenarios(plan_file: Path) -> dict[str, set[str]]:
+    """The grade, category, action and chain ids the bundled scenarios on *plan_file* pin.
+
+    An action counts only where a check expects it to apply (``absent: true``
+    alone does not pin what the duty is), and a grade only as a grade expected.
+    """
+    named: dict[str, set[str]] = {
+        "grades": set(),
+        "categories": set(),
+        "actions": set(),
+        "chains": set(),
+    }
+    for path in (EXAMPLES / "scenarios").glob("*.scenario.yaml"):
+        scenario = read_scenario(path)
+        if scenario.plan.resolve() != plan_file.resolve():
+            continue
+        for expectation in (e for check in scenario.checks for e in check.expectations):
+            if expectation.subject == "grade" and expectation.value is not None:
+                named["grades"].add(expectation.value)
+            elif expectation.subject in ("categories", "categories_include"):
+                named["categories"] |= expectation.value
+            elif expectation.subject == "action" and not is_absent(expectation):
+                named["actions"].add(expectation.id)
+            elif expectation.subject == "chain":
+                named["chains"].add(expectation.id)
+    return named
+
+
+@pytest.mark.parametrize(
+    "plan_file", sorted((EXAMPLES / "plans").glob("*.yaml")), ids=lambda p: p.stem
+)
+def test_the_bundled_scenarios_pin_every_grade_category_action_and_chain_of_each_plan(
+    plan_file: Path,
+):
+    """Each bundled plan's every grade, category, action and chain is expected by some check of its scenarios."""
+    plan = load_plan(plan_file)
+    items = {
+        "grades": {g.id for g in plan.grades},
+        "categories": {c.id for c in plan.categories},
+        "actions": {a.id for a in plan.actions},
+        "chains": {c.id for c in plan.chains},
+    }
+    named = named_by_scenarios(plan_file)
+
+    assert {kind: set() for kind in items} == {
+        kind: ids - named[kind] for kind, ids in items.items()
+    }
 
 
 def test_bundled_scenarios_pass_on_the_durable_backend(backend):
