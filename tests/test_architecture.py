@@ -22,6 +22,7 @@ FOUNDATION = frozenset(
     {
         "opinion_rules.exceptions",
         "opinion_rules._problems",
+        "opinion_rules._instants",
         "opinion_rules._limits",
         "opinion_rules._validators",
         "opinion_rules._suggest",

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from dateutil.parser import isoparse
 
+from opinion_rules._instants import parse_iso
 from opinion_rules._limits import PLAN_FILE_BYTES, instant_problem
 from opinion_rules._problems import describe_value
 from opinion_rules._reading import InputError, read_limited
@@ -195,7 +195,7 @@ class _Reading:
             return None
         if isinstance(value, str):
             try:
-                value = isoparse(value)
+                value = parse_iso(value)
             except (ValueError, OverflowError):
                 self.add(node, path, "is not an ISO 8601 instant", _INSTANT)
                 return None

@@ -10,8 +10,7 @@ import argparse
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from dateutil.parser import isoparse
-
+from opinion_rules._instants import parse_iso
 from opinion_rules._limits import instant_problem
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.planfile._schedules import load_year_schedule
@@ -80,7 +79,7 @@ def parse_instant(option: str, text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        value = isoparse(text)
+        value = parse_iso(text)
     except (ValueError, OverflowError):
         problem = Problem("", "is not an ISO 8601 datetime", _INSTANT_EXPECTED, repr(text))
         raise FactError(option, [problem]) from None

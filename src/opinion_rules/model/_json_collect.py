@@ -10,8 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from dateutil.parser import isoparse
-
+from opinion_rules._instants import parse_iso
 from opinion_rules._limits import LARGEST_NUMBER, has_lone_surrogate, instant_problem, printable
 from opinion_rules._problems import describe_value
 from opinion_rules.exceptions import Problem
@@ -48,7 +47,7 @@ class Collector:
             self.add(f"{path}{key}", "is not a datetime string", expected, describe_value(value))
             return None
         try:
-            parsed = isoparse(value)
+            parsed = parse_iso(value)
         except (ValueError, OverflowError):
             self.add(f"{path}{key}", "is not an ISO 8601 datetime", expected, repr(value))
             return None
