@@ -4,14 +4,15 @@ it saves over replaying every incident.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_agenda.py [--quick]
+    .venv/bin/python benchmarks/bench_agenda.py [--quick | --sizes SMALL LARGE]
 
 The script fills a fresh SQLite store with N incidents (10,000 and 100,000;
 1,000 and 10,000 with ``--quick``) on a small plan, in transactions of
-1,000 incidents (``CaseStore.bulk``).  Like a real desk, whose caseload
-stays about the same while its history grows, 500 incidents are open (some
-of them late) whatever N is; the others are closed (subsided, every duty
-done) and owe nothing.
+1,000 incidents (``CaseStore.bulk``); ``--sizes`` names other sizes (for a
+smoke test).  Like a real desk, whose caseload stays about the same while
+its history grows, 500 incidents are open (some of them late) whatever N
+is (half of N when N is under 1,000); the others are closed (subsided,
+every duty done) and owe nothing.
 Then it measures, at one instant:
 
 * the first agenda query, which re-evaluates the incidents whose
@@ -22,7 +23,8 @@ Then it measures, at one instant:
   (``CaseStore.assess``), measured on a sample and extrapolated to N.
 
 It prints the times, the number of rows the agenda returns, and ratios
-measured in the same run.  The steady query should grow with the rows it
+measured in the same run, each as ``<label>  <ratio>x`` (the form
+``benchmarks/compare_revisions.py`` reads).  The steady query should grow with the rows it
 returns, not with N; nothing is asserted, and the absolute times depend on
 the machine.
 """
@@ -79,9 +81,13 @@ def item(kind: str, at: datetime, **more: object) -> dict[str, object]:
     return {"at": at.isoformat(), "type": kind, **more}
 
 
+def open_count(n: int) -> int:
+    return min(OPEN, n // 2)
+
+
 def populate(store: CaseStore, n: int, rng: random.Random) -> None:
     key = store.add_plan(read_plan_text(PLAN, "yaml", "bench"))
-    still_open = set(rng.sample(range(n), OPEN))
+    still_open = set(rng.sample(range(n), open_count(n)))
     for start in range(0, n, BATCH):
         with store.bulk():
             for i in range(start, min(n, start + BATCH)):
@@ -145,7 +151,7 @@ def measure(n: int, directory: Path) -> dict[str, float]:
         sample = sum(seconds(lambda: [store.assess(i, NOW) for i in ids]))
     return {
         "n": n,
-        "open": OPEN,
+        "open": open_count(n),
         "stale": stale,
         "fill": filled,
         "first": first,
@@ -158,8 +164,13 @@ def measure(n: int, directory: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 incidents")
+    parser.add_argument("--sizes", type=int, nargs=2, metavar=("SMALL", "LARGE"), help="sizes")
     args = parser.parse_args()
     sizes = [1_000, 10_000] if args.quick else [10_000, 100_000]
+    if args.sizes:
+        if not 2 <= args.sizes[0] < args.sizes[1]:
+            parser.error("--sizes needs 2 <= SMALL < LARGE")
+        sizes = args.sizes
     with tempfile.TemporaryDirectory() as tmp:
         results = [measure(n, Path(tmp)) for n in sizes]
     print(
@@ -179,6 +190,13 @@ def main() -> None:
         f"rows returned {large['rows'] / small['rows']:.1f}x, "
         f"naive replay {large['naive'] / small['naive']:.1f}x"
     )
+    print()
+    for label, value in (
+        ("steady agenda large / small", large["steady"] / small["steady"]),
+        ("naive replay large / small", large["naive"] / small["naive"]),
+        ("naive replay / steady agenda", large["naive"] / large["steady"]),
+    ):
+        print(f"{label:<30}{value:8.1f}x")
 
 
 if __name__ == "__main__":

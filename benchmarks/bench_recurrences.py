@@ -12,7 +12,8 @@ For each form (``every: 1m``, ``per_day: 1``, the RRULEs ``FREQ=MINUTELY``,
 minute rule in a zone with DST), it evaluates a plan whose only duty
 started a day, a year and ten years before the evaluation instant, with
 a handful of completions, and prints the CPU time per evaluation and the
-ratio ten years / one day.  The missed occurrences are counted by the
+ratio ten years / one day (``<form>: 10 years / 1 day  <r>x``, the form
+``benchmarks/compare_revisions.py`` reads).  The missed occurrences are counted by the
 schedule's arithmetic (a minute duty ten years back has about 5.3 million)
 and only the first 100 are listed, so the ratio should stay small (a few
 times, not thousands).  Nothing is asserted; the absolute times depend on
@@ -90,7 +91,8 @@ def main() -> None:
         engine = o.Engine(plan(form, zone))
         print(f"{name} ({zone})")
         times = {label: cpu_per_evaluation(engine, age, at, repeat) for label, age in AGES.items()}
-        print(f"    ratio 10 years / 1 day: {times['10 years'] / times['1 day']:.1f}")
+        label = f"{name}: 10 years / 1 day"
+        print(f"    {label}  {times['10 years'] / times['1 day']:.1f}x")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ Run from the repository root::
 For each window kind the script evaluates one incident whose single metric
 has N, 2N and 4N observations (one every 10 minutes, spread over two sites)
 and prints the time per evaluation and the ratio of each size to the one
-before.  A ratio near 2 means linear growth in the number of observations
-(times a logarithm from the binary searches); near 4 would mean a quadratic
+before; then, for each kind, the ratio 4N / N as ``<window> 4N / N  <r>x``
+(the form ``benchmarks/compare_revisions.py`` reads).  A ratio near 2 (4
+for 4N / N) means linear growth in the number of observations (times a
+logarithm from the binary searches); near 4 (16) would mean a quadratic
 rescan.  Everything is measured in the same run; nothing is asserted.
 """
 
@@ -79,6 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [args.base, 2 * args.base, 4 * args.base]
     print(f"{'window':<14}" + "".join(f"{n:>12} obs" for n in sizes) + "   ratios")
+    growth = {}
     for name, window in WINDOWS.items():
         engine = o.Engine(plan_for(window))
         times = []
@@ -87,6 +90,10 @@ def main() -> None:
             times.append(seconds_per_evaluation(engine, inc, inc.observations[-1].at))
         ratios = " ".join(f"{b / a:.2f}" for a, b in itertools.pairwise(times))
         print(f"{name:<14}" + "".join(f"{t * 1000:>12.1f} ms" for t in times) + f"   {ratios}")
+        growth[name] = times[-1] / times[0]
+    print()
+    for name, value in growth.items():
+        print(f"{name + ' 4N / N':<26}{value:6.2f}x")
 
 
 if __name__ == "__main__":
