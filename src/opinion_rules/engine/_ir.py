@@ -358,6 +358,11 @@ class Program:
 
     rules: tuple[Rule, ...]
     slots: Mapping[str, SlotKind]
+    #: Derived from the plan once, for every evaluation (not part of the
+    #: program's identity): the state conditions by slot, and the measures
+    #: each rule reads (to know which windows a rule not yet held watches).
+    states: Mapping[str, StateCondition] = attrs.field(factory=dict, eq=False)
+    reads: Mapping[str, frozenset[str]] = attrs.field(factory=dict, eq=False)
 
     def stage(self, stage: int) -> tuple[Rule, ...]:
         """
@@ -444,7 +449,30 @@ def compile_plan(plan: Plan) -> Program:
             rules.append(Rule(routing_rule(a.id, i), 2, compiler.node(routing.condition)))
         for when in _when(a):
             rules.append(Rule(extension_rule(a.id), 2, compiler.node(when)))
-    return Program(tuple(rules), dict(sorted(slots.items())))
+    states = {slot: c for slot, c in state_conditions(plan).items() if slot in slots}
+    return Program(tuple(rules), dict(sorted(slots.items())), states, _reads(plan))
+
+
+def _reads(plan: Plan) -> dict[str, frozenset[str]]:
+    """
+    The measures each rule's condition reads, by rule id.
+    """
+    conditions = {
+        **{grade_rule(g.id): g.criteria for g in plan.grades},
+        **{category_rule(c.id): c.condition for c in plan.categories},
+        **{action_rule(a.id): a.condition for a in plan.actions},
+        **{extension_rule(a.id): w for a in plan.actions for w in _when(a)},
+    }
+    out = {}
+    for rule_id, condition in conditions.items():
+        measures: set[str] = set()
+        for node in walk(condition):
+            if isinstance(node, Compare | OneOf) and isinstance(node.operand, MeasureRef):
+                measures.add(node.operand.id)
+            elif isinstance(node, CompareValues):
+                measures.update(r.id for r in node.refs() if isinstance(r, MeasureRef))
+        out[rule_id] = frozenset(measures)
+    return out
 
 
 class _Compiler:

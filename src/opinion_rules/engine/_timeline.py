@@ -15,18 +15,13 @@ from opinion_rules._limits import instant_problem
 from opinion_rules.engine._derived import computed_leaves, computed_values
 from opinion_rules.engine._ir import (
     Program,
-    action_rule,
-    category_rule,
-    extension_rule,
     fact_slot,
-    grade_rule,
     measure_slot,
     slot_source,
     slot_subject,
 )
 from opinion_rules.engine._plugin_values import PluginValues
 from opinion_rules.exceptions import FactError, Problem
-from opinion_rules.model._conditions import Compare, CompareValues, MeasureRef, OneOf, walk
 from opinion_rules.model._facts import Incident, Observation
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._series import Point, SeriesIndex
@@ -81,6 +76,7 @@ class Timeline:
         values: PluginValues | None = None,
     ) -> None:
         self.plan = plan
+        self.program = program
         self.values = values
         self.incident = incident
         self.at = at
@@ -114,32 +110,10 @@ class Timeline:
         changes with no new observation (one leaves a window, a day ends).
         Rules that held stay held, so their measures no longer matter.
         """
-        plan = self.plan
-        conditions = {
-            **{grade_rule(g.id): g.criteria for g in plan.grades},
-            **{category_rule(c.id): c.condition for c in plan.categories},
-            **{action_rule(a.id): a.condition for a in plan.actions},
-            **{
-                extension_rule(a.id): a.deadline.extension.when
-                for a in plan.actions
-                if a.deadline.extension is not None and a.deadline.extension.when is not None
-            },
-        }
-        watched = {
-            node.operand.id
-            for rule_id, condition in conditions.items()
-            if rule_id not in held
-            for node in walk(condition)
-            if isinstance(node, Compare | OneOf) and isinstance(node.operand, MeasureRef)
-        } | {
-            ref.id
-            for rule_id, condition in conditions.items()
-            if rule_id not in held
-            for node in walk(condition)
-            if isinstance(node, CompareValues)
-            for ref in node.refs()
-            if isinstance(ref, MeasureRef)
-        }
+        watched: set[str] = set()
+        for rule_id, measures in self.program.reads.items():
+            if rule_id not in held:
+                watched.update(measures)
         return [
             t
             for measure in self.plan.measures

@@ -23,7 +23,6 @@ from opinion_rules.engine._ir import (
     extension_rule,
     slot_source,
     slot_subject,
-    state_conditions,
 )
 from opinion_rules.engine._state_slots import KnownAt, fact_changes, state_values
 from opinion_rules.engine._timeline import Snapshot, Timeline
@@ -143,9 +142,7 @@ class Walk:
         self.grade_snaps: dict[datetime, Snapshot] = {}
         self.cancelled: dict[str, tuple[datetime, str]] = {}
         # State slots (done(x), before(a, b) …) and duties owed per change of a fact.
-        self.states = {
-            slot: c for slot, c in state_conditions(plan).items() if slot in program.slots
-        }
+        self.states = program.states
         self.per_change = {
             a.id: str(a.deadline.anchor.ref)
             for a in plan.actions
