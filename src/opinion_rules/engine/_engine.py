@@ -13,6 +13,7 @@ from opinion_rules.engine._evaluate import evaluate
 from opinion_rules.engine._ir import Program, compile_plan
 from opinion_rules.engine._plugin_values import PluginValues
 from opinion_rules.engine._registry import BACKENDS, DEFAULT_BACKEND, make_backend
+from opinion_rules.engine._tracking import Tracking
 from opinion_rules.exceptions import PlanValidationError
 from opinion_rules.model._content import event_types
 from opinion_rules.model._facts import Incident
@@ -133,3 +134,18 @@ class Engine:
             self._known_events,
             self._values,
         )
+
+    def track(self, incident: Incident | Mapping[str, Any], *, at: datetime) -> Tracking:
+        """
+        Evaluate *incident* at *at* as :meth:`evaluate` does, in a form that
+        can be advanced as the incident grows
+        (:meth:`Tracking.advance <opinion_rules.engine.Tracking.advance>`).
+
+        Raises:
+            FactError, EngineError: as :meth:`evaluate`.
+
+        .. versionadded:: 0.6.0
+        """
+        if not isinstance(incident, Incident):
+            incident = Incident.from_dict(incident)
+        return Tracking(self, incident, at)

@@ -35,7 +35,7 @@ from opinion_rules.model._judgements import Judgement, read_judgement, scalar_pr
 from opinion_rules.model._not_applicable import FactValue, NotApplicable, fact_from_json, fact_json
 
 
-__all__ = ["Event", "Incident", "Observation"]
+__all__ = ["Event", "Incident", "Observation", "SeriesLedger", "extended_incident"]
 
 Scalar = int | float | str | bool
 ObservationKind = Literal["total", "increment"]
@@ -319,35 +319,95 @@ class Incident:
 
 
 def _consistency_problems(incident: Incident) -> Iterator[Problem]:
-    series_kind: dict[_Key, str] = {}
-    snapshots: dict[tuple[str, str | None, str | None, str | None, datetime], int | float] = {}
-    for i, obs in enumerate(incident.observations):
-        key = (obs.metric, obs.site, obs.channel, obs.post)
-        where = f"observations[{i}]"
-        if incident.posted_at is not None and obs.at < incident.posted_at:
-            yield Problem(
-                f"{where}.at",
-                "observation is earlier than posted_at",
-                f"an instant at or after {incident.posted_at.isoformat()}",
-                obs.at.isoformat(),
-            )
-        known = series_kind.setdefault(key, obs.kind)
-        if known != obs.kind:
-            yield Problem(
-                f"{where}.kind",
-                f"series {_series_name(key)} mixes 'total' and 'increment' observations",
-                f"{known!r} like the earlier ones",
-                repr(obs.kind),
-            )
-        if obs.kind == "total":
-            seen = snapshots.setdefault((*key, obs.at), obs.value)
-            if seen != obs.value:
+    return SeriesLedger(incident.posted_at).problems(incident.observations)
+
+
+class SeriesLedger:
+    """
+    What earlier observations fixed: each series' kind and each total
+    reading's value, to check later observations against.
+
+    The problems of an observation depend only on those before it, so an
+    incident can be checked in parts: :meth:`problems` over the first part,
+    then over the rest (numbered from *start*), finds exactly the problems a
+    check of the whole finds.
+    """
+
+    def __init__(self, posted_at: datetime | None) -> None:
+        self.posted_at = posted_at
+        self._kinds: dict[_Key, str] = {}
+        self._totals: dict[tuple[str, str | None, str | None, str | None, datetime], float] = {}
+
+    def problems(self, observations: Iterable[Observation], start: int = 0) -> Iterator[Problem]:
+        """
+        Check *observations* (the incident's from index *start* on) and
+        record them.
+        """
+        posted_at, kinds, totals = self.posted_at, self._kinds, self._totals
+        for i, obs in enumerate(observations, start):
+            key = (obs.metric, obs.site, obs.channel, obs.post)
+            where = f"observations[{i}]"
+            if posted_at is not None and obs.at < posted_at:
                 yield Problem(
-                    f"{where}.value",
-                    f"series {_series_name(key)} has two different totals at {obs.at.isoformat()}",
-                    f"{seen!r} or no second reading",
-                    repr(obs.value),
+                    f"{where}.at",
+                    "observation is earlier than posted_at",
+                    f"an instant at or after {posted_at.isoformat()}",
+                    obs.at.isoformat(),
                 )
+            known = kinds.setdefault(key, obs.kind)
+            if known != obs.kind:
+                yield Problem(
+                    f"{where}.kind",
+                    f"series {_series_name(key)} mixes 'total' and 'increment' observations",
+                    f"{known!r} like the earlier ones",
+                    repr(obs.kind),
+                )
+            if obs.kind == "total":
+                seen = totals.setdefault((*key, obs.at), obs.value)
+                if seen != obs.value:
+                    yield Problem(
+                        f"{where}.value",
+                        f"series {_series_name(key)} has two different totals at "
+                        f"{obs.at.isoformat()}",
+                        f"{seen!r} or no second reading",
+                        repr(obs.value),
+                    )
+
+
+def extended_incident(
+    incident: Incident,
+    ledger: SeriesLedger,
+    observations: Iterable[Observation] = (),
+    events: Iterable[Event] = (),
+) -> Incident:
+    """
+    *incident* with *observations* and *events* appended, checked in the
+    time the new items take: *ledger* has recorded *incident*'s
+    observations and records the new ones.
+
+    Raises:
+        FactError: the problems a check of the whole extended incident
+            finds (they can only be about the new observations); *ledger*
+            is then spent (it recorded part of the items).
+    """
+    added = tuple(observations)
+    problems = list(ledger.problems(added, len(incident.observations)))
+    if problems:
+        raise FactError(f"incident {incident.id!r}", problems)
+    # Built without __init__: its whole-incident check costs time in the
+    # number of observations, and the ledger has just made exactly that
+    # check for the new part (the old part passed it when it was built).
+    out: Incident = object.__new__(Incident)
+    for name, value in (
+        ("id", incident.id),
+        ("discovered_at", incident.discovered_at),
+        ("posted_at", incident.posted_at),
+        ("facts", incident.facts),
+        ("observations", incident.observations + added),
+        ("events", incident.events + tuple(events)),
+    ):
+        object.__setattr__(out, name, value)
+    return out
 
 
 _Key = tuple[str, str | None, str | None, str | None]

@@ -57,16 +57,16 @@ class NewEntry:
 
 
 def classify_batch(
-    incident_id: str, log: list[StoredEntry], parsed: list[NewEntry]
+    incident_id: str, by_id: Mapping[str, StoredEntry], parsed: list[NewEntry]
 ) -> tuple[list[Receipt | NewEntry], list[NewEntry]]:
     """
-    Sort a batch into repeats of stored entries (their first receipts),
-    repeats within the batch, and new entries; refuse a reused id.
+    Sort a batch into repeats of stored entries (*by_id*: the log by entry
+    id; their first receipts), repeats within the batch, and new entries;
+    refuse a reused id.
 
     Returns:
         One receipt or new entry per batch entry, and the new entries.
     """
-    by_id = {e.entry_id: e for e in log}
     receipts: list[Receipt | NewEntry] = []
     new: list[NewEntry] = []
     first: dict[str, NewEntry] = {}

@@ -141,12 +141,17 @@ class LogReader(PlanShelf):
         with self._reading(f"log entry seq {printable(repr(row[0]))}"):
             return stored_entry(row)
 
-    def _log(self, incident_id: str, known_us: int | None = None) -> list[StoredEntry]:
+    def _log(
+        self, incident_id: str, known_us: int | None = None, *, after_seq: int | None = None
+    ) -> list[StoredEntry]:
         sql = f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ?"  # noqa: S608 - constant columns
         params: tuple[object, ...] = (incident_id,)
         if known_us is not None:
             sql += " AND recorded_us <= ?"
-            params = (incident_id, known_us)
+            params = (*params, known_us)
+        if after_seq is not None:
+            sql += " AND seq > ?"
+            params = (*params, after_seq)
         return [self._entry(row) for row in self._fetch(sql + " ORDER BY seq", params)]
 
     def _close_ids(self, incident_id: str) -> str | None:

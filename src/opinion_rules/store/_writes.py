@@ -13,6 +13,7 @@ from typing import Any
 
 from opinion_rules._problems import describe_value
 from opinion_rules.engine._engine import Engine
+from opinion_rules.engine._tracking import Tracking
 from opinion_rules.exceptions import (
     FactError,
     IncidentConflictError,
@@ -21,11 +22,13 @@ from opinion_rules.exceptions import (
     RecordFormatError,
     UnknownIncidentError,
 )
-from opinion_rules.model._facts import Incident
+from opinion_rules.model._facts import Incident, SeriesLedger
 from opinion_rules.model._judgements import Judgement
 from opinion_rules.model._not_applicable import fact_json
 from opinion_rules.model._results import Assessment
+from opinion_rules.planfile._loaders import PluginsArg
 from opinion_rules.store._batches import (
+    NewEntry,
     batch_positions,
     classify_batch,
     parse_batch,
@@ -33,8 +36,9 @@ from opinion_rules.store._batches import (
     with_batch,
 )
 from opinion_rules.store._log import StoredEntry, incident_data
-from opinion_rules.store._outbox import Outbox
+from opinion_rules.store._outbox import DEFAULT_LISTENER_TIMEOUT, Outbox
 from opinion_rules.store._records import EntryKind, Receipt
+from opinion_rules.store._tracked import Tracked, TrackedIncidents, grown
 from opinion_rules.store._values import (
     canonical,
     checked_instant,
@@ -59,6 +63,87 @@ class IncidentWriter(Outbox):
     """
     The case store's writes to the incident log.
     """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        create: bool,
+        plugins: PluginsArg = None,
+        listener_timeout: float = DEFAULT_LISTENER_TIMEOUT,
+    ) -> None:
+        # Set first: the tables' check may already write.
+        self._tracked = TrackedIncidents()
+        super().__init__(name, create=create, plugins=plugins, listener_timeout=listener_timeout)
+
+    def _forget_cached(self) -> None:
+        self._tracked.clear()  # a rolled-back transaction may have read into it
+        super()._forget_cached()
+
+    def _known_log(self, incident_id: str, key: str) -> Tracked:
+        """
+        The incident's log as it is now, read from the database only past
+        what this store object already knows of it.
+        """
+        tracked = self._tracked.get(incident_id)
+        if tracked is not None and tracked.key == key and tracked.incident is not None:
+            more = self._log(incident_id, after_seq=tracked.last_seq)
+            if not more:
+                return tracked
+            grown_to = grown(tracked, incident_id, [(e.kind, e.item) for e in more])
+            if grown_to is not None:
+                tracked.log.extend(more)
+                tracked.by_id.update((e.entry_id, e) for e in more)
+                tracked.incident = grown_to
+                return tracked
+        tracked = Tracked.of(incident_id, key, self._log(incident_id))
+        if tracked.incident is not None:
+            self._tracked.put(incident_id, tracked)
+        return tracked
+
+    def _keep(
+        self,
+        incident_id: str,
+        tracked: Tracked,
+        new: Sequence[NewEntry],
+        seqs: Mapping[str, int],
+        incident: Incident,
+        tracking: Tracking,
+        recorded_at: datetime,
+        recorded_by: str,
+        *,
+        grew: bool,
+    ) -> None:
+        """
+        Remember a committed write: its entries as a read would give them
+        back, the incident and its evaluation.
+        """
+        stored_at = datetime.fromisoformat(recorded_at.isoformat())
+        added = [
+            StoredEntry(
+                seqs[e.entry_id],
+                e.entry_id,
+                e.kind,  # type: ignore[arg-type]  # an item kind, checked by parse_batch
+                e.content,
+                stored_at,
+                to_us(recorded_at),
+                recorded_by,
+                json.loads(e.content),
+            )
+            for e in new
+        ]
+        if grew:  # the ledger has recorded the new observations
+            tracked.log.extend(added)
+            tracked.by_id.update((e.entry_id, e) for e in added)
+            tracked.incident, tracked.tracking = incident, tracking
+            self._tracked.put(incident_id, tracked)
+            return
+        log = [*tracked.log, *added]
+        ledger = SeriesLedger(incident.posted_at)
+        for _ in ledger.problems(incident.observations):
+            pass  # it passed the same check when it was built
+        kept = Tracked(tracked.key, log, {e.entry_id: e for e in log}, incident, ledger, tracking)
+        self._tracked.put(incident_id, kept)
 
     def open_incident(
         self,
@@ -286,64 +371,12 @@ class IncidentWriter(Outbox):
             list(sources) if sources is not None else [f"batch[{i}]" for i in range(len(batch))]
         )
         parsed = parse_batch(subject, batch, places)
-        with self._transaction(write=True):
-            # The calendar's lock before the incident's: add_schedule takes it
-            # exclusively, so no write evaluates with schedules it replaces.
-            self._calendar_lock(exclusive=False)
-            head = self._fetch(
-                "SELECT plan_key, latest_at, latest_us FROM incidents WHERE incident_id = ?"  # noqa: S608 - a constant lock clause
-                + self._LOCK,
-                (incident_id,),
-            )
-            if not head:
-                raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
-            with self._reading(f"incident {incident_id!r}"):
-                key, latest_at, latest_us = str(head[0][0]), str(head[0][1]), int(head[0][2])
-                latest = datetime.fromisoformat(latest_at)
-            log = self._log(incident_id)
-            receipts, new = classify_batch(incident_id, log, parsed)
-            if not new:
-                return [r for r in receipts if isinstance(r, Receipt)]
-            if to_us(recorded_at) < latest_us:
-                raise OutOfOrderError(incident_id, "recorded_at", recorded_at, latest)
-            self._sync_years()
-            engine = self._engine(key)
-            incident, instants = with_batch(incident_id, key, log, new)
-            for entry, at in zip(new, instants, strict=True):
-                if at > recorded_at:
-                    raise OutOfOrderError(
-                        incident_id,
-                        f"{entry.kind}.at",
-                        at,
-                        recorded_at,
-                        entry_id=entry.entry_id,
-                        where=entry.where,
-                    )
-            try:
-                assessment = engine.evaluate(incident, at=recorded_at)
-            except FactError as exc:
-                raise relocate(exc, incident_id, key, batch_positions(log, new)) from None
-            seqs: dict[str, int] = {}
-            for entry in new:
-                seqs[entry.entry_id] = self._append(
-                    incident_id, entry.entry_id, entry.kind, entry.content, recorded_at, recorded_by
-                )
-            self._fetch(
-                "UPDATE incidents SET latest_at = ?, latest_us = ? WHERE incident_id = ?",
-                (recorded_at.isoformat(), to_us(recorded_at), incident_id),
-            )
-            self._materialise(incident_id, key, assessment, recorded_at, max(seqs.values()))
-
-            def before() -> Assessment:
-                # An incident no notified write evaluated yet (opened by an
-                # older version, or only written without listeners): compare
-                # with its previous write, replayed.
-                known = Incident.from_dict(
-                    incident_data(incident_id, log), source="stored incident"
-                )
-                return engine.evaluate(known, at=latest)
-
-            self._notify(incident_id, key, assessment, recorded_at, before)
+        try:
+            receipts, seqs = self._write_batch(incident_id, parsed, recorded_at, recorded_by)
+        except BaseException:
+            # What this write grew or advanced is not in the database.
+            self._tracked.forget(incident_id)
+            raise
         out: list[Receipt] = []
         written: set[str] = set()
         for r in receipts:
@@ -364,6 +397,106 @@ class IncidentWriter(Outbox):
             )
             written.add(r.entry_id)
         return out
+
+    def _write_batch(
+        self,
+        incident_id: str,
+        parsed: list[NewEntry],
+        recorded_at: datetime,
+        recorded_by: str,
+    ) -> tuple[list[Receipt | NewEntry], dict[str, int]]:
+        """
+        Write the new entries of *parsed* in one transaction; then remember
+        the incident grown by them.
+        """
+        with self._transaction(write=True):
+            # The calendar's lock before the incident's: add_schedule takes it
+            # exclusively, so no write evaluates with schedules it replaces.
+            self._calendar_lock(exclusive=False)
+            head = self._fetch(
+                "SELECT plan_key, latest_at, latest_us FROM incidents WHERE incident_id = ?"  # noqa: S608 - a constant lock clause
+                + self._LOCK,
+                (incident_id,),
+            )
+            if not head:
+                raise UnknownIncidentError(incident_id, expected=self._close_ids(incident_id))
+            with self._reading(f"incident {incident_id!r}"):
+                key, latest_at, latest_us = str(head[0][0]), str(head[0][1]), int(head[0][2])
+                latest = datetime.fromisoformat(latest_at)
+            tracked = self._known_log(incident_id, key)
+            log = tracked.log
+            receipts, new = classify_batch(incident_id, tracked.by_id, parsed)
+            if not new:
+                return receipts, {}
+            if to_us(recorded_at) < latest_us:
+                raise OutOfOrderError(incident_id, "recorded_at", recorded_at, latest)
+            self._sync_years()
+            engine = self._engine(key)
+            grown_to = grown(tracked, incident_id, [(e.kind, e.item) for e in new])
+            if grown_to is None:
+                self._tracked.forget(incident_id)  # its ledger is spent
+                incident, instants = with_batch(incident_id, key, log, new)
+            else:
+                incident = grown_to
+                instants = _new_instants(incident, new)
+            for entry, at in zip(new, instants, strict=True):
+                if at > recorded_at:
+                    raise OutOfOrderError(
+                        incident_id,
+                        f"{entry.kind}.at",
+                        at,
+                        recorded_at,
+                        entry_id=entry.entry_id,
+                        where=entry.where,
+                    )
+            tracking = tracked.tracking
+            try:
+                if tracking is None or tracking.engine is not engine:
+                    tracking = engine.track(incident, at=recorded_at)
+                else:
+                    tracking.advance(incident, at=recorded_at)
+            except FactError as exc:
+                self._tracked.forget(incident_id)
+                raise relocate(exc, incident_id, key, batch_positions(log, new)) from None
+            assessment = tracking.assessment
+            seqs: dict[str, int] = {}
+            for entry in new:
+                seqs[entry.entry_id] = self._append(
+                    incident_id,
+                    entry.entry_id,
+                    entry.kind,
+                    entry.content,
+                    recorded_at,
+                    recorded_by,
+                )
+            self._fetch(
+                "UPDATE incidents SET latest_at = ?, latest_us = ? WHERE incident_id = ?",
+                (recorded_at.isoformat(), to_us(recorded_at), incident_id),
+            )
+            self._materialise(incident_id, key, assessment, recorded_at, max(seqs.values()))
+
+            def before() -> Assessment:
+                # An incident no notified write evaluated yet (opened by an
+                # older version, or only written without listeners): compare
+                # with its previous write, replayed.
+                known = Incident.from_dict(
+                    incident_data(incident_id, log), source="stored incident"
+                )
+                return engine.evaluate(known, at=latest)
+
+            self._notify(incident_id, key, assessment, recorded_at, before)
+        self._keep(
+            incident_id,
+            tracked,
+            new,
+            seqs,
+            incident,
+            tracking,
+            recorded_at,
+            recorded_by,
+            grew=grown_to is not None,
+        )
+        return receipts, seqs
 
     def _append(
         self,
@@ -388,3 +521,15 @@ class IncidentWriter(Outbox):
             ),
         )
         return int(rows[0][0])
+
+
+def _new_instants(incident: Incident, new: Sequence[NewEntry]) -> list[datetime]:
+    """
+    The instant of each new entry's item: the last ones of their sections.
+    """
+    counts = {"observation": 0, "event": 0}
+    for entry in new:
+        counts[entry.kind] += 1
+    observations = iter(incident.observations[len(incident.observations) - counts["observation"] :])
+    events = iter(incident.events[len(incident.events) - counts["event"] :])
+    return [next(observations).at if e.kind == "observation" else next(events).at for e in new]
