@@ -76,8 +76,8 @@ class TrackedIncidents:
     The incidents a store object keeps, the least recently used dropped first.
     """
 
-    def __init__(self, most: int = MOST_TRACKED) -> None:
-        self._most = most
+    def __init__(self, most: int | None = None) -> None:
+        self._most = MOST_TRACKED if most is None else most
         self._items: OrderedDict[str, Tracked] = OrderedDict()
 
     def get(self, incident_id: str) -> Tracked | None:
