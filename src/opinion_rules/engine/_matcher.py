@@ -198,38 +198,39 @@ class StageMatch:
     def __init__(self, matcher: StageMatcher) -> None:
         self._matcher = matcher
         self._values: dict[str, object] = {}
-        self._results: dict[str, Tri] = {}
+        self._results: dict[str, Tri] | None = None
         #: The results that changed at the last :meth:`match` (all of them at the first).
-        self.changes: dict[str, Tri] = {}
+        self.changes: Mapping[str, Tri] = {}
 
-    def match(self, snapshot: Snapshot) -> dict[str, Tri]:
+    def match(self, snapshot: Snapshot) -> Mapping[str, Tri]:
         """
         Every rule of the stage on *snapshot*: the same as
         :meth:`StageMatcher.match`, computed from the previous call's.
         """
-        matcher, values = self._matcher, self._values
+        matcher, values, results = self._matcher, self._values, self._results
         get = snapshot.get
-        dirty: set[int] = set()
-        for slot, readers in matcher.readers:
-            value = get(slot)
-            before = values.get(slot, _UNSEEN)
-            if value is before or (type(value) is type(before) and value == before):
-                continue
-            values[slot] = value
-            dirty.update(readers)
-        if not self._results:
+        if results is None:
             # The first snapshot: every rule, even those that read no slot.
+            for slot, _readers in matcher.readers:
+                values[slot] = get(slot)
             self._results = self.changes = matcher.match(snapshot)
             return self._results
-        results = dict(self._results)
+        dirty: list[tuple[int, ...]] = []
+        for slot, readers in matcher.readers:
+            value = get(slot)
+            before = values[slot]
+            if value is not before and (value != before or type(value) is not type(before)):
+                values[slot] = value
+                dirty.append(readers)
         changes: dict[str, Tri] = {}
-        ids, checks = matcher.ids, matcher.checks
-        for index in sorted(dirty):
-            result = checks[index](snapshot)
-            rule_id = ids[index]
-            if result is not results[rule_id]:
-                results[rule_id] = changes[rule_id] = result
-        # Never mutated after this: the next call builds a new dict.
-        self._results = results
+        if dirty:
+            ids, checks = matcher.ids, matcher.checks
+            for index in dirty[0] if len(dirty) == 1 else sorted(set().union(*dirty)):
+                result = checks[index](snapshot)
+                if result is not results[ids[index]]:
+                    changes[ids[index]] = result
+        if changes:
+            # A new dict: the one returned before is never changed.
+            results = self._results = {**results, **changes}
         self.changes = changes
         return results
