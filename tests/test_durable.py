@@ -22,6 +22,7 @@ from opinion_rules.conditions import AllOf, AnyOf, Compare, Not, fact, measure
 from opinion_rules.deadlines import immediately
 from opinion_rules.engine import _durable, _durable_network
 from opinion_rules.engine._durable import durable_available
+from opinion_rules.engine._ir import Leaf, Or, Program, Rule
 from opinion_rules.lifecycle import Routing
 from opinion_rules.plugins import PluginSet
 from opinion_rules.typing import Condition
@@ -582,3 +583,27 @@ def test_the_command_line_under_w_error_evaluates_with_durable():
         outputs[backend] = done.stdout
 
     assert outputs["durable"] == outputs["python"]
+
+
+def test_a_pass_whose_message_did_not_change_is_not_asserted_again():
+    """A snapshot changing only slots a stage does not test reuses that stage's last firings."""
+    program = Program(
+        (
+            Rule("g.t", 1, Or((Leaf("t", "gt", 1), Leaf("u", "eq", 1)))),
+            Rule("a.u", 2, Leaf("w", "lt", 3)),
+        ),
+        {"t": "number", "u": "number", "w": "number"},
+    )
+    backend = _durable.DurableBackend(program)
+    with backend.session() as session:
+        first = session.match(1, {"t": 2, "w": 1})
+        again = session.match(1, {"t": 2, "w": 5})
+        asserted = session.asserted
+        changed = session.match(1, {"t": 0, "u": 1, "w": 5})
+
+        assert {"g.t": True} == first
+        assert first == again
+        assert 1 == asserted
+        assert {"g.t": True} == changed
+        assert 2 == session.asserted
+        assert {"a.u": False} == session.match(2, {"t": 0, "w": 5})

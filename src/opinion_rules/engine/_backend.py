@@ -29,6 +29,12 @@ class Session(Protocol):
     """
     Matching for one evaluation, used by one thread, opened by
     :meth:`Backend.session`.
+
+    A session may remember earlier snapshots to match the next one faster,
+    as long as every result stays what :meth:`match` promises.  It may also
+    offer ``changes(stage)``: the results of *stage* that differ from its
+    previous :meth:`match` (all of them after the first); the walk then
+    records only those.  A session without it is given every result.
     """
 
     def match(self, stage: int, snapshot: Mapping[str, object]) -> Mapping[str, bool | None]:

@@ -112,7 +112,7 @@ import json
 import threading
 import warnings
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -367,17 +367,30 @@ class DurableSession:
         self._codec = codec
         #: The rulesets in which a message ran an action (their state is deleted).
         self.ran_action: set[str] = set()
+        #: Each pass's last message (without its ids) and the rules it fired.
+        self._posted: dict[tuple[int, int], tuple[dict[str, int], list[str]]] = {}
+        #: How many messages this session asserted.
+        self.asserted = 0
 
     def match(self, stage: int, snapshot: Mapping[str, object]) -> dict[str, bool | None]:
         """
-        Assert one message per pass of *stage*, collect the rules each fired.
+        Assert one message per pass of *stage* whose slots changed since
+        that pass's previous message, collect the rules each fired.
+
+        durable_rules has no way to change one property of a fact: a fact is
+        one immutable message, retracted and asserted whole.  So what is
+        posted incrementally is the pass, not the slot: a pass whose message
+        (the encoded slots and derived values it carries) equals its previous
+        one is not asserted again, and its previous firings are reused.  That
+        is exact, because each rule tests one message and every message is
+        retracted before the next: what a message fires depends on it alone.
         """
         registered = self._registered
         results: dict[str, bool | None] = dict.fromkeys(registered.stages[stage])
         derived: dict[str, int] = {}
         encode = self._codec.encode
-        for spec in registered.passes[stage]:
-            message: dict[str, Any] = {}
+        for index, spec in enumerate(registered.passes[stage]):
+            message: dict[str, int] = {}
             for slot, prop in spec.slots:
                 value = snapshot.get(slot)
                 if value is not None:
@@ -385,8 +398,15 @@ class DurableSession:
             for prop in spec.derived:
                 if prop in derived:
                     message[prop] = derived[prop]
-            message.update(sid=_SESSION_ID, id=next(_MESSAGE_IDS), o=1, s=spec.code, b=0)
-            for rule_name in self._fire(registered.rulesets[spec.ruleset], message):
+            posted = self._posted.get((stage, index))
+            if posted is not None and posted[0] == message:
+                fired = posted[1]
+            else:
+                full: dict[str, Any] = dict(message)
+                full.update(sid=_SESSION_ID, id=next(_MESSAGE_IDS), o=1, s=spec.code, b=0)
+                fired = self._fire(registered.rulesets[spec.ruleset], full)
+                self._posted[(stage, index)] = (message, fired)
+            for rule_name in fired:
                 kind, target, truth = registered.names[rule_name]
                 if kind == "rule":
                     if results.get(target, truth) is (not truth):
@@ -402,13 +422,14 @@ class DurableSession:
                     derived[target] = int(truth)
         return results
 
-    def _fire(self, ruleset: str, message: dict[str, Any]) -> Iterable[str]:
+    def _fire(self, ruleset: str, message: dict[str, Any]) -> list[str]:
         """
         Assert *message* as a fact, retract it, and return the rules it fired.
         """
         registered = self._registered
         registered.fired = []
         host = _quiet_host()
+        self.asserted += 1
         try:
             state = host.assert_fact(ruleset, message)
         except Exception as exc:

@@ -3,9 +3,11 @@ The meaning of the IR: a node as a three-valued function of a snapshot.
 
 Three-valued (Kleene) logic: a leaf over a missing slot is unknown
 (``None``); ``and`` is false if any item is false, ``or`` is true if any item
-is true, ``not`` keeps unknown unknown.  The ``python`` backend runs these
-functions; the evaluator and the explainer use them to say which parts of a
-condition held or stayed unknown, whatever backend matched it.
+is true, ``not`` keeps unknown unknown.  These functions are the reference
+semantics: the ``python`` backend runs the same logic compiled to Python
+source (:mod:`opinion_rules.engine._matcher`, tested equal to them), and the
+evaluator and the explainer use them to say which parts of a condition held
+or stayed unknown, whatever backend matched it.
 """
 
 from __future__ import annotations

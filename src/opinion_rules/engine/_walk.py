@@ -95,27 +95,57 @@ class FirstHeld:
 class Unknown:
     """
     For each rule, the first and the last snapshot on which it was unknown.
+
+    :meth:`record` may be given every result of a match or only those that
+    changed since the previous match of the same stage: a rule unknown on the
+    latest snapshot of its stage is *open*, and its last unknown snapshot is
+    read off that stage when asked, so unchanged results need no visit.
     """
 
     def __init__(self) -> None:
-        self.seen: dict[str, tuple[Snapshot, Snapshot]] = {}
+        self._first: dict[str, Snapshot] = {}
+        #: Rules no longer unknown: the last snapshot on which they were.
+        self._last: dict[str, Snapshot] = {}
+        #: Rules unknown on the latest snapshot recorded for their stage.
+        self._open: dict[str, int] = {}
+        self._latest: dict[int, Snapshot] = {}
 
-    def record(self, results: Mapping[str, bool | None], snapshot: Snapshot) -> None:
+    def record(
+        self, results: Mapping[str, bool | None], snapshot: Snapshot, stage: int = 0
+    ) -> None:
         """
-        Note the rules of *results* that are unknown on *snapshot*.
+        Note the rules of *results* that are unknown on *snapshot*, the
+        next snapshot matched for *stage*.
         """
+        previous = self._latest.get(stage)
         for rule_id, held in results.items():
             if held is None:
-                first = self.seen.get(rule_id, (snapshot, snapshot))[0]
-                self.seen[rule_id] = (first, snapshot)
+                self._first.setdefault(rule_id, snapshot)
+                self._open[rule_id] = stage
+            elif rule_id in self._open and previous is not None:
+                del self._open[rule_id]
+                self._last[rule_id] = previous
+        self._latest[stage] = snapshot
+
+    @property
+    def seen(self) -> dict[str, tuple[Snapshot, Snapshot]]:
+        """
+        For each rule that was unknown: its first and last unknown snapshot.
+        """
+        return {rule_id: self._span(rule_id) for rule_id in self._first}
+
+    def _span(self, rule_id: str) -> tuple[Snapshot, Snapshot]:
+        stage = self._open.get(rule_id)
+        last = self._last[rule_id] if stage is None else self._latest[stage]
+        return self._first[rule_id], last
 
     def needs(self, rule_id: str, node: Node, final: Snapshot) -> list[str]:
         """
         The slots that kept *rule_id* unknown and are unknown still.
         """
-        if rule_id not in self.seen:
+        if rule_id not in self._first:
             return []
-        slots = set().union(*(unknown_slots(node, snap) for snap in self.seen[rule_id]))
+        slots = set().union(*(unknown_slots(node, snap) for snap in self._span(rule_id)))
         return sorted(s for s in slots if final.get(s) is None)
 
 
@@ -175,8 +205,13 @@ class Walk:
         if snap != self.snaps.get(stage):
             self.snaps[stage] = snap
             self.results[stage] = session.match(stage, snap)
-            self.first.record(self.results[stage], t, snap)
-            self.unknown.record(self.results[stage], snap)
+            # A backend that tells which results changed (the python one)
+            # spares recording the rest: recording an unchanged result is a
+            # no-op for both (see Unknown).
+            report = getattr(session, "changes", None)
+            changed = self.results[stage] if report is None else report(stage)
+            self.first.record(changed, t, snap)
+            self.unknown.record(changed, snap, stage)
 
     def run(self, session: Session) -> None:
         """
