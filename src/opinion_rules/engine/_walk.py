@@ -153,6 +153,8 @@ class Walk:
             if self.states or self.per_change
             else {}
         )
+        # The same, as sets, for membership tests at every change point.
+        self._change_sets = {f: set(ts) for f, ts in self.fact_changes.items()}
         #: For each per-change action, the changes at which its condition held.
         self.held_at_changes: dict[str, list[datetime]] = {a: [] for a in self.per_change}
         #: Instants after the evaluation instant at which a state slot would change.
@@ -214,7 +216,7 @@ class Walk:
                     history.append((t, value))
             for action_id, fact_id in self.per_change.items():
                 rule_held = self.results[2].get(action_rule(action_id)) is True
-                if rule_held and t in self.fact_changes.get(fact_id, ()):
+                if rule_held and t in self._change_sets.get(fact_id, ()):
                     self.held_at_changes[action_id].append(t)
             for when, why in grader.cancellations:
                 if when == t:
