@@ -25,7 +25,7 @@ from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._facts import Incident, Observation
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._series import Combine, Point, SeriesIndex
-from opinion_rules.model._series_sweep import SeriesSweep
+from opinion_rules.model._series_sweep import SeriesSweep, instant_key
 from opinion_rules.model._windows import Measure
 
 
@@ -163,7 +163,8 @@ class Timeline:
         """
         The value of every slot the program reads at instant *t*.
         """
-        snap: Snapshot = {slot: sweep.value(t) for slot, sweep in self._measure_sweeps}
+        key = instant_key(t)
+        snap: Snapshot = {slot: sweep.value(t, key) for slot, sweep in self._measure_sweeps}
         facts = self._facts_until(t)
         for spec, slot in self._facts:
             value = facts.get(spec.id)

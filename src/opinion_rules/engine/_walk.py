@@ -186,10 +186,17 @@ class Walk:
         """
         grader = self.grader
         grade_read = GRADE_SLOT in self.program.slots
+        # The change points in order, with a heap for the instants added on the way.
         points = self.timeline.change_points()
         visited = set(points)
-        while points:
-            t = heapq.heappop(points)
+        added: list[datetime] = []
+        i = 0
+        while i < len(points) or added:
+            if added and (i == len(points) or added[0] < points[i]):
+                t = heapq.heappop(added)
+            else:
+                t = points[i]
+                i += 1
             snap1 = self.timeline.snapshot(t)
             self._match(session, 1, t, snap1)
             before = len(grader.history)
@@ -205,11 +212,11 @@ class Walk:
             if self.states:
                 values, later = self._state_values(t)
                 snap2.update(values)
-                self._visit(later, points, visited)
+                self._visit(later, added, visited)
             self._match(session, 2, t, snap2)
             if self.states and self.first.version != held_before:
                 # Actions that started to apply at t fall due later: visit then.
-                self._visit(self._state_values(t)[1], points, visited)
+                self._visit(self._state_values(t)[1], added, visited)
             for action_id, history in self.allowed.items():
                 value = self.results[2].get(extension_rule(action_id))
                 if not history or history[-1][1] is not value:

@@ -335,6 +335,8 @@ def _hours(start: datetime, end: datetime) -> Fraction:
 
 
 class _TotalSeries:
+    __slots__ = ("first", "order", "times", "values", "zero_at")
+
     def __init__(
         self, points: Sequence[Point], posted_at: datetime | None, order: tuple[int, int]
     ) -> None:
@@ -384,6 +386,8 @@ class _TotalSeries:
 
 
 class _IncrementSeries:
+    __slots__ = ("_prefix", "_zero_at", "first", "order", "times", "values")
+
     def __init__(
         self, points: Sequence[Point], posted_at: datetime | None, order: tuple[int, int]
     ) -> None:

@@ -7,17 +7,18 @@ computes a measure at one instant from every series; asked at each of an
 incident's change points, that is O(series) per point and quadratic in all.
 A :class:`MeasureSweep` instead keeps, for one measure, each series'
 amount in the window (or rate, or whether it was seen) and a running
-aggregate of them (:mod:`opinion_rules.model._running`), and a heap of the
+aggregate of them (:mod:`opinion_rules.model._running`), and the sorted
 instants at which a series' amount can change: a reading (it enters), a
 reading plus the window's length (it leaves a rolling window), the
 posting-time zero baseline leaving a rolling window, and the ends of the
 days after a day with readings (calendar-day and sustained windows, where
 every series is recomputed: O(series) per such day).  Asked at *t*, it
 recomputes only the series due by *t*, so each reading costs O(log n) a
-few times in all; between its own instants a measure's value is the one it
-had, and asking costs O(1).  A sustained window keeps the completed days'
-values, which cannot change; plug-in aggregations are computed directly,
-but only at the measure's own instants.
+few times in all (a window query, a heap for maxima); between its own
+instants a measure's value is the one it had, and asking costs O(1).  A
+sustained window keeps the completed days' values, which cannot change;
+plug-in aggregations are computed directly, but only at the measure's own
+instants.
 
 The values equal :meth:`SeriesIndex.value` at every instant (the tests
 compare them); asked at an instant earlier than the last one, a sweep
@@ -28,9 +29,8 @@ fresh sweep over all readings gives.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from opinion_rules.model._running import Largest, Running, Sites, SitesAbove, Total
@@ -46,10 +46,19 @@ from opinion_rules.model._windows import Measure
 from opinion_rules.time._arithmetic import TICK
 
 
-__all__ = ["MeasureSweep", "SeriesSweep"]
+__all__ = ["MeasureSweep", "SeriesSweep", "instant_key"]
 
-#: In the heap of instants: every series is due (a day ended).
+#: In the list of instants due: every series is due (a day ended).
 _ALL = -1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def instant_key(t: datetime) -> int:
+    """
+    *t* as microseconds since 1970 UTC: instants of any timezone compared
+    exactly and fast (aware datetimes of different offsets compare slowly).
+    """
+    return (t - _EPOCH) // TICK
 
 
 class MeasureSweep:
@@ -73,8 +82,12 @@ class MeasureSweep:
         self._sites: list[str | None] = []
         self._post_of: list[str | None] = []
         self._position: dict[int, int] = {}
-        #: (instant, series or _ALL) at which a series' amount may change.
-        self._due: list[tuple[datetime, int]] = []
+        #: (instant, series or _ALL) at which a series' amount may change, in
+        #: order, instants as microseconds (see instant_key); those before
+        #: ``_next`` were done.
+        self._due: list[tuple[int, int]] = []
+        self._next = 0
+        self._length_us = None if self._length is None else self._length // TICK
         self._days_seen: set[date] = set()
         self._first: datetime | None = None
         #: The last instant asked, the value then, and the day it was computed for.
@@ -89,7 +102,7 @@ class MeasureSweep:
         self._largest_post = Largest()
         for key, series in index.entries():
             self._register(key, series)
-        heapq.heapify(self._due)
+        self._due.sort()
 
     # -- the series ------------------------------------------------------------------
 
@@ -113,23 +126,26 @@ class MeasureSweep:
             # An unobserved series is a member too (0 in its window).
             self._combined.set(i, key[0], series.order, False if self._seen_only else 0)
         zero_at = getattr(series, "zero_at", None)
-        if zero_at is not None and self._length is not None:
+        if zero_at is not None and self._length_us is not None:
             # The posting-time zero leaves the window just after zero_at + length.
-            self._due.append((zero_at + self._length, i))
-            self._due.append((zero_at + self._length + TICK, i))
+            zero = instant_key(zero_at) + self._length_us
+            self._due.append((zero, i))
+            self._due.append((zero + 1, i))
         for at in series.times:
             self._reading(i, at)
 
     def _reading(self, i: int, at: datetime) -> None:
-        self._due.append((at, i))
-        if self._length is not None:
-            self._due.append((at + self._length, i))
+        key = instant_key(at)
+        self._due.append((key, i))
+        if self._length_us is not None:
+            self._due.append((key + self._length_us, i))
         if self._day_count:
             day = at.astimezone(self._index.tz).date()
             if day not in self._days_seen:
                 self._days_seen.add(day)
                 for later in range(1, self._day_count + 1):
-                    self._due.append((self._midnight(day + timedelta(days=later)), _ALL))
+                    midnight = self._midnight(day + timedelta(days=later))
+                    self._due.append((instant_key(midnight), _ALL))
 
     def add(self, key: SeriesKey, series: Series, new: bool, at: datetime) -> None:
         """
@@ -146,26 +162,32 @@ class MeasureSweep:
             if i is None:
                 return
             self._reading(i, at)
-        added = self._due[before:]
-        del self._due[before:]
-        for item in added:
-            heapq.heappush(self._due, item)
+        if len(self._due) > before:
+            # Only what is still due is kept: the readings of recent windows.
+            self._due = sorted(self._due[self._next :])
+            self._next = 0
 
     # -- the value -------------------------------------------------------------------
 
-    def value(self, t: datetime) -> float | int | None:
+    def value(self, t: datetime, key: int | None = None) -> float | int | None:
         """
-        The value at *t*: what ``SeriesIndex.value`` gives.
+        The value at *t* (*key*: its :func:`instant_key`, if known): what
+        ``SeriesIndex.value`` gives.
         """
         if self.at is not None and t < self.at:
             return self._index.value(self._measure, t, self._custom)
         self.at = t
-        due = self._due
-        if not due or due[0][0] > t:
+        due, i = self._due, self._next
+        if key is None:
+            key = instant_key(t)
+        if i >= len(due) or due[i][0] > key:
             return self._value
         touched: set[int] = set()
-        while due and due[0][0] <= t:
-            touched.add(heapq.heappop(due)[1])
+        end = len(due)
+        while i < end and due[i][0] <= key:
+            touched.add(due[i][1])
+            i += 1
+        self._next = i
         if self._custom is not None:
             self._value = self._index.value(self._measure, t, self._custom)
         elif self._kind == "rate":
