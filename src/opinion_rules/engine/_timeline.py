@@ -24,7 +24,8 @@ from opinion_rules.engine._plugin_values import PluginValues
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._facts import Incident, Observation
 from opinion_rules.model._plan import Plan
-from opinion_rules.model._series import Point, SeriesIndex
+from opinion_rules.model._series import Combine, Point, SeriesIndex
+from opinion_rules.model._series_sweep import SeriesSweep, instant_key
 from opinion_rules.model._windows import Measure
 
 
@@ -99,6 +100,29 @@ class Timeline:
         self._facts = [(f, s) for f in plan.facts if (s := fact_slot(f.id)) in slots]
         self._events = [(s, slot_subject(s)) for s in slots if slot_source(s) == "event"]
         self._computed = computed_leaves(program)
+        # One sweep per metric read: each measure's value kept up to date as
+        # the walk moves forward (see opinion_rules.model._series_sweep).
+        read: dict[str, list[tuple[Measure, Combine | None]]] = defaultdict(list)
+        for measure, _slot in self._measures:
+            custom = None if values is None else values.combine_for(measure.aggregate)
+            read[measure.metric].append((measure, custom))
+        self.sweeps = {
+            metric: SeriesSweep(
+                self.indexes.get(metric) or SeriesIndex({}, {}, incident.posted_at, plan.tz),
+                measures,
+            )
+            for metric, measures in read.items()
+        }
+        sweep_of = {
+            measure.id: measure_sweep
+            for metric, sweep in self.sweeps.items()
+            for (measure, _custom), measure_sweep in zip(read[metric], sweep.measures, strict=True)
+        }
+        self._measure_sweeps = [(slot, sweep_of[m.id]) for m, slot in self._measures]
+        # The facts as known at the last snapshot, and how many fact events that applied.
+        self._facts_known: dict[str, object] = dict(incident.fact_values())
+        self._facts_applied = 0
+        self._facts_at: datetime | None = None
 
     def _measure_points(self, measure: Measure) -> Iterable[datetime]:
         index = self.indexes.get(measure.metric)
@@ -139,16 +163,9 @@ class Timeline:
         """
         The value of every slot the program reads at instant *t*.
         """
-        snap: Snapshot = {}
-        values = self.values
-        for measure, slot in self._measures:
-            index = self.indexes.get(measure.metric)
-            custom = None if values is None else values.combine_for(measure.aggregate)
-            snap[slot] = None if index is None else index.value(measure, t, custom)
-        facts = self.incident.fact_values()
-        for event in self.fact_changes:
-            if event.at <= t:
-                facts[str(event.fact)] = event.value  # type: ignore[assignment]
+        key = instant_key(t)
+        snap: Snapshot = {slot: sweep.value(t, key) for slot, sweep in self._measure_sweeps}
+        facts = self._facts_until(t)
         for spec, slot in self._facts:
             value = facts.get(spec.id)
             if isinstance(value, str) and spec.type == "enum" and spec.ordered:
@@ -157,9 +174,27 @@ class Timeline:
         for slot, event_type in self._events:
             first = self.first_event.get(event_type)
             snap[slot] = first is not None and first <= t
+        values = self.values
         functions = None if values is None else values.functions
         snap.update(computed_values(self._computed, snap, functions))
         return snap
+
+    def _facts_until(self, t: datetime) -> dict[str, object]:
+        """
+        The fact values known at *t*: the incident's, then every ``fact``
+        event up to *t* applied in order (walked with a pointer).
+        """
+        if self._facts_at is not None and t < self._facts_at:
+            self._facts_known = dict(self.incident.fact_values())
+            self._facts_applied = 0
+        self._facts_at = t
+        changes, facts = self.fact_changes, self._facts_known
+        i = self._facts_applied
+        while i < len(changes) and changes[i].at <= t:
+            facts[str(changes[i].fact)] = changes[i].value
+            i += 1
+        self._facts_applied = i
+        return facts
 
 
 def _index(

@@ -183,6 +183,8 @@ class Walk:
             if self.states or self.per_change
             else {}
         )
+        # The same, as sets, for membership tests at every change point.
+        self._change_sets = {f: set(ts) for f, ts in self.fact_changes.items()}
         #: For each per-change action, the changes at which its condition held.
         self.held_at_changes: dict[str, list[datetime]] = {a: [] for a in self.per_change}
         #: Instants after the evaluation instant at which a state slot would change.
@@ -219,10 +221,17 @@ class Walk:
         """
         grader = self.grader
         grade_read = GRADE_SLOT in self.program.slots
+        # The change points in order, with a heap for the instants added on the way.
         points = self.timeline.change_points()
         visited = set(points)
-        while points:
-            t = heapq.heappop(points)
+        added: list[datetime] = []
+        i = 0
+        while i < len(points) or added:
+            if added and (i == len(points) or added[0] < points[i]):
+                t = heapq.heappop(added)
+            else:
+                t = points[i]
+                i += 1
             snap1 = self.timeline.snapshot(t)
             self._match(session, 1, t, snap1)
             before = len(grader.history)
@@ -238,18 +247,18 @@ class Walk:
             if self.states:
                 values, later = self._state_values(t)
                 snap2.update(values)
-                self._visit(later, points, visited)
+                self._visit(later, added, visited)
             self._match(session, 2, t, snap2)
             if self.states and self.first.version != held_before:
                 # Actions that started to apply at t fall due later: visit then.
-                self._visit(self._state_values(t)[1], points, visited)
+                self._visit(self._state_values(t)[1], added, visited)
             for action_id, history in self.allowed.items():
                 value = self.results[2].get(extension_rule(action_id))
                 if not history or history[-1][1] is not value:
                     history.append((t, value))
             for action_id, fact_id in self.per_change.items():
                 rule_held = self.results[2].get(action_rule(action_id)) is True
-                if rule_held and t in self.fact_changes.get(fact_id, ()):
+                if rule_held and t in self._change_sets.get(fact_id, ()):
                     self.held_at_changes[action_id].append(t)
             for when, why in grader.cancellations:
                 if when == t:

@@ -20,7 +20,7 @@ from opinion_rules.model._windows import Measure
 from opinion_rules.time._arithmetic import TICK
 
 
-__all__ = ["Combine", "Point", "SeriesIndex", "exact", "finish"]
+__all__ = ["Combine", "Point", "Series", "SeriesIndex", "SeriesKey", "exact", "finish"]
 
 
 @attrs.frozen
@@ -40,7 +40,8 @@ class Point:
 Combine = Callable[[Sequence[SeriesAmount]], float | int | None]
 
 #: A series: (site, channel, post).
-_SeriesKey = tuple[str | None, str | None, str | None]
+SeriesKey = tuple[str | None, str | None, str | None]
+_SeriesKey = SeriesKey
 
 
 class SeriesIndex:
@@ -56,17 +57,70 @@ class SeriesIndex:
         posted_at: datetime | None,
         tz: ZoneInfo,
     ) -> None:
-        self._tz = tz
-        self._series: list[tuple[_SeriesKey, _TotalSeries | _IncrementSeries]] = [
-            *((key, _TotalSeries(points, posted_at)) for key, points in totals.items()),
-            *((key, _IncrementSeries(points, posted_at)) for key, points in increments.items()),
+        self.tz = tz
+        self._posted_at = posted_at
+        # Totals first, then increments, each in order of first observation:
+        # a series' ``order`` is its place, kept when series are added later.
+        self._series: list[tuple[_SeriesKey, Series]] = [
+            *(
+                (key, _TotalSeries(points, posted_at, (0, i)))
+                for i, (key, points) in enumerate(totals.items())
+            ),
+            *(
+                (key, _IncrementSeries(points, posted_at, (1, i)))
+                for i, (key, points) in enumerate(increments.items())
+            ),
         ]
+        self._by_key: dict[tuple[bool, _SeriesKey], Series] = {
+            (isinstance(series, _TotalSeries), key): series for key, series in self._series
+        }
+        self._counts = [len(totals), len(increments)]
         self._first_by_channel: dict[str | None, datetime] = {}
         for key, series in self._series:
-            channel = key[1]
-            known = self._first_by_channel.get(channel)
-            if known is None or series.first < known:
-                self._first_by_channel[channel] = series.first
+            self._note_first(key[1], series.first)
+
+    def _note_first(self, channel: str | None, first: datetime) -> None:
+        known = self._first_by_channel.get(channel)
+        if known is None or first < known:
+            self._first_by_channel[channel] = first
+
+    def entries(self) -> list[tuple[SeriesKey, Series]]:
+        """
+        Every series with its key, totals first (the order aggregates see them in).
+        """
+        return list(self._series)
+
+    def add(self, point: Point, total: bool) -> tuple[SeriesKey, Series, bool]:
+        """
+        Append *point* to its series (a new one if none): a reading of a
+        total if *total*, an increment if not.  Return the series' key, the
+        series and whether it is new.  The index then equals one built with
+        *point* last; *point* may not be earlier than its series' last reading.
+        """
+        key = (point.site, point.channel, point.post)
+        series = self._by_key.get((total, key))
+        if series is not None:
+            if point.at < series.times[-1]:
+                raise ValueError(
+                    f"a reading at {point.at.isoformat()} is earlier than its series' last "
+                    f"({series.times[-1].isoformat()})"
+                )
+            series.append(point)
+            return key, series, False
+        kind = 0 if total else 1
+        order = (kind, self._counts[kind])
+        self._counts[kind] += 1
+        series = (
+            _TotalSeries([point], self._posted_at, order)
+            if total
+            else _IncrementSeries([point], self._posted_at, order)
+        )
+        self._by_key[(total, key)] = series
+        # Totals stay before increments, as in a fresh index.
+        place = self._counts[0] - 1 if total else len(self._series)
+        self._series.insert(place, (key, series))
+        self._note_first(point.channel, point.at)
+        return key, series, True
 
     def first_known(self, channels: tuple[str, ...]) -> datetime | None:
         """
@@ -136,7 +190,7 @@ class SeriesIndex:
         window = measure.window
         if window.kind == "sustained":
             assert window.days is not None  # noqa: S101 - checked at construction
-            today = t.astimezone(self._tz).date()
+            today = t.astimezone(self.tz).date()
             daily = [
                 self._amount(measure, self._midnight(day) - TICK, end, post)
                 for back in range(window.days)
@@ -145,7 +199,7 @@ class SeriesIndex:
             ]
             return finish(min(daily))
         if window.kind == "calendar_day":
-            start: datetime | None = self._midnight(t.astimezone(self._tz).date()) - TICK
+            start: datetime | None = self._midnight(t.astimezone(self.tz).date()) - TICK
         else:
             start = None if window.length is None else t - window.length
         return finish(self._amount(measure, start, t, post))
@@ -162,7 +216,7 @@ class SeriesIndex:
         window = measure.window
         if window.kind == "sustained":
             assert window.days is not None  # noqa: S101 - checked at construction
-            today = t.astimezone(self._tz).date()
+            today = t.astimezone(self.tz).date()
             daily = []
             for back in range(window.days):
                 day = today - timedelta(days=back)
@@ -171,7 +225,7 @@ class SeriesIndex:
             known = [v for v in daily if v is not None]
             return min(known) if len(known) == len(daily) else None
         if window.kind == "calendar_day":
-            start: datetime | None = self._midnight(t.astimezone(self._tz).date()) - TICK
+            start: datetime | None = self._midnight(t.astimezone(self.tz).date()) - TICK
         else:
             start = None if window.length is None else t - window.length
         return custom(self._amounts(measure, start, t))
@@ -184,7 +238,7 @@ class SeriesIndex:
         ]
 
     def _midnight(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=self._tz)
+        return datetime.combine(day, time(0), tzinfo=self.tz)
 
     def _amount(
         self, measure: Measure, start: datetime | None, t: datetime, post: str | None
@@ -243,7 +297,7 @@ class SeriesIndex:
                     # The observation leaves the window (t - w, t] at at + w.
                     yield at + window.length
                 if day_windows:
-                    days.add(at.astimezone(self._tz).date())
+                    days.add(at.astimezone(self.tz).date())
             zero_at = getattr(series, "zero_at", None)
             if zero_at is not None and window.length is not None:
                 # The posting-time zero baseline leaves the window too.
@@ -281,12 +335,21 @@ def _hours(start: datetime, end: datetime) -> Fraction:
 
 
 class _TotalSeries:
-    def __init__(self, points: Sequence[Point], posted_at: datetime | None) -> None:
+    __slots__ = ("first", "order", "times", "values", "zero_at")
+
+    def __init__(
+        self, points: Sequence[Point], posted_at: datetime | None, order: tuple[int, int]
+    ) -> None:
         self.times = [p.at for p in points]
         self.values = [p.value for p in points]
         self.first = self.times[0]
         # Incident validation guarantees posted_at <= every observation.
         self.zero_at = posted_at
+        self.order = order
+
+    def append(self, point: Point) -> None:
+        self.times.append(point.at)
+        self.values.append(point.value)
 
     def rate(self, t: datetime) -> Fraction | None:
         found = _per_hour(self.times, t, self.zero_at)
@@ -323,16 +386,26 @@ class _TotalSeries:
 
 
 class _IncrementSeries:
-    def __init__(self, points: Sequence[Point], posted_at: datetime | None) -> None:
-        self.times = [p.at for p in points]
-        self.values = [p.value for p in points]
-        self.first = self.times[0]
+    __slots__ = ("_prefix", "_zero_at", "first", "order", "times", "values")
+
+    def __init__(
+        self, points: Sequence[Point], posted_at: datetime | None, order: tuple[int, int]
+    ) -> None:
+        self.times: list[datetime] = []
+        self.values: list[float | int] = []
+        self.first = points[0].at
         self._zero_at = posted_at
+        self.order = order
         # Exact prefix sums: a difference of float prefix sums can differ
         # from the window's true sum and flip a threshold comparison.
         self._prefix: list[Fraction | int] = [0]
         for p in points:
-            self._prefix.append(self._prefix[-1] + exact(p.value))
+            self.append(p)
+
+    def append(self, point: Point) -> None:
+        self.times.append(point.at)
+        self.values.append(point.value)
+        self._prefix.append(self._prefix[-1] + exact(point.value))
 
     def rate(self, t: datetime) -> Fraction | None:
         found = _per_hour(self.times, t, self._zero_at)
@@ -349,6 +422,10 @@ class _IncrementSeries:
 
     def seen_in(self, start: datetime | None, end: datetime) -> bool:
         return _any_in(self.times, start, end)
+
+
+#: One series of a :class:`SeriesIndex`: a total's readings or increments.
+Series = _TotalSeries | _IncrementSeries
 
 
 def exact(value: float) -> Fraction | int:
