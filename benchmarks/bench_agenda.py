@@ -22,8 +22,16 @@ Then it measures, at one instant:
 * a naive agenda: replaying and evaluating each incident from its log
   (``CaseStore.assess``), measured on a sample and extrapolated to N.
 
-It prints the times, the number of rows the agenda returns, and ratios
-measured in the same run, each as ``<label>  <ratio>x`` (the form
+Then, in another store where every incident went stale (closed incidents
+whose last reading left a window since they were written; ``--stale``
+names the two sizes, 5,000 and 50,000 by default, 1,000 and 5,000 with
+``--quick``), it measures the first agenda's peak memory (``tracemalloc``:
+the Python heap the agenda allocated beyond what was allocated before it),
+which must stay bounded: the agenda replays stale incidents a chunk at a
+time, not every log at once.
+
+It prints the times, the number of rows the agenda returns, the peak
+memory, and ratios measured in the same run, each as ``<label>  <ratio>x`` (the form
 ``benchmarks/compare_revisions.py`` reads).  The steady query should grow with the rows it
 returns, not with N; nothing is asserted, and the absolute times depend on
 the machine.
@@ -36,6 +44,7 @@ import random
 import statistics
 import tempfile
 import time
+import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -115,6 +124,54 @@ def populate(store: CaseStore, n: int, rng: random.Random) -> None:
                 store.record(incident, entries, recorded_at=recorded, recorded_by="bench")
 
 
+def populate_stale(store: CaseStore, n: int, rng: random.Random) -> None:
+    """
+    *n* closed incidents, each stale at NOW: its reading of 5 clicks left
+    the 1-hour window after the incident was written, and the grade rules
+    watch that window.
+    """
+    key = store.add_plan(read_plan_text(PLAN, "yaml", "bench"))
+    for start in range(0, n, BATCH):
+        with store.bulk():
+            for i in range(start, min(n, start + BATCH)):
+                discovered = NOW - timedelta(minutes=rng.randint(3 * 60, 14 * 24 * 60))
+                recorded = discovered + timedelta(minutes=5)
+                done = recorded + timedelta(minutes=10)
+                incident = f"STALE-{i:06d}"
+                store.open_incident(
+                    incident,
+                    key,
+                    discovered_at=discovered,
+                    entry_id="open",
+                    recorded_at=recorded,
+                    recorded_by="bench",
+                )
+                entries = [{"id": "c1", "observation": item("clicks", recorded, value=5)}]
+                entries += [
+                    {"id": f"d-{a}", "event": item("action_done", done, action=a)}
+                    for a in ("triage", "report", "close")
+                ]
+                entries.append({"id": "s", "event": item("subsided", done)})
+                store.record(incident, entries, recorded_at=done, recorded_by="bench")
+
+
+def stale_memory(n: int, directory: Path) -> dict[str, float]:
+    """
+    The first agenda over *n* stale incidents: its peak memory in bytes
+    (the Python heap it allocated) and its CPU seconds.
+    """
+    with SQLiteStore(directory / f"stale-{n}.db") as store:
+        populate_stale(store, n, random.Random(n))
+        stale = stale_count(store)
+        tracemalloc.start()
+        started = time.process_time()
+        rows = len(store.agenda(NOW, timedelta(hours=24)))
+        cpu = time.process_time() - started
+        _now, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return {"n": n, "stale": stale, "rows": rows, "peak": peak, "cpu": cpu}
+
+
 def seconds(call: object, repeats: int = 1) -> list[float]:
     out = []
     for _ in range(repeats):
@@ -165,14 +222,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 incidents")
     parser.add_argument("--sizes", type=int, nargs=2, metavar=("SMALL", "LARGE"), help="sizes")
+    parser.add_argument(
+        "--stale", type=int, nargs=2, metavar=("SMALL", "LARGE"), help="stale incidents"
+    )
     args = parser.parse_args()
     sizes = [1_000, 10_000] if args.quick else [10_000, 100_000]
-    if args.sizes:
-        if not 2 <= args.sizes[0] < args.sizes[1]:
-            parser.error("--sizes needs 2 <= SMALL < LARGE")
-        sizes = args.sizes
+    stale_sizes = [1_000, 5_000] if args.quick else [5_000, 50_000]
+    for name, given in (("--sizes", args.sizes), ("--stale", args.stale)):
+        if given and not 2 <= given[0] < given[1]:
+            parser.error(f"{name} needs 2 <= SMALL < LARGE")
+    sizes = args.sizes or sizes
+    stale_sizes = args.stale or stale_sizes
     with tempfile.TemporaryDirectory() as tmp:
         results = [measure(n, Path(tmp)) for n in sizes]
+        memory = [stale_memory(n, Path(tmp)) for n in stale_sizes]
     print(
         f"{'incidents':>10} {'fill s':>8} {'rows':>7} {'stale':>7} {'first agenda ms':>16} "
         f"{'steady agenda ms':>17} {'naive replay s':>15} {'naive/steady':>13}"
@@ -191,12 +254,18 @@ def main() -> None:
         f"naive replay {large['naive'] / small['naive']:.1f}x"
     )
     print()
+    print(f"{'stale incidents':>16} {'rows':>7} {'first agenda CPU s':>19} {'peak MB':>8}")
+    for r in memory:
+        print(f"{r['stale']:>16,} {r['rows']:>7,} {r['cpu']:>19.1f} {r['peak'] / 2**20:>8.1f}")
+    few, many = memory
+    print()
     for label, value in (
         ("steady agenda large / small", large["steady"] / small["steady"]),
         ("naive replay large / small", large["naive"] / small["naive"]),
         ("naive replay / steady agenda", large["naive"] / large["steady"]),
+        ("stale peak memory large / small", many["peak"] / few["peak"]),
     ):
-        print(f"{label:<30}{value:8.1f}x")
+        print(f"{label:<34}{value:8.1f}x")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ and evaluates every one of them at one fixed instant with three evaluators:
     categories, every action's status).
 ``durable``
     ``Engine(plan, backend="durable")``: the same through durable_rules.
+``grade-only``
+    ``Engine(plan).grade``: the grade, its since and its history alone
+    (python backend).
 
 The hand-written grade must equal both engines' grade for every incident;
 each mismatch is printed and the script exits 1 if there is any.
@@ -340,6 +343,16 @@ def _engine_grade(
     return grade
 
 
+def _grade_only(
+    engine: opinion_rules.Engine,
+) -> Callable[[opinion_rules.Incident], str | None]:
+    def grade(incident: opinion_rules.Incident) -> str | None:
+        result = engine.grade(incident, at=AT)
+        return None if result.grade is None else result.grade.id
+
+    return grade
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].strip())
     parser.add_argument(
@@ -379,10 +392,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for backend in ("python", "durable"):
         engine = opinion_rules.Engine(plan, backend=backend)
         runs[backend] = _time(_engine_grade(engine), incidents)
+    runs["grade-only"] = _time(_grade_only(opinion_rules.Engine(plan)), incidents)
 
     expected = runs["hand-written"][1]
     mismatches: Counter[str] = Counter()
-    for backend in ("python", "durable"):
+    for backend in ("python", "durable", "grade-only"):
         for incident, want, got in zip(incidents, expected, runs[backend][1], strict=True):
             if want != got:
                 mismatches[backend] += 1
@@ -393,7 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"grades      {spread}")
     print(
         f"mismatches  python {mismatches['python']},"
-        f" durable {mismatches['durable']}"
+        f" durable {mismatches['durable']},"
+        f" grade-only {mismatches['grade-only']}"
         f" (engine grade != hand-written grade, of {len(incidents)})"
     )
     print()
@@ -404,6 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     hand, python, durable = (runs[n][0] for n in ("hand-written", "python", "durable"))
     print(f"python / hand-written  {python / hand:6.1f}x the time per evaluation")
     print(f"durable / python       {durable / python:6.1f}x the time per evaluation")
+    grade_only = runs["grade-only"][0]
+    print(f"grade-only / hand-written  {grade_only / hand:6.1f}x the time per evaluation")
     return 1 if sum(mismatches.values()) else 0
 
 

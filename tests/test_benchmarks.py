@@ -85,17 +85,18 @@ CASES = [
     pytest.param(
         "bench_evaluate.py",
         ["--incidents", "10"],
-        ["python / hand-written", "durable / python"],
+        ["python / hand-written", "durable / python", "grade-only / hand-written"],
         id="bench_evaluate",
         marks=pytest.mark.skipif(not DURABLE, reason="durable_rules does not import here"),
     ),
     pytest.param(
         "bench_agenda.py",
-        ["--sizes", "4", "12"],
+        ["--sizes", "4", "12", "--stale", "4", "12"],
         [
             "steady agenda large / small",
             "naive replay large / small",
             "naive replay / steady agenda",
+            "stale peak memory large / small",
         ],
         id="bench_agenda",
     ),

@@ -5,10 +5,14 @@ read into values that keep their line and column, with hostile input refused.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from opinion_rules._limits import PLAN_FILE_DEPTH
-from opinion_rules.planfile import load_plan, load_plan_with_places
+from opinion_rules.exceptions import OpinionRulesError
+from opinion_rules.planfile import _located, load_plan, load_plan_with_places
+from opinion_rules.planfile._loaders import read_plan_text
 from opinion_rules.planfile._located import FileSyntaxError, Node, parse_document
 
 from .conftest import EXAMPLES
@@ -151,3 +155,67 @@ def test_a_python_plan_loaded_with_places_has_none():
     loaded = load_plan_with_places(f"{EXAMPLES / 'work_safety.py'}")
     assert {} == dict(loaded.places)
     assert loaded.place("grades[0]") is None
+
+
+def _broken(rng: random.Random, text: str) -> str:
+    """*text* with one to three random insertions, deletions or copies of YAML punctuation."""
+    for _ in range(rng.randint(1, 3)):
+        i = rng.randrange(len(text) + 1)
+        draw = rng.random()
+        if draw < 0.5:
+            text = text[:i] + rng.choice(_PUNCTUATION) + text[i:]
+        elif draw < 0.8:
+            text = text[:i] + text[i + rng.randint(1, 5) :]
+        else:
+            j = rng.randrange(len(text) + 1)
+            text = text[:i] + text[j : j + 20] + text[i:]
+    return text
+
+
+_PUNCTUATION = [*":-[]{}'\"\n \t#|>%@`,?\\!&*", "\ufeff", "\x07", "é", "\u3000", "---", "..."]
+
+
+def _problems(text: str) -> str:
+    """What reading *text* as a plan says: its problems, or 'ok'."""
+    try:
+        read_plan_text(text, "yaml", "broken.yaml")
+    except OpinionRulesError as exc:
+        return str(exc)
+    return "ok"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id: a\n  b: c\n",  # libyaml: "mapping values are not allowed in this context"
+        "id: {kind: x, kin?d: y}\n",  # libyaml reads 'kin?d' as a key
+        "id: d\tiscovered\n",  # libyaml reads the tab into the scalar
+        "id: x\n\ufeff  title: y\n",  # libyaml skips the byte order mark
+        "- a\nb: c\n",
+    ],
+)
+def test_yaml_that_libyaml_reads_differently_gets_the_pure_parsers_answer(text, monkeypatch):
+    """Where libyaml and PyYAML's parser disagree, the answer is PyYAML's, with or without libyaml."""
+    expected = _problems_without_libyaml(text, monkeypatch)
+
+    assert expected == _problems(text)
+
+
+def _problems_without_libyaml(text: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    with monkeypatch.context() as patch:
+        patch.setattr(_located, "_Loader", _located._PyLoader)
+        return _problems(text)
+
+
+def test_broken_plans_read_the_same_with_or_without_libyaml(monkeypatch):
+    """Sixty randomly broken example plans give the same problems, messages and places, either way."""
+    rng = random.Random(20261207)  # noqa: S311 - reproducible test input
+    texts = [(EXAMPLES / "plans" / f"{name}.yaml").read_text("utf-8") for name in _SMALL_PLANS]
+    cases = [_broken(rng, rng.choice(texts)) for _ in range(60)]
+
+    expected = [_problems_without_libyaml(text, monkeypatch) for text in cases]
+
+    assert expected == [_problems(text) for text in cases]
+
+
+_SMALL_PLANS = ("archives_bureau", "cultural_venues")

@@ -185,6 +185,7 @@ PUBLIC = {
         "Assessment",
         "CategoryMatch",
         "ChainStatus",
+        "GradeAssessment",
         "GradeReached",
         "JudgementMade",
         "Owner",

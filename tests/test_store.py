@@ -36,7 +36,7 @@ from opinion_rules.exceptions import (
     UnknownPlanError,
 )
 from opinion_rules.results import Owner
-from opinion_rules.store import CaseStore, PostgresStore, SQLiteStore, open_store
+from opinion_rules.store import CaseStore, PostgresStore, SQLiteStore, _agenda, open_store
 from opinion_rules.store._agenda import agenda_of
 from opinion_rules.store._postgres import redact
 from opinion_rules.store._schema import outbox_statements, schema_statements, years_statements
@@ -819,6 +819,38 @@ def test_a_fresh_agenda_evaluates_nothing(store: CaseStore, monkeypatch: pytest.
     assert ["overdue"] * 5 == [i.status for i in stale if i.action_id == "triage"]
     assert 5 == len(calls)  # the deadline at 10:00 made each incident stale once
     assert [i.to_dict() for i in stale] == [i.to_dict() for i in again]
+
+
+def test_stale_incidents_are_refreshed_in_chunks_with_the_same_agenda(
+    store: CaseStore, monkeypatch: pytest.MonkeyPatch
+):
+    """More stale incidents than one chunk: read a chunk at a time, and the agenda is unchanged."""
+    for i in range(5):
+        opened(store, f"INC-{i}", facts={"serious": i % 2 == 0})
+    at = minutes(200)
+    expected = [
+        item.to_dict()
+        for i in range(5)
+        for item in agenda_of(
+            f"INC-{i}", KEY, store.assess(f"INC-{i}", at), at + timedelta(hours=1)
+        )
+    ]
+    expected.sort(key=lambda i: (i["due"] is None, i["due"] or "", i["incident"], i["action"]))
+    chunks = []
+    original = type(store)._logs
+    monkeypatch.setattr(_agenda, "_REFRESH_CHUNK", 2)
+    monkeypatch.setattr(
+        type(store),
+        "_logs",
+        lambda self, ids, us: chunks.append(len(ids)) or original(self, ids, us),
+    )
+
+    chunked = [i.to_dict() for i in store.agenda(at, timedelta(hours=1))]
+    stored = [i.to_dict() for i in store.agenda(at, timedelta(hours=1))]
+
+    assert [2, 2, 1] == chunks  # the second agenda reads the refreshed rows alone
+    assert expected == chunked
+    assert expected == stored
 
 
 def test_the_agenda_changes_exactly_at_the_next_change(store: CaseStore):

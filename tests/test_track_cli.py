@@ -1080,7 +1080,10 @@ def test_years_on_a_store_without_years(cli):
             YEAR_FILE.read_text(encoding="utf-8").replace("2027-06-09", "2028-06-09"),
             "{file}:7:3: festivals: 端午节: 2028-06-09 is outside 2027",
         ),
-        ("year: [2027\n", "{file}:2:1: not valid YAML: did not find expected ',' or ']'"),
+        (
+            "year: [2027\n",
+            "{file}:2:1: not valid YAML: expected ',' or ']', but got '<stream end>'",
+        ),
         (None, "{file}: no such file"),
     ],
     ids=["incomplete", "a day of another year", "not YAML", "missing"],

@@ -10,15 +10,16 @@ from types import ModuleType
 from typing import Any
 
 from opinion_rules.engine._evaluate import evaluate
+from opinion_rules.engine._grade_only import grade_only
 from opinion_rules.engine._ir import Program, compile_plan
 from opinion_rules.engine._plugin_values import PluginValues
+from opinion_rules.engine._prepared import Prepared
 from opinion_rules.engine._registry import BACKENDS, DEFAULT_BACKEND, make_backend
 from opinion_rules.engine._tracking import Tracking
 from opinion_rules.exceptions import PlanValidationError
-from opinion_rules.model._content import event_types
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._plan import Plan
-from opinion_rules.model._results import Assessment
+from opinion_rules.model._results import Assessment, GradeAssessment
 from opinion_rules.plugins._manager import PluginSet, plugin_set
 from opinion_rules.plugins._requirements import plugin_problems
 
@@ -71,8 +72,8 @@ class Engine:
         self._values = PluginValues(self._plugins, plan)
         self._plan = plan.bound()  # required parameters must have values
         self._program = compile_plan(self._plan)
-        # Derived once: every evaluation checks the incident's events against it.
-        self._known_events = frozenset(event_types(self._plan))
+        # Everything evaluations read from the plan alone, derived once.
+        self._prepared = Prepared(self._plan, self._program, self._values)
         self._backend = make_backend(backend, self._program)
 
     @property
@@ -125,15 +126,34 @@ class Engine:
         """
         if not isinstance(incident, Incident):
             incident = Incident.from_dict(incident)
-        return evaluate(
-            self._plan,
-            self._program,
-            self._backend,
-            incident,
-            at,
-            self._known_events,
-            self._values,
-        )
+        return evaluate(self._prepared, self._backend, incident, at)
+
+    def grade(self, incident: Incident | Mapping[str, Any], *, at: datetime) -> GradeAssessment:
+        """
+        The grade of *incident* as of *at*, its since and its history, and
+        nothing else.
+
+        For callers that need only the level: no categories, actions,
+        statuses, routing or undecided items are worked out, so it costs
+        less than :meth:`evaluate`.  The grade, its history (reasons
+        included) and the closure instant equal those :meth:`evaluate`
+        reports for the same incident and instant.
+
+        Args:
+            incident: An :class:`Incident`, or a mapping in the JSON
+                interchange format.
+            at: The evaluation instant; must be timezone-aware.
+
+        Raises:
+            FactError: if the incident or *at* is malformed, or names
+                metrics, facts or actions the plan does not declare.
+            EngineError: if the backend fails.
+
+        .. versionadded:: 0.6.0
+        """
+        if not isinstance(incident, Incident):
+            incident = Incident.from_dict(incident)
+        return grade_only(self._prepared, self._backend, incident, at)
 
     def track(self, incident: Incident | Mapping[str, Any], *, at: datetime) -> Tracking:
         """

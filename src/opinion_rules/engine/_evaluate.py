@@ -26,33 +26,28 @@ from datetime import datetime
 import attrs
 
 from opinion_rules.engine._backend import Backend
-from opinion_rules.engine._explain import Labels, explain
-from opinion_rules.engine._grading import Change, Grader
-from opinion_rules.engine._incident_check import validate_incident
+from opinion_rules.engine._explain import explain
+from opinion_rules.engine._grade_history import grade_entry
+from opinion_rules.engine._grading import Grader
 from opinion_rules.engine._ir import (
-    Program,
-    Rule,
     action_rule,
     category_rule,
     extension_rule,
     grade_rule,
     slot_subject,
 )
-from opinion_rules.engine._owners import route
-from opinion_rules.engine._plugin_values import PluginValues
+from opinion_rules.engine._prepared import Prepared
 from opinion_rules.engine._status_inputs import StatusInputs, calendar_gap
 from opinion_rules.engine._statuses import StatusCalculator
 from opinion_rules.engine._timeline import Snapshot, Timeline, validate_evaluation_instant
 from opinion_rules.engine._walk import FirstHeld, Unknown, Walk
 from opinion_rules.model._facts import Event, Incident
 from opinion_rules.model._judgements import Judgement
-from opinion_rules.model._lifecycle import Deescalation, Escalation
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._results import (
     ActionStatus,
     Assessment,
     CategoryMatch,
-    GradeReached,
     JudgementMade,
     Undecided,
 )
@@ -61,25 +56,14 @@ from opinion_rules.model._results import (
 __all__ = ["evaluate"]
 
 
-def evaluate(
-    plan: Plan,
-    program: Program,
-    backend: Backend,
-    incident: Incident,
-    at: datetime,
-    known_events: AbstractSet[str] | None = None,
-    values: PluginValues | None = None,
-) -> Assessment:
+def evaluate(prepared: Prepared, backend: Backend, incident: Incident, at: datetime) -> Assessment:
     """
-    Evaluate *incident* against *plan* as of *at* (*known_events*: the
-    plan's event types, when the caller derived them once; *values*: the
-    enabled plug-ins' functions and aggregations).
+    Evaluate *incident* against the prepared plan as of *at*.
     """
+    plan, program, labels, rules = prepared.plan, prepared.program, prepared.labels, prepared.rules
     at = validate_evaluation_instant(at)
-    validate_incident(plan, incident, known_events)
-    timeline = Timeline(plan, program, incident, at, values)
-    labels = Labels(plan, None if values is None else values.functions)
-    rules: dict[str, Rule] = {r.id: r for r in program.rules}
+    prepared.check(incident)
+    timeline = Timeline(plan, program, incident, at, prepared.values)
     walk = Walk(plan, program, timeline)
     with backend.session() as session:
         walk.run(session)
@@ -91,7 +75,7 @@ def evaluate(
         return explain(rules[rule_id].condition, first_snap if snap is None else snap, labels)
 
     grade_history = tuple(
-        _grade_entry(plan, change, grade_snaps, reason) for change in grader.history
+        grade_entry(plan, change, grade_snaps, reason) for change in grader.history
     )
     categories = tuple(
         CategoryMatch(
@@ -143,7 +127,7 @@ def evaluate(
         if (status := calculator.status(action)) is not None
     }
     final = snaps.get(2, {})
-    route(plan, statuses, results[2], final, rules, labels)
+    prepared.router.route(statuses, results[2], final)
     _override(plan, statuses)
     _apply_cancellations(plan, statuses, walk.cancelled)
     chains = tuple(calculator.chain(i) for i in range(len(plan.chains)))
@@ -164,9 +148,7 @@ def evaluate(
         actions=tuple(statuses[a.id] for a in plan.actions if a.id in statuses),
         chains=chains,
         next_change=calculator.next_change(),
-        undecided=(
-            tuple(_undecided(plan, grader, first, unknown, final, rules, labels)) if snaps else ()
-        )
+        undecided=(tuple(_undecided(prepared, grader, first, unknown, final)) if snaps else ())
         + tuple(
             Undecided(
                 "action",
@@ -178,9 +160,7 @@ def evaluate(
             for action_id, (error, _earliest) in calculator.gaps.items()
             if statuses[action_id].status == "undecided"
         )
-        + tuple(
-            _unsure_extensions(plan, calculator.unsure_extensions, unknown, final, rules, labels)
-        ),
+        + tuple(_unsure_extensions(prepared, calculator.unsure_extensions, unknown, final)),
         grade_driver=plan.grading.drive,
         closed_at=grader.closed_at,
         discovered_at=incident.discovered_at,
@@ -207,70 +187,6 @@ def _apply_cancellations(
             )
 
 
-def _grade_entry(
-    plan: Plan,
-    change: Change,
-    snaps: Mapping[datetime, Snapshot],
-    reason: Callable[[str, Snapshot | None], str],
-) -> GradeReached:
-    grade = next(g for g in plan.grades if g.rank == change.rank)
-    match change.source:
-        case "asserted":
-            event = change.event
-            assert event is not None  # noqa: S101 - asserted changes carry their event
-            who = _who(event)
-            why = f"asserted {event.assertion} by {who}"
-            return GradeReached(
-                grade.id,
-                grade.name,
-                grade.rank,
-                change.at,
-                why,
-                grade.clause,
-                source="asserted",
-                assertion=event.assertion,
-                by=who,
-            )
-        case "escalated":
-            step = change.rule
-            assert isinstance(step, Escalation)  # noqa: S101 - escalations carry their rule
-            return GradeReached(
-                grade.id,
-                grade.name,
-                grade.rank,
-                change.at,
-                _escalation_reason(plan, change, step),
-                step.clause or grade.clause,
-                source="escalated",
-                by=_who(change.event),
-            )
-        case "deescalated":
-            rule = change.rule
-            assert isinstance(rule, Deescalation)  # noqa: S101 - de-escalations carry their rule
-            trigger = (
-                f"event {rule.event} recorded"
-                if rule.event is not None
-                else f"{rule.measure} < {rule.below} at {rule.consecutive} consecutive observations"
-            )
-            return GradeReached(
-                grade.id,
-                grade.name,
-                grade.rank,
-                change.at,
-                f"de-escalated by rule {rule.id}: {trigger}",
-                rule.clause or grade.clause,
-                source="deescalated",
-            )
-    return GradeReached(
-        grade.id,
-        grade.name,
-        grade.rank,
-        change.at,
-        reason(grade_rule(grade.id), snaps.get(change.at)),
-        grade.clause,
-    )
-
-
 def _judgements(plan: Plan, incident: Incident, events: Sequence[Event]) -> Iterator[JudgementMade]:
     """
     Each judgement fact known by the evaluation instant (*events* are the
@@ -292,32 +208,6 @@ def _judgements(plan: Plan, incident: Incident, events: Sequence[Event]) -> Iter
         given = incident.facts.get(spec.id)
         if isinstance(given, Judgement):
             yield JudgementMade(spec.id, spec.describe(), given.value, given.by, given.role, None)
-
-
-def _who(event: Event | None) -> str | None:
-    """
-    ``by (role)`` of *event*, or ``None`` when it does not say.
-    """
-    if event is None or event.by is None:
-        return None
-    return f"{event.by}" + (f" ({event.role})" if event.role else "")
-
-
-def _escalation_reason(plan: Plan, change: Change, step: Escalation) -> str:
-    names = {g.rank: g.name for g in plan.grades}
-    event = change.event
-    assert event is not None  # noqa: S101 - escalations carry their event
-    when = event.at.astimezone(plan.tz).isoformat()
-    if change.previous > change.rank:
-        return (
-            f"held by escalation rule {step.id} (event {step.event} at {when}) "
-            f"above a later, lower assertion"
-        )
-    before = names.get(change.previous, "ungraded")
-    return (
-        f"escalated by rule {step.id}: event {step.event} recorded at {when}, "
-        f"{before} + {step.steps} level{'s' if step.steps > 1 else ''}"
-    )
 
 
 def _override(plan: Plan, statuses: dict[str, ActionStatus]) -> None:
@@ -350,23 +240,36 @@ def _override(plan: Plan, statuses: dict[str, ActionStatus]) -> None:
             )
 
 
+def _needs(prepared: Prepared, unknown: Unknown, rule_id: str, final: Snapshot) -> list[str]:
+    """
+    The slots that kept *rule_id* unknown and are unknown still
+    (:meth:`Unknown.needs`, with the rule's condition compiled once).
+    """
+    seen = unknown.seen.get(rule_id)
+    if seen is None:
+        return []
+    find = prepared.unknown[rule_id]
+    first, last = seen
+    slots = find(first) if first is last else find(first) | find(last)
+    return sorted(s for s in slots if final.get(s) is None)
+
+
 def _unsure_extensions(
-    plan: Plan,
+    prepared: Prepared,
     action_ids: AbstractSet[str],
     unknown: Unknown,
     final: Snapshot,
-    rules: Mapping[str, Rule],
-    labels: Labels,
 ) -> Iterator[Undecided]:
     """
     Actions with an extension request that was not granted while its
     condition was unknown, and what would decide it.
     """
+    plan, labels = prepared.plan, prepared.labels
     for action in plan.actions:
         if action.id not in action_ids:
             continue
         rule_id = extension_rule(action.id)
-        slots = unknown.needs(rule_id, rules[rule_id].condition, final)
+        slots = _needs(prepared, unknown, rule_id, final)
         words = ", ".join(labels.name(s) for s in slots) or "what was unknown then"
         yield Undecided(
             "extension",
@@ -415,24 +318,23 @@ def _escalated_undecided(
 
 
 def _undecided(
-    plan: Plan,
+    prepared: Prepared,
     grader: Grader,
     first: FirstHeld,
     unknown: Unknown,
     final: Snapshot,
-    rules: Mapping[str, Rule],
-    labels: Labels,
 ) -> Iterator[Undecided]:
     """
     Grades above the current one, categories and actions that never held
     and were unknown on facts or measures that are still unknown: reaching
     them depends on what is not yet known.
     """
+    plan, labels = prepared.plan, prepared.labels
 
     def item(kind: str, rule_id: str, item_id: str, name: str) -> Iterator[Undecided]:
         if rule_id in first.since:
             return
-        slots = unknown.needs(rule_id, rules[rule_id].condition, final)
+        slots = _needs(prepared, unknown, rule_id, final)
         if slots:
             words = ", ".join(labels.name(s) for s in slots)
             needs = tuple(slot_subject(s) for s in slots)

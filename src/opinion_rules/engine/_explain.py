@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from opinion_rules.engine._derived import Functions, computed_explain, computed_text
-from opinion_rules.engine._interpret import compile_node
+from opinion_rules.engine._interpret import Check, compile_node
 from opinion_rules.engine._ir import (
     GRADE_SLOT,
     And,
@@ -55,6 +55,17 @@ class Labels:
         self._names[GRADE_SLOT] = "grade"
         self._values[GRADE_SLOT] = {g.rank: g.name for g in plan.grades}
         self._values[GRADE_SLOT][-1] = "ungraded"
+        # Compiled once per node (kept alive here, so its id is not reused).
+        self._checks: dict[int, tuple[Node, Check]] = {}
+
+    def check(self, node: Node) -> Check:
+        """
+        *node* as a function of a snapshot, compiled on first use.
+        """
+        entry = self._checks.get(id(node))
+        if entry is None:
+            entry = self._checks[id(node)] = (node, compile_node(node))
+        return entry[1]
 
     def name(self, slot: str) -> str:
         """
@@ -97,7 +108,7 @@ def explain(node: Node, snapshot: Mapping[str, object], labels: Labels) -> str:
         case And(items):
             return " and ".join(_wrap(i, explain(i, snapshot, labels)) for i in items)
         case Or(items):
-            held = [i for i in items if compile_node(i)(snapshot) is True] or list(items)
+            held = [i for i in items if labels.check(i)(snapshot) is True] or list(items)
             if len(held) == 1:
                 return explain(held[0], snapshot, labels)
             return " or ".join(_wrap(i, explain(i, snapshot, labels)) for i in held)

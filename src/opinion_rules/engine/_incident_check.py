@@ -24,89 +24,113 @@ from opinion_rules.model._not_applicable import NotApplicable
 from opinion_rules.model._plan import Plan
 
 
+class IncidentCheck:
+    """
+    Check incidents against one plan: the names and lookups the check
+    needs are derived from the plan once, when the check is made.
+    """
+
+    def __init__(self, plan: Plan, known_events: AbstractSet[str] | None = None) -> None:
+        self.plan = plan
+        self.specs = {f.id: f for f in plan.facts}
+        self.metrics = frozenset(plan.metrics)
+        self.actions = {a.id for a in plan.actions}
+        self.roles = {r.id for r in plan.roles}
+        self.grades = {g.id for g in plan.grades}
+        self.known_events = event_types(plan) if known_events is None else known_events
+        self.moved_by = _moved_by(plan)
+
+    def __call__(self, incident: Incident) -> None:
+        """
+        Raise :class:`FactError` listing every way *incident* does not fit
+        the plan.
+        """
+        problems = list(self._problems(incident))
+        if problems:
+            raise FactError(f"incident {incident.id!r} (plan {self.plan.id!r})", problems)
+
+    def _problems(self, incident: Incident) -> Iterator[Problem]:
+        plan, specs, roles = self.plan, self.specs, self.roles
+        for i, obs in enumerate(incident.observations):
+            if obs.metric not in self.metrics:
+                yield Problem(
+                    f"observations[{i}].metric",
+                    f"metric {obs.metric!r} is not declared by the plan",
+                    expected_names(obs.metric, plan.metrics),
+                )
+        for name, value in incident.facts.items():
+            yield from _initial_fact_problems(specs, roles, name, value)
+        grades = self.grades
+        asserters = plan.grading.asserted_by
+        for i, event in enumerate(incident.events):
+            yield from _due_problems(plan, self.moved_by, event, f"events[{i}]")
+            yield from _event_problems(self, event, f"events[{i}]")
+            if event.type == "grade_asserted":
+                if event.grade not in grades:
+                    yield Problem(
+                        f"events[{i}].grade",
+                        f"grade {event.grade!r} is not defined by the plan",
+                        expected_names(str(event.grade), grades),
+                    )
+                if event.by is None:
+                    yield Problem(
+                        f"events[{i}].by", "a grade assertion does not say who made it", "'by'"
+                    )
+                if asserters and event.role not in asserters:
+                    yield Problem(
+                        f"events[{i}].role",
+                        "the plan lets only certain roles assert a grade",
+                        f"one of {list(asserters)}",
+                        repr(event.role),
+                    )
+            if event.role is not None and event.role not in roles:
+                yield Problem(
+                    f"events[{i}].role",
+                    f"role {event.role!r} is not defined by the plan",
+                    expected_names(event.role, roles),
+                )
+
+
 def validate_incident(
     plan: Plan, incident: Incident, known_events: AbstractSet[str] | None = None
 ) -> None:
     """
     Raise :class:`FactError` listing every way *incident* does not fit *plan*.
 
-    *known_events* is ``event_types(plan)`` when the caller already has it
-    (an engine derives it once per plan, not once per evaluation).
+    *known_events* is ``event_types(plan)`` when the caller already has it;
+    an engine keeps an :class:`IncidentCheck` instead, made once per plan.
     """
-    problems = list(_problems(plan, incident, known_events))
-    if problems:
-        raise FactError(f"incident {incident.id!r} (plan {plan.id!r})", problems)
+    IncidentCheck(plan, known_events)(incident)
 
 
-def _problems(
-    plan: Plan, incident: Incident, known_events: AbstractSet[str] | None
-) -> Iterator[Problem]:
-    specs = {f.id: f for f in plan.facts}
-    actions = {a.id for a in plan.actions}
-    roles = {r.id for r in plan.roles}
-    for i, obs in enumerate(incident.observations):
-        if obs.metric not in plan.metrics:
+def _event_problems(check: IncidentCheck, event: Event, where: str) -> Iterator[Problem]:
+    """
+    An event's type, action and fact value against the plan.
+    """
+    specs = check.specs
+    if event.type not in check.known_events:
+        yield Problem(
+            f"{where}.type",
+            f"event type {event.type!r} is not used by the plan",
+            expected_names(event.type, check.known_events),
+        )
+    if event.action is not None and event.action not in check.actions:
+        yield Problem(
+            f"{where}.action",
+            f"action {event.action!r} is not defined by the plan",
+            expected_names(str(event.action), check.actions),
+        )
+    if event.type == "fact":
+        yield from _fact_problems(specs, str(event.fact), event.value, f"{where}.value")
+        spec = specs.get(str(event.fact))
+        if spec is not None and spec.judgement and event.by is None:
             yield Problem(
-                f"observations[{i}].metric",
-                f"metric {obs.metric!r} is not declared by the plan",
-                expected_names(obs.metric, plan.metrics),
+                f"{where}.by",
+                f"fact {spec.id!r} is a judgement and the event does not say who made it",
+                "'by': the person or unit that judged",
             )
-    for name, value in incident.facts.items():
-        yield from _initial_fact_problems(specs, roles, name, value)
-    grades = {g.id for g in plan.grades}
-    asserters = plan.grading.asserted_by
-    if known_events is None:
-        known_events = event_types(plan)
-    moved_by = _moved_by(plan)
-    for i, event in enumerate(incident.events):
-        yield from _due_problems(plan, moved_by, event, f"events[{i}]")
-        if event.type not in known_events:
-            yield Problem(
-                f"events[{i}].type",
-                f"event type {event.type!r} is not used by the plan",
-                expected_names(event.type, known_events),
-            )
-        if event.action is not None and event.action not in actions:
-            yield Problem(
-                f"events[{i}].action",
-                f"action {event.action!r} is not defined by the plan",
-                expected_names(str(event.action), actions),
-            )
-        if event.type == "fact":
-            yield from _fact_problems(specs, str(event.fact), event.value, f"events[{i}].value")
-            spec = specs.get(str(event.fact))
-            if spec is not None and spec.judgement and event.by is None:
-                yield Problem(
-                    f"events[{i}].by",
-                    f"fact {spec.id!r} is a judgement and the event does not say who made it",
-                    "'by': the person or unit that judged",
-                )
-            if spec is not None and spec.judgement:
-                yield from _judge_role_problems(spec, event.role, f"events[{i}].role")
-        if event.type == "grade_asserted":
-            if event.grade not in grades:
-                yield Problem(
-                    f"events[{i}].grade",
-                    f"grade {event.grade!r} is not defined by the plan",
-                    expected_names(str(event.grade), grades),
-                )
-            if event.by is None:
-                yield Problem(
-                    f"events[{i}].by", "a grade assertion does not say who made it", "'by'"
-                )
-            if asserters and event.role not in asserters:
-                yield Problem(
-                    f"events[{i}].role",
-                    "the plan lets only certain roles assert a grade",
-                    f"one of {list(asserters)}",
-                    repr(event.role),
-                )
-        if event.role is not None and event.role not in roles:
-            yield Problem(
-                f"events[{i}].role",
-                f"role {event.role!r} is not defined by the plan",
-                expected_names(event.role, roles),
-            )
+        if spec is not None and spec.judgement:
+            yield from _judge_role_problems(spec, event.role, f"{where}.role")
 
 
 def _moved_by(plan: Plan) -> dict[tuple[str, str], str]:

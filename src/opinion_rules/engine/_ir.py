@@ -363,6 +363,8 @@ class Program:
     #: each rule reads (to know which windows a rule not yet held watches).
     states: Mapping[str, StateCondition] = attrs.field(factory=dict, eq=False)
     reads: Mapping[str, frozenset[str]] = attrs.field(factory=dict, eq=False)
+    #: The computed leaves of the rules, by slot (first one for each slot).
+    computed: Mapping[str, Computed] = attrs.field(factory=dict, eq=False)
 
     def stage(self, stage: int) -> tuple[Rule, ...]:
         """
@@ -450,7 +452,18 @@ def compile_plan(plan: Plan) -> Program:
         for when in _when(a):
             rules.append(Rule(extension_rule(a.id), 2, compiler.node(when)))
     states = {slot: c for slot, c in state_conditions(plan).items() if slot in slots}
-    return Program(tuple(rules), dict(sorted(slots.items())), states, _reads(plan))
+    computed: dict[str, Computed] = {}
+    for rule in rules:  # the order computed_leaves (in _derived) finds them in
+        stack: list[Node] = [rule.condition]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Computed):
+                computed.setdefault(node.slot, node)
+            elif isinstance(node, And | Or):
+                stack.extend(node.items)
+            elif isinstance(node, Neg):
+                stack.append(node.item)
+    return Program(tuple(rules), dict(sorted(slots.items())), states, _reads(plan), computed)
 
 
 def _reads(plan: Plan) -> dict[str, frozenset[str]]:

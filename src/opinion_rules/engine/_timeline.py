@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from opinion_rules._limits import instant_problem
-from opinion_rules.engine._derived import computed_leaves, computed_values
+from opinion_rules.engine._derived import computed_values
 from opinion_rules.engine._ir import (
     Program,
     fact_slot,
@@ -99,7 +99,7 @@ class Timeline:
         self._measures = [(m, s) for m in plan.measures if (s := measure_slot(m.id)) in slots]
         self._facts = [(f, s) for f in plan.facts if (s := fact_slot(f.id)) in slots]
         self._events = [(s, slot_subject(s)) for s in slots if slot_source(s) == "event"]
-        self._computed = computed_leaves(program)
+        self._computed = program.computed
         # One sweep per metric read: each measure's value kept up to date as
         # the walk moves forward (see opinion_rules.model._series_sweep).
         read: dict[str, list[tuple[Measure, Combine | None]]] = defaultdict(list)

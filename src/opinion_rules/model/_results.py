@@ -20,6 +20,7 @@ __all__ = [
     "Assessment",
     "CategoryMatch",
     "ChainStatus",
+    "GradeAssessment",
     "GradeReached",
     "JudgementMade",
     "Owner",
@@ -80,6 +81,52 @@ class GradeReached:
     source: str = "computed"
     assertion: str | None = None
     by: str | None = None
+
+
+@attrs.frozen
+class GradeAssessment:
+    """
+    The grade of one incident against one plan at one instant, and nothing
+    else: what :meth:`Engine.grade <opinion_rules.Engine.grade>` returns for
+    callers that need only the level (no actions, statuses, routing or
+    categories).
+
+    Its *grade*, *grade_history* and *closed_at* equal those of the
+    :class:`Assessment` that :meth:`Engine.evaluate
+    <opinion_rules.Engine.evaluate>` returns for the same incident and
+    instant, reasons included.
+
+    Attributes:
+        plan_id: Which plan.
+        incident_id: Which incident.
+        at: The evaluation instant; only facts known at or before it count.
+        timezone: The plan's timezone.
+        grade: The grade in force at *at*, or ``None`` if ungraded.
+        grade_history: Each change of the grade, in order.
+        grade_driver: The plan's grading drive (``computed``, ``asserted``
+            or ``higher``).
+        closed_at: When the plan's closure event closed the incident.
+        grade_scale: Whether the plan has grades at all.
+
+    .. versionadded:: 0.6.0
+    """
+
+    plan_id: str
+    incident_id: str
+    at: datetime
+    timezone: str
+    grade: GradeReached | None
+    grade_history: tuple[GradeReached, ...]
+    grade_driver: str = "computed"
+    closed_at: datetime | None = None
+    grade_scale: bool = True
+
+    @property
+    def since(self) -> datetime | None:
+        """
+        Since when the incident has had its grade; ``None`` if ungraded.
+        """
+        return None if self.grade is None else self.grade.since
 
 
 @attrs.frozen

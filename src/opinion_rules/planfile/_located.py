@@ -189,7 +189,6 @@ try:
     from yaml._yaml import CParser
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     _Loader: type[Any] = _PyLoader
-    _C_PARSER = False
 else:
 
     class _CLoader(_Composer, CParser, SafeConstructor, Resolver):
@@ -206,20 +205,21 @@ else:
             yaml.composer.Composer.__init__(self)
 
     _Loader = _CLoader
-    _C_PARSER = True
 
 
 def _mark_place(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
-def _reader_error(text: str, exc: yaml.reader.ReaderError) -> FileSyntaxError:
+def _reader_error(
+    text: str, exc: yaml.reader.ReaderError, c_parser: bool = False
+) -> FileSyntaxError:
     """
     A character the YAML reader refuses, placed: libyaml counts the position
     in UTF-8 bytes, PyYAML in characters.
     """
     index = exc.position
-    if _C_PARSER:
+    if c_parser:
         index = len(text.encode("utf-8", "surrogatepass")[: exc.position].decode("utf-8", "ignore"))
     character = f" (U+{exc.character:04X})" if isinstance(exc.character, int) else ""
     return FileSyntaxError(
@@ -228,11 +228,33 @@ def _reader_error(text: str, exc: yaml.reader.ReaderError) -> FileSyntaxError:
     )
 
 
+#: Characters libyaml reads in places PyYAML refuses them (see _parse_yaml).
+_DISAGREE = re.compile("[\t?\ufeff]")
+
+
 def _parse_yaml(text: str) -> Node:
+    """
+    *text* read by libyaml when PyYAML has it; a document libyaml refuses is
+    read again by the pure-Python parser, whose error (its message and its
+    place) is the one reported, so refusals read the same with or without
+    libyaml.  A text holding a character on which the two disagree goes to the
+    pure parser directly: libyaml takes a tab inside a plain scalar, and a
+    ``?`` inside a plain scalar in a flow mapping, as part of the scalar,
+    and skips a byte order mark inside the text; PyYAML refuses all three.
+    """
+    if _Loader is _PyLoader or _DISAGREE.search(text):
+        return _parse_yaml_with(_PyLoader, text, c_parser=False)
     try:
-        loader = _Loader(text)  # PyYAML's reader rejects control characters here
+        return _parse_yaml_with(_Loader, text, c_parser=True)
+    except FileSyntaxError:
+        return _parse_yaml_with(_PyLoader, text, c_parser=False)
+
+
+def _parse_yaml_with(loader_type: type[Any], text: str, *, c_parser: bool) -> Node:
+    try:
+        loader = loader_type(text)  # PyYAML's reader rejects control characters here
     except yaml.reader.ReaderError as exc:
-        raise _reader_error(text, exc) from None
+        raise _reader_error(text, exc, c_parser) from None
     except yaml.YAMLError as exc:  # pragma: no cover - the reader raises only ReaderError
         raise FileSyntaxError(f"not valid YAML: {exc}".replace("\n", " "), 1, 1) from None
     try:
@@ -241,7 +263,7 @@ def _parse_yaml(text: str) -> Node:
             return Node(None, 1, 1)
         return _yaml_node(loader, root, 0)
     except yaml.reader.ReaderError as exc:  # libyaml's reader, while parsing
-        raise _reader_error(text, exc) from None
+        raise _reader_error(text, exc, c_parser) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

@@ -27,6 +27,9 @@ __all__ = ["MATERIALISED", "AgendaItem", "AgendaKeeper", "agenda_of", "agenda_wa
 
 #: The statuses the materialised agenda keeps a row for.
 MATERIALISED: tuple[str, ...] = ("waiting", "pending", "overdue", "undecided")
+#: How many stale incidents the agenda replays at a time (read, evaluate,
+#: store, drop): bounds its memory whatever the number that went stale.
+_REFRESH_CHUNK = 500
 _STALE_SQL = "SELECT incident_id, plan_key, evaluated_us, last_seq FROM agenda_state WHERE "
 _AGENDA_SQL = (
     "SELECT incident_id, plan_key, action_id, title, owners, status, due, clause_ref, reason "
@@ -204,7 +207,10 @@ class AgendaKeeper(LogReader):
         The result equals evaluating each incident known at *at* with its
         plan at *at* and keeping those actions, but it reads materialised
         rows: only incidents whose rows are stale at *at* (their next change
-        has come, or they were evaluated after *at*) are replayed.  When *at*
+        has come, or they were evaluated after *at*) are replayed, a chunk
+        at a time (each chunk's logs read, evaluated, its rows stored and
+        dropped before the next), so memory stays bounded however many went
+        stale.  When *at*
         is not before their evaluation, the refreshed rows are stored
         (derived data only; the log is never touched), unless the store is
         read-only.
@@ -247,22 +253,31 @@ class AgendaKeeper(LogReader):
             with self._reading("the agenda's state"):
                 stale = {str(r[0]): (str(r[1]), int(r[2]), int(r[3])) for r in rows}
             materialised = self._agenda_rows(to_us(until))
-            logs = self._logs(sorted(stale), at_us)
             years = self._sync_years()
             engines = {key: self._engine(key) for key in {key for key, _, _ in stale.values()}}
         items = [item for item in materialised if item.incident_id not in stale]
-        refreshed: list[tuple[str, str, Assessment, int]] = []
-        for incident_id, (key, evaluated_us, last_seq) in sorted(stale.items()):
-            log = logs.get(incident_id)
-            if not log:  # opened after `at`: not known then
-                continue
-            incident = Incident.from_dict(incident_data(incident_id, log), source="stored incident")
-            assessment = engines[key].evaluate(incident, at=at)
-            items.extend(agenda_of(incident_id, key, assessment, until))
-            if at_us >= evaluated_us:
-                refreshed.append((incident_id, key, assessment, last_seq))
-        if refreshed and self._read_only is None:  # a read-only store is read, not refreshed
-            self._refresh(refreshed, at, years)
+        # Stale incidents are replayed in chunks (read, evaluate, store, drop),
+        # so memory stays bounded however many went stale.
+        ids = sorted(stale)
+        for start in range(0, len(ids), _REFRESH_CHUNK):
+            chunk = ids[start : start + _REFRESH_CHUNK]
+            with self._transaction(write=False):
+                logs = self._logs(chunk, at_us)
+            refreshed: list[tuple[str, str, Assessment, int]] = []
+            for incident_id in chunk:
+                key, evaluated_us, last_seq = stale[incident_id]
+                log = logs.pop(incident_id, None)
+                if not log:  # opened after `at`: not known then
+                    continue
+                incident = Incident.from_dict(
+                    incident_data(incident_id, log), source="stored incident"
+                )
+                assessment = engines[key].evaluate(incident, at=at)
+                items.extend(agenda_of(incident_id, key, assessment, until))
+                if at_us >= evaluated_us:
+                    refreshed.append((incident_id, key, assessment, last_seq))
+            if refreshed and self._read_only is None:  # a read-only store is read, not refreshed
+                self._refresh(refreshed, at, years)
         items.sort(key=_sort_key)
         return items
 

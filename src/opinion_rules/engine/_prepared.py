@@ -1,0 +1,94 @@
+"""
+What an engine derives from its plan once, for every evaluation: the rules
+by id, the words for slots, the incident check, the routing table, and each
+rule's condition compiled to say which unknown slots keep it unknown.
+
+Per evaluation, only the walk and the result objects are built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from opinion_rules.engine._derived import unknown_operands
+from opinion_rules.engine._explain import Labels
+from opinion_rules.engine._incident_check import IncidentCheck
+from opinion_rules.engine._interpret import Snapshot, compile_node
+from opinion_rules.engine._ir import And, Computed, Leaf, Neg, Node, Or, Program, Rule, grade_rule
+from opinion_rules.engine._owners import Router
+from opinion_rules.engine._plugin_values import PluginValues
+from opinion_rules.model._content import event_types
+from opinion_rules.model._plan import Plan
+
+
+__all__ = ["Prepared", "UnknownFinder", "compile_unknown"]
+
+#: The unknown slots that keep a condition unknown on a snapshot.
+UnknownFinder = Callable[[Snapshot], set[str]]
+
+
+class Prepared:
+    """
+    One bound plan and its compiled program, with everything evaluations
+    read from them and nothing else.  Immutable once made.
+    """
+
+    def __init__(self, plan: Plan, program: Program, values: PluginValues | None = None) -> None:
+        self.plan = plan
+        self.program = program
+        self.values = values
+        self.rules: dict[str, Rule] = {r.id: r for r in program.rules}
+        self.labels = Labels(plan, None if values is None else values.functions)
+        self.known_events = frozenset(event_types(plan))
+        self.check = IncidentCheck(plan, self.known_events)
+        self.unknown: dict[str, UnknownFinder] = {
+            r.id: compile_unknown(r.condition) for r in program.rules
+        }
+        self.router = Router(plan, self.labels, self.unknown_of)
+        self.grade_rules = tuple(grade_rule(g.id) for g in plan.grades)
+
+    def unknown_of(self, rule_id: str, snapshot: Snapshot) -> set[str]:
+        """
+        The unknown slots that keep rule *rule_id* unknown on *snapshot*.
+        """
+        return self.unknown[rule_id](snapshot)
+
+
+def compile_unknown(node: Node) -> UnknownFinder:
+    """
+    :func:`~opinion_rules.engine._interpret.unknown_slots` for *node*,
+    compiled once: the unknown slots that keep *node* unknown on a snapshot
+    (none if it is true or false there).
+    """
+    check = compile_node(node)
+    match node:
+        case Computed():
+            leaf = node
+
+            def computed(snapshot: Snapshot) -> set[str]:
+                return set() if check(snapshot) is not None else unknown_operands(leaf, snapshot)
+
+            return computed
+        case Leaf(slot):
+
+            def one(snapshot: Snapshot) -> set[str]:
+                return set() if check(snapshot) is not None else {slot}
+
+            return one
+        case And(items) | Or(items):
+            finders = tuple(compile_unknown(i) for i in items)
+
+            def union(snapshot: Snapshot) -> set[str]:
+                if check(snapshot) is not None:
+                    return set()
+                return set().union(*(find(snapshot) for find in finders))
+
+            return union
+        case Neg(item):
+            inner = compile_unknown(item)
+
+            def neg(snapshot: Snapshot) -> set[str]:
+                return set() if check(snapshot) is not None else inner(snapshot)
+
+            return neg
+    return lambda _snapshot: set()
