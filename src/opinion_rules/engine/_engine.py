@@ -168,4 +168,4 @@ class Engine:
         """
         if not isinstance(incident, Incident):
             incident = Incident.from_dict(incident)
-        return Tracking(self, incident, at)
+        return Tracking(self, self._prepared, self._backend, incident, at)

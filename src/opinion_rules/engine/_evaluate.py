@@ -53,20 +53,28 @@ from opinion_rules.model._results import (
 )
 
 
-__all__ = ["evaluate"]
+__all__ = ["assess", "evaluate"]
 
 
 def evaluate(prepared: Prepared, backend: Backend, incident: Incident, at: datetime) -> Assessment:
     """
     Evaluate *incident* against the prepared plan as of *at*.
     """
-    plan, program, labels, rules = prepared.plan, prepared.program, prepared.labels, prepared.rules
     at = validate_evaluation_instant(at)
     prepared.check(incident)
-    timeline = Timeline(plan, program, incident, at, prepared.values)
-    walk = Walk(plan, program, timeline)
+    timeline = Timeline(prepared.plan, prepared.program, incident, at, prepared.values)
+    walk = Walk(prepared.plan, prepared.program, timeline)
     with backend.session() as session:
         walk.run(session)
+    return assess(prepared, timeline, walk)
+
+
+def assess(prepared: Prepared, timeline: Timeline, walk: Walk) -> Assessment:
+    """
+    The assessment at ``timeline.at`` from a walk that has reached it.
+    """
+    plan, labels, rules = prepared.plan, prepared.labels, prepared.rules
+    incident, at = timeline.incident, timeline.at
     first, unknown, grader = walk.first, walk.unknown, walk.grader
     snaps, results, grade_snaps = walk.snaps, walk.results, walk.grade_snaps
 

@@ -77,6 +77,16 @@ class Grader:
         # (instant, rule) for each de-escalation or closure that cancels duties.
         self.cancellations: list[tuple[datetime, str]] = []
 
+    def extend(self, events: Iterable[Event], observed: Iterable[tuple[str, datetime]]) -> None:
+        """
+        Take *events* and observation instants (metric, instant) later than
+        every change point stepped to so far.
+        """
+        for event in events:
+            self._events.setdefault(event.at, []).append(event)
+        for metric, at in observed:
+            self._observed.setdefault(metric, set()).add(at)
+
     def step(
         self, t: datetime, results: Mapping[str, bool | None], snapshot: Mapping[str, object]
     ) -> None:

@@ -9,7 +9,7 @@ silently ignored fact.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 
@@ -17,7 +17,7 @@ from opinion_rules._problems import describe_value
 from opinion_rules._suggest import expected_names
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._content import event_types
-from opinion_rules.model._facts import Event, Incident
+from opinion_rules.model._facts import Event, Incident, Observation
 from opinion_rules.model._items import FactSpec, fact_value_expected
 from opinion_rules.model._judgements import Judgement
 from opinion_rules.model._not_applicable import NotApplicable
@@ -48,6 +48,20 @@ class IncidentCheck:
         problems = list(self._problems(incident))
         if problems:
             raise FactError(f"incident {incident.id!r} (plan {self.plan.id!r})", problems)
+
+    def fits(self, observations: Iterable[Observation], events: Iterable[Event]) -> bool:
+        """
+        Whether these items of an incident fit the plan (every check but
+        the initial facts' is of one item alone).
+        """
+        if any(obs.metric not in self.metrics for obs in observations):
+            return False
+        for event in events:
+            for _problem in _due_problems(self.plan, self.moved_by, event, ""):
+                return False
+            for _problem in _event_problems(self, event, ""):
+                return False
+        return True
 
     def _problems(self, incident: Incident) -> Iterator[Problem]:
         plan, specs, roles = self.plan, self.specs, self.roles

@@ -6,9 +6,10 @@ evaluation instant, as snapshots of slot values (see
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from opinion_rules._limits import instant_problem
@@ -22,7 +23,7 @@ from opinion_rules.engine._ir import (
 )
 from opinion_rules.engine._plugin_values import PluginValues
 from opinion_rules.exceptions import FactError, Problem
-from opinion_rules.model._facts import Incident, Observation
+from opinion_rules.model._facts import Event, Incident, Observation
 from opinion_rules.model._plan import Plan
 from opinion_rules.model._series import Combine, Point, SeriesIndex
 from opinion_rules.model._series_sweep import SeriesSweep, instant_key
@@ -119,6 +120,16 @@ class Timeline:
             for (measure, _custom), measure_sweep in zip(read[metric], sweep.measures, strict=True)
         }
         self._measure_sweeps = [(slot, sweep_of[m.id]) for m, slot in self._measures]
+        for metric, sweep in self.sweeps.items():
+            self.indexes.setdefault(metric, sweep.index)
+        # What advance() needs: the measures over each metric, the series
+        # seen (a new one brings its posting-time zero's instant), and for
+        # each measure its instants after *at*, earliest first.
+        self._over: dict[str, list[Measure]] = defaultdict(list)
+        for measure in plan.measures:
+            self._over[measure.metric].append(measure)
+        self._series_seen = {_series_of(o) for o in observations}
+        self._future: dict[str, list[datetime]] | None = None
         # The facts as known at the last snapshot, and how many fact events that applied.
         self._facts_known: dict[str, object] = dict(incident.fact_values())
         self._facts_applied = 0
@@ -130,34 +141,129 @@ class Timeline:
 
     def upcoming(self, held: Mapping[str, object]) -> list[datetime]:
         """
-        Instants after *at* where a measure that a rule not yet held reads
-        changes with no new observation (one leaves a window, a day ends).
-        Rules that held stay held, so their measures no longer matter.
+        For each measure that a rule not yet held reads, the earliest
+        instant after *at* where it changes with no new observation (one
+        leaves a window, a day ends).  Rules that held stay held, so their
+        measures no longer matter.
         """
         watched: set[str] = set()
         for rule_id, measures in self.program.reads.items():
             if rule_id not in held:
                 watched.update(measures)
-        return [
-            t
-            for measure in self.plan.measures
-            if measure.id in watched
-            for t in self._measure_points(measure)
-            if t > self.at
-        ]
+        future = self._future
+        if future is None:
+            self.all_points()
+            future = self._future
+            assert future is not None  # noqa: S101 - all_points() sets it
+        out = []
+        for measure in self.plan.measures:
+            heap = future[measure.id]
+            if measure.id not in watched:
+                continue
+            while heap and heap[0] <= self.at:
+                heapq.heappop(heap)
+            if heap:
+                out.append(heap[0])
+        return out
+
+    def all_points(self) -> list[datetime]:
+        """
+        Every instant where the snapshot can differ from the one before,
+        in order: those up to *at*, and those after it that what is known
+        at *at* already brings (readings leaving windows, days ending).
+        """
+        points: set[datetime] = set()
+        self._future = {}
+        for measure in self.plan.measures:
+            mine = set(self._measure_points(measure))
+            later = [p for p in mine if p > self.at]
+            heapq.heapify(later)
+            self._future[measure.id] = later
+            points.update(mine)
+        points.update(e.at for e in self.events)
+        points.add(self.incident.discovered_at)
+        if self.incident.posted_at is not None:
+            points.add(self.incident.posted_at)
+        return sorted(points)
 
     def change_points(self) -> list[datetime]:
         """
         Every instant up to *at* where the snapshot can differ from the one before.
         """
-        points: set[datetime] = set()
-        for measure in self.plan.measures:
-            points.update(self._measure_points(measure))
-        points.update(e.at for e in self.events)
-        points.add(self.incident.discovered_at)
-        if self.incident.posted_at is not None:
-            points.add(self.incident.posted_at)
-        return sorted(p for p in points if p <= self.at)
+        return [p for p in self.all_points() if p <= self.at]
+
+    def advance(
+        self,
+        incident: Incident,
+        observations: Sequence[Observation],
+        events: Sequence[Event],
+        at: datetime,
+    ) -> list[datetime]:
+        """
+        Move the evaluation instant on to *at*, where *incident* has the
+        new *observations* and *events* (in time order, each later than
+        every instant a snapshot was taken at).  Return the instants where
+        they may change a snapshot.
+        """
+        if self._future is None:
+            self.all_points()
+        future = self._future
+        assert future is not None  # noqa: S101 - all_points() sets it
+        self.incident, self.at = incident, at
+        points = [e.at for e in events]
+        self.events.extend(events)
+        for event in events:
+            self.first_event.setdefault(event.type, event.at)
+            if event.type == "action_done" and event.action is not None:
+                self.done_times[event.action].append(event.at)
+            if event.type == "fact":
+                self.fact_changes.append(event)
+        readings: dict[str, list[tuple[Point, bool]]] = defaultdict(list)
+        for obs in observations:
+            self.observed[obs.metric].add(obs.at)
+            point = Point(obs.at, obs.value, obs.site, obs.channel, obs.post)
+            total = obs.kind == "total"
+            series = _series_of(obs)
+            new = series not in self._series_seen
+            self._series_seen.add(series)
+            for measure in self._over.get(obs.metric, ()):
+                for p in self._points_of(measure, point, total and new):
+                    points.append(p)
+                    if p > at:
+                        heapq.heappush(future[measure.id], p)
+            readings[obs.metric].append((point, total))
+        for metric, batch in readings.items():
+            sweep = self.sweeps.get(metric)
+            if sweep is not None:
+                sweep.add(batch)
+                continue
+            index = self.indexes.get(metric)
+            if index is None:
+                index = self.indexes[metric] = SeriesIndex({}, {}, incident.posted_at, self.plan.tz)
+            for point, total in batch:
+                index.add(point, total)
+        return points
+
+    def _points_of(self, measure: Measure, point: Point, zero: bool) -> Iterator[datetime]:
+        """
+        The instants a new reading adds to *measure*'s (as
+        :meth:`SeriesIndex.change_points` counts them); *zero*: it starts a
+        series of totals, whose posting-time zero leaves windows too.
+        """
+        if measure.channels and point.channel not in measure.channels:
+            return
+        if measure.over == "posts" and point.post is None:
+            return
+        window = measure.window
+        yield point.at
+        if window.length is not None:
+            yield point.at + window.length
+            if zero and self.incident.posted_at is not None:
+                yield self.incident.posted_at + window.length
+        days = {"calendar_day": 1, "sustained": window.days or 0}.get(window.kind, 0)
+        day = point.at.astimezone(self.plan.tz).date()
+        for later in range(1, days + 1):
+            yield _midnight(day + timedelta(days=later), self.plan.tz)
 
     def snapshot(self, t: datetime) -> Snapshot:
         """
@@ -195,6 +301,14 @@ class Timeline:
             i += 1
         self._facts_applied = i
         return facts
+
+
+def _series_of(obs: Observation) -> tuple[str, bool, str | None, str | None, str | None]:
+    return (obs.metric, obs.kind == "total", obs.site, obs.channel, obs.post)
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
 
 
 def _index(

@@ -8,7 +8,7 @@ cancelled on the way.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from opinion_rules.engine._backend import Session
@@ -26,6 +26,7 @@ from opinion_rules.engine._ir import (
 )
 from opinion_rules.engine._state_slots import KnownAt, fact_changes, state_values
 from opinion_rules.engine._timeline import Snapshot, Timeline
+from opinion_rules.model._facts import Event, Incident, Observation
 from opinion_rules.model._plan import Plan
 
 
@@ -196,6 +197,12 @@ class Walk:
             for a in plan.actions
             if a.deadline.extension is not None and a.deadline.extension.when is not None
         }
+        # The walk's place: the change points known, the next one to visit,
+        # those added on the way (a heap), and every one ever queued.
+        self._points: list[datetime] | None = None
+        self._next = 0
+        self._added: list[datetime] = []
+        self._visited: set[datetime] = set()
         # Stage 2 reads whether each category matched so far: its slot, its rule.
         self._categories = [
             (slot, category_rule(slot_subject(slot)))
@@ -221,17 +228,23 @@ class Walk:
         """
         grader = self.grader
         grade_read = GRADE_SLOT in self.program.slots
-        # The change points in order, with a heap for the instants added on the way.
-        points = self.timeline.change_points()
-        visited = set(points)
-        added: list[datetime] = []
-        i = 0
-        while i < len(points) or added:
+        # The change points in order (past the evaluation instant too: an
+        # advance walks on to them), with a heap for the instants added on the way.
+        if self._points is None:
+            self._points = self.timeline.all_points()
+            self._visited = set(self._points)
+        points, added, visited, at = self._points, self._added, self._visited, self.timeline.at
+        while True:
+            i = self._next
             if added and (i == len(points) or added[0] < points[i]):
+                if added[0] > at:
+                    break
                 t = heapq.heappop(added)
-            else:
+            elif i < len(points) and points[i] <= at:
                 t = points[i]
-                i += 1
+                self._next = i + 1
+            else:
+                break
             snap1 = self.timeline.snapshot(t)
             self._match(session, 1, t, snap1)
             before = len(grader.history)
@@ -272,9 +285,33 @@ class Walk:
         for when in later:
             if when > self.timeline.at:
                 self.upcoming.append(when)
-            elif when not in visited:
+            if when not in visited:
                 visited.add(when)
                 heapq.heappush(points, when)
+
+    def advance(
+        self,
+        session: Session,
+        incident: Incident,
+        observations: Sequence[Observation],
+        events: Sequence[Event],
+        at: datetime,
+    ) -> None:
+        """
+        Walk on to *at*, where *incident* has the new *observations* and
+        *events* (in time order, each later than the last evaluation instant).
+        """
+        new = self.timeline.advance(incident, observations, events, at)
+        self.grader.extend(events, ((o.metric, o.at) for o in observations))
+        if (self.states or self.per_change) and events:
+            self.fact_changes = fact_changes(incident, self.timeline.events)
+            self._change_sets = {f: set(ts) for f, ts in self.fact_changes.items()}
+        for when in new:
+            if when not in self._visited:
+                self._visited.add(when)
+                heapq.heappush(self._added, when)
+        self.upcoming = [u for u in self.upcoming if u > at]
+        self.run(session)
 
     def _state_values(self, t: datetime) -> tuple[dict[str, bool | None], list[datetime]]:
         """
