@@ -129,6 +129,7 @@ PUBLIC = {
         "BackendFactory",
         "Engine",
         "Session",
+        "Tracking",
         "backend_names",
         "register_backend",
     ],

@@ -2,7 +2,8 @@
 Evaluation: the IR, backends behind a protocol and a registry, grading,
 obligations and statuses, explanation, the incident check, Engine.
 
-The public names here are :class:`Engine`, the backend registry
+The public names here are :class:`Engine`, :class:`Tracking` (an
+evaluation advanced as an incident grows), the backend registry
 (:func:`register_backend`, :func:`backend_names`, :data:`BACKENDS`,
 :data:`DEFAULT_BACKEND`) and the protocols a backend meets
 (:class:`Backend`, :class:`Session`).  Importing this package does not load
@@ -17,6 +18,7 @@ from opinion_rules.engine._registry import (
     backend_names,
     register_backend,
 )
+from opinion_rules.engine._tracking import Tracking
 
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "BackendFactory",
     "Engine",
     "Session",
+    "Tracking",
     "backend_names",
     "register_backend",
 ]
