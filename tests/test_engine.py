@@ -232,7 +232,7 @@ def test_a_backend_name_is_never_rebound(monkeypatch):
 
 
 def test_the_engine_package_exports_its_public_names():
-    """opinion_rules.engine's __all__ names the engine, the backend protocols and the registry."""
+    """opinion_rules.engine's __all__ names the engine, tracking, the backend protocols and the registry."""
     expected = [
         "BACKENDS",
         "DEFAULT_BACKEND",
@@ -240,6 +240,7 @@ def test_the_engine_package_exports_its_public_names():
         "BackendFactory",
         "Engine",
         "Session",
+        "Tracking",
         "backend_names",
         "register_backend",
     ]
