@@ -62,7 +62,7 @@ def evaluate(prepared: Prepared, backend: Backend, incident: Incident, at: datet
     """
     at = validate_evaluation_instant(at)
     prepared.check(incident)
-    timeline = Timeline(prepared.plan, prepared.program, incident, at, prepared.values)
+    timeline = prepared.timeline(incident, at)
     walk = Walk(prepared.plan, prepared.program, timeline)
     with backend.session() as session:
         walk.run(session)
@@ -253,7 +253,7 @@ def _needs(prepared: Prepared, unknown: Unknown, rule_id: str, final: Snapshot) 
     The slots that kept *rule_id* unknown and are unknown still
     (:meth:`Unknown.needs`, with the rule's condition compiled once).
     """
-    seen = unknown.seen.get(rule_id)
+    seen = unknown.span(rule_id)
     if seen is None:
         return []
     find = prepared.unknown[rule_id]

@@ -20,7 +20,7 @@ from opinion_rules.engine._explain import explain
 from opinion_rules.engine._grade_history import grade_entry
 from opinion_rules.engine._grading import Grader
 from opinion_rules.engine._prepared import Prepared
-from opinion_rules.engine._timeline import Snapshot, Timeline, validate_evaluation_instant
+from opinion_rules.engine._timeline import Snapshot, validate_evaluation_instant
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._results import GradeAssessment
 
@@ -37,7 +37,7 @@ def grade_only(
     plan, rules, labels = prepared.plan, prepared.rules, prepared.labels
     at = validate_evaluation_instant(at)
     prepared.check(incident)
-    timeline = Timeline(plan, prepared.program, incident, at, prepared.values)
+    timeline = prepared.timeline(incident, at)
     grader = Grader(plan, timeline.events, timeline.observed)
     grade_rules = prepared.grade_rules
     # The snapshot each grade rule first held on, and the one at each change.

@@ -1,7 +1,8 @@
 """
 What an engine derives from its plan once, for every evaluation: the rules
-by id, the words for slots, the incident check, the routing table, and each
-rule's condition compiled to say which unknown slots keep it unknown.
+by id, the words for slots, the incident check, the routing table, each
+rule's condition compiled to say which unknown slots keep it unknown, and
+the layout of snapshots and walks (:class:`~opinion_rules.engine._shape.Shape`).
 
 Per evaluation, only the walk and the result objects are built.
 """
@@ -9,6 +10,7 @@ Per evaluation, only the walk and the result objects are built.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from opinion_rules.engine._derived import unknown_operands
 from opinion_rules.engine._explain import Labels
@@ -17,7 +19,10 @@ from opinion_rules.engine._interpret import Snapshot, compile_node
 from opinion_rules.engine._ir import And, Computed, Leaf, Neg, Node, Or, Program, Rule, grade_rule
 from opinion_rules.engine._owners import Router
 from opinion_rules.engine._plugin_values import PluginValues
+from opinion_rules.engine._shape import Shape
+from opinion_rules.engine._timeline import Timeline
 from opinion_rules.model._content import event_types
+from opinion_rules.model._facts import Incident
 from opinion_rules.model._plan import Plan
 
 
@@ -46,6 +51,13 @@ class Prepared:
         }
         self.router = Router(plan, self.labels, self.unknown_of)
         self.grade_rules = tuple(grade_rule(g.id) for g in plan.grades)
+        self.shape = Shape(plan, program)
+
+    def timeline(self, incident: Incident, at: datetime) -> Timeline:
+        """
+        A timeline of *incident* up to *at* that shares this plan's layout.
+        """
+        return Timeline(self.plan, self.program, incident, at, self.values, self.shape)
 
     def unknown_of(self, rule_id: str, snapshot: Snapshot) -> set[str]:
         """

@@ -14,14 +14,9 @@ from zoneinfo import ZoneInfo
 
 from opinion_rules._limits import instant_problem
 from opinion_rules.engine._derived import computed_values
-from opinion_rules.engine._ir import (
-    Program,
-    fact_slot,
-    measure_slot,
-    slot_source,
-    slot_subject,
-)
+from opinion_rules.engine._ir import Program
 from opinion_rules.engine._plugin_values import PluginValues
+from opinion_rules.engine._shape import Shape
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._facts import Event, Incident, Observation
 from opinion_rules.model._plan import Plan
@@ -76,7 +71,10 @@ class Timeline:
         incident: Incident,
         at: datetime,
         values: PluginValues | None = None,
+        shape: Shape | None = None,
     ) -> None:
+        shape = Shape(plan, program) if shape is None else shape
+        self.shape = shape
         self.plan = plan
         self.program = program
         self.values = values
@@ -95,11 +93,10 @@ class Timeline:
         for obs in observations:
             self.observed[obs.metric].add(obs.at)
         self.fact_changes = [e for e in self.events if e.type == "fact"]
-        # The slots the program reads, named once here rather than per snapshot.
-        slots = program.slots
-        self._measures = [(m, s) for m in plan.measures if (s := measure_slot(m.id)) in slots]
-        self._facts = [(f, s) for f in plan.facts if (s := fact_slot(f.id)) in slots]
-        self._events = [(s, slot_subject(s)) for s in slots if slot_source(s) == "event"]
+        # The slots the program reads, named once per engine (see Shape).
+        self._measures = shape.measures
+        self._facts = shape.facts
+        self._events = shape.events
         self._computed = program.computed
         # One sweep per metric read: each measure's value kept up to date as
         # the walk moves forward (see opinion_rules.model._series_sweep).
@@ -125,9 +122,7 @@ class Timeline:
         # What advance() needs: the measures over each metric, the series
         # seen (a new one brings its posting-time zero's instant), and for
         # each measure its instants after *at*, earliest first.
-        self._over: dict[str, list[Measure]] = defaultdict(list)
-        for measure in plan.measures:
-            self._over[measure.metric].append(measure)
+        self._over = shape.over
         self._series_seen = {_series_of(o) for o in observations}
         self._future: dict[str, list[datetime]] | None = None
         # The facts as known at the last snapshot, and how many fact events that applied.
@@ -272,10 +267,10 @@ class Timeline:
         key = instant_key(t)
         snap: Snapshot = {slot: sweep.value(t, key) for slot, sweep in self._measure_sweeps}
         facts = self._facts_until(t)
-        for spec, slot in self._facts:
-            value = facts.get(spec.id)
-            if isinstance(value, str) and spec.type == "enum" and spec.ordered:
-                value = spec.choices.index(str(value))
+        for fact_id, slot, positions in self._facts:
+            value = facts.get(fact_id)
+            if positions is not None and isinstance(value, str):
+                value = positions[value]
             snap[slot] = value
         for slot, event_type in self._events:
             first = self.first_event.get(event_type)

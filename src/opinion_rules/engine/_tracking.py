@@ -20,7 +20,7 @@ from typing import Any
 from opinion_rules.engine._backend import Backend
 from opinion_rules.engine._evaluate import assess
 from opinion_rules.engine._prepared import Prepared
-from opinion_rules.engine._timeline import Timeline, validate_evaluation_instant
+from opinion_rules.engine._timeline import validate_evaluation_instant
 from opinion_rules.engine._walk import Walk
 from opinion_rules.model._facts import Event, Incident, Observation
 from opinion_rules.model._results import Assessment
@@ -62,7 +62,7 @@ class Tracking:
     def _start(self, incident: Incident, at: datetime) -> None:
         self._walk: Walk | None = None  # until the walk below is complete
         prepared = self._prepared
-        timeline = Timeline(prepared.plan, prepared.program, incident, at, prepared.values)
+        timeline = prepared.timeline(incident, at)
         walk = Walk(prepared.plan, prepared.program, timeline)
         with self._backend.session() as session:
             walk.run(session)

@@ -20,9 +20,6 @@ from opinion_rules.engine._ir import (
     Program,
     action_rule,
     category_rule,
-    extension_rule,
-    slot_source,
-    slot_subject,
 )
 from opinion_rules.engine._state_slots import KnownAt, fact_changes, state_values
 from opinion_rules.engine._timeline import Snapshot, Timeline
@@ -135,6 +132,15 @@ class Unknown:
         """
         return {rule_id: self._span(rule_id) for rule_id in self._first}
 
+    def span(self, rule_id: str) -> tuple[Snapshot, Snapshot] | None:
+        """
+        The first and last snapshot on which *rule_id* was unknown, or
+        ``None`` if it never was.
+        """
+        if rule_id not in self._first:
+            return None
+        return self._span(rule_id)
+
     def _span(self, rule_id: str) -> tuple[Snapshot, Snapshot]:
         stage = self._open.get(rule_id)
         last = self._last[rule_id] if stage is None else self._latest[stage]
@@ -160,12 +166,8 @@ class Walk:
         self.plan = plan
         self.program = program
         self.timeline = timeline
-        self.first = FirstHeld(
-            frozenset(
-                [action_rule(a.id) for a in plan.actions if a.applies == "while"]
-                + [category_rule(c.id) for c in plan.categories if c.applies == "while"]
-            )
-        )
+        shape = timeline.shape
+        self.first = FirstHeld(shape.while_rules)
         self.unknown = Unknown()
         self.grader = Grader(plan, timeline.events, timeline.observed)
         self.snaps: dict[int, Snapshot] = {}
@@ -174,11 +176,7 @@ class Walk:
         self.cancelled: dict[str, tuple[datetime, str]] = {}
         # State slots (done(x), before(a, b) …) and duties owed per change of a fact.
         self.states = program.states
-        self.per_change = {
-            a.id: str(a.deadline.anchor.ref)
-            for a in plan.actions
-            if a.deadline.anchor.event == "changed"
-        }
+        self.per_change = shape.per_change
         self.fact_changes: dict[str, list[datetime]] = (
             fact_changes(timeline.incident, timeline.events)
             if self.states or self.per_change
@@ -193,10 +191,9 @@ class Walk:
         #: For each action whose extension has a condition: its value from
         #: each change point at which it changed, in order.
         self.allowed: dict[str, list[tuple[datetime, bool | None]]] = {
-            a.id: []
-            for a in plan.actions
-            if a.deadline.extension is not None and a.deadline.extension.when is not None
+            action_id: [] for action_id, _rule in shape.extensions
         }
+        self._extensions = shape.extensions
         # The walk's place: the change points known, the next one to visit,
         # those added on the way (a heap), and every one ever queued.
         self._points: list[datetime] | None = None
@@ -204,11 +201,7 @@ class Walk:
         self._added: list[datetime] = []
         self._visited: set[datetime] = set()
         # Stage 2 reads whether each category matched so far: its slot, its rule.
-        self._categories = [
-            (slot, category_rule(slot_subject(slot)))
-            for slot in program.slots
-            if slot_source(slot) == "category"
-        ]
+        self._categories = shape.categories
 
     def _match(self, session: Session, stage: int, t: datetime, snap: Snapshot) -> None:
         if snap != self.snaps.get(stage):
@@ -265,8 +258,9 @@ class Walk:
             if self.states and self.first.version != held_before:
                 # Actions that started to apply at t fall due later: visit then.
                 self._visit(self._state_values(t)[1], added, visited)
-            for action_id, history in self.allowed.items():
-                value = self.results[2].get(extension_rule(action_id))
+            for action_id, extension in self._extensions:
+                history = self.allowed[action_id]
+                value = self.results[2].get(extension)
                 if not history or history[-1][1] is not value:
                     history.append((t, value))
             for action_id, fact_id in self.per_change.items():
