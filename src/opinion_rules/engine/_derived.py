@@ -44,6 +44,7 @@ __all__ = [
     "computed_text",
     "computed_value",
     "computed_values",
+    "term_slots",
     "unknown_operands",
 ]
 
@@ -88,7 +89,10 @@ def computed_leaves(program: Program) -> dict[str, Computed]:
     return out
 
 
-def _slots(term: ValueTerm) -> Iterator[str]:
+def term_slots(term: ValueTerm) -> Iterator[str]:
+    """
+    The slots a value term reads.
+    """
     stack = [term]
     while stack:
         node = stack.pop()
@@ -148,7 +152,7 @@ def computed_value(
     Whether *leaf*'s comparison holds on *snapshot*; ``None`` if unknown
     (also when a plug-in function gives no value).
     """
-    values = {s: snapshot.get(s) for t in (leaf.left, leaf.right) for s in _slots(t)}
+    values = {s: snapshot.get(s) for t in (leaf.left, leaf.right) for s in term_slots(t)}
     if any(isinstance(v, NotApplicable) for v in values.values()):
         return False
     if any(v is None for v in values.values()):
@@ -180,7 +184,7 @@ def unknown_operands(leaf: Computed, snapshot: Mapping[str, object]) -> set[str]
     """
     if snapshot.get(leaf.slot) is not None:
         return set()
-    return {s for t in (leaf.left, leaf.right) for s in _slots(t) if snapshot.get(s) is None}
+    return {s for t in (leaf.left, leaf.right) for s in term_slots(t) if snapshot.get(s) is None}
 
 
 # -- words ------------------------------------------------------------------------
@@ -245,7 +249,7 @@ def computed_explain(
     applicable``.
     """
     subject = _subject(leaf)
-    slots = [s for t in (leaf.left, leaf.right) for s in _slots(t)]
+    slots = [s for t in (leaf.left, leaf.right) for s in term_slots(t)]
     missing = [s for s in slots if isinstance(snapshot.get(s), NotApplicable)]
     missing += [s for s in slots if snapshot.get(s) is None]
     if missing:
@@ -259,10 +263,11 @@ def computed_explain(
                 sides.append(words.value(subject, value))
             case _:
                 inputs = ", ".join(
-                    f"{words.name(s)} = {_shown(words, s, snapshot.get(s))}" for s in _slots(term)
+                    f"{words.name(s)} = {_shown(words, s, snapshot.get(s))}"
+                    for s in term_slots(term)
                 )
                 try:
-                    values = {s: snapshot.get(s) for s in _slots(term)}
+                    values = {s: snapshot.get(s) for s in term_slots(term)}
                     total = _number(_term(term, values, functions or {}))
                 except ZeroDivisionError:
                     total = "undefined (division by 0)"

@@ -30,7 +30,6 @@ from opinion_rules.engine._explain import explain
 from opinion_rules.engine._grade_history import grade_entry
 from opinion_rules.engine._grading import Grader
 from opinion_rules.engine._ir import (
-    action_rule,
     category_rule,
     extension_rule,
     grade_rule,
@@ -73,7 +72,7 @@ def assess(prepared: Prepared, timeline: Timeline, walk: Walk) -> Assessment:
     """
     The assessment at ``timeline.at`` from a walk that has reached it.
     """
-    plan, labels, rules = prepared.plan, prepared.labels, prepared.rules
+    plan, labels, rules, shape = prepared.plan, prepared.labels, prepared.rules, prepared.shape
     incident, at = timeline.incident, timeline.at
     first, unknown, grader = walk.first, walk.unknown, walk.grader
     snaps, results, grade_snaps = walk.snaps, walk.results, walk.grade_snaps
@@ -94,8 +93,8 @@ def assess(prepared: Prepared, timeline: Timeline, walk: Walk) -> Assessment:
             c.clause,
             until=first.until.get(rule_id),
         )
-        for c in plan.categories
-        if (rule_id := category_rule(c.id)) in first.since
+        for c, rule_id in shape.category_rules
+        if rule_id in first.since
     )
     grade_since: dict[str, datetime] = {}
     for g in plan.grades:
@@ -115,17 +114,19 @@ def assess(prepared: Prepared, timeline: Timeline, walk: Walk) -> Assessment:
         },
         applies={
             a.id: (first.since[rule_id][0], reason(rule_id))
-            for a in plan.actions
-            if (rule_id := action_rule(a.id)) in first.since
+            for a, rule_id in shape.action_rules
+            if rule_id in first.since
         },
         fact_changes=walk.fact_changes,
         held_at_changes=walk.held_at_changes,
         withdrawn={
             a.id: when
-            for a in plan.actions
-            if (when := first.until.get(action_rule(a.id))) is not None
+            for a, rule_id in shape.action_rules
+            if (when := first.until.get(rule_id)) is not None
         },
-        respelled=frozenset(a.id for a in plan.actions if action_rule(a.id) in first.respelled),
+        respelled=frozenset(
+            a.id for a, rule_id in shape.action_rules if rule_id in first.respelled
+        ),
         allowed=walk.allowed,
     )
     calculator = StatusCalculator(plan, inputs)
@@ -254,7 +255,7 @@ def _needs(prepared: Prepared, unknown: Unknown, rule_id: str, final: Snapshot) 
     (:meth:`Unknown.needs`, with the rule's condition compiled once).
     """
     seen = unknown.span(rule_id)
-    if seen is None:
+    if seen is None or all(final.get(s) is not None for s in prepared.may_need[rule_id]):
         return []
     find = prepared.unknown[rule_id]
     first, last = seen
@@ -367,7 +368,8 @@ def _undecided(
                         reported.add(g.id)
                         yield u
             yield from _escalated_undecided(plan, grader, item, reported)
-    for c in plan.categories:
-        yield from item("category", category_rule(c.id), c.id, c.name)
-    for a in plan.actions:
-        yield from item("action", action_rule(a.id), a.id, a.title)
+    shape = prepared.shape
+    for c, rule_id in shape.category_rules:
+        yield from item("category", rule_id, c.id, c.name)
+    for a, rule_id in shape.action_rules:
+        yield from item("action", rule_id, a.id, a.title)

@@ -9,10 +9,10 @@ Per evaluation, only the walk and the result objects are built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from opinion_rules.engine._derived import unknown_operands
+from opinion_rules.engine._derived import term_slots, unknown_operands
 from opinion_rules.engine._explain import Labels
 from opinion_rules.engine._incident_check import IncidentCheck
 from opinion_rules.engine._interpret import Snapshot, compile_node
@@ -26,7 +26,7 @@ from opinion_rules.model._facts import Incident
 from opinion_rules.model._plan import Plan
 
 
-__all__ = ["Prepared", "UnknownFinder", "compile_unknown"]
+__all__ = ["Prepared", "UnknownFinder", "compile_unknown", "read_slots"]
 
 #: The unknown slots that keep a condition unknown on a snapshot.
 UnknownFinder = Callable[[Snapshot], set[str]]
@@ -49,6 +49,11 @@ class Prepared:
         self.unknown: dict[str, UnknownFinder] = {
             r.id: compile_unknown(r.condition) for r in program.rules
         }
+        #: For each rule, every slot the unknown finder can name: if all are
+        #: known at the end, nothing the rule waited on is still unknown.
+        self.may_need: dict[str, frozenset[str]] = {
+            r.id: frozenset(read_slots(r.condition)) for r in program.rules
+        }
         self.router = Router(plan, self.labels, self.unknown_of)
         self.grade_rules = tuple(grade_rule(g.id) for g in plan.grades)
         self.shape = Shape(plan, program)
@@ -64,6 +69,23 @@ class Prepared:
         The unknown slots that keep rule *rule_id* unknown on *snapshot*.
         """
         return self.unknown[rule_id](snapshot)
+
+
+def read_slots(node: Node) -> Iterator[str]:
+    """
+    Every slot *node* reads, the operands of computed comparisons included.
+    """
+    match node:
+        case Computed(_slot, _op, _value, left, _relation, right):
+            yield from term_slots(left)
+            yield from term_slots(right)
+        case Leaf(slot):
+            yield slot
+        case And(items) | Or(items):
+            for item in items:
+                yield from read_slots(item)
+        case Neg(item):
+            yield from read_slots(item)
 
 
 def compile_unknown(node: Node) -> UnknownFinder:

@@ -129,6 +129,12 @@ class Timeline:
         self._facts_known: dict[str, object] = dict(incident.fact_values())
         self._facts_applied = 0
         self._facts_at: datetime | None = None
+        # The fact and event slots of the last snapshot, valid from the
+        # instant they were taken at until the next fact applies or the
+        # next event flag turns (None: until further notice).
+        self._fixed: Snapshot | None = None
+        self._fixed_from: datetime | None = None
+        self._fixed_until: datetime | None = None
 
     def _measure_points(self, measure: Measure) -> Iterable[datetime]:
         index = self.indexes.get(measure.metric)
@@ -169,12 +175,18 @@ class Timeline:
         """
         points: set[datetime] = set()
         self._future = {}
+        # Measures over one metric with the same window, channels and
+        # grouping change at the same instants (a sum and a site count).
+        alike: dict[tuple[object, ...], list[datetime]] = {}
         for measure in self.plan.measures:
-            mine = set(self._measure_points(measure))
-            later = [p for p in mine if p > self.at]
-            heapq.heapify(later)
-            self._future[measure.id] = later
-            points.update(mine)
+            key = (measure.metric, measure.window, measure.channels, measure.over)
+            later = alike.get(key)
+            if later is None:
+                mine = set(self._measure_points(measure))
+                points.update(mine)
+                later = alike[key] = [p for p in mine if p > self.at]
+                heapq.heapify(later)
+            self._future[measure.id] = list(later)
         points.update(e.at for e in self.events)
         points.add(self.incident.discovered_at)
         if self.incident.posted_at is not None:
@@ -205,6 +217,7 @@ class Timeline:
         future = self._future
         assert future is not None  # noqa: S101 - all_points() sets it
         self.incident, self.at = incident, at
+        self._fixed = None  # new events may turn flags or apply facts
         points = [e.at for e in events]
         self.events.extend(events)
         for event in events:
@@ -266,19 +279,38 @@ class Timeline:
         """
         key = instant_key(t)
         snap: Snapshot = {slot: sweep.value(t, key) for slot, sweep in self._measure_sweeps}
-        facts = self._facts_until(t)
-        for fact_id, slot, positions in self._facts:
-            value = facts.get(fact_id)
-            if positions is not None and isinstance(value, str):
-                value = positions[value]
-            snap[slot] = value
-        for slot, event_type in self._events:
-            first = self.first_event.get(event_type)
-            snap[slot] = first is not None and first <= t
+        snap.update(self._fixed_slots(t))
         values = self.values
         functions = None if values is None else values.functions
         snap.update(computed_values(self._computed, snap, functions))
         return snap
+
+    def _fixed_slots(self, t: datetime) -> Snapshot:
+        """
+        The fact and event slots at *t*: those of the previous snapshot
+        while no fact event applied and no event flag turned since.
+        """
+        facts = self._facts_until(t)
+        fixed, since, until = self._fixed, self._fixed_from, self._fixed_until
+        if fixed is not None and since is not None and since <= t and (until is None or t < until):
+            return fixed
+        fixed = {}
+        for fact_id, slot, positions in self._facts:
+            value = facts.get(fact_id)
+            if positions is not None and isinstance(value, str):
+                value = positions[value]
+            fixed[slot] = value
+        until = None
+        for slot, event_type in self._events:
+            first = self.first_event.get(event_type)
+            fixed[slot] = first is not None and first <= t
+            if first is not None and first > t and (until is None or first < until):
+                until = first
+        if self._facts_applied < len(self.fact_changes):
+            later = self.fact_changes[self._facts_applied].at
+            until = later if until is None or later < until else until
+        self._fixed, self._fixed_from, self._fixed_until = fixed, t, until
+        return fixed
 
     def _facts_until(self, t: datetime) -> dict[str, object]:
         """
