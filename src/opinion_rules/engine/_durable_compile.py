@@ -28,7 +28,7 @@ from opinion_rules.engine._durable_network import (
     network_bounds,
     tested_properties,
 )
-from opinion_rules.engine._ir import And, Const, Leaf, Neg, Node, Or, Program
+from opinion_rules.engine._ir import And, Const, Leaf, Neg, Node, Or, Program, measure_slot
 from opinion_rules.exceptions import EngineError
 from opinion_rules.model._conditions import NEGATED
 
@@ -423,16 +423,24 @@ def _passes(
     for stage, stage_layers in layers.items():
         out[stage] = []
         for rules in stage_layers:
+            # Rules that read a measure go in passes of their own: measures
+            # change at almost every change point, the other slots (facts,
+            # events, categories, the grade) seldom, and a pass whose slots
+            # did not change is not asserted again.
             parts: list[tuple[set[str], list[_Compiled]]] = []
-            for c in rules:
-                props = tested_properties(c.fit.test) - {"o"}
-                if parts:
-                    used, members = parts[-1]
-                    if len(members) < RULES_PER_PASS and len(used | props) <= PASS_SLOTS:
-                        used |= props
-                        members.append(c)
+            for hot in (True, False):
+                start = len(parts)
+                for c in rules:
+                    props = tested_properties(c.fit.test) - {"o"}
+                    if _reads_measure(props, slot_of) is not hot:
                         continue
-                parts.append((set(props), [c]))
+                    if len(parts) > start:
+                        used, members = parts[-1]
+                        if len(members) < RULES_PER_PASS and len(used | props) <= PASS_SLOTS:
+                            used |= props
+                            members.append(c)
+                            continue
+                    parts.append((set(props), [c]))
             for used, members in parts:
                 # The first ruleset with room for the pass (first fit).
                 ruleset = next(
@@ -447,6 +455,13 @@ def _passes(
                 spec = Pass(next(codes), ruleset, slots, derived, tuple(c.name for c in members))
                 out[stage].append((spec, members))
     return out
+
+
+_MEASURE = measure_slot("")
+
+
+def _reads_measure(props: set[str], slot_of: Mapping[str, str]) -> bool:
+    return any(slot_of.get(p, "").startswith(_MEASURE) for p in props)
 
 
 def _digits(index: int, count: int) -> list[int]:
