@@ -69,6 +69,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
+
 import opinion_rules
 
 
@@ -247,6 +249,36 @@ def record_times(
     return early, late, n
 
 
+def advance_time(plan: opinion_rules.Plan, incident: dict[str, Any]) -> float:
+    """
+    The median CPU time of ``Tracking.advance`` by one snapshot (appending
+    one observation and evaluating at its instant) over the last 20
+    snapshots of the cascade, on the python backend, without a store.
+    """
+    engine = opinion_rules.Engine(plan)
+    observations = incident["observations"]
+    start = max(1, len(observations) - 20)
+
+    # A feed appends to the incident it has (attrs.evolve), so the grown
+    # incident shares the earlier readings: Tracking compares them by identity.
+    whole = opinion_rules.Incident.from_dict(incident)
+
+    def upto(k: int) -> opinion_rules.Incident:
+        return attrs.evolve(whole, observations=whole.observations[:k])
+
+    def last(k: int) -> datetime:
+        return datetime.fromisoformat(observations[k - 1]["at"])
+
+    grown = [upto(k) for k in range(start, len(observations) + 1)]  # built before timing
+    tracking = engine.track(grown[0], at=last(start))
+    times = []
+    for k, bigger in enumerate(grown[1:], start=start + 1):
+        cpu = time.process_time()
+        tracking.advance(bigger, at=last(k))
+        times.append(time.process_time() - cpu)
+    return statistics.median(times)
+
+
 # -- main ---------------------------------------------------------------------------
 
 
@@ -338,6 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         early, late, n = record_times(plan, incident_dict(posts, observations), Path(tmp))
+    advance_cpu = advance_time(plan, incident_dict(posts, observations))
     print()
     print(f"{'measured':<34}{'CPU ms':>10}{'wall ms':>10}")
     print(f"{'naive grade history':<34}{naive_cpu * 1000:>10.1f}")
@@ -346,6 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'Incident.from_dict (not counted)':<34}{build_cpu * 1000:>10.1f}")
     print(f"{'record() at 10 readings':<34}{early[0] * 1000:>10.1f}{early[1] * 1000:>10.1f}")
     print(f"{f'record() at {n:,} readings':<34}{late[0] * 1000:>10.1f}{late[1] * 1000:>10.1f}")
+    print(f"{f'advance() by 1 at {n:,} readings':<34}{advance_cpu * 1000:>10.2f}")
     print()
     print(f"python / naive          {cpu['python'] / naive_cpu:6.1f}x the CPU time")
     if "durable" in cpu:

@@ -29,7 +29,7 @@ from .store_plan import BASE, minutes
 
 
 WRITER = Path(__file__).with_name("store_writer.py")
-TRIALS = {"sqlite": 25, "postgres": 6}
+TRIALS = {"sqlite": 12, "postgres": 6}
 
 
 def start(

@@ -105,6 +105,14 @@ class Tracking:
         """
         Evaluate *incident* at *at*, resuming the last evaluation where it can.
 
+        It resumes when *incident* is the last one with items added, all
+        later than the last evaluation instant.  Telling that compares the
+        last incident's items with the first items of *incident*: items that
+        are the same objects compare at once (append to the incident you
+        have, e.g. ``attrs.evolve(incident, observations=(*incident.observations,
+        new))``); equal copies, as from :meth:`Incident.from_dict
+        <opinion_rules.Incident.from_dict>`, are compared field by field.
+
         Args:
             incident: An :class:`Incident`, or a mapping in the JSON
                 interchange format.
