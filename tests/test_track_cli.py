@@ -18,7 +18,7 @@ import pytest
 import time_machine
 
 from opinion_rules.cli._main import main
-from opinion_rules.cli._track_read import parse_duration
+from opinion_rules.cli._options import parse_duration
 from opinion_rules.cli._track_write import read_entries
 from opinion_rules.exceptions import FactError, RecordFormatError
 from opinion_rules.store import open_store
@@ -437,8 +437,10 @@ def test_agenda_lists_overdue_and_due_actions(cli):
     _, data, _ = cli("track", "agenda", "--at", "2026-11-23T14:00:00+08:00", "--json")
 
     assert 0 == code
-    assert out.startswith("agenda at 2026-11-23T14:00:00+08:00, due by 2026-11-24T14:00:00+08:00: ")
-    assert re.search(r"\n2026-11-23 13:00  overdue  WS-1      major_phone_report: ", out), out
+    assert out.startswith("agenda at 2026-11-23 14:00 Asia/Shanghai, due by 2026-11-24 14:00: ")
+    assert re.search(
+        r"\n11-23 13:00  overdue 1 h  major  WS-1      opinion_office  major_phone_report: ", out
+    ), out
     items = json.loads(data)["items"]
     assert [
         ("major_activate_plan", "overdue", "2026-11-23T13:00:00+08:00"),
@@ -665,7 +667,7 @@ def test_create_makes_a_missing_store_before_or_after_the_subcommand(monkeypatch
 
     assert before == after
     assert (0, "") == (before[0], before[2])
-    assert before[1].endswith(": 0 item(s)\n")
+    assert before[1].endswith(": 0 item(s)\nnothing owed\n")
     assert {"a.db", "b.db"} <= {p.name for p in tmp_path.iterdir()}
 
 
@@ -931,10 +933,8 @@ UNDECIDED_WARNING = (
     "neither the plan, the installed chinesecalendar package nor the store has; add it with "
     "'opinion-rules track add-year FILE' (see docs/how-to/add-a-calendar-year.md)\n"
 )
-AGENDA_HEAD = (
-    "agenda at 2027-01-05T09:00:00+08:00, due by 2027-01-06T09:00:00+08:00: 2 item(s)\n\n"
-    "DUE               STATUS     INCIDENT  ACTION                     OWNERS  CLAUSE\n"
-)
+AGENDA_HEAD = "agenda at 2027-01-05 09:00 Asia/Shanghai, due by 2027-01-06 09:00: 2 item(s)\n"
+AGENDA_COLUMNS = "DUE               LATE / LEFT       GRADE  INCIDENT  OWNER   ACTION\n"
 
 
 def corrected_year(tmp_path: Path) -> str:
@@ -961,8 +961,10 @@ def test_agenda_shows_an_undecided_duty_until_add_year_decides_it(cli):
     assert (
         0,
         AGENDA_HEAD
-        + "2026-12-28 13:00  overdue    WZ-1      acknowledge: 电话告知受理  office  二\n"
-        + "undecided         undecided  WZ-1      reply: 书面答复            office  二\n",
+        + "1 overdue, 1 undecided\n\n"
+        + AGENDA_COLUMNS
+        + "2026-12-28 13:00  overdue 7 d 20 h  any    WZ-1      office  acknowledge: 电话告知受理\n"
+        + "undecided         -                 any    WZ-1      office  reply: 书面答复\n",
         UNDECIDED_WARNING,
     ) == before
     assert (
@@ -975,9 +977,11 @@ def test_agenda_shows_an_undecided_duty_until_add_year_decides_it(cli):
     ) == added
     assert (
         0,
-        AGENDA_HEAD.replace("STATUS     INCIDENT", "STATUS   INCIDENT")
-        + "2026-12-28 13:00  overdue  WZ-1      acknowledge: 电话告知受理  office  二\n"
-        + "2027-01-06 00:00  pending  WZ-1      reply: 书面答复            office  二\n",
+        AGENDA_HEAD
+        + "1 overdue, 1 pending\n\n"
+        + AGENDA_COLUMNS
+        + "2026-12-28 13:00  overdue 7 d 20 h  any    WZ-1      office  acknowledge: 电话告知受理\n"
+        + "2027-01-06 00:00  15 h left         any    WZ-1      office  reply: 书面答复\n",
         "",
     ) == after
     assert 1 == len(timeline[1].splitlines()) - 1  # the opening only
