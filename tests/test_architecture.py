@@ -53,7 +53,9 @@ RANK = {room: rank for rank, rooms in enumerate(LAYERS) for room in rooms}
 #: Optional third-party packages a function may import when first needed, so
 #: ``import opinion_rules`` works without them.  Nothing else is imported lazily:
 #: an import of the package's own modules inside a function hides a cycle.
-LAZY_ALLOWED = frozenset({"psycopg", "durable", "durable_rules_engine", "chinese_calendar"})
+LAZY_ALLOWED = frozenset(
+    {"psycopg", "durable", "durable_rules_engine", "chinese_calendar", "icalendar"}
+)
 
 MAX_LINES = 600
 

@@ -193,7 +193,9 @@ PUBLIC = {
         "Undecided",
     ],
     "opinion_rules.store": [
+        "AGENDA_STATUSES",
         "AgendaItem",
+        "AgendaQuery",
         "CaseStore",
         "Delivery",
         "LogEntry",
@@ -202,6 +204,7 @@ PUBLIC = {
         "SQLiteStore",
         "ScheduleReceipt",
         "StoredSchedule",
+        "describe_time_left",
         "open_store",
     ],
     "opinion_rules.hookspecs": [

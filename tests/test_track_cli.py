@@ -18,7 +18,7 @@ import pytest
 import time_machine
 
 from opinion_rules.cli._main import main
-from opinion_rules.cli._track_read import parse_duration
+from opinion_rules.cli._options import parse_duration
 from opinion_rules.cli._track_write import read_entries
 from opinion_rules.exceptions import FactError, RecordFormatError
 from opinion_rules.store import open_store
@@ -437,8 +437,10 @@ def test_agenda_lists_overdue_and_due_actions(cli):
     _, data, _ = cli("track", "agenda", "--at", "2026-11-23T14:00:00+08:00", "--json")
 
     assert 0 == code
-    assert out.startswith("agenda at 2026-11-23T14:00:00+08:00, due by 2026-11-24T14:00:00+08:00: ")
-    assert re.search(r"\n2026-11-23 13:00  overdue  WS-1      major_phone_report: ", out), out
+    assert out.startswith("agenda at 2026-11-23 14:00 Asia/Shanghai, due by 2026-11-24 14:00: ")
+    assert re.search(
+        r"\n11-23 13:00  overdue 1 h  major  WS-1      opinion_office  major_phone_report: ", out
+    ), out
     items = json.loads(data)["items"]
     assert [
         ("major_activate_plan", "overdue", "2026-11-23T13:00:00+08:00"),
@@ -665,7 +667,7 @@ def test_create_makes_a_missing_store_before_or_after_the_subcommand(monkeypatch
 
     assert before == after
     assert (0, "") == (before[0], before[2])
-    assert before[1].endswith(": 0 item(s)\n")
+    assert before[1].endswith(": 0 item(s)\nnothing owed\n")
     assert {"a.db", "b.db"} <= {p.name for p in tmp_path.iterdir()}
 
 
@@ -931,10 +933,8 @@ UNDECIDED_WARNING = (
     "neither the plan, the installed chinesecalendar package nor the store has; add it with "
     "'opinion-rules track add-year FILE' (see docs/how-to/add-a-calendar-year.md)\n"
 )
-AGENDA_HEAD = (
-    "agenda at 2027-01-05T09:00:00+08:00, due by 2027-01-06T09:00:00+08:00: 2 item(s)\n\n"
-    "DUE               STATUS     INCIDENT  ACTION                     OWNERS  CLAUSE\n"
-)
+AGENDA_HEAD = "agenda at 2027-01-05 09:00 Asia/Shanghai, due by 2027-01-06 09:00: 2 item(s)\n"
+AGENDA_COLUMNS = "DUE               LATE / LEFT       GRADE  INCIDENT  OWNER   ACTION\n"
 
 
 def corrected_year(tmp_path: Path) -> str:
@@ -961,8 +961,10 @@ def test_agenda_shows_an_undecided_duty_until_add_year_decides_it(cli):
     assert (
         0,
         AGENDA_HEAD
-        + "2026-12-28 13:00  overdue    WZ-1      acknowledge: 电话告知受理  office  二\n"
-        + "undecided         undecided  WZ-1      reply: 书面答复            office  二\n",
+        + "1 overdue, 1 undecided\n\n"
+        + AGENDA_COLUMNS
+        + "2026-12-28 13:00  overdue 7 d 20 h  any    WZ-1      office  acknowledge: 电话告知受理\n"
+        + "undecided         -                 any    WZ-1      office  reply: 书面答复\n",
         UNDECIDED_WARNING,
     ) == before
     assert (
@@ -975,9 +977,11 @@ def test_agenda_shows_an_undecided_duty_until_add_year_decides_it(cli):
     ) == added
     assert (
         0,
-        AGENDA_HEAD.replace("STATUS     INCIDENT", "STATUS   INCIDENT")
-        + "2026-12-28 13:00  overdue  WZ-1      acknowledge: 电话告知受理  office  二\n"
-        + "2027-01-06 00:00  pending  WZ-1      reply: 书面答复            office  二\n",
+        AGENDA_HEAD
+        + "1 overdue, 1 pending\n\n"
+        + AGENDA_COLUMNS
+        + "2026-12-28 13:00  overdue 7 d 20 h  any    WZ-1      office  acknowledge: 电话告知受理\n"
+        + "2027-01-06 00:00  15 h left         any    WZ-1      office  reply: 书面答复\n",
         "",
     ) == after
     assert 1 == len(timeline[1].splitlines()) - 1  # the opening only
@@ -1165,3 +1169,149 @@ def test_show_warns_about_a_calendar_gap_as_evaluate_does(cli, monkeypatch):
     )
     assert (0, "") == (decided[0], decided[2])
     assert [] == json.loads(decided[1])["undecided"]
+
+
+# -- the desk: agenda view, calendar feed, quick writes ----------------------------------
+
+
+def test_the_howto_agenda_fits_100_columns_with_the_overdue_item_first():
+    """The how-to's agenda puts the overdue item first with its lateness and a summary, in 100 columns."""
+    from opinion_rules.cli._output import text_width
+
+    text = HOWTO.read_text(encoding="utf-8")
+    shown = text[text.index("agenda at 2026-11-23 14:00") :]
+    shown = shown[: shown.index("```")]
+    lines = shown.splitlines()
+
+    assert "1 overdue, 15 pending (15 with no time set)" == lines[1]
+    assert lines[4].startswith("11-23 13:00  overdue 1 h  major  WS-2026-017")
+    assert [] == [line for line in lines if text_width(line) > 100]
+
+
+def with_overdue_items(cli) -> None:
+    """Open WS-1 and make it 重大 at 13:00, so that its 立即 duties are overdue at 14:00."""
+    cli(*OPEN)
+    upgrade = clicks("c5", "2026-11-23T13:00:00+08:00", 12000, "bbs.example.cn")
+    cli("track", "record", "WS-1", "--by", "m", "--recorded-at", "2026-11-23T13:05:00+08:00",
+        stdin=READINGS + "\n" + upgrade)  # fmt: skip
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_without_no_color(cli, db, monkeypatch):
+    """Overdue rows are red on a terminal; never when piped, nor with NO_COLOR set."""
+    with_overdue_items(cli)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    argv = ["track", "--store", str(db), "agenda", "--at", "2026-11-23T14:00:00+08:00"]
+
+    tty = _Terminal()
+    main(argv, stdout=tty, stderr=io.StringIO())
+    piped = cli("track", "agenda", "--at", "2026-11-23T14:00:00+08:00")[1]
+    monkeypatch.setenv("NO_COLOR", "1")
+    quiet = _Terminal()
+    main(argv, stdout=quiet, stderr=io.StringIO())
+
+    assert "\033[31m" in tty.getvalue()
+    assert "\033[" not in piped
+    assert piped == quiet.getvalue()
+
+
+def test_agenda_filters_and_bad_filters(cli):
+    """Filters take lists; an unknown status or a bad duration exits 2 naming the option."""
+    cli(*OPEN)
+    at = ["--at", "2026-11-23T14:00:00+08:00"]
+
+    _, owned, _ = cli("track", "agenda", *at, "--owner", "nobody,opinion_office", "--json")
+    _, hidden, _ = cli("track", "agenda", *at, "--hide-no-time", "--json")
+    bad_status = cli("track", "agenda", *at, "--status", "late")
+    bad_within = cli("track", "agenda", *at, "--due-within", "soon")
+
+    owners = [[o["id"] for o in i["owners"]] for i in json.loads(owned)["items"]]
+    assert owners
+    assert all("opinion_office" in ids for ids in owners)
+    assert all(i["due"] is not None for i in json.loads(hidden)["items"])
+    assert (2, "") == bad_status[:2]
+    assert bad_status[2].startswith("opinion-rules: error: track agenda: --status: 'late' is not")
+    assert (2, "") == bad_within[:2]
+    assert bad_within[2].startswith("opinion-rules: error: --due-within: is not a duration")
+
+
+def test_the_calendar_feed_parses_back_with_stable_uids(cli, tmp_path):
+    """--ics writes one event per due item, with UIDs that do not change between exports."""
+    icalendar = pytest.importorskip("icalendar")
+    with_overdue_items(cli)
+    feed = tmp_path / "desk.ics"
+
+    code, out, _ = cli("track", "agenda", "--at", "2026-11-23T14:00:00+08:00", "--ics", str(feed))
+    _, again, _ = cli("track", "agenda", "--at", "2026-11-23T14:30:00+08:00", "--ics", "-")
+
+    events = icalendar.Calendar.from_ical(feed.read_bytes()).walk("VEVENT")
+    later = icalendar.Calendar.from_ical(again).walk("VEVENT")
+    assert (0, f"wrote {len(events)} event(s) to {feed}\n") == (code, out)
+    assert "WS-1/major_notify_units@opinion-rules" in [str(e["UID"]) for e in events]
+    assert [str(e["UID"]) for e in events] == [str(e["UID"]) for e in later]
+    first = events[0]
+    assert datetime(2026, 11, 23, 13, 0, tzinfo=CST) == first.decoded("DTSTART")
+
+
+def test_ics_without_icalendar_is_a_clear_error(cli, monkeypatch):
+    """Without the icalendar package, --ics exits 1 saying how to install it."""
+    cli(*OPEN)
+    monkeypatch.setitem(sys.modules, "icalendar", None)
+
+    code, out, err = cli("track", "agenda", "--at", "2026-11-23T14:00:00+08:00", "--ics", "-")
+
+    assert (1, "") == (code, out)
+    assert "pip install 'opinion-rules[ics]'" in err
+
+
+def test_quick_writes_build_the_entries_record_takes(cli, db):
+    """done, event, fact and observe write one checked entry each; a repeat writes nothing."""
+    cli(*OPEN)
+    rec = ["--recorded-at", "2026-11-23T10:30:00+08:00"]
+
+    done = cli("track", "done", "WS-1", "larger_report", "--at", "2026-11-23T10:20:00+08:00",
+               "--by", "zhang.wei", *rec)  # fmt: skip
+    again = cli("track", "done", "WS-1", "larger_report", "--at", "2026-11-23T10:20:00+08:00",
+                "--by", "zhang.wei", *rec)  # fmt: skip
+    fact = cli("track", "fact", "WS-1", "netizen_concern", "demand", "--by", "li.na", *rec)
+    seen = cli("track", "observe", "WS-1", "clicks", "700", "--site", "a.cn", "--kind",
+               "increment", "--entry-id", "m1", *rec)  # fmt: skip
+    event = cli("track", "event", "WS-1", "worsening", "--json", *rec)
+    wrong = cli("track", "fact", "WS-1", "needs_support", "yes", "--by", "li.na", *rec)
+    no_by = cli("track", "fact", "WS-1", "needs_support", "true", *rec)
+
+    assert 0 == done[0]
+    assert "recorded  done-larger_report-" in done[1]
+    assert 0 == again[0]
+    assert again[1].startswith("duplicate done-larger_report-")
+    assert (0, 0) == (fact[0], seen[0])
+    assert 0 == event[0]
+    assert json.loads(event[1])[0]["entry"].startswith("event-worsening-")
+    with open_store(db) as store:
+        items = [dict(e.item) for e in store.timeline("WS-1")[1:]]
+    assert {"type": "action_done", "action": "larger_report", "at": "2026-11-23T10:20:00+08:00",
+            "by": "zhang.wei"} == items[0]  # fmt: skip
+    assert {"type": "fact", "fact": "netizen_concern", "value": "demand", "by": "li.na",
+            "at": "2026-11-23T10:30:00+08:00"} == items[1]  # fmt: skip
+    assert {"metric": "clicks", "value": 700, "site": "a.cn", "kind": "increment",
+            "at": "2026-11-23T10:30:00+08:00"} == items[2]  # fmt: skip
+    assert 2 == wrong[0]
+    assert "command line event.value" in wrong[2], wrong
+    assert 2 == no_by[0]
+    assert "--by" in no_by[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("12", 12), ("1.5", 1.5), ("true", True), ("null", None), ('"12"', "12"), ("doubt", "doubt"),
+     ('{"not_applicable": true}', {"not_applicable": True}), ("[1", "[1")],
+)  # fmt: skip
+def test_quick_values_are_json_else_text(text, value):
+    """A VALUE is JSON when it parses, else the text as given."""
+    from opinion_rules.cli._track_quick import parse_value
+
+    assert value == parse_value(text)

@@ -7,11 +7,12 @@ calendar year files (``--calendar-year``).
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from opinion_rules._instants import parse_iso
-from opinion_rules._limits import instant_problem
+from opinion_rules._limits import LONGEST_PERIOD, instant_problem, period_problem
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.planfile._schedules import load_year_schedule
 from opinion_rules.time._calendars import YearSchedule
@@ -24,11 +25,17 @@ __all__ = [
     "add_plugin_option",
     "load_schedules",
     "parse_day",
+    "parse_duration",
     "parse_instant",
 ]
 
 PLAN_HELP = "a plan: plan.yaml, plan.toml, plan.json, plan.py, plan.py:NAME or module:NAME"
 INSTANT_HELP = "with UTC offset, e.g. 2026-11-23T14:00:00+08:00"
+_DURATION = re.compile(
+    r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$", re.IGNORECASE
+)
+# More digits than any horizon up to LONGEST_PERIOD needs, in minutes (8).
+_DURATION_DIGITS = 12
 _INSTANT_EXPECTED = "an ISO 8601 datetime with offset, e.g. 2026-11-23T14:00:00+08:00"
 
 
@@ -109,3 +116,32 @@ def parse_day(option: str, text: str) -> date:
             option,
             [Problem("", "is not a date", "YYYY-MM-DD, e.g. 2026-12-06", repr(text))],
         ) from None
+
+
+def parse_duration(text: str, option: str = "--horizon") -> timedelta:
+    """
+    Parse ``90m``, ``24h``, ``3d``, ``1w2d`` or ``1d12h`` into a timedelta.
+
+    Raises:
+        FactError: for anything else.
+    """
+    expected = "weeks, days, hours, minutes, e.g. 24h, 3d, 1d12h"
+    match = _DURATION.match(text)
+    if match is None or not any(match.groups()):
+        raise FactError(option, [Problem("", "is not a duration", expected, repr(text))])
+    too_long = Problem(
+        "",
+        f"is longer than the longest supported period ({LONGEST_PERIOD.days} days)",
+        expected,
+        repr(text),
+    )
+    if any(len(g.lstrip("0")) > _DURATION_DIGITS for g in match.groups() if g):
+        raise FactError(option, [too_long])
+    weeks, days, hours, mins = (int(g) if g else 0 for g in match.groups())
+    try:
+        value = timedelta(weeks=weeks, days=days, hours=hours, minutes=mins)
+    except OverflowError:
+        raise FactError(option, [too_long]) from None
+    if period_problem(value) is not None:
+        raise FactError(option, [too_long])
+    return value

@@ -26,6 +26,7 @@ __all__ = [
     "one_line",
     "render_table",
     "table",
+    "text_width",
     "warn",
     "write_json",
 ]
@@ -68,7 +69,7 @@ def write_json(out: TextIO, data: object) -> None:
     out.write("\n")
 
 
-def _width(text: str) -> int:
+def text_width(text: str) -> int:
     """
     Columns *text* takes in a terminal: wide characters (CJK) take two.
     """
@@ -80,10 +81,12 @@ def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     The header and rows in left-aligned columns; the last column is not
     padded.
     """
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    widths = [max(text_width(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
     lines = []
     for row in [header, *rows]:
-        cells = [cell + " " * max(0, widths[i] - _width(cell)) for i, cell in enumerate(row[:-1])]
+        cells = [
+            cell + " " * max(0, widths[i] - text_width(cell)) for i, cell in enumerate(row[:-1])
+        ]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     return lines
 

@@ -2,7 +2,8 @@
 ``opinion-rules track``: keep incidents in a case store from the shell.
 
 Subcommands: ``open``, ``record`` (entries from standard input: one JSON
-entry, a JSON array, or JSON lines), ``show``, ``timeline``, ``agenda``,
+entry, a JSON array, or JSON lines), the quick writes ``done``, ``event``,
+``fact`` and ``observe`` (one entry from the arguments), ``show``, ``timeline``, ``agenda``,
 ``audit``, ``add-year`` (a year of the China calendar, from a year file),
 ``years`` and ``deliver`` (the listeners' pending notifications).  The
 store is ``--store``, else ``$OPINION_RULES_STORE``, else
@@ -35,7 +36,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from opinion_rules.cli import _track_read, _track_write
+from opinion_rules.cli import _agenda_view, _track_quick, _track_read, _track_write
 from opinion_rules.cli._exits import EXIT_OK
 from opinion_rules.cli._options import INSTANT_HELP, add_plugin_option
 from opinion_rules.cli._output import Streams
@@ -56,11 +57,12 @@ _HANDLERS: dict[str, _Handler] = {
     "record": _track_write.record,
     "show": _track_read.show,
     "timeline": _track_read.timeline,
-    "agenda": _track_read.agenda,
+    "agenda": _agenda_view.agenda,
     "audit": _track_read.audit,
     "add-year": _track_write.add_year,
     "years": _track_read.years,
     "deliver": _track_write.deliver,
+    **_track_quick.QUICK,
 }
 
 
@@ -136,6 +138,7 @@ def add_track_parser(commands: Any) -> None:
     )
     recorder.add_argument("incident", metavar="ID", help="the incident id")
     _writer_options(recorder)
+    _track_quick.add_quick_parsers(command)
     show = command(
         "show", "assess an incident as of an instant", "Replay the incident and assess it."
     )
@@ -152,9 +155,11 @@ def add_track_parser(commands: Any) -> None:
     timeline.add_argument("--json", action="store_true", help="print the entries as JSON")
     agenda = command(
         "agenda",
-        "list what is owed across incidents",
-        "List every overdue action, and every pending one due within --horizon or with no "
-        "due time, across all incidents.",
+        "list what is owed across incidents, the most urgent first",
+        "List every overdue action, every undecided one, and every pending one due within "
+        "--horizon or with no due time, across all incidents: overdue first (the most overdue "
+        "first), then by due time; the items with no time set apart. Filters keep an item "
+        "that matches any value given, and all filters given.",
     )
     agenda.add_argument(
         "--at", metavar="ISO8601", help=f"the instant, {INSTANT_HELP} (default: now)"
@@ -162,7 +167,7 @@ def add_track_parser(commands: Any) -> None:
     agenda.add_argument(
         "--horizon", default="24h", metavar="DURATION", help="how far ahead: 90m, 24h, 3d, 1w2d"
     )
-    agenda.add_argument("--json", action="store_true", help="print the items as JSON")
+    _agenda_view.add_agenda_options(agenda)
     audit = command(
         "audit", "who recorded what, and when", "Print log entries across incidents (or of ID)."
     )

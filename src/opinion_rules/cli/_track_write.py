@@ -12,6 +12,7 @@ import argparse
 import getpass
 import json
 import os
+from datetime import datetime
 from typing import Any
 
 from opinion_rules._reading import InputError, load_json
@@ -25,7 +26,7 @@ from opinion_rules.planfile._schedules import load_year_schedule
 from opinion_rules.store import CaseStore, ScheduleReceipt
 
 
-__all__ = ["add_year", "deliver", "open_incident", "read_entries", "record"]
+__all__ = ["add_year", "deliver", "open_incident", "read_entries", "record", "who", "write_entries"]
 
 # Writes that default --recorded-at to now retry this often when another
 # writer committed a later instant between our clock read and our commit.
@@ -60,7 +61,7 @@ def open_incident(store: CaseStore, args: argparse.Namespace, io: Streams) -> No
         facts=facts,
         entry_id=args.entry_id,
         recorded_at=parse_instant("--recorded-at", args.recorded_at) or _clock.now(),
-        recorded_by=_who(args),
+        recorded_by=who(args),
     )
     if args.json:
         write_json(out, {**receipt.to_dict(), "plan": key})
@@ -81,7 +82,7 @@ def record(store: CaseStore, args: argparse.Namespace, io: Streams) -> None:
     """
     ``track record``: append the entries on standard input, all or nothing.
     """
-    out = io.out
+
     try:
         text = io.stdin.read()
     except UnicodeDecodeError as exc:
@@ -89,15 +90,32 @@ def record(store: CaseStore, args: argparse.Namespace, io: Streams) -> None:
             "stdin", [Problem("", f"is not UTF-8 text: {exc}", "JSON entries in UTF-8")]
         ) from None
     entries, places = read_entries(text)
-    given = parse_instant("--recorded-at", args.recorded_at)
-    who = _who(args)
+    write_entries(store, args, io, entries, places)
+
+
+def write_entries(
+    store: CaseStore,
+    args: argparse.Namespace,
+    io: Streams,
+    entries: list[Any],
+    places: list[str],
+    recorded_at: datetime | None = None,
+) -> None:
+    """
+    Append *entries* to ``args.incident``, all or nothing, stamped with
+    ``--recorded-at`` (or *recorded_at*, or now) and ``--by``, and print the
+    receipts as ``record`` does.
+    """
+    out = io.out
+    given = recorded_at or parse_instant("--recorded-at", args.recorded_at)
+    recorder = who(args)
     for attempt in range(_RETRIES):
         try:
             receipts = store.record(
                 args.incident,
                 entries,
                 recorded_at=given or _clock.now(),
-                recorded_by=who,
+                recorded_by=recorder,
                 sources=places,
             )
             break
@@ -126,10 +144,12 @@ def add_year(store: CaseStore, args: argparse.Namespace, io: Streams) -> None:
     ``track add-year``: store a year of the China calendar from a year file.
     """
     given = parse_instant("--recorded-at", args.recorded_at)
-    who = _who(args)
+    recorder = who(args)
     schedule = load_year_schedule(args.file)
     try:
-        receipt = store.add_schedule(schedule, recorded_at=given or _clock.now(), recorded_by=who)
+        receipt = store.add_schedule(
+            schedule, recorded_at=given or _clock.now(), recorded_by=recorder
+        )
     except RecordFormatError as exc:  # text the store cannot keep: name the file
         raise RecordFormatError(f"{args.file}: {exc.subject}", exc.problems) from None
     if args.json:
@@ -173,7 +193,7 @@ def _year_receipt(r: ScheduleReceipt) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _who(args: argparse.Namespace) -> str:
+def who(args: argparse.Namespace) -> str:
     if args.by:
         return str(args.by)
     try:

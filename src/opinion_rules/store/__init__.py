@@ -8,6 +8,7 @@ reference is ``docs/reference/case-store.md``.
 """
 
 from opinion_rules.store._agenda import AgendaItem
+from opinion_rules.store._agenda_query import AGENDA_STATUSES, AgendaQuery, describe_time_left
 from opinion_rules.store._casestore import CaseStore
 from opinion_rules.store._open import open_store
 from opinion_rules.store._postgres import PostgresStore
@@ -22,7 +23,9 @@ from opinion_rules.store._sqlite import SQLiteStore
 
 
 __all__ = [
+    "AGENDA_STATUSES",
     "AgendaItem",
+    "AgendaQuery",
     "CaseStore",
     "Delivery",
     "LogEntry",
@@ -31,5 +34,6 @@ __all__ = [
     "SQLiteStore",
     "ScheduleReceipt",
     "StoredSchedule",
+    "describe_time_left",
     "open_store",
 ]

@@ -19,6 +19,7 @@ from opinion_rules._problems import describe_value
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._results import ActionStatus, Assessment, Owner
+from opinion_rules.store._connection import IN_LIST_SIZE
 from opinion_rules.store._log import LogReader, incident_data
 from opinion_rules.store._values import canonical, checked_instant, to_us
 
@@ -56,9 +57,16 @@ class AgendaItem:
             gives no time, or the action is undecided.
         clause_ref: The clause reference, e.g. ``五(一)3``.
         reason: Why it applies and how its due time is set.
+        grade_id, grade_name: The incident's grade when the item was
+            evaluated (the grade ``assess`` gives), or ``None`` when it has
+            none (ungraded, or a plan of duties only).
+        timezone: The plan's timezone (an IANA name, e.g.
+            ``Asia/Shanghai``), in which *due* is given and people read it;
+            ``None`` only for items built by hand without one.
 
     .. versionadded:: 0.4.0
     .. versionchanged:: 0.5.0 status ``undecided``.
+    .. versionchanged:: 0.6.0 *grade_id*, *grade_name*, *timezone*.
     """
 
     incident_id: str
@@ -70,12 +78,27 @@ class AgendaItem:
     due: datetime | None
     clause_ref: str | None
     reason: str
+    grade_id: str | None = None
+    grade_name: str | None = None
+    timezone: str | None = None
+
+    def time_left(self, at: datetime) -> timedelta | None:
+        """
+        How long from *at* until the item is due: negative when it is
+        overdue (its lateness), ``None`` when it has no due time.
+        :func:`describe_time_left` puts it in words.
+
+        .. versionadded:: 0.6.0
+        """
+        return None if self.due is None else self.due - at
 
     def to_dict(self) -> dict[str, Any]:
         """
         Render as JSON-ready data.
 
         .. versionadded:: 0.4.0
+        .. versionchanged:: 0.6.0 keys ``grade`` (``{"id", "name"}`` or
+           ``null``) and ``timezone``.
         """
         return {
             "incident": self.incident_id,
@@ -87,6 +110,10 @@ class AgendaItem:
             "due": None if self.due is None else self.due.isoformat(),
             "clause": self.clause_ref,
             "reason": self.reason,
+            "grade": None
+            if self.grade_id is None
+            else {"id": self.grade_id, "name": self.grade_name},
+            "timezone": self.timezone,
         }
 
 
@@ -107,7 +134,23 @@ def _sort_key(item: AgendaItem) -> tuple[bool, int, str, str]:
     return (item.due is None, due, item.incident_id, item.action_id)
 
 
-def _row(incident_id: str, key: str, action: ActionStatus, timezone: str) -> tuple[object, ...]:
+def _extras(assessment: Assessment) -> dict[str, object]:
+    """
+    The incident-wide part of an agenda row's ``owners`` column: the grade
+    and the timezone (kept with the owners, so that the agenda reads them
+    without a replay and without a change of the table layout; rows stored
+    before 0.6.0 hold the bare owners list: see ``_Cell``).
+    """
+    grade = assessment.grade
+    return {
+        "grade": None if grade is None else [grade.id, grade.name],
+        "timezone": assessment.timezone,
+    }
+
+
+def _row(
+    incident_id: str, key: str, action: ActionStatus, timezone: str, extras: dict[str, object]
+) -> tuple[object, ...]:
     due = action.due
     return (
         incident_id,
@@ -117,7 +160,7 @@ def _row(incident_id: str, key: str, action: ActionStatus, timezone: str) -> tup
         None if due is None else due.astimezone(ZoneInfo(timezone)).isoformat(),
         None if due is None else to_us(due),
         action.title,
-        canonical([[o.id, o.name] for o in action.owners]),
+        canonical({**extras, "owners": [[o.id, o.name] for o in action.owners]}),
         None if action.clause is None else action.clause.ref,
         action.reason,
     )
@@ -131,6 +174,7 @@ def agenda_of(
     reference the materialised agenda must equal.
     """
     tz = ZoneInfo(assessment.timezone)
+    grade = assessment.grade
     return [
         AgendaItem(
             incident_id,
@@ -142,16 +186,30 @@ def agenda_of(
             None if a.due is None else a.due.astimezone(tz),
             None if a.clause is None else a.clause.ref,
             a.reason,
+            None if grade is None else grade.id,
+            None if grade is None else grade.name,
+            assessment.timezone,
         )
         for a in assessment.actions
         if agenda_wants(a.status, a.due, until)
     ]
 
 
+#: What an agenda row's ``owners`` column holds: the owners, the grade (id
+#: and name) and the timezone; ``None`` for the latter two in a row stored
+#: before 0.6.0, whose incident the agenda then re-evaluates.
+_Cell = tuple[tuple[Owner, ...], tuple[str, str] | None, str | None]
+
+
 @functools.lru_cache(maxsize=1024)
-def _owners(text: str) -> tuple[Owner, ...]:
+def _owners(text: str) -> _Cell:
     # A plan has few owner lists; agenda rows repeat them thousands of times.
-    return tuple(Owner(i, n) for i, n in json.loads(text))
+    data = json.loads(text)
+    if isinstance(data, list):  # stored before 0.6.0: owners only
+        return tuple(Owner(i, n) for i, n in data), None, None
+    grade = data["grade"]
+    owners = tuple(Owner(i, n) for i, n in data["owners"])
+    return owners, None if grade is None else (str(grade[0]), str(grade[1])), str(data["timezone"])
 
 
 class AgendaKeeper(LogReader):
@@ -190,10 +248,11 @@ class AgendaKeeper(LogReader):
             ),
         )
         self._fetch("DELETE FROM agenda_rows WHERE incident_id = ?", (incident_id,))
+        extras = _extras(assessment)
         self._run_many(
             "INSERT INTO agenda_rows (incident_id, action_id, plan_key, status, due, due_us, "
             "title, owners, clause_ref, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_row(incident_id, key, a, assessment.timezone) for a in assessment.actions
+            [_row(incident_id, key, a, assessment.timezone, extras) for a in assessment.actions
              if a.status in MATERIALISED],
         )  # fmt: skip
 
@@ -250,9 +309,12 @@ class AgendaKeeper(LogReader):
                 )
                 for r in self._fetch(query, (at_us,))
             ]
+            materialised, legacy = self._agenda_rows(to_us(until))
+            # Rows stored before 0.6.0 lack the grade and timezone: their
+            # incidents are replayed as if stale (and stored anew).
+            rows += self._states(sorted(legacy))
             with self._reading("the agenda's state"):
                 stale = {str(r[0]): (str(r[1]), int(r[2]), int(r[3])) for r in rows}
-            materialised = self._agenda_rows(to_us(until))
             years = self._sync_years()
             engines = {key: self._engine(key) for key in {key for key, _, _ in stale.values()}}
         items = [item for item in materialised if item.incident_id not in stale]
@@ -281,7 +343,15 @@ class AgendaKeeper(LogReader):
         items.sort(key=_sort_key)
         return items
 
-    def _agenda_rows(self, until_us: int) -> list[AgendaItem]:
+    def _states(self, incident_ids: list[str]) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(incident_ids), IN_LIST_SIZE):
+            chunk = incident_ids[start : start + IN_LIST_SIZE]
+            marks = ", ".join("?" for _ in chunk)
+            rows += self._fetch(_STALE_SQL + f"incident_id IN ({marks})", chunk)
+        return rows
+
+    def _agenda_rows(self, until_us: int) -> tuple[list[AgendaItem], set[str]]:
         # Four index range scans on (status, due_us), not one OR, so that
         # each is answered from the index whatever the query planner thinks.
         rows = [
@@ -290,21 +360,31 @@ class AgendaKeeper(LogReader):
             *self._fetch(_AGENDA_SQL + "status = 'pending' AND due_us <= ?", (until_us,)),
             *self._fetch(_AGENDA_SQL + "status = 'pending' AND due_us IS NULL"),
         ]
+        items: list[AgendaItem] = []
+        legacy: set[str] = set()
         with self._reading("an agenda row"):
-            return [
-                AgendaItem(
-                    str(r[0]),
-                    str(r[1]),
-                    str(r[2]),
-                    str(r[3]),
-                    _owners(str(r[4])),
-                    str(r[5]),
-                    None if r[6] is None else datetime.fromisoformat(r[6]),
-                    None if r[7] is None else str(r[7]),
-                    str(r[8]),
+            for r in rows:
+                owners, grade, timezone = _owners(str(r[4]))
+                if timezone is None:
+                    legacy.add(str(r[0]))
+                    continue
+                items.append(
+                    AgendaItem(
+                        str(r[0]),
+                        str(r[1]),
+                        str(r[2]),
+                        str(r[3]),
+                        owners,
+                        str(r[5]),
+                        None if r[6] is None else datetime.fromisoformat(r[6]),
+                        None if r[7] is None else str(r[7]),
+                        str(r[8]),
+                        None if grade is None else grade[0],
+                        None if grade is None else grade[1],
+                        timezone,
+                    )
                 )
-                for r in rows
-            ]
+        return items, legacy
 
     def _refresh(
         self, refreshed: list[tuple[str, str, Assessment, int]], at: datetime, years: int | None
