@@ -151,6 +151,7 @@ PUBLIC = {
         "Problem",
         "RecordFormatError",
         "ScenarioError",
+        "ServiceError",
         "StoreError",
         "StoreNotFoundError",
         "StoreUnavailableError",
@@ -204,6 +205,7 @@ PUBLIC = {
         "StoredSchedule",
         "open_store",
     ],
+    "opinion_rules.service": ["DEFAULT_MAX_BODY", "create_app", "serve"],
     "opinion_rules.hookspecs": [
         "Aggregation",
         "Function",

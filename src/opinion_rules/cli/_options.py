@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
-from opinion_rules._instants import parse_iso
-from opinion_rules._limits import instant_problem
+from opinion_rules._instants import parse_instant
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.planfile._schedules import load_year_schedule
 from opinion_rules.time._calendars import YearSchedule
@@ -29,7 +28,6 @@ __all__ = [
 
 PLAN_HELP = "a plan: plan.yaml, plan.toml, plan.json, plan.py, plan.py:NAME or module:NAME"
 INSTANT_HELP = "with UTC offset, e.g. 2026-11-23T14:00:00+08:00"
-_INSTANT_EXPECTED = "an ISO 8601 datetime with offset, e.g. 2026-11-23T14:00:00+08:00"
 
 
 def add_calendar_year_option(parser: argparse.ArgumentParser) -> None:
@@ -66,33 +64,6 @@ def load_schedules(paths: Sequence[str]) -> tuple[YearSchedule, ...]:
     The year schedules in the ``--calendar-year`` files *paths*.
     """
     return tuple(load_year_schedule(p) for p in paths)
-
-
-def parse_instant(option: str, text: str | None) -> datetime | None:
-    """
-    The instant given to *option*: an ISO 8601 datetime with a UTC offset,
-    within the supported range; ``None`` when the option was not given.
-
-    Raises:
-        FactError: *text* is not such an instant.
-    """
-    if text is None:
-        return None
-    try:
-        value = parse_iso(text)
-    except (ValueError, OverflowError):
-        problem = Problem("", "is not an ISO 8601 datetime", _INSTANT_EXPECTED, repr(text))
-        raise FactError(option, [problem]) from None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise FactError(
-            option,
-            [Problem("", "has no UTC offset (naive datetime)", _INSTANT_EXPECTED, repr(text))],
-        )
-    outside = instant_problem(value)
-    if outside is not None:
-        # The message states the range expected; the format was fine.
-        raise FactError(option, [Problem("", outside, got=repr(text))])
-    return value
 
 
 def parse_day(option: str, text: str) -> date:
