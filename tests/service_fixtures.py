@@ -50,7 +50,7 @@ def plans_folder(folder: Path) -> Path:
 class Server:
     """One ``opinion-rules serve`` process and its output files."""
 
-    def __init__(self, folder: Path, store: str, *extra: str) -> None:
+    def __init__(self, folder: Path, store: str, *extra: str, tokens: str = TOKENS) -> None:
         self.folder = folder
         self.out = folder / f"serve-{time.monotonic_ns()}.out"
         self.err = self.out.with_suffix(".err")
@@ -63,7 +63,7 @@ class Server:
             "--plans",
             str(plans_folder(folder)),
             "--tokens",
-            str(token_file(folder)),
+            str(token_file(folder, tokens)),
             "--port",
             "0",
             "--log-level",
