@@ -18,16 +18,11 @@ import attrs
 
 from opinion_rules._limits import printable
 from opinion_rules.exceptions import (
-    CalendarRangeError,
     ConflictError,
     EngineError,
-    FactError,
     OpinionRulesError,
     OutOfOrderError,
-    PlanError,
-    PluginError,
     Problem,
-    RecordFormatError,
     StoreUnavailableError,
     UnknownIncidentError,
     UnknownPlanError,
@@ -70,10 +65,7 @@ def status_of(exc: OpinionRulesError) -> int:
         return 503
     if isinstance(exc, EngineError):
         return 500
-    if isinstance(
-        exc, FactError | RecordFormatError | PlanError | CalendarRangeError | PluginError
-    ):
-        return 422
+    # FactError, RecordFormatError, PlanError, CalendarRangeError, PluginError ...
     return 422
 
 
