@@ -151,6 +151,7 @@ PUBLIC = {
         "Problem",
         "RecordFormatError",
         "ScenarioError",
+        "ServiceError",
         "StoreError",
         "StoreNotFoundError",
         "StoreUnavailableError",
@@ -207,6 +208,7 @@ PUBLIC = {
         "describe_time_left",
         "open_store",
     ],
+    "opinion_rules.service": ["DEFAULT_MAX_BODY", "create_app", "serve"],
     "opinion_rules.hookspecs": [
         "Aggregation",
         "Function",

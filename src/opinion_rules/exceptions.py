@@ -20,6 +20,9 @@ The tree::
     ├── BackendUnavailableError           the requested backend cannot run here
     ├── EngineError                       a backend failed (never the user's
     │                                     fault); ``__cause__`` kept
+    ├── ServiceError                      the HTTP service cannot start: its
+    │                                     token file or plans folder is wrong,
+    │                                     or its extra is not installed
     └── StoreError                        the case store refused a write or a
         │                                 query; nothing was written
         ├── StoreUnavailableError         the database cannot be opened or
@@ -74,6 +77,7 @@ __all__ = [
     "Problem",
     "RecordFormatError",
     "ScenarioError",
+    "ServiceError",
     "StoreError",
     "StoreNotFoundError",
     "StoreUnavailableError",
@@ -276,6 +280,30 @@ class PluginError(OpinionRulesError):
         self.reason = reason
         about = "" if item is None else f" ({item})"
         super().__init__(f"plug-in {plugin!r}, {hook}{about}: {reason}")
+
+
+class ServiceError(OpinionRulesError):
+    """
+    The HTTP service (``opinion-rules serve``,
+    :func:`opinion_rules.service.create_app`) cannot start: its token file
+    or its plans folder is wrong, or the ``service`` extra is not installed
+    (``pip install 'opinion-rules[service]'``).  A plan file that is wrong
+    is a :class:`PlanError`, as everywhere.
+
+    Attributes:
+        subject: The file, folder or package concerned.
+        reason: What is wrong, in one sentence (each problem, for a file).
+        problems: The problems found in a token file, located
+            ``file:line:column``; empty otherwise.
+
+    .. versionadded:: 0.6.0
+    """
+
+    def __init__(self, subject: str, reason: str, problems: Iterable[Problem] = ()) -> None:
+        self.subject = subject
+        self.reason = reason
+        self.problems = tuple(problems)
+        super().__init__(f"{subject}: {reason}" if not self.problems else reason)
 
 
 # -- case store ------------------------------------------------------------------

@@ -11,6 +11,10 @@ Exit codes:
   a plan file cannot be read or parsed, or (``test``) a scenario file, its
   plan or its incident cannot be read (one line on stderr, no traceback);
 * 3 — an evaluation backend failed (a bug; please report it).
+
+``serve`` exits 0 when stopped (SIGINT, SIGTERM), 2 when its token file,
+plans or options are wrong or the ``service`` extra is missing, and 1 when
+the store cannot be opened.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from opinion_rules.cli._evaluate import add_evaluate_parser, run_evaluate
 from opinion_rules.cli._exits import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FAILED, EXIT_OK
 from opinion_rules.cli._output import Streams, one_line
 from opinion_rules.cli._render import add_render_parser, run_render
+from opinion_rules.cli._serve import add_serve_parser, run_serve
 from opinion_rules.cli._test import add_test_parser, run_test
 from opinion_rules.cli._track import add_track_parser, run_track
 from opinion_rules.exceptions import (
@@ -46,6 +51,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], int]] = {
     "render": run_render,
     "track": run_track,
     "test": run_test,
+    "serve": run_serve,
 }
 
 
@@ -67,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     add_render_parser(commands)
     add_track_parser(commands)
     add_test_parser(commands)
+    add_serve_parser(commands)
     return parser
 
 

@@ -7,12 +7,11 @@ calendar year files (``--calendar-year``).
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from opinion_rules._instants import parse_iso
-from opinion_rules._limits import LONGEST_PERIOD, instant_problem, period_problem
+from opinion_rules._instants import parse_duration as _parse_duration
+from opinion_rules._instants import parse_instant
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.planfile._schedules import load_year_schedule
 from opinion_rules.time._calendars import YearSchedule
@@ -31,12 +30,6 @@ __all__ = [
 
 PLAN_HELP = "a plan: plan.yaml, plan.toml, plan.json, plan.py, plan.py:NAME or module:NAME"
 INSTANT_HELP = "with UTC offset, e.g. 2026-11-23T14:00:00+08:00"
-_DURATION = re.compile(
-    r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$", re.IGNORECASE
-)
-# More digits than any horizon up to LONGEST_PERIOD needs, in minutes (8).
-_DURATION_DIGITS = 12
-_INSTANT_EXPECTED = "an ISO 8601 datetime with offset, e.g. 2026-11-23T14:00:00+08:00"
 
 
 def add_calendar_year_option(parser: argparse.ArgumentParser) -> None:
@@ -75,33 +68,6 @@ def load_schedules(paths: Sequence[str]) -> tuple[YearSchedule, ...]:
     return tuple(load_year_schedule(p) for p in paths)
 
 
-def parse_instant(option: str, text: str | None) -> datetime | None:
-    """
-    The instant given to *option*: an ISO 8601 datetime with a UTC offset,
-    within the supported range; ``None`` when the option was not given.
-
-    Raises:
-        FactError: *text* is not such an instant.
-    """
-    if text is None:
-        return None
-    try:
-        value = parse_iso(text)
-    except (ValueError, OverflowError):
-        problem = Problem("", "is not an ISO 8601 datetime", _INSTANT_EXPECTED, repr(text))
-        raise FactError(option, [problem]) from None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise FactError(
-            option,
-            [Problem("", "has no UTC offset (naive datetime)", _INSTANT_EXPECTED, repr(text))],
-        )
-    outside = instant_problem(value)
-    if outside is not None:
-        # The message states the range expected; the format was fine.
-        raise FactError(option, [Problem("", outside, got=repr(text))])
-    return value
-
-
 def parse_day(option: str, text: str) -> date:
     """
     The date given to *option* as ``YYYY-MM-DD``.
@@ -120,28 +86,11 @@ def parse_day(option: str, text: str) -> date:
 
 def parse_duration(text: str, option: str = "--horizon") -> timedelta:
     """
-    Parse ``90m``, ``24h``, ``3d``, ``1w2d`` or ``1d12h`` into a timedelta.
+    Parse ``90m``, ``24h``, ``3d``, ``1w2d`` or ``1d12h`` into a timedelta
+    (:func:`opinion_rules._instants.parse_duration`, which the service reads
+    its query parameters with too).
 
     Raises:
         FactError: for anything else.
     """
-    expected = "weeks, days, hours, minutes, e.g. 24h, 3d, 1d12h"
-    match = _DURATION.match(text)
-    if match is None or not any(match.groups()):
-        raise FactError(option, [Problem("", "is not a duration", expected, repr(text))])
-    too_long = Problem(
-        "",
-        f"is longer than the longest supported period ({LONGEST_PERIOD.days} days)",
-        expected,
-        repr(text),
-    )
-    if any(len(g.lstrip("0")) > _DURATION_DIGITS for g in match.groups() if g):
-        raise FactError(option, [too_long])
-    weeks, days, hours, mins = (int(g) if g else 0 for g in match.groups())
-    try:
-        value = timedelta(weeks=weeks, days=days, hours=hours, minutes=mins)
-    except OverflowError:
-        raise FactError(option, [too_long]) from None
-    if period_problem(value) is not None:
-        raise FactError(option, [too_long])
-    return value
+    return _parse_duration(option, text)

@@ -1,0 +1,134 @@
+"""
+The plans the service holds: the plan files of one folder, read when it
+starts and stored in the case store, found by id or by key.
+
+Only plan files are read (``.yaml``, ``.yml``, ``.toml``, ``.json``, at the
+top of the folder; ``extends`` may read files below it): the service never
+runs code, so a Python plan in the folder is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from opinion_rules._suggest import expected_names_capped
+from opinion_rules.exceptions import (
+    FactError,
+    PlanConflictError,
+    Problem,
+    ServiceError,
+    UnknownPlanError,
+)
+from opinion_rules.model._plan import Plan
+from opinion_rules.planfile._loaders import load_plan_file
+from opinion_rules.planfile._sources import SUFFIXES
+from opinion_rules.plugins._manager import PluginSet
+from opinion_rules.store._casestore import CaseStore
+from opinion_rules.store._plans import plan_key
+
+
+__all__ = ["HeldPlan", "HeldPlans", "load_plans"]
+
+logger = logging.getLogger("opinion_rules.service")
+
+
+@attrs.frozen
+class HeldPlan:
+    """
+    One plan the service holds: its store key and the file it came from.
+    """
+
+    key: str
+    file: str
+    plan: Plan
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Render as JSON-ready data (``GET /v1/plans``).
+        """
+        return {
+            "key": self.key,
+            "id": self.plan.id,
+            "version": self.plan.version,
+            "title": self.plan.title,
+            "timezone": self.plan.timezone,
+            "file": self.file,
+        }
+
+
+@attrs.frozen
+class HeldPlans:
+    """
+    The plans the service holds, by key.
+    """
+
+    by_key: dict[str, HeldPlan]
+
+    def find(self, name: str, where: str) -> HeldPlan:
+        """
+        The plan *name* names: a key (``work-safety@2023-1``), or a plan id
+        when the service holds one version of it.
+
+        Raises:
+            FactError: *name* is an id held in several versions (*where*
+                names the field).
+            UnknownPlanError: no plan held has that key or id.
+        """
+        if name in self.by_key:
+            return self.by_key[name]
+        versions = sorted(k for k, p in self.by_key.items() if p.plan.id == name)
+        if len(versions) == 1:
+            return self.by_key[versions[0]]
+        if versions:
+            raise FactError(
+                where,
+                [
+                    Problem(
+                        "",
+                        f"names plan {name!r}, held in {len(versions)} versions",
+                        f"a key, one of {', '.join(repr(v) for v in versions)}",
+                        repr(name),
+                    )
+                ],
+            )
+        known = [*self.by_key, *{p.plan.id for p in self.by_key.values()}]
+        raise UnknownPlanError(name, expected_names_capped(name, known))
+
+
+def load_plans(folder: str | os.PathLike[str], store: CaseStore, plugins: PluginSet) -> HeldPlans:
+    """
+    Read every plan file at the top of *folder* and store it.
+
+    Raises:
+        ServiceError: *folder* is not a folder or holds no plan file.
+        PlanError: a plan file is wrong (located), or two files hold one
+            plan version with different content.
+        PluginError: a plan needs a plug-in that is not enabled.
+    """
+    root = Path(folder)
+    shown = os.fspath(folder)
+    if not root.is_dir():
+        raise ServiceError(shown, "is not a folder; expected the folder of the plan files to hold")
+    held: dict[str, HeldPlan] = {}
+    for path in sorted(root.iterdir()):
+        if path.suffix.lower() == ".py":
+            logger.warning("%s: skipped: the service reads plan files only, never code", path)
+            continue
+        if path.suffix.lower() not in SUFFIXES or not path.is_file():
+            continue
+        plan = load_plan_file(path, allowed_dirs=[root], plugins=plugins)
+        key = plan_key(plan)
+        if key in held and held[key].plan != plan:
+            raise PlanConflictError(key)
+        store.add_plan(plan)
+        held.setdefault(key, HeldPlan(key, path.name, plan))
+    if not held:
+        raise ServiceError(
+            shown, f"holds no plan file; expected {', '.join(sorted(SUFFIXES))} files"
+        )
+    return HeldPlans(held)

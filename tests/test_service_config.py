@@ -1,0 +1,168 @@
+"""
+What ``opinion-rules serve`` refuses before it listens: a wrong token file,
+a wrong plans folder, a wrong plan file, wrong options, a missing extra;
+each is exit 2 with one located line and no traceback (in-process: nothing
+listens).  Also the service's readers of tokens and query parameters.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import opinion_rules
+from opinion_rules.cli._main import main
+from opinion_rules.exceptions import FactError, ServiceError
+from opinion_rules.service._inputs import QueryParams
+from opinion_rules.service._plans import load_plans
+from opinion_rules.service._tokens import read_tokens
+from opinion_rules.store import open_store
+
+from .service_fixtures import RO, RW, plans_folder, token_file
+
+
+def serve(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["serve", "--store", str(tmp_path / "cases.db"), *args]
+    code = main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_tokens_are_read_with_their_access_and_name(tmp_path: Path):
+    """Each line's token is found by its secret; an unknown or empty secret finds none."""
+    tokens = read_tokens(token_file(tmp_path))
+
+    assert [("desk", "rw"), ("dashboard", "ro"), None, None] == [
+        None if (t := tokens.find(given)) is None else (t.name, t.access)
+        for given in (RW, RO, RW[:-1], "")
+    ]
+    assert "<Token desk rw>" == repr(tokens.find(RW))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "holds no token"),
+        (f"{RW} rw\n", ":1:1: is not three fields"),
+        (f"{RW} rx desk\n", ":1:34: is not an access; expected rw or ro"),
+        ("short rw desk\n", ":1:1: is a token of 5 characters; expected at least 32"),
+        (f"# comment\n{RW} rw desk\n{RW} ro other\n", ":3:1: repeats the token of line 2"),
+        (f"{RW}é rw desk\n", ":1:1: is not a token"),
+    ],
+)
+def test_a_wrong_token_file_is_located_and_never_quotes_a_token(
+    tmp_path: Path, text: str, message: str
+):
+    """Each wrong line is named file:line:column, without the secret."""
+    with pytest.raises(ServiceError) as caught:
+        read_tokens(token_file(tmp_path, text))
+
+    assert message in str(caught.value)
+    assert RW not in str(caught.value)
+
+
+def test_a_token_file_open_to_others_is_refused(tmp_path: Path):
+    """A token file group or others may read is refused, with the chmod that fixes it."""
+    path = token_file(tmp_path)
+    path.chmod(0o644)
+
+    with pytest.raises(ServiceError) as caught:
+        read_tokens(path)
+
+    assert (
+        f"{path}: is open to group or others (mode 644); expected a file only its owner can read: chmod 600 {path}"
+        == str(caught.value)
+    )
+
+
+def _plans_with(tmp_path: Path, name: str, text: str) -> Path:
+    plans = plans_folder(tmp_path)
+    (plans / name).write_text(text, encoding="utf-8")
+    return plans
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--plans", "{tmp}/nowhere", "--tokens", "{tokens}"], "nowhere: is not a folder"),
+        (["--plans", "{empty}", "--tokens", "{tokens}"], "holds no plan file"),
+        (["--plans", "{bad}", "--tokens", "{tokens}"], "bad.yaml:2:1: not valid YAML"),
+        (["--plans", "{plans}", "--tokens", "{tmp}/missing"], "missing: cannot be read"),
+        (["--plans", "{plans}", "--tokens", "{tokens}", "--port", "70000"], "--port: is 70000"),
+        (["--plans", "{plans}", "--tokens", "{tokens}", "--max-body", "0"], "--max-body: is 0"),
+    ],
+)
+def test_serve_refuses_wrong_configuration_with_exit_2(
+    tmp_path: Path, args: list[str], message: str
+):
+    """A wrong plans folder, plan file, token file or option: exit 2, one line, nothing listens."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "bad.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    places = {
+        "tmp": tmp_path,
+        "tokens": token_file(tmp_path),
+        "plans": plans_folder(tmp_path),
+        "empty": empty,
+        "bad": bad,
+    }
+
+    code, out, err = serve(tmp_path, *(a.format(**places) for a in args))
+
+    assert (2, "") == (code, out)
+    assert message in err
+    assert 1 == len(err.splitlines()), err
+
+
+def test_a_python_plan_in_the_folder_is_skipped_never_run(tmp_path: Path, caplog):
+    """The service reads plan files only: a .py file in --plans is skipped with a warning."""
+    plans = _plans_with(tmp_path, "evil.py", "raise SystemExit('ran')\n")
+    with open_store(tmp_path / "cases.db") as store:
+        held = load_plans(plans, store, store.plugins)
+
+    assert ["work-safety@2023-1"] == sorted(held.by_key)
+    assert "evil.py: skipped: the service reads plan files only, never code" in caplog.text
+
+
+def test_serve_without_the_extra_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Without starlette, serve exits 2 and says which extra to install."""
+    real_import = builtins.__import__
+
+    def without_starlette(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "starlette" or name.startswith("starlette."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    for module in [m for m in sys.modules if m.startswith("opinion_rules.service")]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.delattr(opinion_rules, "service", raising=False)
+    monkeypatch.setattr(builtins, "__import__", without_starlette)
+
+    code, _, err = serve(
+        tmp_path, "--plans", str(plans_folder(tmp_path)), "--tokens", str(token_file(tmp_path))
+    )
+
+    assert 2 == code
+    assert "pip install 'opinion-rules[service]'" in err
+
+
+def test_query_parameters_are_read_once_each():
+    """A parameter given twice or not read by the request is refused, every one named."""
+    query = QueryParams.of([("at", "2026-11-23T14:00:00+08:00"), ("at", "x"), ("hrizon", "3d")])
+    query.text("at")
+    query.duration("horizon", "24h")
+
+    with pytest.raises(FactError) as caught:
+        query.done()
+
+    assert [
+        "at: is given more than once; expected one value",
+        "hrizon: is not a parameter of this request; expected one of 'at', 'horizon'; did you mean 'horizon'?",
+    ] == [str(p) for p in caught.value.problems]
