@@ -208,7 +208,7 @@ PUBLIC = {
         "describe_time_left",
         "open_store",
     ],
-    "opinion_rules.service": ["DEFAULT_MAX_BODY", "create_app", "serve"],
+    "opinion_rules.service": ["DEFAULT_MAX_BODY", "create_app", "new_token_file", "serve"],
     "opinion_rules.hookspecs": [
         "Aggregation",
         "Function",

@@ -20,7 +20,7 @@ from opinion_rules.cli._main import main
 from opinion_rules.exceptions import FactError, ServiceError
 from opinion_rules.service._inputs import QueryParams
 from opinion_rules.service._plans import load_plans
-from opinion_rules.service._tokens import read_tokens
+from opinion_rules.service._tokens import new_token_file, read_tokens
 from opinion_rules.store import open_store
 
 from .service_fixtures import RO, RW, plans_folder, token_file
@@ -89,7 +89,8 @@ def _plans_with(tmp_path: Path, name: str, text: str) -> Path:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--plans", "{tmp}/nowhere", "--tokens", "{tokens}"], "nowhere: is not a folder"),
+        (["--plans", "{tmp}/nowhere", "--tokens", "{tokens}"], "nowhere: is neither a folder"),
+        (["--plans", "{evil}", "--tokens", "{tokens}"], "evil.py: is not a plan file the service"),
         (["--plans", "{empty}", "--tokens", "{tokens}"], "holds no plan file"),
         (["--plans", "{bad}", "--tokens", "{tokens}"], "bad.yaml:2:1: not valid YAML"),
         (["--plans", "{plans}", "--tokens", "{tmp}/missing"], "missing: cannot be read"),
@@ -112,6 +113,7 @@ def test_serve_refuses_wrong_configuration_with_exit_2(
         "plans": plans_folder(tmp_path),
         "empty": empty,
         "bad": bad,
+        "evil": _plans_with(tmp_path, "evil.py", "raise SystemExit('ran')\n") / "evil.py",
     }
 
     code, out, err = serve(tmp_path, *(a.format(**places) for a in args))
@@ -166,3 +168,43 @@ def test_query_parameters_are_read_once_each():
         "at: is given more than once; expected one value",
         "hrizon: is not a parameter of this request; expected one of 'at', 'horizon'; did you mean 'horizon'?",
     ] == [str(p) for p in caught.value.problems]
+
+
+def test_one_plan_file_may_be_held_alone(tmp_path: Path):
+    """--plans may name one plan file instead of a folder: only that plan is held."""
+    plans = _plans_with(tmp_path, "other.yaml", "not: a plan\n")
+    with open_store(tmp_path / "cases.db") as store:
+        held = load_plans(plans / "work_safety.yaml", store, store.plugins)
+
+    assert ["work-safety@2023-1"] == sorted(held.by_key)
+
+
+def test_a_new_token_file_is_private_and_never_overwritten(tmp_path: Path):
+    """new_token_file makes a mode-600 file with one rw token; an existing file is kept as is."""
+    path = tmp_path / "tokens"
+    secret = new_token_file(path, "desk")
+    before = path.read_bytes()
+
+    again = new_token_file(path, "other")
+
+    (token,) = read_tokens(path).tokens
+    assert (0o600, "rw", "desk", secret) == (
+        path.stat().st_mode & 0o777,
+        token.access,
+        token.name,
+        token.secret,
+    )
+    assert (None, before) == (again, path.read_bytes())
+
+
+def test_serve_create_tokens_prints_the_new_token(tmp_path: Path):
+    """serve --create-tokens creates a missing token file and prints its token once."""
+    path = tmp_path / "tokens"
+
+    code, out, _err = serve(
+        tmp_path, "--plans", str(tmp_path / "nowhere"), "--tokens", str(path), "--create-tokens"
+    )
+
+    (token,) = read_tokens(path).tokens
+    assert 2 == code  # the plans folder is wrong; the token file was made first
+    assert f"created {path} with a read-write token for 'operator': {token.secret}\n" == out

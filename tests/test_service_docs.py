@@ -10,8 +10,11 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .conftest import ROOT
@@ -59,3 +62,37 @@ def test_the_curl_examples_print_what_the_page_shows(tmp_path: Path):
 
     assert len(examples) >= 12
     assert [] == differences, "\n\n".join(differences)
+
+
+def test_the_readme_serve_command_serves_with_the_token_it_prints(tmp_path: Path):
+    """The README's serve command (its paths in a scratch folder, any free port) answers with its token."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    (command,) = [c for c in re.findall(r"```sh\n(.*?)\n```", text, re.DOTALL) if " serve " in c]
+    args = command.split("&& .venv/bin/opinion-rules ", 1)[1]
+    args = args.replace("/tmp/", f"{tmp_path}/").replace("--port 8080", "--port 0")  # noqa: S108
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = tmp_path / "serve.out"
+    with out.open("w") as stdout:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "opinion_rules", *args.split()],
+            cwd=ROOT,
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(x.startswith("listening") for x in lines):
+            assert process.poll() is None, out.read_text(encoding="utf-8")
+            time.sleep(0.05)
+            lines = out.read_text(encoding="utf-8").splitlines()
+        token = lines[0].rsplit(": ", 1)[1]
+        url = lines[1].removeprefix("listening on ")
+        health = httpx.get(f"{url}/v1/health", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert lines[0].startswith(f"created {tmp_path}/opinion-desk.tokens with a read-write token")
+    assert (200, "ok", 1) == (health.status_code, health.json()["status"], health.json()["plans"])

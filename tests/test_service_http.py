@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import icalendar
 import pytest
 from openapi_spec_validator import validate
 
@@ -96,6 +97,9 @@ def test_the_tracking_story_end_to_end(any_server: Server):
             "/v1/agenda",
             params={"at": NOW, "horizon": "3d", "status": "overdue,pending", "no_time": "false"},
         )
+        feed = http.get(
+            "/v1/agenda.ics", params={"at": NOW, "horizon": "3d", "status": "overdue,pending"}
+        )
 
     count = len(entries())
     assert (201, "work-safety@2023-1", "desk", False) == (
@@ -118,6 +122,12 @@ def test_the_tracking_story_end_to_end(any_server: Server):
     assert 200 == agenda.status_code
     assert {"pending", "overdue"} >= {i["status"] for i in owed}
     assert owed
+    # The calendar feed: one event per timed item, its UID naming incident and action.
+    calendar = icalendar.Calendar.from_ical(feed.content)
+    assert (200, "text/calendar") == (feed.status_code, feed.headers["content-type"].split(";")[0])
+    assert sorted(
+        f"{i['incident']}/{i['action']}@opinion-rules" for i in timed.json()["items"]
+    ) == sorted(str(e["uid"]) for e in calendar.walk("VEVENT"))
     # The filters and the order of `track agenda`: what is timed, most urgent first.
     everything = agenda.json()["items"]
     kept = [i for i in everything if i["status"] in ("overdue", "pending") and i["due"]]
@@ -150,6 +160,7 @@ def test_plans_health_and_the_openapi_document(server: Server):
         "/v1/incidents/{incident_id}/timeline",
         "/v1/audit",
         "/v1/agenda",
+        "/v1/agenda.ics",
     } == set(document["paths"])
 
 

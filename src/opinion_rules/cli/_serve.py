@@ -53,13 +53,28 @@ def add_serve_parser(commands: Any) -> None:
         f"(default: ${_STORE_ENV})",
     )
     serve.add_argument(
-        "--plans", required=True, metavar="DIR", help="the folder of the plan files to hold"
+        "--plans",
+        required=True,
+        metavar="DIR",
+        help="the folder of the plan files to hold (or one plan file)",
     )
     serve.add_argument(
         "--tokens",
         required=True,
         metavar="FILE",
         help="the token file: one 'TOKEN rw|ro NAME' per line, readable by its owner only",
+    )
+    serve.add_argument(
+        "--create-tokens",
+        action="store_true",
+        help="if the token file does not exist, create it (readable by you only) with one new "
+        "read-write token for --token-name, and print the token",
+    )
+    serve.add_argument(
+        "--token-name",
+        default="operator",
+        metavar="NAME",
+        help="the name of the token --create-tokens makes (default: operator)",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)"
@@ -116,6 +131,12 @@ def run_serve(args: argparse.Namespace, io: Streams) -> int:
     if not 0 <= args.port <= 65535:
         raise ServiceError("--port", f"is {args.port}; expected 0 to 65535")
     _log_store_warnings()
+    if args.create_tokens:
+        secret = service.new_token_file(args.tokens, args.token_name)
+        if secret is not None:
+            io.out.write(
+                f"created {args.tokens} with a read-write token for {args.token_name!r}: {secret}\n"
+            )
     app = service.create_app(
         store, args.plans, args.tokens, clock=_clock.now, plugins=args.plugin, **kwargs
     )

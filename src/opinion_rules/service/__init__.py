@@ -21,8 +21,9 @@ except ModuleNotFoundError as exc:  # pragma: no cover - the extra is installed 
 from opinion_rules._public import publish
 from opinion_rules.service._app import DEFAULT_MAX_BODY, create_app
 from opinion_rules.service._run import serve
+from opinion_rules.service._tokens import new_token_file
 
 
-__all__ = ["DEFAULT_MAX_BODY", "create_app", "serve"]
+__all__ = ["DEFAULT_MAX_BODY", "create_app", "new_token_file", "serve"]
 
 publish(__name__, globals(), __all__)

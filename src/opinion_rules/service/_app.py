@@ -188,6 +188,9 @@ def _routes(service: _Service) -> list[Route]:
     def agenda(w: Worker, c: _Call) -> _handlers.Answer:
         return _handlers.agenda(w, c.query(), now)
 
+    def agenda_ics(w: Worker, c: _Call) -> _handlers.Answer:
+        return _handlers.agenda_ics(w, c.query(), now)
+
     def held(_: Worker, c: _Call) -> _handlers.Answer:
         c.query().done()
         return 200, _handlers.plans_held(plans)
@@ -219,6 +222,7 @@ def _routes(service: _Service) -> list[Route]:
         get("/v1/incidents/{incident_id}/timeline", timeline),
         get("/v1/audit", audit),
         get("/v1/agenda", agenda),
+        get("/v1/agenda.ics", agenda_ics),
     ]
 
 
@@ -247,6 +251,11 @@ def _endpoint(
             logger.exception("%s %s failed", request.method, request.url.path)
             problem = HTTPProblem(500, "the service failed; its log says why", type="InternalError")
             return _json(500, error_body(problem))
+        if isinstance(answer, _handlers.Raw):
+            headers = {"Cache-Control": "no-store"}
+            return Response(
+                answer.body, status_code=status, media_type=answer.media_type, headers=headers
+            )
         return _json(status, answer)
 
     return endpoint

@@ -10,14 +10,18 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
+
 from opinion_rules._instants import parse_duration
 from opinion_rules.engine._engine import Engine
 from opinion_rules.exceptions import FactError, OutOfOrderError, Problem, RecordFormatError
 from opinion_rules.model._facts import Incident
+from opinion_rules.service._errors import HTTPProblem
 from opinion_rules.service._inputs import QueryParams, body_object
 from opinion_rules.service._plans import HeldPlans
 from opinion_rules.service._workers import Worker
 from opinion_rules.store._agenda import AgendaItem
+from opinion_rules.store._agenda_feed import ics_feed
 from opinion_rules.store._agenda_query import AgendaQuery
 from opinion_rules.store._casestore import CaseStore
 from opinion_rules.store._plans import with_years
@@ -26,7 +30,9 @@ from opinion_rules.store._plans import with_years
 __all__ = [
     "DEFAULT_HORIZON",
     "Answer",
+    "Raw",
     "agenda",
+    "agenda_ics",
     "agenda_items",
     "audit",
     "evaluate",
@@ -190,6 +196,37 @@ def agenda(worker: Worker, query: QueryParams, now: Clock) -> Answer:
         "horizon_minutes": int(horizon.total_seconds() // 60),
         "items": [i.to_dict() for i in items],
     }
+
+
+@attrs.frozen
+class Raw:
+    """
+    An answer that is not JSON: its media type and its bytes.
+    """
+
+    media_type: str
+    body: bytes
+
+
+def agenda_ics(worker: Worker, query: QueryParams, now: Clock) -> Answer:
+    """
+    ``GET /v1/agenda.ics``: the agenda's items with a due time as an
+    iCalendar feed (``track agenda --ics``), with the same parameters as
+    ``GET /v1/agenda``.
+
+    Raises:
+        HTTPProblem: 501 when the ``icalendar`` package is not installed.
+    """
+    at, _horizon, items = agenda_items(worker.store, query, now)
+    try:
+        feed = ics_feed(items, at)
+    except ModuleNotFoundError:
+        raise HTTPProblem(
+            501,
+            "the calendar feed needs the icalendar package; expected it installed with "
+            "pip install 'opinion-rules[service]'",
+        ) from None
+    return 200, Raw("text/calendar; charset=utf-8", feed)
 
 
 def agenda_items(

@@ -27,6 +27,7 @@ _CODES = {
     413: "The body is larger than the service's limit.",
     415: "The content type is not application/json.",
     422: "Well-formed but invalid: the library's located problems.",
+    501: "The calendar feed needs the icalendar package, which is not installed.",
     503: "The case store cannot be reached.",
 }
 
@@ -195,6 +196,26 @@ def _document() -> dict[str, Any]:
     writes = (400, 403, 404, 409, 413, 415, 422, 503)
     entries = {"oneOf": [_ref("Entry"), {"type": "array", "items": _ref("Entry")}]}
     receipts = {"type": "array", "items": _ref("Receipt")}
+    agenda_parameters = [
+        _query("at", "the instant (default: now)"),
+        _query("horizon", "how far ahead: 90m, 24h (default), 3d, 1w2d"),
+        _query("status", "only these statuses, comma-separated"),
+        _query("owner", "only items with one of these owner roles (id or name)"),
+        _query("grade", "only incidents with one of these grades (id or name)"),
+        _query("plan", "only these plans: an id (any version) or id@version"),
+        _query("due_within", "only pending items due within this duration"),
+        _query("no_time", "true (default) or false: pending items without a time"),
+    ]
+    feed = _operation(
+        "The agenda's items with a due time as an iCalendar feed",
+        {},
+        (422, 501, 503),
+        parameters=agenda_parameters,
+    )
+    feed["responses"]["200"] = {
+        "description": "One event per (incident, action), with a stable UID.",
+        "content": {"text/calendar": {"schema": {"type": "string"}}},
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -290,18 +311,10 @@ def _document() -> dict[str, Any]:
                     "What is owed across incidents",
                     {200: (_ref("Agenda"), "")},
                     (422, 503),
-                    parameters=[
-                        _query("at", "the instant (default: now)"),
-                        _query("horizon", "how far ahead: 90m, 24h (default), 3d, 1w2d"),
-                        _query("status", "only these statuses, comma-separated"),
-                        _query("owner", "only items with one of these owner roles (id or name)"),
-                        _query("grade", "only incidents with one of these grades (id or name)"),
-                        _query("plan", "only these plans: an id (any version) or id@version"),
-                        _query("due_within", "only pending items due within this duration"),
-                        _query("no_time", "true (default) or false: pending items without a time"),
-                    ],
+                    parameters=agenda_parameters,
                 )
             },
+            "/v1/agenda.ics": {"get": feed},
         },
     }
 

@@ -102,33 +102,44 @@ class HeldPlans:
 
 def load_plans(folder: str | os.PathLike[str], store: CaseStore, plugins: PluginSet) -> HeldPlans:
     """
-    Read every plan file at the top of *folder* and store it.
+    Read every plan file at the top of *folder* (or the one plan file
+    *folder* names) and store it.
 
     Raises:
-        ServiceError: *folder* is not a folder or holds no plan file.
+        ServiceError: *folder* is neither a folder nor a plan file, or
+            holds no plan file.
         PlanError: a plan file is wrong (located), or two files hold one
             plan version with different content.
         PluginError: a plan needs a plug-in that is not enabled.
     """
     root = Path(folder)
     shown = os.fspath(folder)
-    if not root.is_dir():
-        raise ServiceError(shown, "is not a folder; expected the folder of the plan files to hold")
+    suffixes = ", ".join(sorted(SUFFIXES))
+    if root.is_file():
+        if root.suffix.lower() not in SUFFIXES:
+            raise ServiceError(
+                shown, f"is not a plan file the service reads; expected a {suffixes} file"
+            )
+        paths, allowed = [root], root.parent
+    elif root.is_dir():
+        paths, allowed = sorted(root.iterdir()), root
+    else:
+        raise ServiceError(
+            shown, "is neither a folder nor a file; expected the plan files to hold (a folder)"
+        )
     held: dict[str, HeldPlan] = {}
-    for path in sorted(root.iterdir()):
+    for path in paths:
         if path.suffix.lower() == ".py":
             logger.warning("%s: skipped: the service reads plan files only, never code", path)
             continue
         if path.suffix.lower() not in SUFFIXES or not path.is_file():
             continue
-        plan = load_plan_file(path, allowed_dirs=[root], plugins=plugins)
+        plan = load_plan_file(path, allowed_dirs=[allowed], plugins=plugins)
         key = plan_key(plan)
         if key in held and held[key].plan != plan:
             raise PlanConflictError(key)
         store.add_plan(plan)
         held.setdefault(key, HeldPlan(key, path.name, plan))
     if not held:
-        raise ServiceError(
-            shown, f"holds no plan file; expected {', '.join(sorted(SUFFIXES))} files"
-        )
+        raise ServiceError(shown, f"holds no plan file; expected {suffixes} files")
     return HeldPlans(held)

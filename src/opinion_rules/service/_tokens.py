@@ -19,6 +19,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
+import secrets
 import stat
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from opinion_rules._reading import InputError, read_limited
 from opinion_rules.exceptions import Problem, ServiceError
 
 
-__all__ = ["ACCESS", "SHORTEST_TOKEN", "Token", "Tokens", "read_tokens"]
+__all__ = ["ACCESS", "SHORTEST_TOKEN", "Token", "Tokens", "new_token_file", "read_tokens"]
 
 #: The access levels: read and write, or read only.
 ACCESS = ("rw", "ro")
@@ -83,6 +84,32 @@ class Tokens:
             if hmac.compare_digest(token.secret.encode(), given.encode()):
                 found = token
         return found
+
+
+def new_token_file(path: str | os.PathLike[str], name: str) -> str | None:
+    """
+    Create the token file *path* with one new read-write token for *name*,
+    readable by its owner only, and return the token; ``None`` (and
+    nothing written) when the file exists already.
+
+    Raises:
+        ServiceError: *name* is not a token name, or the file cannot be created.
+    """
+    shown = os.fspath(path)
+    if not _NAME.fullmatch(name):
+        raise ServiceError("--token-name", f"is {name!r}; expected one word without #")
+    secret = secrets.token_hex(16)
+    text = f"# TOKEN ACCESS NAME (docs/how-to/serve-http.md)\n{secret} rw {name}\n"
+    try:
+        # O_EXCL: an existing file is never overwritten; 0o600 from the start.
+        handle = os.open(shown, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return None
+    except OSError as exc:
+        raise ServiceError(shown, f"cannot be created: {exc.strerror}") from None
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
+    return secret
 
 
 def read_tokens(path: str | os.PathLike[str]) -> Tokens:
