@@ -117,6 +117,15 @@ CASES = [
         id="bench_recurrences",
     ),
     pytest.param(
+        "bench_service.py",
+        ["--clients", "2", "--requests", "3"],
+        ["HTTP evaluate / in-process evaluate"],
+        id="bench_service",
+        marks=pytest.mark.skipif(
+            not Path("/proc/self/stat").is_file(), reason="reads the server's CPU from /proc"
+        ),
+    ),
+    pytest.param(
         "bench_windows.py",
         ["--base", "4"],
         [

@@ -7,8 +7,10 @@ listens).  Also the service's readers of tokens and query parameters.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import io
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from opinion_rules.cli._main import main
 from opinion_rules.exceptions import FactError, ServiceError
 from opinion_rules.service._inputs import QueryParams
 from opinion_rules.service._plans import load_plans
+from opinion_rules.service._run import listening_socket
 from opinion_rules.service._tokens import new_token_file, read_tokens
 from opinion_rules.store import open_store
 
@@ -208,3 +211,31 @@ def test_serve_create_tokens_prints_the_new_token(tmp_path: Path):
     (token,) = read_tokens(path).tokens
     assert 2 == code  # the plans folder is wrong; the token file was made first
     assert f"created {path} with a read-write token for 'operator': {token.secret}\n" == out
+
+
+def test_connections_to_the_service_socket_send_without_delay():
+    """Accepted connections get TCP_NODELAY from asyncio, so no response waits for a delayed ACK."""
+    seen: list[int] = []
+
+    async def accept_one() -> None:
+        accepted = asyncio.Event()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+                accepted.set()
+
+        listening = listening_socket("127.0.0.1", 0)
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listening)
+        port = listening.getsockname()[1]
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        await accepted.wait()
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(asyncio.wait_for(accept_one(), 30))
+
+    assert [1] == [1 if flag else 0 for flag in seen]

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from opinion_rules.exceptions import ServiceError
 
 
-__all__ = ["serve"]
+__all__ = ["listening_socket", "serve"]
 
 
 def serve(
@@ -37,11 +37,8 @@ def serve(
     .. versionadded:: 0.6.0
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock = listening_socket(host, port)
     try:
-        sock.bind((host, port))
-        sock.listen(128)
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         config = uvicorn.Config(app, log_level=log_level, lifespan="on")
@@ -54,3 +51,26 @@ def serve(
         raise ServiceError(
             f"http://{shown}:{bound}", "the service did not start; its log above says why"
         )
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """
+    A TCP socket listening on *host*:*port*.
+
+    Raises:
+        OSError: the address cannot be bound.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP named, so that the accepted sockets carry it and asyncio
+    # sets TCP_NODELAY on them (it checks the protocol); with 0, Nagle's
+    # algorithm holds a response's body until the client's delayed ACK of
+    # its headers: 40 ms per request on a kept-alive connection.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
