@@ -31,6 +31,7 @@ __all__ = [
     "PLAN_FILE_BYTES",
     "PLAN_FILE_DEPTH",
     "TIMEZONE_CHARACTERS",
+    "duration_problem",
     "has_lone_surrogate",
     "instant_problem",
     "period_problem",
@@ -105,6 +106,17 @@ def period_problem(value: timedelta) -> str | None:
     if abs(value) > LONGEST_PERIOD:
         return f"is longer than the longest supported period ({LONGEST_PERIOD.days} days)"
     return None
+
+
+def duration_problem(value: object) -> str | None:
+    """
+    Why *value* is not a duration from 0 to :data:`LONGEST_PERIOD`, or ``None``.
+    """
+    if not isinstance(value, timedelta):
+        return "is not a timedelta"
+    if value < timedelta(0):
+        return "is negative"
+    return period_problem(value)
 
 
 def has_lone_surrogate(text: str) -> bool:

@@ -21,6 +21,7 @@ from opinion_rules.cli import _clock
 from opinion_rules.cli._exits import EXIT_OK
 from opinion_rules.cli._options import add_plugin_option
 from opinion_rules.cli._output import Streams
+from opinion_rules.cli._track import STORE_ENV
 from opinion_rules.exceptions import ServiceError
 
 
@@ -28,7 +29,6 @@ __all__ = ["add_serve_parser", "run_serve"]
 
 #: The packages of the ``service`` extra.
 _EXTRA = frozenset({"starlette", "uvicorn"})
-_STORE_ENV = "OPINION_RULES_STORE"
 
 
 def add_serve_parser(commands: Any) -> None:
@@ -50,7 +50,7 @@ def add_serve_parser(commands: Any) -> None:
         metavar="PATH_OR_URL",
         default=None,
         help=f"the case store: a SQLite file or a postgresql:// URL, created if missing "
-        f"(default: ${_STORE_ENV})",
+        f"(default: ${STORE_ENV})",
     )
     serve.add_argument(
         "--plans",
@@ -108,11 +108,11 @@ def run_serve(args: argparse.Namespace, io: Streams) -> int:
 
     .. versionadded:: 0.6.0
     """
-    store = args.store or os.environ.get(_STORE_ENV)
+    store = args.store or os.environ.get(STORE_ENV)
     if not store:
         raise ServiceError(
             "--store",
-            f"is not given; expected a SQLite path or a postgresql:// URL (or ${_STORE_ENV})",
+            f"is not given; expected a SQLite path or a postgresql:// URL (or ${STORE_ENV})",
         )
     try:
         # Imported only now: the other commands work without the extra.

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from opinion_rules._limits import LONGEST_PERIOD, period_problem
+from opinion_rules._limits import LONGEST_PERIOD, duration_problem
 from opinion_rules._problems import describe_value
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._facts import Incident
@@ -287,13 +287,7 @@ class AgendaKeeper(LogReader):
         """
         at = checked_instant("agenda", "at", at)
         expected = f"a timedelta from 0 to {LONGEST_PERIOD.days} days"
-        problem = (
-            "is not a timedelta"
-            if not isinstance(horizon, timedelta)
-            else "is negative"
-            if horizon < timedelta(0)
-            else period_problem(horizon)
-        )
+        problem = duration_problem(horizon)
         if problem is not None:
             raise FactError(
                 "agenda", [Problem("horizon", problem, expected, describe_value(horizon))]

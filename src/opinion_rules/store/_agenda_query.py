@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from opinion_rules._limits import LONGEST_PERIOD, period_problem
+from opinion_rules._limits import LONGEST_PERIOD, duration_problem
 from opinion_rules._problems import describe_value
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.store._agenda import AgendaItem
@@ -82,13 +82,7 @@ def _check_due_within(_: object, __: object, value: timedelta | None) -> None:
     if value is None:
         return
     expected = f"a timedelta from 0 to {LONGEST_PERIOD.days} days, or None"
-    problem = (
-        "is not a timedelta"
-        if not isinstance(value, timedelta)
-        else "is negative"
-        if value < timedelta(0)
-        else period_problem(value)
-    )
+    problem = duration_problem(value)
     if problem is not None:
         raise FactError(_SUBJECT, [Problem("due_within", problem, expected, describe_value(value))])
 
