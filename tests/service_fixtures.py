@@ -70,7 +70,9 @@ class Server:
             "warning",
             *extra,
         ]
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TZ": "Asia/Shanghai"}
+        # The source first; a PYTHONPATH already set (a test's plug-ins) after it.
+        path = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p)
+        env = {**os.environ, "PYTHONPATH": path, "TZ": "Asia/Shanghai"}
         with self.out.open("w") as out, self.err.open("w") as err:
             self.process = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
         self.url = self._wait_for_url()

@@ -31,6 +31,7 @@ from opinion_rules.store._codec import assessment_from_data, assessment_to_data
 from opinion_rules.store._outbox import changes
 
 from .conftest import ROOT
+from .service_fixtures import Server
 from .store_fixtures import fixture_pg_server, fixture_store_target  # noqa: F401 - fixtures
 from .store_plan import PLAN_YAML, clicks, done, entry, minutes, small_plan, subsided
 
@@ -440,3 +441,31 @@ class _Failing:
     @hookimpl
     def opinion_rules_action_changed(self) -> None:
         raise ConnectionError("down")
+
+
+def test_listeners_hear_of_writes_made_through_the_service(
+    jsonl_plugin: dict[str, str], tmp_path: Path
+):
+    """serve --plugin test-jsonl: opening an incident over HTTP notifies the listener, as track does."""
+    server = Server(tmp_path, str(tmp_path / "cases.db"), "--plugin", ENTRY_POINT)
+    try:
+        with server.client() as http:
+            opened = http.post(
+                "/v1/incidents",
+                json={
+                    "id": "WS-HTTP-1",
+                    "plan": "work-safety@2023-1",
+                    "discovered_at": "2026-11-23T09:00:00+08:00",
+                },
+            )
+    finally:
+        server.stop()
+
+    heard = [
+        json.loads(x)
+        for x in Path(jsonl_plugin["OPINION_RULES_TEST_JSONL"]).read_text().splitlines()
+    ]
+    assert 201 == opened.status_code
+    assert heard
+    assert {"WS-HTTP-1"} == {line["incident"] for line in heard}
+    assert any("action" in line for line in heard)
