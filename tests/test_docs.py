@@ -65,6 +65,20 @@ def test_docs_have_runnable_examples():
     assert str(Path("docs/tutorial/evaluate-an-incident.md")) in pages
 
 
+def test_every_public_module_has_an_api_reference_page():
+    """Each public module pinned by test_public_api has a docstring page on the docs site."""
+    from .test_public_api import PUBLIC
+
+    pages = {
+        path.stem: path.read_text(encoding="utf-8")
+        for path in (ROOT / "docs" / "reference" / "python").glob("opinion_rules*.md")
+    }
+
+    assert sorted(PUBLIC) == sorted(pages)
+    for module, text in pages.items():
+        assert f"```{{public-module}} {module}\n```" in text
+
+
 @pytest.mark.parametrize(
     ("argv", "output"), [e[1:] for e in EXAMPLES], ids=[e[0] for e in EXAMPLES]
 )

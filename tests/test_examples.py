@@ -25,6 +25,18 @@ def test_readme_has_the_two_commands():
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+def test_readme_builds_and_serves_the_docs_site_as_ci_builds_it():
+    """The README's docs command installs the docs extra and runs .ci/run's strict site build."""
+    (command,) = [c for c in readme_commands() if "'.[docs]'" in c]
+    build = command.split(" && ")[2]
+
+    assert ".venv/bin/python -m sphinx -W --keep-going -n -q -b html docs docs/_build/html" == build
+    assert f".venv/bin/pip install -q -e '.[docs]' && {build}" in (ROOT / ".ci" / "run").read_text(
+        encoding="utf-8"
+    )
+    assert command.endswith(" && .venv/bin/python -m http.server -d docs/_build/html")
+
+
 def test_readme_main_job_runs():
     """The evaluate part of the README's main-job command prints the assessment."""
     main_job = readme_commands()[0]
