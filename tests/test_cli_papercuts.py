@@ -235,11 +235,17 @@ def test_an_assessment_at_the_last_supported_instant_renders_as_json():
     assert "major" == data["grade"]["id"]
 
 
-def test_the_docs_list_every_exit_code_and_the_track_command():
-    """docs/reference/cli.md documents exit code 1 and shows track in the synopsis."""
+def test_the_docs_list_every_exit_code_and_every_command():
+    """docs/reference/cli.md documents exit code 1 and its synopsis names every command, in order."""
     text = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
+    out = io.StringIO()
+    code = main(["--help"], stdout=out, stderr=io.StringIO())
+    commands = re.search(r"\{[a-z,-]+\}", out.getvalue())
 
-    assert "{evaluate,check,render,track}" in text
+    assert (0, True) == (code, commands is not None)
+    assert commands is not None
+    assert "track" in commands.group(0)
+    assert f"opinion-rules [-h] [--version] {commands.group(0)} ..." in text
     assert re.search(r"^\| `1` \|", text, re.MULTILINE)
 
 
