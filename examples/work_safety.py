@@ -50,7 +50,10 @@ from opinion_rules.deadlines import immediately, no_deadline, promptly, until
 from opinion_rules.windows import cumulative, rolling
 
 
-SOURCE = "shared/seeds/000_375a4e5818a17de0.txt, plan 3 (安全生产网络舆情应对预案)"
+SOURCE = (
+    "《安全生产网络舆情应对预案》,国家安全生产监督管理总局,自印发之日起实施(原文未载文号和印发日期);"
+    "收于《关于2024年网络舆情处置预案3篇》(网络范文汇编)之三“2023年网络舆情处置预案3”"
+)
 
 # -- roles (三、组织领导及分工) -------------------------------------------------
 
@@ -95,6 +98,7 @@ FACTS = (
         "netizen_concern",
         type="enum",
         choices=("inquiry", "doubt", "demand", "other"),
+        choice_labels={"inquiry": "询问", "doubt": "质疑", "demand": "诉求", "other": "其他"},
         label="网民诉求类型(询问/质疑/诉求)",
         clause=Clause(
             "二(三)1",
@@ -105,6 +109,13 @@ FACTS = (
         "content_nature",
         type="enum",
         choices=("suggestion", "valid_criticism", "vague_tip", "false_harmful", "malicious_hype"),
+        choice_labels={
+            "suggestion": "意见、建议",
+            "valid_criticism": "属实或有一定根据的批评",
+            "vague_tip": "线索不明晰的举报",
+            "false_harmful": "严重失实、恶意中伤的有害信息",
+            "malicious_hype": "蓄意破坏、恶意反复炒作",
+        },
         label="舆情内容性质",
         clause=Clause(
             "五(四)",
@@ -115,6 +126,12 @@ FACTS = (
         "new_accident_grade",
         type="enum",
         choices=("ordinary", "larger", "major", "especially_major"),
+        choice_labels={
+            "ordinary": "一般",
+            "larger": "较大",
+            "major": "重大",
+            "especially_major": "特别重大",
+        },
         ordered=True,
         label="新发生生产安全事故等级",
         clause=Clause("五(一)4", "舆情处发现刚发生的较大以上生产安全事故,应立即通知总局总值班室。"),

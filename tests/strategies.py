@@ -90,7 +90,13 @@ FACTS = (
     o.FactSpec("n", type="number"),
     o.FactSpec("b", type="bool"),
     o.FactSpec("t", type="text"),
-    o.FactSpec("o", type="enum", choices=("lo", "mid", "hi"), ordered=True),
+    o.FactSpec(
+        "o",
+        type="enum",
+        choices=("lo", "mid", "hi"),
+        ordered=True,
+        choice_labels={"lo": "低", "mid": "中", "hi": "高"},
+    ),
     o.FactSpec("u", type="enum", choices=("p", "q", "r")),
     # A judgement only role r may make (可能造成重大影响, 由…研判).
     o.FactSpec("j", type="bool", judgement=True, judged_by=("r",)),

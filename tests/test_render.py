@@ -129,7 +129,7 @@ def test_html_escapes_the_plans_text():
 
     assert out.startswith("<!DOCTYPE html>\n")
     assert '<html lang="zh-CN">' in out
-    assert "<title>渲染示例</title>" in out
+    assert "<title>渲染示例 (版本 1)</title>" in out
     assert "<td>重大&lt;b&gt;</td>" in out
     assert "<td>电话 &amp; &lt;i&gt;报告&lt;/i&gt;</td>" in out
     assert "<b>" not in out

@@ -1,8 +1,8 @@
 """
 Lint checks of the plan's own words: declared channels, action kinds
 (stages) and owner duties that no item uses, action kinds used but not
-declared (once the plan declares any), and owner duties neither built in
-nor declared.
+declared (once the plan declares any), owner duties neither built in
+nor declared, and enum choices without a label for documents.
 
 Each check yields ``(severity, code, path, message)``; :mod:`._lint` makes
 them findings.
@@ -24,6 +24,7 @@ def word_findings(plan: Plan) -> Iterator[Raw]:
     """
     The findings about the plan's vocabularies.
     """
+    yield from _unlabelled_choices(plan)
     used_channels = {a.channel for a in plan.actions}
     used_stages = {a.stage for a in plan.actions if a.stage}
     used_duties = {
@@ -74,3 +75,23 @@ def word_findings(plan: Plan) -> Iterator[Raw]:
                         "no label for it"
                     ),
                 )
+
+
+def _unlabelled_choices(plan: Plan) -> Iterator[Raw]:
+    """
+    Enum choices without a label: the rendered plan would show their ids
+    (``舆情内容性质为suggestion``).
+    """
+    for i, fact in enumerate(plan.facts):
+        labelled = {c for c, _ in fact.choice_labels}
+        missing = [c for c in fact.choices if c not in labelled]
+        if missing:
+            yield (
+                "warning",
+                "unlabelled-choice",
+                f"facts[{i}].choice_labels",
+                (
+                    f"fact {fact.id!r} has choices without a label ({', '.join(missing)}); "
+                    "render shows their ids; give each one in choice_labels"
+                ),
+            )

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Iterator
 import attrs
 
 from opinion_rules.authoring._render_extensions import moved_by_people
-from opinion_rules.authoring._render_formats import Block, html_page, markdown
+from opinion_rules.authoring._render_formats import Block, markdown
+from opinion_rules.authoring._render_html import html_document
 from opinion_rules.authoring._render_states import state_words
 from opinion_rules.authoring._render_values import measure_words, value_words
 from opinion_rules.authoring._render_words import (
@@ -65,7 +66,7 @@ def render_plan(plan: Plan, fmt: str = "md", lang: str = "zh") -> str:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
     blocks = list(_Document(plan, lang).blocks())
-    return markdown(blocks) if fmt == "md" else html_page(plan, blocks, lang)
+    return markdown(blocks) if fmt == "md" else html_document(plan, blocks, lang)
 
 
 class _Document:
@@ -222,7 +223,7 @@ class _Document:
         day_end = "24:00" if plan.day_end is None else plan.day_end.strftime("%H:%M")
         lines.append(f"{w['day_end']}: {day_end}")
         if plan.events:
-            names = [e.id if self.en or not e.label else f"{e.label} ({e.id})" for e in plan.events]
+            names = [e.id if self.en or not e.label else e.label for e in plan.events]
             lines.append(f"{w['events']}: {', '.join(names)}")
         return lines
 
@@ -433,7 +434,8 @@ class _Document:
 
     def grade_word(self, grade_id: str) -> str:
         """A grade's name, for counts by grade."""
-        return next((g.name for g in self.plan.grades if g.id == grade_id), grade_id)
+        g = next((g for g in self.plan.grades if g.id == grade_id), None)
+        return self.name(g.name, g.name_en) if g is not None else grade_id
 
     def deadline(self, deadline: Deadline) -> str:
         anchor = self.anchor(deadline.anchor)
@@ -496,8 +498,10 @@ class _Document:
                 words = (self.operand(operand), symbol, self.value(operand, value))
                 return gap.join(words)
             case OneOf(operand, values):
-                listed = "/".join(self.value(operand, v) for v in values)
-                return f"{self.operand(operand)} {'in' if self.en else '为'} {listed}"
+                listed = ("/" if self.en else "、").join(self.value(operand, v) for v in values)
+                if self.en:
+                    return f"{self.operand(operand)} in {listed}"
+                return f"{self.operand(operand)}为{listed}之一"
             case CompareValues():
                 return value_words(condition, self.operand, self.value, en=self.en)
         return repr(condition)  # type: ignore[unreachable]  # pragma: no cover
@@ -526,6 +530,11 @@ class _Document:
         if isinstance(operand, GradeRef):
             g = next((g for g in self.plan.grades if g.id == value), None)
             return self.name(g.name, g.name_en) if g else str(value)
+        if isinstance(operand, FactRef) and isinstance(value, str) and not self.en:
+            # An enum choice reads as its label: 舆情内容性质为“意见、建议”.
+            f = next((f for f in self.plan.facts if f.id == operand.id), None)
+            if f is not None and f.type == "enum":
+                return f"“{f.choice_label(value)}”"
         if isinstance(value, bool):
             return ("true" if value else "false") if self.en else ("是" if value else "否")
         if isinstance(value, int) and not self.en and value >= 10000 and value % 10000 == 0:

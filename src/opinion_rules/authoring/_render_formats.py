@@ -1,16 +1,13 @@
 """
-Write a rendered plan's blocks as Markdown or as an HTML page.
+Write a rendered plan's blocks as Markdown (HTML: :mod:`._render_html`).
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
-from opinion_rules.model._plan import Plan
 
-
-__all__ = ["Block", "html_page", "markdown"]
+__all__ = ["Block", "markdown"]
 
 Block = tuple[str, Any]  # ("h1"|"h2"|"h3"|"table"|"list", content)
 
@@ -35,29 +32,3 @@ def markdown(blocks: list[Block]) -> str:
                 out.extend("| " + " | ".join(_cell_md(c) for c in row) + " |" for row in rows)
                 out.append("")
     return "\n".join(out).rstrip() + "\n"
-
-
-def html_page(plan: Plan, blocks: list[Block], lang: str) -> str:
-    e = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
-        f'<head><meta charset="utf-8"><title>{e(plan.title)}</title></head>',
-        "<body>",
-    ]
-    for kind, content in blocks:
-        match kind:
-            case "h1" | "h2" | "h3":
-                out.append(f"<{kind}>{e(str(content))}</{kind}>")
-            case "list":
-                out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in content) + "</ul>")
-            case "table":
-                header, rows = content
-                out.append("<table>")
-                out.append("<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
-                out.extend(
-                    "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows
-                )
-                out.append("</table>")
-    out.extend(["</body>", "</html>"])
-    return "\n".join(out) + "\n"

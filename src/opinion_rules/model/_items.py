@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -110,6 +110,20 @@ def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _label_pairs(value: object) -> tuple[tuple[str, str], ...]:
+    if isinstance(value, str):
+        raise TypeError(f"expected a mapping of choice to label, not the string {value!r}")
+    if not isinstance(value, Iterable):
+        raise TypeError(f"'choice_labels' must map choices to labels (got {value!r})")
+    items: Iterable[object] = value.items() if isinstance(value, Mapping) else value
+    pairs = []
+    for item in items:
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            raise TypeError(f"'choice_labels' must map choices to labels (got {item!r})")
+        pairs.append((item[0], item[1]))  # checked in FactSpec: choices and texts
+    return tuple(pairs)
+
+
 @attrs.frozen
 class FactSpec:
     """
@@ -135,11 +149,16 @@ class FactSpec:
         may_be_not_applicable: Whether incidents may give the fact as
             :data:`~opinion_rules.NOT_APPLICABLE` (a ranking that is
             "未上榜"): known, never satisfying a comparison.
+        choice_labels: For ``enum``: the words a document shows for each
+            choice (``{"suggestion": "意见、建议"}``), given as a mapping
+            or as pairs; kept as ``(choice, label)`` pairs in the order of
+            *choices*.  A choice without a label shows its id (and
+            ``opinion-rules check`` warns: ``unlabelled-choice``).
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.4.0 *judgement*.
     .. versionchanged:: 0.6.0 *judged_by*; judgements as initial facts;
-       *may_be_not_applicable*.
+       *may_be_not_applicable*; *choice_labels*.
     """
 
     id: str = attrs.field(validator=is_identifier)
@@ -153,6 +172,7 @@ class FactSpec:
     may_be_not_applicable: bool = attrs.field(
         default=False, validator=attrs.validators.instance_of(bool)
     )
+    choice_labels: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_label_pairs)
 
     def __attrs_post_init__(self) -> None:
         if self.judged_by and not self.judgement:
@@ -171,12 +191,46 @@ class FactSpec:
             raise ValueError(
                 f"'choices' and 'ordered' are only for enum facts (fact {self.id!r} is {self.type})"
             )
+        if self.choice_labels:
+            self._check_choice_labels()
+
+    def _check_choice_labels(self) -> None:
+        if self.type != "enum":
+            raise ValueError(
+                f"'choice_labels' are only for enum facts (fact {self.id!r} is {self.type})"
+            )
+        labelled = dict(self.choice_labels)
+        if len(labelled) != len(self.choice_labels):
+            raise ValueError(f"'choice_labels' of fact {self.id!r} label a choice twice")
+        for choice, label in labelled.items():
+            if choice not in self.choices:
+                raise ValueError(
+                    f"'choice_labels' of fact {self.id!r} names {choice!r}, "
+                    f"which is not one of its choices {list(self.choices)}"
+                )
+            if not isinstance(label, str) or not label.strip():
+                raise ValueError(
+                    f"'choice_labels.{choice}' of fact {self.id!r} must be non-empty text "
+                    f"(got {label!r})"
+                )
+        # One order, the choices' own: equal plans compare equal however
+        # their labels were listed.
+        ordered = tuple((c, labelled[c]) for c in self.choices if c in labelled)
+        object.__setattr__(self, "choice_labels", ordered)
 
     def describe(self) -> str:
         """
         Words for this fact in reasons.
         """
         return self.label or self.id
+
+    def choice_label(self, choice: str) -> str:
+        """
+        The label of enum value *choice*, or *choice* itself when it has none.
+
+        .. versionadded:: 0.6.0
+        """
+        return next((label for c, label in self.choice_labels if c == choice), choice)
 
 
 def fact_value_expected(spec: FactSpec, value: object) -> str | None:

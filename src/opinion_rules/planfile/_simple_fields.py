@@ -33,6 +33,7 @@ __all__ = [
     "DURATION_FORM",
     "DURATION_PATTERN",
     "INT",
+    "LABELS",
     "MIDNIGHT_END",
     "NUMBER",
     "OFFSET",
@@ -136,6 +137,19 @@ def read_texts(reader: Reader, node: Node, path: str) -> tuple[str, ...] | None:
         return None
     out = [read_text(reader, item, f"{path}[{i}]") for i, item in enumerate(node.value)]
     return None if None in out else tuple(o for o in out if o is not None)
+
+
+def _read_labels(reader: Reader, node: Node, path: str) -> tuple[tuple[str, str], ...] | None:
+    """
+    A mapping of ids to non-empty texts (``{suggestion: 意见、建议}``), as pairs.
+    """
+    if not isinstance(node.value, dict):
+        reader.problem(node, path, "expected a mapping of choice to label", got=got(node))
+        return None
+    out = [(key, read_text(reader, item, join(path, key))) for key, item in node.value.items()]
+    if any(label is None for _, label in out):
+        return None
+    return tuple((key, label) for key, label in out if label is not None)
 
 
 def _read_clause(reader: Reader, node: Node, path: str) -> Clause | None:
@@ -322,6 +336,12 @@ POSITIVE_INT = FieldKind(
 NUMBER = FieldKind("number", _read_number, same, {"type": "number"})
 BOOL = FieldKind("bool", _read_bool, same, {"type": "boolean"})
 TEXTS = FieldKind("texts", read_texts, list, {"type": "array", "items": _TEXT_SCHEMA})
+LABELS = FieldKind(
+    "labels",
+    _read_labels,
+    dict,
+    {"type": "object", "additionalProperties": _TEXT_SCHEMA},
+)
 CLAUSE = FieldKind(
     "clause",
     _read_clause,
