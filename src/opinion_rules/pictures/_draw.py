@@ -473,13 +473,13 @@ def _draw_chain(ax: Any, chain: ChainMark, y: dict[str, int], words: _Words) -> 
     for i, ((hop, done), following) in enumerate(zip(hops, chain.hops[1:], strict=False)):
         if done is None or hop not in y or following not in y:
             continue
-        ax.annotate(
+        arrow = ax.annotate(
             "",
             xy=(done, y[following]),
             xytext=(done, y[hop]),
             arrowprops={"arrowstyle": "->", "color": _CHAIN, "linewidth": 1.2},
-            gid=f"{gid}-hop-{i}",
         )
+        arrow.arrow_patch.set_gid(f"{gid}-hop-{i}")
     first = chain.hops[0]
     if first in y:
         label = f"{words.text(chain.title, chain.id)}{words.ref(chain.clause_ref)}"
