@@ -12,6 +12,7 @@ import json
 import os
 import re
 import struct
+import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ from opinion_rules.pictures import (
     timeline_picture,
 )
 
-from .conftest import EXAMPLES, cst
+from .conftest import EXAMPLES, ROOT, cst
 
 
 PLAN = str(EXAMPLES / "plans" / "work_safety.yaml")
@@ -381,3 +382,22 @@ def test_track_timeline_out_draws_the_stored_incident(tmp_path: Path):
     assert 'id="grade-step-1-larger"' in out.read_text(encoding="utf-8")
     assert 2 == run("track", "--store", store, "timeline", "WS-1", "--at", AT)[0]
     assert 2 == run("track", "--store", store, "timeline", "WS-1", "--json", "--out", str(out))[0]
+
+
+def test_the_docs_picture_shows_what_the_code_draws_today(tmp_path: Path):
+    """docs/images/make_pictures.py draws the work-safety picture with the same words as the committed one."""
+    if cjk_font() is None:
+        pytest.skip("no CJK font installed (Debian: fonts-noto-cjk)")
+    script = ROOT / "docs" / "images" / "make_pictures.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--out", str(tmp_path), "--no-cascade"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    comments = re.compile(r"<!-- (.*?) -->")
+    drawn = (tmp_path / "work-safety-timeline.svg").read_text(encoding="utf-8")
+    committed = (script.parent / "work-safety-timeline.svg").read_text(encoding="utf-8")
+
+    assert 0 == result.returncode, result.stderr
+    assert comments.findall(committed) == comments.findall(drawn)
