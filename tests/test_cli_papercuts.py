@@ -239,7 +239,7 @@ def test_the_docs_list_every_exit_code_and_the_track_command():
     """docs/reference/cli.md documents exit code 1 and shows track in the synopsis."""
     text = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
 
-    assert "{evaluate,check,render,track}" in text
+    assert "{evaluate,check,render,track,test,serve,timeline}" in text
     assert re.search(r"^\| `1` \|", text, re.MULTILINE)
 
 
