@@ -129,7 +129,9 @@ class MeasureTrace:
 
     id: str = attrs.field(validator=is_identifier)
     label: str
-    points: tuple[tuple[datetime, Value], ...] = attrs.field(converter=_tuple, validator=_points)
+    points: tuple[tuple[datetime, float | int | None], ...] = attrs.field(
+        converter=_tuple, validator=_points
+    )
     thresholds: tuple[Threshold, ...] = attrs.field(converter=_tuple)
 
 
