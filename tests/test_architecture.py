@@ -43,7 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("model",),
     ("plugins",),
     ("planfile", "engine"),
-    ("authoring",),
+    ("authoring", "pictures"),
     ("store",),
     ("service",),
     ("cli",),
@@ -55,7 +55,7 @@ RANK = {room: rank for rank, rooms in enumerate(LAYERS) for room in rooms}
 #: ``import opinion_rules`` works without them.  Nothing else is imported lazily:
 #: an import of the package's own modules inside a function hides a cycle.
 LAZY_ALLOWED = frozenset(
-    {"psycopg", "durable", "durable_rules_engine", "chinese_calendar", "icalendar"}
+    {"psycopg", "durable", "durable_rules_engine", "chinese_calendar", "icalendar", "matplotlib"}
 )
 #: The one lazy import of the package's own: ``serve`` imports the service,
 #: which needs the optional ``service`` extra, only when it runs.

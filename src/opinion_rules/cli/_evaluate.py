@@ -27,7 +27,7 @@ from opinion_rules.planfile._loaders import add_allow_dir_option, load_plan
 from opinion_rules.plugins._manager import PluginSet
 
 
-__all__ = ["add_evaluate_parser", "run_evaluate"]
+__all__ = ["add_evaluate_parser", "run_evaluate", "with_params"]
 
 
 def add_evaluate_parser(commands: Any) -> None:
@@ -76,14 +76,20 @@ def run_evaluate(args: argparse.Namespace, io: Streams) -> int:
     at = parse_instant("--at", args.at) or _clock.now()  # the documented default
     plugins = PluginSet(args.plugin)
     plan = load_plan(args.plan, allowed_dirs=args.allow_dir, plugins=plugins)
-    plan = _with_params(plan, args.param).with_schedules(*load_schedules(args.calendar_year))
+    plan = with_params(plan, args.param).with_schedules(*load_schedules(args.calendar_year))
     incident = load_incident(args.incident)
     assessment = Engine(plan, backend=args.backend, plugins=plugins).evaluate(incident, at=at)
     write_assessment(io, assessment, as_json=args.json)
     return EXIT_OK
 
 
-def _with_params(plan: Plan, pairs: Sequence[str]) -> Plan:
+def with_params(plan: Plan, pairs: Sequence[str]) -> Plan:
+    """
+    *plan* with the ``--param NAME=NUMBER`` values *pairs* set.
+
+    Raises:
+        PlanValidationError: a pair is not ``NAME=NUMBER``, or names no parameter.
+    """
     values: dict[str, float] = {}
     for pair in pairs:
         name, _, text = pair.partition("=")

@@ -6,7 +6,9 @@ Exit codes:
 * 0 — success (``check``: no errors; warnings allowed), also when the reader
   of the output goes away early (``--json | head``);
 * 1 — ``check``: a plan has errors; ``track``: the case store cannot be
-  opened or failed; ``test``: a scenario check failed;
+  opened or failed; ``test``: a scenario check failed; ``timeline`` (and
+  ``track timeline --out``): matplotlib is missing or the picture cannot
+  be written;
 * 2 — bad input: the plan, the incident or ``--at`` is wrong, or (``check``)
   a plan file cannot be read or parsed, or (``test``) a scenario file, its
   plan or its incident cannot be read (one line on stderr, no traceback);
@@ -34,6 +36,7 @@ from opinion_rules.cli._output import Streams, one_line
 from opinion_rules.cli._render import add_render_parser, run_render
 from opinion_rules.cli._serve import add_serve_parser, run_serve
 from opinion_rules.cli._test import add_test_parser, run_test
+from opinion_rules.cli._timeline import add_timeline_parser, run_timeline
 from opinion_rules.cli._track import add_track_parser, run_track
 from opinion_rules.exceptions import (
     EngineError,
@@ -52,6 +55,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], int]] = {
     "track": run_track,
     "test": run_test,
     "serve": run_serve,
+    "timeline": run_timeline,
 }
 
 
@@ -74,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     add_track_parser(commands)
     add_test_parser(commands)
     add_serve_parser(commands)
+    add_timeline_parser(commands)
     return parser
 
 

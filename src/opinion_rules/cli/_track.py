@@ -150,9 +150,13 @@ def add_track_parser(commands: Any) -> None:
         help="replay what was recorded by this instant (default: --at)",
     )
     show.add_argument("--json", action="store_true", help="print the assessment as JSON")
-    timeline = command("timeline", "print an incident's log", "Print the incident's log in order.")
-    timeline.add_argument("incident", metavar="ID", help="the incident id")
-    timeline.add_argument("--json", action="store_true", help="print the entries as JSON")
+    timeline = command(
+        "timeline",
+        "print an incident's log, or draw its timeline (--out)",
+        "Print the incident's log in order; with --out, draw the incident as replayed as of "
+        "--at instead (as opinion-rules timeline does; needs the plot extra).",
+    )
+    _track_read.add_timeline_arguments(timeline)
     agenda = command(
         "agenda",
         "list what is owed across incidents, the most urgent first",

@@ -11,17 +11,19 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from opinion_rules.cli import _clock
-from opinion_rules.cli._options import parse_duration, parse_instant
+from opinion_rules.cli._options import INSTANT_HELP, parse_duration, parse_instant
 from opinion_rules.cli._output import (
     Streams,
     table,
     write_assessment,
     write_json,
 )
+from opinion_rules.cli._timeline import OUT_HELP, track_picture
+from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.store import CaseStore, LogEntry, StoredSchedule
 
 
-__all__ = ["audit", "parse_duration", "show", "timeline", "years"]
+__all__ = ["add_timeline_arguments", "audit", "parse_duration", "show", "timeline", "years"]
 
 
 def show(store: CaseStore, args: argparse.Namespace, io: Streams) -> None:
@@ -34,11 +36,38 @@ def show(store: CaseStore, args: argparse.Namespace, io: Streams) -> None:
     write_assessment(io, assessment, as_json=args.json)
 
 
-def timeline(store: CaseStore, args: argparse.Namespace, io: Streams) -> None:
+def add_timeline_arguments(parser: argparse.ArgumentParser) -> None:
     """
-    ``track timeline``: print one incident's log in order.
+    The arguments of ``track timeline``: ``ID``, ``--json``, and ``--out``
+    with ``--at`` for the picture.
     """
+    parser.add_argument("incident", metavar="ID", help="the incident id")
+    parser.add_argument("--json", action="store_true", help="print the entries as JSON")
+    parser.add_argument("--out", metavar="FILE", help=f"draw the picture: {OUT_HELP}")
+    parser.add_argument(
+        "--at", metavar="ISO8601", help=f"with --out: the instant, {INSTANT_HELP} (default: now)"
+    )
+
+
+def timeline(store: CaseStore, args: argparse.Namespace, io: Streams) -> int | None:
+    """
+    ``track timeline``: print one incident's log in order, or with
+    ``--out`` draw its picture as of ``--at``.
+
+    Raises:
+        FactError: ``--at`` without ``--out``, or ``--json`` with it.
+    """
+    if args.out is not None:
+        if args.json:
+            raise FactError("track timeline", [Problem("--json", "cannot go with --out")])
+        return track_picture(store, args, io)
+    if args.at is not None:
+        raise FactError(
+            "track timeline",
+            [Problem("--at", "is only for the picture", "--out FILE.svg or --out FILE.png too")],
+        )
     _entries(store.timeline(args.incident), args.json, io.out, with_incident=False)
+    return None
 
 
 def audit(store: CaseStore, args: argparse.Namespace, io: Streams) -> None:
