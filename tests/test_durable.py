@@ -41,7 +41,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=120)
 @given(data=st.data())
 def test_durable_equals_python(data):
     """On random plans and incidents, both backends return identical assessments."""

@@ -218,7 +218,7 @@ def plan_incident_and_dropped(draw: st.DrawFn) -> tuple[o.Plan, o.Incident, o.In
     return plan, inc, attrs.evolve(inc, facts=kept)
 
 
-@settings(max_examples=100)
+@settings(max_examples=60)
 @given(plan_incident_and_dropped(), st.integers(min_value=0, max_value=3200))
 def test_dropping_facts_never_silently_lowers_the_grade(case, minutes):
     """If a fact never supplied would raise the grade, the grade is undecided above."""
