@@ -10,7 +10,7 @@ changed condition or deadline reads as it does in ``opinion-rules render``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -19,6 +19,8 @@ from opinion_rules.authoring._render import _Document
 from opinion_rules.authoring._render_words import LANGUAGES
 from opinion_rules.exceptions import PlanError
 from opinion_rules.model._conditions import AllOf, AnyOf, Condition
+from opinion_rules.model._deadlines import Deadline
+from opinion_rules.model._items import Action
 from opinion_rules.model._plan import Plan
 from opinion_rules.planfile._writer import plan_to_data
 
@@ -111,7 +113,9 @@ def _is_kind(_inst: object, attribute: attrs.Attribute[str], value: object) -> N
 
 def _is_section(_inst: object, attribute: attrs.Attribute[str], value: object) -> None:
     if value not in _SECTION_WORDS:
-        raise ValueError(f"'{attribute.name}' must be one of {list(_SECTION_WORDS)} (got {value!r})")
+        raise ValueError(
+            f"'{attribute.name}' must be one of {list(_SECTION_WORDS)} (got {value!r})"
+        )
 
 
 @attrs.frozen
@@ -161,6 +165,14 @@ class PlanChange:
         }
 
 
+def _changes(changes: Iterable[PlanChange]) -> tuple[PlanChange, ...]:
+    found = tuple(changes)
+    for change in found:
+        if not isinstance(change, PlanChange):
+            raise TypeError(f"'changes' must hold PlanChange values (got {change!r})")
+    return found
+
+
 @attrs.frozen
 class PlanDiff:
     """
@@ -175,7 +187,7 @@ class PlanDiff:
     old_version: str
     new_id: str
     new_version: str
-    changes: tuple[PlanChange, ...] = attrs.field(converter=tuple)
+    changes: tuple[PlanChange, ...] = attrs.field(converter=_changes)
 
     def __bool__(self) -> bool:
         return bool(self.changes)
@@ -188,9 +200,8 @@ class PlanDiff:
         if lang not in LANGUAGES:
             raise PlanError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
         en = lang == "en"
-        head = (
-            f"{self.old_id} {self.old_version} → {self.new_id} {self.new_version}: "
-            + (f"{len(self)} changes" if en else f"{len(self)}处变化")
+        head = f"{self.old_id} {self.old_version} → {self.new_id} {self.new_version}: " + (
+            f"{len(self)} changes" if en else f"{len(self)}处变化"
         )
         if not self.changes:
             return head.rsplit(":", 1)[0] + (": no changes\n" if en else ": 无变化\n")
@@ -305,7 +316,9 @@ class _Differ:
         found = _item(self.plans[side], section, item_id)
         if found is None:
             return item_id
-        zh = getattr(found, "name", "") or getattr(found, "title", "") or getattr(found, "label", "")
+        zh = (
+            getattr(found, "name", "") or getattr(found, "title", "") or getattr(found, "label", "")
+        )
         en = getattr(found, "name_en", "")
         shown = (en or zh) if lang == "en" else zh
         return f"{shown} ({item_id})" if shown and shown != item_id else item_id
@@ -314,18 +327,16 @@ class _Differ:
         self, section: str, item_id: str | None, key: str, old: Any, new: Any, lang: str
     ) -> tuple[str, str]:
         """The old and new value in words, a changed condition narrowed to what changed."""
-        items = [
-            None if item_id is None else _item(plan, section, item_id) for plan in self.plans
-        ]
-        values = [getattr(item, key, None) if item is not None else None for item in items]
+        items = [None if item_id is None else _item(plan, section, item_id) for plan in self.plans]
+        first, second = (getattr(item, key, None) for item in items)
         docs = [self.docs[0, lang], self.docs[1, lang]]
-        if all(isinstance(v, Condition) for v in values):
-            before, after = _narrowed(values[0], values[1])
+        if isinstance(first, Condition) and isinstance(second, Condition):
+            before, after = _narrowed(first, second)
             return docs[0].condition(before), docs[1].condition(after)
-        if key == "deadline" and all(v is not None for v in values):
-            return docs[0].deadline(values[0]), docs[1].deadline(values[1])
-        if key == "owners" and all(i is not None for i in items):
-            return docs[0].owners(items[0]), docs[1].owners(items[1])  # type: ignore[arg-type]
+        if isinstance(first, Deadline) and isinstance(second, Deadline):
+            return docs[0].deadline(first), docs[1].deadline(second)
+        if key == "owners" and isinstance(items[0], Action) and isinstance(items[1], Action):
+            return docs[0].owners(items[0]), docs[1].owners(items[1])
         if key == "channel" and section == "actions":
             return docs[0].channel(old), docs[1].channel(new)
         return _data_words(old, lang), _data_words(new, lang)
@@ -363,4 +374,3 @@ def _data_words(value: Any, lang: str) -> str:
     if isinstance(value, dict) and set(value) == {"ref", "text"}:
         return f"〔{value['ref']}〕{value['text']}"
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
