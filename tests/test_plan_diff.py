@@ -25,7 +25,7 @@ from .strategies import plans
 
 
 OLD = str(ROOT / "examples" / "plans" / "work_safety.yaml")
-NEW = str(ROOT / "examples" / "plans" / "work_safety_2025.yaml")
+NEW = str(ROOT / "examples" / "revisions" / "work_safety_2025.yaml")
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -71,6 +71,13 @@ def test_bundled_revision_lists_exactly_its_changes():
         "deadline promptly after discovery → within 2 hours of discovery"
         in (data["changes"][3]["en"])
     )
+
+
+def test_bundled_revision_passes_check():
+    """`opinion-rules check` accepts the revision (its one warning is the original's grade gap)."""
+    code, out, _ = run("check", NEW)
+
+    assert (0, f"{NEW}: ok (1 warnings)") == (code, out.splitlines()[-1])
 
 
 def test_exit_code_option_and_same_plans():
