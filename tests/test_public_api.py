@@ -64,7 +64,14 @@ PUBLIC = {
         "open_store",
         "render_plan",
     ],
-    "opinion_rules.authoring": ["Finding", "lint_plan", "render_plan"],
+    "opinion_rules.authoring": [
+        "Finding",
+        "PlanChange",
+        "PlanDiff",
+        "diff_plans",
+        "lint_plan",
+        "render_plan",
+    ],
     "opinion_rules.pictures": [
         "CJK_FONTS",
         "ActionMark",

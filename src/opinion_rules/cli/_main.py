@@ -8,7 +8,7 @@ Exit codes:
 * 1 — ``check``: a plan has errors; ``track``: the case store cannot be
   opened or failed; ``test``: a scenario check failed; ``timeline`` (and
   ``track timeline --out``): matplotlib is missing or the picture cannot
-  be written;
+  be written; ``diff --exit-code``: the plans differ;
 * 2 — bad input: the plan, the incident or ``--at`` is wrong, or (``check``)
   a plan file cannot be read or parsed, or (``test``) a scenario file, its
   plan or its incident cannot be read (one line on stderr, no traceback);
@@ -30,6 +30,7 @@ from typing import TextIO
 
 from opinion_rules._version import __version__
 from opinion_rules.cli._check import add_check_parser, run_check
+from opinion_rules.cli._diff import add_diff_parser, run_diff
 from opinion_rules.cli._evaluate import add_evaluate_parser, run_evaluate
 from opinion_rules.cli._exits import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_FAILED, EXIT_OK
 from opinion_rules.cli._output import Streams, one_line
@@ -56,6 +57,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], int]] = {
     "test": run_test,
     "serve": run_serve,
     "timeline": run_timeline,
+    "diff": run_diff,
 }
 
 
@@ -79,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     add_test_parser(commands)
     add_serve_parser(commands)
     add_timeline_parser(commands)
+    add_diff_parser(commands)
     return parser
 
 
