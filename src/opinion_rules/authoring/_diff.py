@@ -176,7 +176,7 @@ def _changes(changes: Iterable[PlanChange]) -> tuple[PlanChange, ...]:
 @attrs.frozen
 class PlanDiff:
     """
-    What a plan revision changes: :attr:`changes` in plan order (the plan's
+    What a plan revision changes: its ``changes`` in plan order (the plan's
     own fields, grading, then each section: changed and removed items in the
     old order, added ones after them).  Empty when the plans say the same.
 
