@@ -27,6 +27,7 @@ FOUNDATION = frozenset(
         "opinion_rules._validators",
         "opinion_rules._suggest",
         "opinion_rules._reading",
+        "opinion_rules._writing",
         "opinion_rules._version",
         # Sets __module__ on public names; imports nothing of the package.
         "opinion_rules._public",

@@ -7,9 +7,7 @@ time left, in 100 columns; or as JSON, or as an iCalendar feed.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from opinion_rules._writing import write_whole
 from opinion_rules.cli import _clock
 from opinion_rules.cli._exits import EXIT_FAILED
 from opinion_rules.cli._options import parse_duration, parse_instant
@@ -303,20 +302,10 @@ def _write_ics(items: Sequence[AgendaItem], at: datetime, target: str, io: Strea
     if target == "-":
         io.out.write(data.decode("utf-8"))
         return None
-    path = Path(target)
-    tmp: Path | None = None
     try:
-        # Written whole and then renamed, so a calendar app never reads half a feed.
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=path.parent, prefix=".ics-", delete=False
-        ) as handle:
-            tmp = Path(handle.name)
-            handle.write(data)
-        tmp.replace(path)
+        # Written whole, so a calendar app never reads half a feed.
+        write_whole(Path(target), data, prefix=".ics-")
     except OSError as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
         print(
             f"opinion-rules: error: --ics {target}: cannot write: {exc.strerror or exc}",
             file=io.err,

@@ -27,7 +27,7 @@ from opinion_rules.planfile._loaders import add_allow_dir_option, load_plan
 from opinion_rules.plugins._manager import PluginSet
 
 
-__all__ = ["add_evaluate_parser", "run_evaluate", "with_params"]
+__all__ = ["add_evaluate_parser", "add_evaluation_options", "run_evaluate", "with_params"]
 
 
 def add_evaluate_parser(commands: Any) -> None:
@@ -50,19 +50,27 @@ def add_evaluate_parser(commands: Any) -> None:
         help="evaluation instant with UTC offset, e.g. 2026-11-23T14:00:00+08:00 (default: now)",
     )
     evaluate.add_argument("--json", action="store_true", help="print the assessment as JSON")
-    evaluate.add_argument(
+    add_evaluation_options(evaluate)
+
+
+def add_evaluation_options(parser: argparse.ArgumentParser) -> None:
+    """
+    The options of every command that evaluates a plan file: ``--backend``,
+    ``--param``, ``--allow-dir``, ``--calendar-year`` and ``--plugin``.
+    """
+    parser.add_argument(
         "--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="evaluation backend"
     )
-    evaluate.add_argument(
+    parser.add_argument(
         "--param",
         metavar="NAME=NUMBER",
         action="append",
         default=[],
         help="a value for a plan parameter, e.g. fever_threshold=37.3 (repeatable)",
     )
-    add_allow_dir_option(evaluate)
-    add_calendar_year_option(evaluate)
-    add_plugin_option(evaluate)
+    add_allow_dir_option(parser)
+    add_calendar_year_option(parser)
+    add_plugin_option(parser)
 
 
 def run_evaluate(args: argparse.Namespace, io: Streams) -> int:

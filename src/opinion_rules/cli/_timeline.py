@@ -17,18 +17,16 @@ from datetime import datetime
 from typing import Any
 
 from opinion_rules.cli import _clock
-from opinion_rules.cli._evaluate import with_params
+from opinion_rules.cli._evaluate import add_evaluation_options, with_params
 from opinion_rules.cli._exits import EXIT_FAILED, EXIT_OK
 from opinion_rules.cli._options import (
     INSTANT_HELP,
     PLAN_HELP,
-    add_calendar_year_option,
-    add_plugin_option,
     load_schedules,
     parse_instant,
 )
 from opinion_rules.cli._output import Streams
-from opinion_rules.engine._engine import BACKENDS, DEFAULT_BACKEND, Engine
+from opinion_rules.engine._engine import Engine
 from opinion_rules.model._incident_files import load_incident
 from opinion_rules.pictures._draw import (
     CJK_FONTS,
@@ -38,7 +36,7 @@ from opinion_rules.pictures._draw import (
     picture_format,
 )
 from opinion_rules.pictures._timeline_data import TimelinePicture, timeline_picture
-from opinion_rules.planfile._loaders import add_allow_dir_option, load_plan
+from opinion_rules.planfile._loaders import load_plan
 from opinion_rules.plugins._manager import PluginSet
 from opinion_rules.store import CaseStore
 
@@ -70,19 +68,7 @@ def add_timeline_parser(commands: Any) -> None:
         "--at", metavar="ISO8601", help=f"the evaluation instant, {INSTANT_HELP} (default: now)"
     )
     timeline.add_argument("--out", required=True, metavar="FILE", help=OUT_HELP)
-    timeline.add_argument(
-        "--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="evaluation backend"
-    )
-    timeline.add_argument(
-        "--param",
-        metavar="NAME=NUMBER",
-        action="append",
-        default=[],
-        help="a value for a plan parameter, e.g. fever_threshold=37.3 (repeatable)",
-    )
-    add_allow_dir_option(timeline)
-    add_calendar_year_option(timeline)
-    add_plugin_option(timeline)
+    add_evaluation_options(timeline)
 
 
 def run_timeline(args: argparse.Namespace, io: Streams) -> int:

@@ -13,16 +13,15 @@ when what it shows (or the matplotlib that draws it) does.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import tempfile
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from opinion_rules._writing import write_whole
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.pictures._timeline_data import (
     ActionMark,
@@ -139,7 +138,8 @@ def draw_timeline(
     """
     fmt = picture_format(out)
     data, font = render_timeline(picture, fmt, cjk=cjk)
-    _write(Path(out), data)
+    # An image to share, not the temporary file's 0600.
+    write_whole(Path(out), data, prefix=".picture-", mode=0o644)
     return font
 
 
@@ -503,23 +503,3 @@ def _draw_chain(ax: Any, chain: ChainMark, y: dict[str, int], words: _Words) -> 
                 linestyle=":",
                 gid=f"{gid}-due",
             )
-
-
-def _write(path: Path, data: bytes) -> None:
-    """
-    Write *data* to *path* whole, through a temporary file renamed into place.
-    """
-    tmp: Path | None = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=path.parent, prefix=".picture-", delete=False
-        ) as handle:
-            tmp = Path(handle.name)
-            handle.write(data)
-        tmp.chmod(0o644)  # an image to share, not the temporary file's 0600
-        tmp.replace(path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        raise
