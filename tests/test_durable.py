@@ -609,3 +609,24 @@ def test_a_pass_whose_message_did_not_change_is_not_asserted_again():
         assert {"g.t": True} == changed
         assert 2 == session.asserted
         assert {"a.u": False} == session.match(2, {"t": 0, "w": 5})
+
+
+def test_no_action_runs_through_durable_rules_python_host(work_safety, monkeypatch):
+    """Rules are read from the actions the C engine starts; the host's Python dispatch never runs."""
+    from durable import engine
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("the host dispatched an action")
+
+    python = o.Engine(work_safety, backend="python").evaluate(_incident(450), at=cst(23, 12))
+    monkeypatch.setattr(engine.Ruleset, "_flush_actions", refuse)
+    durable = o.Engine(work_safety, backend="durable").evaluate(_incident(450), at=cst(23, 12))
+
+    assert python.to_dict() == durable.to_dict()
+
+
+@pytest.mark.parametrize("action", ['"r1": {}', "[]", ""])
+def test_an_action_of_unexpected_form_is_an_engine_error(action):
+    """An action the engine serialises otherwise than ``{"<rule>": ...}`` is refused, not guessed."""
+    with pytest.raises(o.EngineError, match="unexpected form"):
+        _durable._rule_name(action)
