@@ -46,8 +46,12 @@ __all__ = ["closing_instant", "compare_chunk", "prepared"]
 _WORDING = frozenset(
     {"clause", "title", "name", "name_en", "label", "notes", "issuer", "version", "source"}
 )
-#: Fields of an action that set who does it, not whether or by when.
-_WHO = frozenset({"owners", "recipients"})
+#: Fields of an action that set who does it.
+_WHO = frozenset({"owners", "recipients", "assignments", "routing", "routing_mode"})
+#: Fields that set whether it applies ("": the action was added or removed).
+_WHETHER = frozenset({"", "condition", "applies"})
+#: Fields that set when it is due and its status.
+_WHEN = frozenset({"", "condition", "applies", "deadline", "overrides", "family"})
 #: Sections whose every change may move a grade or a category.
 _FEEDS = frozenset({"grading", "measures", "parameters", "facts", "events"})
 #: Sections whose every change may move an action's owners.
@@ -294,14 +298,12 @@ def _reads_action(change: PlanChange, difference: Difference) -> bool:
     if difference.aspect == "owners":
         if change.section in _ROUTING or change.section == "roles":
             return True
-        return (
-            change.section == "actions"
-            and change.item == difference.item
-            and (change.field in _WHO)
-        )
-    if change.section != "actions" or change.item != difference.item:
-        return False
-    return change.field not in _WHO and change.field != "channel"
+        fields = _WHO
+    elif difference.aspect == "action":
+        fields = _WHETHER
+    else:
+        fields = _WHEN
+    return change.section == "actions" and change.item == difference.item and change.field in fields
 
 
 def _peak_memory() -> int:

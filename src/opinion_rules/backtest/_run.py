@@ -81,6 +81,8 @@ class BacktestReport:
         cpu_seconds: CPU time spent comparing, summed over workers.
         peak_memory: The largest peak resident memory of a worker (bytes).
         workers: The workers that compared chunks (``host:pid``), sorted.
+        grades: ``(id, name)`` of both plans' grades, lowest first (for
+            tables and charts).
 
     .. versionadded:: 0.6.0
     """
@@ -99,6 +101,7 @@ class BacktestReport:
     cpu_seconds: float
     peak_memory: int
     workers: tuple[str, ...]
+    grades: tuple[tuple[str, str], ...] = ()
 
     def grade_shifts(self) -> dict[tuple[str, str], int]:
         """The comparisons by (old grade, new grade)."""
@@ -307,4 +310,13 @@ class _Summary:
             cpu_seconds=self.cpu,
             peak_memory=self.memory,
             workers=tuple(sorted(self.workers)),
+            grades=_grades(self.job),
         )
+
+
+def _grades(job: BacktestJob) -> tuple[tuple[str, str], ...]:
+    found: dict[str, tuple[int, str]] = {}
+    for plan in (job.old, job.new):
+        for grade in plan.grades:
+            found[grade.id] = (grade.rank, grade.name)
+    return tuple((g, name) for g, (_, name) in sorted(found.items(), key=lambda i: i[1][0]))
