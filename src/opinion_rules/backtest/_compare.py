@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -115,7 +116,7 @@ def compare_chunk(job: BacktestJob, chunk: Chunk) -> ChunkResult:
                 new = ready.new.evaluate(incident, at=at)
                 found.append((at, old, new))
         except OpinionRulesError as exc:
-            skipped.append(Skipped(case.location, _message(case.location, exc)))
+            skipped.append(_skipped(case, exc))
             continue
         for at, old, new in found:
             compared += 1
@@ -185,9 +186,13 @@ def _incident(case: Case) -> Incident:
     return Incident.from_dict(data, source=where)
 
 
-def _message(where: str, exc: OpinionRulesError) -> str:
-    text = str(exc)
-    return text if text.startswith(where) else f"{where}: {text}"
+def _skipped(case: Case, exc: OpinionRulesError) -> Skipped:
+    """The case, located as exactly as the error locates it (``file:line:column``)."""
+    where, text = case.location, str(exc)
+    subject = getattr(exc, "subject", None)
+    if isinstance(subject, str) and re.fullmatch(re.escape(where) + r"(:\d+)+", subject):
+        where = subject
+    return Skipped(where, text if text.startswith(where) else f"{case.location}: {text}")
 
 
 def _grade_id(result: Assessment) -> str | None:

@@ -86,7 +86,7 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[Case]:
                 problem = f"the line is longer than {INCIDENT_FILE_BYTES} bytes"
                 yield Case(name, "", line=number, problem=problem)
                 continue
-            yield Case(name, line, line=number)
+            yield Case(name, line.rstrip(b"\r\n"), line=number)
 
 
 def read_folder(path: str | os.PathLike[str]) -> Iterator[Case]:
