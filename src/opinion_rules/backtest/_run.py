@@ -45,7 +45,7 @@ class ChangeGroup:
     The differing incidents one set of plan changes accounts for.
 
     Args:
-        changes: Indexes into the report's :attr:`~BacktestReport.diff`
+        changes: Indexes into the report's ``BacktestReport.diff``
             changes; empty for the incidents no change can be told for.
         count: How many (incident, instant) pairs.
         examples: The first few, in source order.
@@ -76,7 +76,7 @@ class BacktestReport:
         grade_pairs: ``(old grade, new grade, count)`` over every
             comparison (``""`` for no grade), sorted.
         skipped: How many cases could not be compared.
-        skipped_examples: The first :data:`SKIPPED_LISTED` of them.
+        skipped_examples: The first 100 of them.
         runner: The runner's description.
         cpu_seconds: CPU time spent comparing, summed over workers.
         peak_memory: The largest peak resident memory of a worker (bytes).
@@ -185,7 +185,7 @@ def backtest(
     million incidents is never held in memory.  Each is compared at its
     closing instant (its last recorded instant) by default, or at each
     instant of *at*.  An incident that is invalid or does not fit a plan
-    is skipped and counted (see :attr:`BacktestReport.skipped`).
+    is skipped and counted (see ``BacktestReport.skipped``).
 
     Args:
         old: The plan in force.
