@@ -148,10 +148,20 @@ def test_a_store_replays_each_log_as_of_the_instant(tmp_path: Path):
     assert "store:WS-2024-031" == closing.groups[0].examples[0].where
     # At both instants only WS-2024-031 (opened 2024-03-05) exists; at the early one
     # its 90 reposts were not yet recorded.
-    assert (2, 1) == (listed.compared, listed.differing)
+    assert (1, 2, 1) == (listed.cases, listed.compared, listed.differing)
     assert late == listed.groups[0].examples[0].at
     assert ("store", str(path)) == source_kind(path)
     assert ("store", str(path)) == source_kind(f"sqlite:{path}")
+    code, out, err = run(
+        *("backtest", "--old", str(OLD_PATH), "--new", str(NEW_PATH), "--workers", "1"),
+        *("--incidents", f"sqlite:{path}", "--at", f"{early.isoformat()},{late.isoformat()}"),
+        *("--jsonl", str(tmp_path / "d.jsonl")),
+    )
+    assert (0, "1 incident, 2 comparisons, 1 differs, 0 skipped\n", "") == (
+        code,
+        out.splitlines(keepends=True)[0],
+        err,
+    )
 
 
 # -- bad input -----------------------------------------------------------------------
@@ -381,13 +391,16 @@ def test_the_progress_bar_shows_only_on_a_terminal(monkeypatch: pytest.MonkeyPat
         def isatty(self) -> bool:
             return True
 
+    def four() -> int:
+        return 4
+
     shown, plain, piped = Terminal(), Terminal(), io.StringIO()
-    _Progress(shown, 4).update(2)
+    _Progress(shown, four).update(2)
     monkeypatch.setenv("NO_COLOR", "1")
-    bar = _Progress(plain, 4)
+    bar = _Progress(plain, four)
     bar.update(2)
     bar.close()
-    _Progress(piped, 4).update(2)
+    _Progress(piped, four).update(2)
 
     assert "\033[32m" in shown.getvalue()
     assert f"\r[{'#' * 15}{'-' * 15}] 2/4 incidents\n" == plain.getvalue()

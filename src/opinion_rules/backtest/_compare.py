@@ -136,7 +136,7 @@ def compare_chunk(job: BacktestJob, chunk: Chunk) -> ChunkResult:
                 )
     return ChunkResult(
         chunk.index,
-        len(chunk.cases),
+        sum(not case.again for case in chunk.cases),
         compared,
         differing,
         skipped,

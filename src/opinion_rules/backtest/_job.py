@@ -151,6 +151,9 @@ class Case:
         line: For JSON Lines, the line of *where* the text is.
         problem: Why the source could not read the incident (it is then
             reported as skipped, with its location).
+        again: This incident was given before, as known at another
+            instant (a store's replay at listed instants); it is not
+            counted again among the incidents read.
 
     .. versionadded:: 0.6.0
     """
@@ -162,6 +165,7 @@ class Case:
         default=None, validator=attrs.validators.optional(attrs.validators.ge(1))
     )
     problem: str | None = None
+    again: bool = False
 
     @property
     def location(self) -> str:
@@ -268,10 +272,11 @@ class Skipped:
 @attrs.frozen
 class ChunkResult:
     """
-    What comparing one chunk found: the chunk's index, how many cases it
-    held and how many (incident, instant) pairs were compared, the ones
-    that differ, the cases skipped, and the grade pairs (old grade id, new
-    grade id, ``""`` for none) counted over every comparison.  The worker's
+    What comparing one chunk found: the chunk's index, how many incidents
+    it held (cases given ``again`` are not counted) and how many
+    (incident, instant) pairs were compared, the ones that differ, the
+    cases skipped, and the grade pairs (old grade id, new grade id, ``""``
+    for none) counted over every comparison.  The worker's
     CPU time for the chunk, its peak resident memory so far (bytes; 0 where
     the platform does not tell) and its name (``host:pid``) are for
     benchmarks.

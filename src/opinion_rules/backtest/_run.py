@@ -14,7 +14,8 @@ from typing import Any
 
 import attrs
 
-from opinion_rules.authoring._diff import PlanDiff, diff_plans
+from opinion_rules.authoring._diff import PlanDiff
+from opinion_rules.backtest._compare import prepared
 from opinion_rules.backtest._job import (
     BacktestJob,
     Case,
@@ -208,6 +209,7 @@ def backtest(
     Raises:
         BacktestError: the options are wrong, or the runner cannot run.
         PlanError: a plan cannot be used (e.g. a plug-in is missing).
+        BackendUnavailableError: *backend* cannot run here.
 
     .. versionadded:: 0.6.0
     """
@@ -223,7 +225,9 @@ def backtest(
     except (TypeError, ValueError) as exc:
         raise BacktestError(str(exc)) from None
     runner = SerialRunner() if runner is None else runner
-    summary = _Summary(job, diff_plans(old, new), repr(runner))
+    # Built here first, so that a plan the engine refuses (a plug-in missing,
+    # a backend unavailable) fails before any worker starts.
+    summary = _Summary(job, prepared(job).diff, repr(runner))
     results = runner.run(job, chunked(_cases(incidents), chunk_size))
     for result in _in_order(results):
         summary.add(result, on_differing)

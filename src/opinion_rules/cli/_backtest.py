@@ -16,7 +16,7 @@ import argparse
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Self, TextIO
 
@@ -138,7 +138,7 @@ def run_backtest(args: argparse.Namespace, io: Streams) -> int:
         if kind == "store":
             store = stack.enter_context(open_store(target, create=False, plugins=plugins))
         cases = _cases(kind, target, store, at)
-        progress = _Progress(io.err, count_cases(kind, target, store))
+        progress = _Progress(io.err, lambda: count_cases(kind, target, store))
         sink = stack.enter_context(_JsonLines(outputs.get("jsonl")))
         report = backtest(
             old,
@@ -232,10 +232,16 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _summary(report: BacktestReport, outputs: dict[str, Path]) -> str:
-    return (
-        f"{report.cases} incidents, {report.compared} comparisons, {report.differing} differ, "
-        f"{report.skipped} skipped\n" + "".join(f"wrote {p}\n" for p in outputs.values())
+    counts = (
+        f"{_count(report.cases, 'incident')}, {_count(report.compared, 'comparison')}, "
+        f"{report.differing} differ{'s' if report.differing == 1 else ''}, "
+        f"{report.skipped} skipped\n"
     )
+    return counts + "".join(f"wrote {p}\n" for p in outputs.values())
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 class _JsonLines:
@@ -278,11 +284,12 @@ class _Progress:
 
     WIDTH = 30
 
-    def __init__(self, err: TextIO, total: int | None) -> None:
+    def __init__(self, err: TextIO, total: Callable[[], int | None]) -> None:
         isatty = getattr(err, "isatty", None)
         self.err = err
         self.shown = bool(isatty and isatty())
-        self.total = total
+        # Counting reads the source once more: only for a bar that is shown.
+        self.total = total() if self.shown else None
         self.colour = self.shown and not os.environ.get("NO_COLOR")
 
     def update(self, done: int) -> None:
