@@ -143,7 +143,7 @@ def _markdown(report: BacktestReport, lang: str) -> Iterator[str]:
     yield ""
     yield f"## {_w('changes', lang)}"
     yield ""
-    yield from (f"{i}. {c.words(lang)}" for i, c in enumerate(report.diff.changes))
+    yield from (f"{i}. {c.words(lang)}" for i, c in enumerate(report.diff.changes, 1))
     yield ""
     yield f"## {_w('by_change', lang)}"
     yield ""
