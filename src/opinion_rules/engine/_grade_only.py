@@ -12,15 +12,16 @@ test keeps it so).
 
 from __future__ import annotations
 
-import heapq
 from datetime import datetime
 
 from opinion_rules.engine._backend import Backend
 from opinion_rules.engine._explain import explain
 from opinion_rules.engine._grade_history import grade_entry
 from opinion_rules.engine._grading import Grader
+from opinion_rules.engine._matcher import StageMatch
 from opinion_rules.engine._prepared import Prepared
-from opinion_rules.engine._timeline import Snapshot, validate_evaluation_instant
+from opinion_rules.engine._python import PythonBackend
+from opinion_rules.engine._timeline import Snapshot, Timeline, validate_evaluation_instant
 from opinion_rules.model._facts import Incident
 from opinion_rules.model._results import GradeAssessment
 
@@ -37,30 +38,10 @@ def grade_only(
     plan, rules, labels = prepared.plan, prepared.rules, prepared.labels
     at = validate_evaluation_instant(at)
     prepared.check(incident)
-    timeline = prepared.timeline(incident, at)
-    grader = Grader(plan, timeline.events, timeline.observed)
-    grade_rules = prepared.grade_rules
-    # The snapshot each grade rule first held on, and the one at each change.
-    first: dict[str, Snapshot] = {}
-    grade_snaps: dict[datetime, Snapshot] = {}
-    points = timeline.change_points()
-    seen: Snapshot | None = None
-    results: dict[str, bool | None] = {}
-    with backend.session() as session:
-        while points:
-            t = heapq.heappop(points)
-            snap = timeline.snapshot(t)
-            if snap != seen:
-                seen = snap
-                matched = session.match(1, snap)
-                results = {r: matched.get(r) for r in grade_rules}
-                for rule_id, held in results.items():
-                    if held is True and rule_id not in first:
-                        first[rule_id] = snap
-            before = len(grader.history)
-            grader.step(t, results, snap)
-            if len(grader.history) != before:
-                grade_snaps[t] = snap
+    if isinstance(backend, PythonBackend):
+        grader, first, grade_snaps = _lean_walk(prepared, incident, at)
+    else:
+        grader, first, grade_snaps = _walk(prepared, backend, incident, at)
 
     def reason(rule_id: str, snap: Snapshot | None = None) -> str:
         return explain(rules[rule_id].condition, first[rule_id] if snap is None else snap, labels)
@@ -77,3 +58,63 @@ def grade_only(
         closed_at=grader.closed_at,
         grade_scale=bool(plan.grades),
     )
+
+
+def _lean_walk(
+    prepared: Prepared, incident: Incident, at: datetime
+) -> tuple[Grader, dict[str, Snapshot], dict[datetime, Snapshot]]:
+    """
+    The grader walked over a timeline of the grade rules' slots alone, at
+    the change points of the measures they read, matched by the grade
+    rules alone: the ``python`` backend's rules, compiled the same way.
+    """
+    plan = prepared.plan
+    timeline = Timeline(plan, prepared.program, incident, at, prepared.values, prepared.grade_shape)
+    grader = Grader(plan, timeline.events, timeline.observed)
+    match = StageMatch(prepared.grade_matcher)
+    # The snapshot each grade rule first held on, and the one at each change.
+    first: dict[str, Snapshot] = {}
+    grade_snaps: dict[datetime, Snapshot] = {}
+    history = grader.history
+    for t in timeline.past_points():
+        snap = timeline.snapshot(t)
+        results = match.match(snap)
+        for rule_id, held in match.changes.items():
+            if held is True and rule_id not in first:
+                first[rule_id] = snap
+        before = len(history)
+        grader.step(t, results, snap)
+        if len(history) != before:
+            grade_snaps[t] = snap
+    return grader, first, grade_snaps
+
+
+def _walk(
+    prepared: Prepared, backend: Backend, incident: Incident, at: datetime
+) -> tuple[Grader, dict[str, Snapshot], dict[datetime, Snapshot]]:
+    """
+    The grader walked over every change point, matched by *backend*'s stage 1.
+    """
+    timeline = prepared.timeline(incident, at)
+    grader = Grader(prepared.plan, timeline.events, timeline.observed)
+    grade_rules = prepared.grade_rules
+    first: dict[str, Snapshot] = {}
+    grade_snaps: dict[datetime, Snapshot] = {}
+    points = timeline.change_points()
+    seen: Snapshot | None = None
+    results: dict[str, bool | None] = {}
+    with backend.session() as session:
+        for t in points:
+            snap = timeline.snapshot(t)
+            if snap != seen:
+                seen = snap
+                matched = session.match(1, snap)
+                results = {r: matched.get(r) for r in grade_rules}
+                for rule_id, held in results.items():
+                    if held is True and rule_id not in first:
+                        first[rule_id] = snap
+            before = len(grader.history)
+            grader.step(t, results, snap)
+            if len(grader.history) != before:
+                grade_snaps[t] = snap
+    return grader, first, grade_snaps

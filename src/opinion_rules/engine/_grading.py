@@ -58,7 +58,15 @@ class Grader:
         self._events: dict[datetime, list[Event]] = {}
         for event in events:
             self._events.setdefault(event.at, []).append(event)
-        self._observed = {metric: set(times) for metric, times in observed.items()}
+        # Observation instants count only for de-escalation by a measure.
+        self._counts_readings = any(r.event is None for r in self.grading.deescalation)
+        self._observed: dict[str, set[datetime]] = (
+            {metric: set(times) for metric, times in observed.items()}
+            if self._counts_readings
+            else {}
+        )
+        # (grade id, rank, rule) for each grade, and which rules step() reads.
+        self._grades = tuple((g_id, rank, self._rules[g_id]) for g_id, rank in self.ranks.items())
         self._metric = {m.id: m.metric for m in plan.measures}
         self.computed = -1
         self.asserted = -1
@@ -84,6 +92,8 @@ class Grader:
         """
         for event in events:
             self._events.setdefault(event.at, []).append(event)
+        if not self._counts_readings:
+            return
         for metric, at in observed:
             self._observed.setdefault(metric, set()).add(at)
 
@@ -96,13 +106,13 @@ class Grader:
         """
         if self.closed_at is not None:
             return
-        now = self._events.get(t, [])
-        for g_id, rank in self.ranks.items():
-            held = results.get(self._rules[g_id]) is True
-            if not held:
-                self._blocked.discard(g_id)
-            elif g_id not in self._blocked:
-                self.computed = max(self.computed, rank)
+        now = self._events.get(t, ())
+        blocked = self._blocked
+        for g_id, rank, grade in self._grades:
+            if results.get(grade) is not True:
+                blocked.discard(g_id)
+            elif g_id not in blocked and rank > self.computed:
+                self.computed = rank
         for event in now:
             if event.type == "grade_asserted":
                 rank = self.ranks[str(event.grade)]
@@ -110,15 +120,16 @@ class Grader:
                     self.asserted = rank
                     self.assertion = event
         self._move(t)
-        for event in now:
-            for step in self.grading.escalation:
-                if step.event == event.type:
-                    self._escalate(step, event, t)
+        if now:
+            for event in now:
+                for step in self.grading.escalation:
+                    if step.event == event.type:
+                        self._escalate(step, event, t)
         for rule in self.grading.deescalation:
             if self._triggered(rule, t, now, snapshot) and self.rank > self.ranks[rule.to]:
                 self._deescalate(rule, t, results)
         closure = self.grading.closure
-        if closure is not None and any(e.type == closure.event for e in now):
+        if closure is not None and now and any(e.type == closure.event for e in now):
             self.closed_at = t
             if closure.cancel_started:
                 self.cancellations.append((t, f"closure on {closure.event}"))

@@ -16,7 +16,19 @@ from opinion_rules.engine._derived import term_slots, unknown_operands
 from opinion_rules.engine._explain import Labels
 from opinion_rules.engine._incident_check import IncidentCheck
 from opinion_rules.engine._interpret import Snapshot, compile_node
-from opinion_rules.engine._ir import And, Computed, Leaf, Neg, Node, Or, Program, Rule, grade_rule
+from opinion_rules.engine._ir import (
+    And,
+    Computed,
+    Leaf,
+    Neg,
+    Node,
+    Or,
+    Program,
+    Rule,
+    grade_rule,
+    measure_slot,
+)
+from opinion_rules.engine._matcher import StageMatcher, slots_read
 from opinion_rules.engine._owners import Router
 from opinion_rules.engine._plugin_values import PluginValues
 from opinion_rules.engine._shape import Shape
@@ -57,6 +69,21 @@ class Prepared:
         self.router = Router(plan, self.labels, self.unknown_of)
         self.grade_rules = tuple(grade_rule(g.id) for g in plan.grades)
         self.shape = Shape(plan, program)
+        # The grade alone reads the slots of the grade rules and the measures
+        # of de-escalation rules, and visits every reading of their metrics
+        # (a de-escalation counts observations).
+        grade_rules = [self.rules[r] for r in self.grade_rules if r in self.rules]
+        grade_nodes = [r.condition for r in grade_rules]
+        slots: set[str] = set()
+        for node in grade_nodes:
+            slots.update(slots_read(node), read_slots(node))
+        lowering = [str(r.measure) for r in plan.grading.deescalation if r.measure is not None]
+        slots.update(measure_slot(m) for m in lowering)
+        metric = {m.id: m.metric for m in plan.measures}
+        #: The layout of the grade-only walk (see :mod:`~opinion_rules.engine._grade_only`).
+        self.grade_shape = self.shape.narrowed(slots, {metric[m] for m in lowering})
+        #: The grade rules alone, compiled, for the ``python`` backend's grade-only walk.
+        self.grade_matcher = StageMatcher(grade_rules)
 
     def timeline(self, incident: Incident, at: datetime) -> Timeline:
         """

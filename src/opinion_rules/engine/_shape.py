@@ -10,9 +10,11 @@ and walk of it shares it (read only).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Collection, Mapping
 
 from opinion_rules.engine._ir import (
+    Computed,
     Program,
     action_rule,
     category_rule,
@@ -55,12 +57,21 @@ class Shape:
         self.events: tuple[tuple[str, str], ...] = tuple(
             (s, slot_subject(s)) for s in slots if slot_source(s) == "event"
         )
+        #: The computed comparisons the program reads, by slot.
+        self.computed: Mapping[str, Computed] = program.computed
         #: Every measure of the plan over each metric (read or not: a reading
         #: brings change points for each).
         over: dict[str, list[Measure]] = {}
         for measure in plan.measures:
             over.setdefault(measure.metric, []).append(measure)
         self.over: Mapping[str, tuple[Measure, ...]] = {k: tuple(v) for k, v in over.items()}
+        #: The measures whose change points a walk visits (every one of the plan's).
+        self.pointed: tuple[Measure, ...] = tuple(plan.measures)
+        #: Measures whose change points are not visited: the walk still starts
+        #: at the earliest one (the first instant anything can be seen).
+        self.unpointed: tuple[Measure, ...] = ()
+        #: The metrics a timeline indexes (``None``: every metric observed).
+        self.indexed: frozenset[str] | None = None
         #: Rules of ``while`` actions and categories: they can stop holding.
         self.while_rules = frozenset(
             [action_rule(a.id) for a in plan.actions if a.applies == "while"]
@@ -87,3 +98,20 @@ class Shape:
         #: Each action with its rule, and each category with its rule, in plan order.
         self.action_rules = tuple((a, action_rule(a.id)) for a in plan.actions)
         self.category_rules = tuple((c, category_rule(c.id)) for c in plan.categories)
+
+    def narrowed(self, slots: Collection[str], metrics: Collection[str]) -> Shape:
+        """
+        This layout with only the measure, fact, event and computed slots of
+        *slots*, visiting the change points of the measures it reads and of
+        every measure over *metrics*.
+        """
+        narrow = copy.copy(self)
+        narrow.measures = tuple((m, s) for m, s in self.measures if s in slots)
+        narrow.facts = tuple(f for f in self.facts if f[1] in slots)
+        narrow.events = tuple(e for e in self.events if e[0] in slots)
+        narrow.computed = {s: leaf for s, leaf in self.computed.items() if s in slots}
+        read = {m.id for m, _slot in narrow.measures}
+        narrow.pointed = tuple(m for m in self.pointed if m.id in read or m.metric in metrics)
+        narrow.indexed = frozenset(m.metric for m in narrow.pointed)
+        narrow.unpointed = tuple(m for m in self.pointed if m not in narrow.pointed)
+        return narrow

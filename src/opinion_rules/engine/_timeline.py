@@ -20,7 +20,7 @@ from opinion_rules.engine._shape import Shape
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._facts import Event, Incident, Observation
 from opinion_rules.model._plan import Plan
-from opinion_rules.model._series import Combine, Point, SeriesIndex
+from opinion_rules.model._series import Combine, Reading, SeriesIndex
 from opinion_rules.model._series_sweep import SeriesSweep, instant_key
 from opinion_rules.model._windows import Measure
 
@@ -88,7 +88,12 @@ class Timeline:
             self.first_event.setdefault(event.type, event.at)
             if event.type == "action_done" and event.action is not None:
                 self.done_times[event.action].append(event.at)
-        self.indexes = _index(observations, incident.posted_at, plan.tz)
+        indexed = shape.indexed
+        self.indexes = _index(
+            observations if indexed is None else [o for o in observations if o.metric in indexed],
+            incident.posted_at,
+            plan.tz,
+        )
         self.observed: dict[str, set[datetime]] = defaultdict(set)
         for obs in observations:
             self.observed[obs.metric].add(obs.at)
@@ -97,7 +102,7 @@ class Timeline:
         self._measures = shape.measures
         self._facts = shape.facts
         self._events = shape.events
-        self._computed = program.computed
+        self._computed = shape.computed
         # One sweep per metric read: each measure's value kept up to date as
         # the walk moves forward (see opinion_rules.model._series_sweep).
         read: dict[str, list[tuple[Measure, Combine | None]]] = defaultdict(list)
@@ -193,6 +198,42 @@ class Timeline:
             points.add(self.incident.posted_at)
         return sorted(points)
 
+    def past_points(self) -> list[datetime]:
+        """
+        Every instant up to *at* where a slot of the layout can differ from
+        the one before (only the change points of the measures the layout
+        visits; nothing kept for later).
+        """
+        at = self.at
+        points = {e.at for e in self.events}
+        points.add(self.incident.discovered_at)
+        if self.incident.posted_at is not None:
+            points.add(self.incident.posted_at)
+        alike: set[tuple[object, ...]] = set()
+        for measure in self.shape.pointed:
+            key = (measure.metric, measure.window, measure.channels, measure.over)
+            if key not in alike:
+                alike.add(key)
+                points.update(self._measure_points(measure))
+        unpointed = self.shape.unpointed
+        if unpointed:
+            # A full walk starts at the earliest reading any measure counts:
+            # rules that hold from the start hold from there.
+            first = min(points, default=None)
+            for obs in self.incident.observations:
+                if obs.at <= at and (first is None or obs.at < first):
+                    for m in unpointed:
+                        if (
+                            m.metric == obs.metric
+                            and (not m.channels or obs.channel in m.channels)
+                            and (m.over != "posts" or obs.post is not None)
+                        ):
+                            first = obs.at
+                            break
+            if first is not None:
+                points.add(first)
+        return sorted(p for p in points if p <= at)
+
     def change_points(self) -> list[datetime]:
         """
         Every instant up to *at* where the snapshot can differ from the one before.
@@ -226,10 +267,10 @@ class Timeline:
                 self.done_times[event.action].append(event.at)
             if event.type == "fact":
                 self.fact_changes.append(event)
-        readings: dict[str, list[tuple[Point, bool]]] = defaultdict(list)
+        readings: dict[str, list[tuple[Reading, bool]]] = defaultdict(list)
         for obs in observations:
             self.observed[obs.metric].add(obs.at)
-            point = Point(obs.at, obs.value, obs.site, obs.channel, obs.post)
+            point: Reading = obs
             total = obs.kind == "total"
             series = _series_of(obs)
             new = series not in self._series_seen
@@ -252,7 +293,7 @@ class Timeline:
                 index.add(point, total)
         return points
 
-    def _points_of(self, measure: Measure, point: Point, zero: bool) -> Iterator[datetime]:
+    def _points_of(self, measure: Measure, point: Reading, zero: bool) -> Iterator[datetime]:
         """
         The instants a new reading adds to *measure*'s (as
         :meth:`SeriesIndex.change_points` counts them); *zero*: it starts a
@@ -280,9 +321,10 @@ class Timeline:
         key = instant_key(t)
         snap: Snapshot = {slot: sweep.value(t, key) for slot, sweep in self._measure_sweeps}
         snap.update(self._fixed_slots(t))
-        values = self.values
-        functions = None if values is None else values.functions
-        snap.update(computed_values(self._computed, snap, functions))
+        if self._computed:
+            values = self.values
+            functions = None if values is None else values.functions
+            snap.update(computed_values(self._computed, snap, functions))
         return snap
 
     def _fixed_slots(self, t: datetime) -> Snapshot:
@@ -290,10 +332,11 @@ class Timeline:
         The fact and event slots at *t*: those of the previous snapshot
         while no fact event applied and no event flag turned since.
         """
-        facts = self._facts_until(t)
         fixed, since, until = self._fixed, self._fixed_from, self._fixed_until
         if fixed is not None and since is not None and since <= t and (until is None or t < until):
+            # No fact applies and no flag turns before *until*.
             return fixed
+        facts = self._facts_until(t)
         fixed = {}
         for fact_id, slot, positions in self._facts:
             value = facts.get(fact_id)
@@ -341,21 +384,25 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
 def _index(
     observations: list[Observation], posted_at: datetime | None, tz: ZoneInfo
 ) -> dict[str, SeriesIndex]:
-    totals: dict[str, dict[tuple[str | None, str | None, str | None], list[Point]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    increments: dict[str, dict[tuple[str | None, str | None, str | None], list[Point]]] = (
-        defaultdict(lambda: defaultdict(list))
-    )
-    for obs in sorted(observations, key=lambda o: o.at):
+    totals: dict[str, dict[tuple[str | None, str | None, str | None], list[Reading]]] = {}
+    increments: dict[str, dict[tuple[str | None, str | None, str | None], list[Reading]]] = {}
+    for obs in sorted(observations, key=_instant):
         target = totals if obs.kind == "total" else increments
-        target[obs.metric][(obs.site, obs.channel, obs.post)].append(
-            Point(obs.at, obs.value, obs.site, obs.channel, obs.post)
-        )
+        by_series = target.get(obs.metric)
+        if by_series is None:
+            by_series = target[obs.metric] = {}
+        key = (obs.site, obs.channel, obs.post)
+        readings = by_series.get(key)
+        if readings is None:
+            by_series[key] = [obs]
+        else:
+            readings.append(obs)
     metrics = set(totals) | set(increments)
     return {
-        metric: SeriesIndex(
-            dict(totals.get(metric, {})), dict(increments.get(metric, {})), posted_at, tz
-        )
+        metric: SeriesIndex(totals.get(metric, {}), increments.get(metric, {}), posted_at, tz)
         for metric in metrics
     }
+
+
+def _instant(obs: Observation) -> datetime:
+    return obs.at

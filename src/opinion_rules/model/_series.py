@@ -8,9 +8,10 @@ and measures mean).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -20,7 +21,38 @@ from opinion_rules.model._windows import Measure
 from opinion_rules.time._arithmetic import TICK
 
 
-__all__ = ["Combine", "Point", "Series", "SeriesIndex", "SeriesKey", "exact", "finish"]
+__all__ = [
+    "Combine",
+    "Point",
+    "Reading",
+    "Series",
+    "SeriesIndex",
+    "SeriesKey",
+    "exact",
+    "finish",
+]
+
+
+class Reading(Protocol):
+    """
+    What an index reads of an observation (a :class:`Point`, or the
+    observation itself: no copy needed).
+    """
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def value(self) -> float | int: ...
+
+    @property
+    def site(self) -> str | None: ...
+
+    @property
+    def channel(self) -> str | None: ...
+
+    @property
+    def post(self) -> str | None: ...
 
 
 @attrs.frozen
@@ -52,8 +84,8 @@ class SeriesIndex:
 
     def __init__(
         self,
-        totals: dict[_SeriesKey, Sequence[Point]],
-        increments: dict[_SeriesKey, Sequence[Point]],
+        totals: Mapping[_SeriesKey, Sequence[Reading]],
+        increments: Mapping[_SeriesKey, Sequence[Reading]],
         posted_at: datetime | None,
         tz: ZoneInfo,
     ) -> None:
@@ -90,7 +122,7 @@ class SeriesIndex:
         """
         return list(self._series)
 
-    def add(self, point: Point, total: bool) -> tuple[SeriesKey, Series, bool]:
+    def add(self, point: Reading, total: bool) -> tuple[SeriesKey, Series, bool]:
         """
         Append *point* to its series (a new one if none): a reading of a
         total if *total*, an increment if not.  Return the series' key, the
@@ -338,7 +370,7 @@ class _TotalSeries:
     __slots__ = ("first", "order", "times", "values", "zero_at")
 
     def __init__(
-        self, points: Sequence[Point], posted_at: datetime | None, order: tuple[int, int]
+        self, points: Sequence[Reading], posted_at: datetime | None, order: tuple[int, int]
     ) -> None:
         self.times = [p.at for p in points]
         self.values = [p.value for p in points]
@@ -347,7 +379,7 @@ class _TotalSeries:
         self.zero_at = posted_at
         self.order = order
 
-    def append(self, point: Point) -> None:
+    def append(self, point: Reading) -> None:
         self.times.append(point.at)
         self.values.append(point.value)
 
@@ -389,7 +421,7 @@ class _IncrementSeries:
     __slots__ = ("_prefix", "_zero_at", "first", "order", "times", "values")
 
     def __init__(
-        self, points: Sequence[Point], posted_at: datetime | None, order: tuple[int, int]
+        self, points: Sequence[Reading], posted_at: datetime | None, order: tuple[int, int]
     ) -> None:
         self.times: list[datetime] = []
         self.values: list[float | int] = []
@@ -402,7 +434,7 @@ class _IncrementSeries:
         for p in points:
             self.append(p)
 
-    def append(self, point: Point) -> None:
+    def append(self, point: Reading) -> None:
         self.times.append(point.at)
         self.values.append(point.value)
         self._prefix.append(self._prefix[-1] + exact(point.value))
@@ -439,6 +471,8 @@ def finish(value: Fraction | int) -> float | int:
     """
     Round an exact result once: integers stay integers, the rest are floats.
     """
+    if type(value) is int:  # most values: decided without the abstract-class check
+        return value
     return float(value) if isinstance(value, Fraction) else value
 
 

@@ -36,7 +36,7 @@ from typing import Any
 from opinion_rules.model._running import Largest, Running, Sites, SitesAbove, Total
 from opinion_rules.model._series import (
     Combine,
-    Point,
+    Reading,
     Series,
     SeriesIndex,
     SeriesKey,
@@ -342,7 +342,7 @@ class SeriesSweep:
         self.index = index
         self.measures = [MeasureSweep(index, measure, custom) for measure, custom in measures]
 
-    def add(self, readings: Iterable[tuple[Point, bool]]) -> None:
+    def add(self, readings: Iterable[tuple[Reading, bool]]) -> None:
         """
         Append *readings* (a point, and whether it reads a total), in time
         order, each later than every instant a measure was asked at: then
