@@ -18,7 +18,6 @@ from opinion_rules.engine._backend import Backend
 from opinion_rules.engine._explain import explain
 from opinion_rules.engine._grade_history import grade_entry
 from opinion_rules.engine._grading import Grader
-from opinion_rules.engine._matcher import StageMatch
 from opinion_rules.engine._prepared import Prepared
 from opinion_rules.engine._python import PythonBackend
 from opinion_rules.engine._timeline import Snapshot, Timeline, validate_evaluation_instant
@@ -64,28 +63,38 @@ def _lean_walk(
     prepared: Prepared, incident: Incident, at: datetime
 ) -> tuple[Grader, dict[str, Snapshot], dict[datetime, Snapshot]]:
     """
-    The grader walked over a timeline of the grade rules' slots alone, at
-    the change points of the measures they read, matched by the grade
-    rules alone: the ``python`` backend's rules, compiled the same way.
+    The grader walked over a timeline of the grade rules' slots alone,
+    matched by the grade rules alone (the ``python`` backend's rules,
+    compiled the same way): one snapshot refreshed in place, the rules run
+    again only when a slot changed, and a copy kept only where a rule first
+    held or the grade changed (for the reasons).
     """
     plan = prepared.plan
     timeline = Timeline(plan, prepared.program, incident, at, prepared.values, prepared.grade_shape)
-    grader = Grader(plan, timeline.events, timeline.observed)
-    match = StageMatch(prepared.grade_matcher)
+    grader = Grader(plan, timeline.events, timeline.observed, prepared.shape.scale)
+    matcher = prepared.grade_matcher
+    rules = tuple(zip(matcher.ids, matcher.checks, strict=True))
     # The snapshot each grade rule first held on, and the one at each change.
     first: dict[str, Snapshot] = {}
     grade_snaps: dict[datetime, Snapshot] = {}
     history = grader.history
+    snap: Snapshot = {}
+    results: dict[str, bool | None] | None = None
     for t in timeline.past_points():
-        snap = timeline.snapshot(t)
-        results = match.match(snap)
-        for rule_id, held in match.changes.items():
-            if held is True and rule_id not in first:
-                first[rule_id] = snap
+        kept: Snapshot | None = None
+        if timeline.refresh(snap, t) or results is None:
+            results = {rule_id: check(snap) for rule_id, check in rules}
+            for rule_id, held in results.items():
+                if held is True and rule_id not in first:
+                    if kept is None:
+                        kept = dict(snap)
+                    first[rule_id] = kept
+        elif grader.quiet(t):
+            continue  # nothing changed, and the grader has nothing to do at t
         before = len(history)
         grader.step(t, results, snap)
         if len(history) != before:
-            grade_snaps[t] = snap
+            grade_snaps[t] = dict(snap) if kept is None else kept
     return grader, first, grade_snaps
 
 
@@ -96,7 +105,7 @@ def _walk(
     The grader walked over every change point, matched by *backend*'s stage 1.
     """
     timeline = prepared.timeline(incident, at)
-    grader = Grader(prepared.plan, timeline.events, timeline.observed)
+    grader = Grader(prepared.plan, timeline.events, timeline.observed, prepared.shape.scale)
     grade_rules = prepared.grade_rules
     first: dict[str, Snapshot] = {}
     grade_snaps: dict[datetime, Snapshot] = {}

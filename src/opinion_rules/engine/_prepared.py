@@ -70,18 +70,15 @@ class Prepared:
         self.grade_rules = tuple(grade_rule(g.id) for g in plan.grades)
         self.shape = Shape(plan, program)
         # The grade alone reads the slots of the grade rules and the measures
-        # of de-escalation rules, and visits every reading of their metrics
-        # (a de-escalation counts observations).
+        # of de-escalation rules.
         grade_rules = [self.rules[r] for r in self.grade_rules if r in self.rules]
-        grade_nodes = [r.condition for r in grade_rules]
         slots: set[str] = set()
-        for node in grade_nodes:
-            slots.update(slots_read(node), read_slots(node))
+        for rule in grade_rules:
+            slots.update(slots_read(rule.condition), read_slots(rule.condition))
         lowering = [str(r.measure) for r in plan.grading.deescalation if r.measure is not None]
         slots.update(measure_slot(m) for m in lowering)
-        metric = {m.id: m.metric for m in plan.measures}
         #: The layout of the grade-only walk (see :mod:`~opinion_rules.engine._grade_only`).
-        self.grade_shape = self.shape.narrowed(slots, {metric[m] for m in lowering})
+        self.grade_shape = self.shape.narrowed(slots)
         #: The grade rules alone, compiled, for the ``python`` backend's grade-only walk.
         self.grade_matcher = StageMatcher(grade_rules)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Mapping
 
+from opinion_rules.engine._grading import Scale
 from opinion_rules.engine._ir import (
     Computed,
     Program,
@@ -57,6 +58,8 @@ class Shape:
         self.events: tuple[tuple[str, str], ...] = tuple(
             (s, slot_subject(s)) for s in slots if slot_source(s) == "event"
         )
+        #: What a grader reads of the plan.
+        self.scale = Scale(plan)
         #: The computed comparisons the program reads, by slot.
         self.computed: Mapping[str, Computed] = program.computed
         #: Every measure of the plan over each metric (read or not: a reading
@@ -67,9 +70,6 @@ class Shape:
         self.over: Mapping[str, tuple[Measure, ...]] = {k: tuple(v) for k, v in over.items()}
         #: The measures whose change points a walk visits (every one of the plan's).
         self.pointed: tuple[Measure, ...] = tuple(plan.measures)
-        #: Measures whose change points are not visited: the walk still starts
-        #: at the earliest one (the first instant anything can be seen).
-        self.unpointed: tuple[Measure, ...] = ()
         #: The metrics a timeline indexes (``None``: every metric observed).
         self.indexed: frozenset[str] | None = None
         #: Rules of ``while`` actions and categories: they can stop holding.
@@ -99,19 +99,16 @@ class Shape:
         self.action_rules = tuple((a, action_rule(a.id)) for a in plan.actions)
         self.category_rules = tuple((c, category_rule(c.id)) for c in plan.categories)
 
-    def narrowed(self, slots: Collection[str], metrics: Collection[str]) -> Shape:
+    def narrowed(self, slots: Collection[str]) -> Shape:
         """
         This layout with only the measure, fact, event and computed slots of
-        *slots*, visiting the change points of the measures it reads and of
-        every measure over *metrics*.
+        *slots*.  The change points stay those of every measure: a walk of
+        the narrowed layout visits the instants a full walk visits.
         """
         narrow = copy.copy(self)
         narrow.measures = tuple((m, s) for m, s in self.measures if s in slots)
         narrow.facts = tuple(f for f in self.facts if f[1] in slots)
         narrow.events = tuple(e for e in self.events if e[0] in slots)
         narrow.computed = {s: leaf for s, leaf in self.computed.items() if s in slots}
-        read = {m.id for m, _slot in narrow.measures}
-        narrow.pointed = tuple(m for m in self.pointed if m.id in read or m.metric in metrics)
-        narrow.indexed = frozenset(m.metric for m in narrow.pointed)
-        narrow.unpointed = tuple(m for m in self.pointed if m not in narrow.pointed)
+        narrow.indexed = frozenset(m.metric for m in self.pointed)
         return narrow

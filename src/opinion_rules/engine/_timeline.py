@@ -29,6 +29,8 @@ __all__ = ["Snapshot", "Timeline", "validate_evaluation_instant"]
 
 #: Slot values at one instant (see :mod:`opinion_rules.engine._ir`).
 Snapshot = dict[str, object]
+#: A slot not in a snapshot yet.
+_UNSEEN = object()
 
 
 def validate_evaluation_instant(at: object) -> datetime:
@@ -94,9 +96,12 @@ class Timeline:
             incident.posted_at,
             plan.tz,
         )
+        #: Observation instants by metric, kept only when a de-escalation
+        #: counts readings (the grader reads them then alone).
         self.observed: dict[str, set[datetime]] = defaultdict(set)
-        for obs in observations:
-            self.observed[obs.metric].add(obs.at)
+        if shape.scale.counts_readings:
+            for obs in observations:
+                self.observed[obs.metric].add(obs.at)
         self.fact_changes = [e for e in self.events if e.type == "fact"]
         # The slots the program reads, named once per engine (see Shape).
         self._measures = shape.measures
@@ -128,7 +133,7 @@ class Timeline:
         # seen (a new one brings its posting-time zero's instant), and for
         # each measure its instants after *at*, earliest first.
         self._over = shape.over
-        self._series_seen = {_series_of(o) for o in observations}
+        self._series_seen: set[tuple[str, bool, str | None, str | None, str | None]] | None = None
         self._future: dict[str, list[datetime]] | None = None
         # The facts as known at the last snapshot, and how many fact events that applied.
         self._facts_known: dict[str, object] = dict(incident.fact_values())
@@ -138,6 +143,8 @@ class Timeline:
         # instant they were taken at until the next fact applies or the
         # next event flag turns (None: until further notice).
         self._fixed: Snapshot | None = None
+        # The fixed slots refresh() last copied.
+        self._refreshed: Snapshot | None = None
         self._fixed_from: datetime | None = None
         self._fixed_until: datetime | None = None
 
@@ -200,38 +207,20 @@ class Timeline:
 
     def past_points(self) -> list[datetime]:
         """
-        Every instant up to *at* where a slot of the layout can differ from
-        the one before (only the change points of the measures the layout
-        visits; nothing kept for later).
+        :meth:`change_points`, with nothing kept for instants after *at*.
         """
-        at = self.at
-        points = {e.at for e in self.events}
-        points.add(self.incident.discovered_at)
-        if self.incident.posted_at is not None:
-            points.add(self.incident.posted_at)
+        points: set[datetime] = set()
         alike: set[tuple[object, ...]] = set()
         for measure in self.shape.pointed:
             key = (measure.metric, measure.window, measure.channels, measure.over)
             if key not in alike:
                 alike.add(key)
                 points.update(self._measure_points(measure))
-        unpointed = self.shape.unpointed
-        if unpointed:
-            # A full walk starts at the earliest reading any measure counts:
-            # rules that hold from the start hold from there.
-            first = min(points, default=None)
-            for obs in self.incident.observations:
-                if obs.at <= at and (first is None or obs.at < first):
-                    for m in unpointed:
-                        if (
-                            m.metric == obs.metric
-                            and (not m.channels or obs.channel in m.channels)
-                            and (m.over != "posts" or obs.post is not None)
-                        ):
-                            first = obs.at
-                            break
-            if first is not None:
-                points.add(first)
+        points.update(e.at for e in self.events)
+        points.add(self.incident.discovered_at)
+        if self.incident.posted_at is not None:
+            points.add(self.incident.posted_at)
+        at = self.at
         return sorted(p for p in points if p <= at)
 
     def change_points(self) -> list[datetime]:
@@ -257,6 +246,11 @@ class Timeline:
             self.all_points()
         future = self._future
         assert future is not None  # noqa: S101 - all_points() sets it
+        seen = self._series_seen
+        if seen is None:
+            seen = self._series_seen = {
+                _series_of(o) for o in self.incident.observations if o.at <= self.at
+            }
         self.incident, self.at = incident, at
         self._fixed = None  # new events may turn flags or apply facts
         points = [e.at for e in events]
@@ -268,13 +262,15 @@ class Timeline:
             if event.type == "fact":
                 self.fact_changes.append(event)
         readings: dict[str, list[tuple[Reading, bool]]] = defaultdict(list)
+        counts_readings = self.shape.scale.counts_readings
         for obs in observations:
-            self.observed[obs.metric].add(obs.at)
+            if counts_readings:
+                self.observed[obs.metric].add(obs.at)
             point: Reading = obs
             total = obs.kind == "total"
             series = _series_of(obs)
-            new = series not in self._series_seen
-            self._series_seen.add(series)
+            new = series not in seen
+            seen.add(series)
             for measure in self._over.get(obs.metric, ()):
                 for p in self._points_of(measure, point, total and new):
                     points.append(p)
@@ -326,6 +322,35 @@ class Timeline:
             functions = None if values is None else values.functions
             snap.update(computed_values(self._computed, snap, functions))
         return snap
+
+    def refresh(self, snap: Snapshot, t: datetime) -> bool:
+        """
+        Make *snap* (empty, or refreshed at an earlier instant) what
+        :meth:`snapshot` gives at *t*; return whether a slot changed, as
+        :class:`~opinion_rules.engine._matcher.StageMatch` tells a change
+        (the same object, or equal and of the same type, is no change).
+        """
+        key = instant_key(t)
+        changed = False
+        for slot, sweep in self._measure_sweeps:
+            value = sweep.value(t, key)
+            before = snap.get(slot, _UNSEEN)
+            if value is not before and (value != before or type(value) is not type(before)):
+                snap[slot] = value
+                changed = True
+        fixed = self._fixed_slots(t)
+        if fixed is not self._refreshed:
+            self._refreshed = fixed
+            for slot, now in fixed.items():
+                before = snap.get(slot, _UNSEEN)
+                if now is not before and (now != before or type(now) is not type(before)):
+                    snap[slot] = now
+                    changed = True
+        if self._computed and changed:
+            values = self.values
+            functions = None if values is None else values.functions
+            snap.update(computed_values(self._computed, snap, functions))
+        return changed
 
     def _fixed_slots(self, t: datetime) -> Snapshot:
         """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ __all__ = [
     "SeriesKey",
     "exact",
     "finish",
+    "instant_key",
 ]
 
 
@@ -367,7 +368,7 @@ def _hours(start: datetime, end: datetime) -> Fraction:
 
 
 class _TotalSeries:
-    __slots__ = ("first", "order", "times", "values", "zero_at")
+    __slots__ = ("_keys", "first", "order", "times", "values", "zero_at")
 
     def __init__(
         self, points: Sequence[Reading], posted_at: datetime | None, order: tuple[int, int]
@@ -378,6 +379,17 @@ class _TotalSeries:
         # Incident validation guarantees posted_at <= every observation.
         self.zero_at = posted_at
         self.order = order
+        self._keys: list[int] | None = None
+
+    def instant_keys(self) -> list[int]:
+        """
+        The reading instants as :func:`instant_key` gives them (worked out
+        once, for every measure over the series).
+        """
+        keys = self._keys
+        if keys is None or len(keys) != len(self.times):
+            keys = self._keys = [instant_key(t) for t in self.times]
+        return keys
 
     def append(self, point: Reading) -> None:
         self.times.append(point.at)
@@ -418,7 +430,7 @@ class _TotalSeries:
 
 
 class _IncrementSeries:
-    __slots__ = ("_prefix", "_zero_at", "first", "order", "times", "values")
+    __slots__ = ("_keys", "_prefix", "_zero_at", "first", "order", "times", "values")
 
     def __init__(
         self, points: Sequence[Reading], posted_at: datetime | None, order: tuple[int, int]
@@ -428,11 +440,22 @@ class _IncrementSeries:
         self.first = points[0].at
         self._zero_at = posted_at
         self.order = order
+        self._keys: list[int] | None = None
         # Exact prefix sums: a difference of float prefix sums can differ
         # from the window's true sum and flip a threshold comparison.
         self._prefix: list[Fraction | int] = [0]
         for p in points:
             self.append(p)
+
+    def instant_keys(self) -> list[int]:
+        """
+        The reading instants as :func:`instant_key` gives them (worked out
+        once, for every measure over the series).
+        """
+        keys = self._keys
+        if keys is None or len(keys) != len(self.times):
+            keys = self._keys = [instant_key(t) for t in self.times]
+        return keys
 
     def append(self, point: Reading) -> None:
         self.times.append(point.at)
@@ -458,6 +481,17 @@ class _IncrementSeries:
 
 #: One series of a :class:`SeriesIndex`: a total's readings or increments.
 Series = _TotalSeries | _IncrementSeries
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def instant_key(t: datetime) -> int:
+    """
+    *t* as microseconds since 1970 UTC: instants of any timezone compared
+    exactly and fast (aware datetimes of different offsets compare slowly).
+    """
+    return (t - _EPOCH) // TICK
 
 
 def exact(value: float) -> Fraction | int:

@@ -30,7 +30,7 @@ fresh sweep over all readings gives.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from opinion_rules.model._running import Largest, Running, Sites, SitesAbove, Total
@@ -41,6 +41,7 @@ from opinion_rules.model._series import (
     SeriesIndex,
     SeriesKey,
     finish,
+    instant_key,
 )
 from opinion_rules.model._windows import Measure
 from opinion_rules.time._arithmetic import TICK
@@ -50,15 +51,6 @@ __all__ = ["MeasureSweep", "SeriesSweep", "instant_key"]
 
 #: In the list of instants due: every series is due (a day ended).
 _ALL = -1
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def instant_key(t: datetime) -> int:
-    """
-    *t* as microseconds since 1970 UTC: instants of any timezone compared
-    exactly and fast (aware datetimes of different offsets compare slowly).
-    """
-    return (t - _EPOCH) // TICK
 
 
 class MeasureSweep:
@@ -126,13 +118,21 @@ class MeasureSweep:
             # An unobserved series is a member too (0 in its window).
             self._combined.set(i, key[0], series.order, False if self._seen_only else 0)
         zero_at = getattr(series, "zero_at", None)
-        if zero_at is not None and self._length_us is not None:
+        length = self._length_us
+        due = self._due
+        if zero_at is not None and length is not None:
             # The posting-time zero leaves the window just after zero_at + length.
-            zero = instant_key(zero_at) + self._length_us
-            self._due.append((zero, i))
-            self._due.append((zero + 1, i))
-        for at in series.times:
-            self._reading(i, at)
+            zero = instant_key(zero_at) + length
+            due.append((zero, i))
+            due.append((zero + 1, i))
+        if self._day_count:
+            for at in series.times:
+                self._reading(i, at)
+            return
+        for at_key in series.instant_keys():
+            due.append((at_key, i))
+            if length is not None:
+                due.append((at_key + length, i))
 
     def _reading(self, i: int, at: datetime) -> None:
         key = instant_key(at)
