@@ -104,18 +104,40 @@ class SeriesIndex:
                 for i, (key, points) in enumerate(increments.items())
             ),
         ]
-        self._by_key: dict[tuple[bool, _SeriesKey], Series] = {
-            (isinstance(series, _TotalSeries), key): series for key, series in self._series
-        }
         self._counts = [len(totals), len(increments)]
-        self._first_by_channel: dict[str | None, datetime] = {}
-        for key, series in self._series:
-            self._note_first(key[1], series.first)
+        # Worked out when first needed (a walk that only sweeps never asks).
+        self._by_key_map: dict[tuple[bool, _SeriesKey], Series] | None = None
+        self._first_map: dict[str | None, datetime] | None = None
+
+    @property
+    def _by_key(self) -> dict[tuple[bool, _SeriesKey], Series]:
+        """
+        Each series by whether it reads totals, and its key.
+        """
+        if self._by_key_map is None:
+            self._by_key_map = {
+                (isinstance(series, _TotalSeries), key): series for key, series in self._series
+            }
+        return self._by_key_map
+
+    @property
+    def _first_by_channel(self) -> dict[str | None, datetime]:
+        """
+        The earliest observation instant on each channel.
+        """
+        if self._first_map is None:
+            self._first_map = {}
+            for key, series in self._series:
+                self._note_first(key[1], series.first)
+        return self._first_map
 
     def _note_first(self, channel: str | None, first: datetime) -> None:
-        known = self._first_by_channel.get(channel)
+        firsts = self._first_map
+        if firsts is None:
+            return  # worked out from every series when first asked
+        known = firsts.get(channel)
         if known is None or first < known:
-            self._first_by_channel[channel] = first
+            firsts[channel] = first
 
     def entries(self) -> list[tuple[SeriesKey, Series]]:
         """

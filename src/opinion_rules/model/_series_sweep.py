@@ -59,7 +59,13 @@ class MeasureSweep:
     instants; *custom* combines the series for a plug-in's aggregation.
     """
 
-    def __init__(self, index: SeriesIndex, measure: Measure, custom: Combine | None = None) -> None:
+    def __init__(
+        self,
+        index: SeriesIndex,
+        measure: Measure,
+        custom: Combine | None = None,
+        like: MeasureSweep | None = None,
+    ) -> None:
         window = measure.window
         self._index = index
         self._measure = measure
@@ -84,6 +90,7 @@ class MeasureSweep:
         self._first: datetime | None = None
         #: The last instant asked, the value then, and the day it was computed for.
         self.at: datetime | None = None
+        self._at_key: int | None = None
         self._value: float | int | None = None
         self._day: date | None = None
         self._past: dict[date, Any] = {}
@@ -92,9 +99,30 @@ class MeasureSweep:
         self._per_post: dict[str, Total] = {}
         self._known_posts: set[str] = set()
         self._largest_post = Largest()
+        if like is not None:
+            self._follow(like)
+            return
         for key, series in index.entries():
             self._register(key, series)
         self._due.sort()
+
+    def _follow(self, like: MeasureSweep) -> None:
+        """
+        Take the series and instants of *like*, a sweep not yet asked of a
+        measure over the same index, window, channels and grouping (they
+        count the same series and change at the same instants).
+        """
+        self._series = list(like._series)
+        self._sites = list(like._sites)
+        self._post_of = list(like._post_of)
+        self._position = dict(like._position)
+        self._due = list(like._due)
+        self._days_seen = set(like._days_seen)
+        self._first = like._first
+        if self._custom is None and self._kind != "rate" and not self._posts:
+            empty = False if self._seen_only else 0
+            for i, series in enumerate(self._series):
+                self._combined.set(i, self._sites[i], series.order, empty)
 
     # -- the series ------------------------------------------------------------------
 
@@ -174,12 +202,13 @@ class MeasureSweep:
         The value at *t* (*key*: its :func:`instant_key`, if known): what
         ``SeriesIndex.value`` gives.
         """
-        if self.at is not None and t < self.at:
-            return self._index.value(self._measure, t, self._custom)
-        self.at = t
-        due, i = self._due, self._next
         if key is None:
             key = instant_key(t)
+        at_key = self._at_key
+        if at_key is not None and key < at_key:  # t < self.at, compared as integers
+            return self._index.value(self._measure, t, self._custom)
+        self.at, self._at_key = t, key
+        due, i = self._due, self._next
         if i >= len(due) or due[i][0] > key:
             return self._value
         touched: set[int] = set()
@@ -340,7 +369,15 @@ class SeriesSweep:
         self, index: SeriesIndex, measures: Sequence[tuple[Measure, Combine | None]]
     ) -> None:
         self.index = index
-        self.measures = [MeasureSweep(index, measure, custom) for measure, custom in measures]
+        self.measures: list[MeasureSweep] = []
+        # Measures with the same window, channels and grouping count the same
+        # series at the same instants: the first one's are worked out once.
+        first: dict[tuple[object, ...], MeasureSweep] = {}
+        for measure, custom in measures:
+            alike = (measure.window, measure.channels, measure.over)
+            sweep = MeasureSweep(index, measure, custom, first.get(alike))
+            first.setdefault(alike, sweep)
+            self.measures.append(sweep)
 
     def add(self, readings: Iterable[tuple[Reading, bool]]) -> None:
         """
