@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from opinion_rules.engine._backend import Backend
-from opinion_rules.engine._explain import explain
 from opinion_rules.engine._grade_history import grade_entry
 from opinion_rules.engine._grading import Grader
 from opinion_rules.engine._prepared import Prepared
@@ -34,7 +33,7 @@ def grade_only(
     """
     The grade of *incident* against the prepared plan as of *at*.
     """
-    plan, rules, labels = prepared.plan, prepared.rules, prepared.labels
+    plan = prepared.plan
     at = validate_evaluation_instant(at)
     prepared.check(incident)
     if isinstance(backend, PythonBackend):
@@ -43,7 +42,7 @@ def grade_only(
         grader, first, grade_snaps = _walk(prepared, backend, incident, at)
 
     def reason(rule_id: str, snap: Snapshot | None = None) -> str:
-        return explain(rules[rule_id].condition, first[rule_id] if snap is None else snap, labels)
+        return prepared.reason(rule_id, first[rule_id] if snap is None else snap)
 
     history = tuple(grade_entry(plan, change, grade_snaps, reason) for change in grader.history)
     return GradeAssessment(
