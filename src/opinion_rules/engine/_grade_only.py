@@ -1,13 +1,20 @@
 """
-The grade alone: the change points walked with stage 1 only (grades and
-categories), the driving grade followed, and its history written with the
-reasons :func:`~opinion_rules.engine._evaluate.evaluate` gives it.
+The grade alone: the change points walked with the grade rules only, the
+driving grade followed, and its history written with the reasons
+:func:`~opinion_rules.engine._evaluate.evaluate` gives it.
 
 Stage 2 (actions) never feeds the grade: stage-1 rules read neither the
 grade nor action states, and the instants a state slot adds to the full walk
 carry no event and no observation, so the grader does nothing there.  The
 result therefore equals the grade part of a full evaluation (a property
-test keeps it so).
+test keeps it so, on every backend).
+
+On the ``python`` backend the walk is narrowed to what the grade reads
+(:meth:`Shape.narrowed <opinion_rules.engine._shape.Shape.narrowed>`): the
+slots of the grade rules and of de-escalation measures, at the instants a
+full walk visits (so each change carries the same instant object); one
+snapshot is refreshed in place and the grade rules run again only when one
+of its slots changed.  Other backends match the full stage-1 snapshot.
 """
 
 from __future__ import annotations
