@@ -8,7 +8,7 @@ and measures mean).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Protocol
@@ -334,33 +334,46 @@ class SeriesIndex:
             return max(per_series, default=0)
         return sum(per_series)
 
-    def change_points(self, measure: Measure) -> Iterable[datetime]:
+    def change_points(self, measure: Measure) -> list[datetime]:
         """
-        Instants at which *measure*'s value may change.
+        Instants at which *measure*'s value may change, in the order: each
+        series' readings (each followed by the instant it leaves a rolling
+        window) and its posting-time zero leaving the window, then the ends
+        of the days after days with readings.
         """
         window = measure.window
+        length = window.length
+        channels = measure.channels
+        posts = measure.over == "posts"
         day_windows = {"calendar_day": 1, "sustained": window.days or 0}.get(window.kind, 0)
         days: set[date] = set()
+        out: list[datetime] = []
+        append = out.append
         for (_site, channel, post), series in self._series:
-            if measure.channels and channel not in measure.channels:
+            if channels and channel not in channels:
                 continue
-            if measure.over == "posts" and post is None:
+            if posts and post is None:
                 continue
-            for at in series.times:
-                yield at
-                if window.length is not None:
+            if length is None:
+                out.extend(series.times)
+            else:
+                for at in series.times:
+                    append(at)
                     # The observation leaves the window (t - w, t] at at + w.
-                    yield at + window.length
-                if day_windows:
-                    days.add(at.astimezone(self.tz).date())
+                    append(at + length)
+            if day_windows:
+                tz = self.tz
+                for at in series.times:
+                    days.add(at.astimezone(tz).date())
             zero_at = getattr(series, "zero_at", None)
-            if zero_at is not None and window.length is not None:
+            if zero_at is not None and length is not None:
                 # The posting-time zero baseline leaves the window too.
-                yield zero_at + window.length
+                append(zero_at + length)
         for day in days:
             # A day's amount counts until the window has moved past it.
             for later in range(1, day_windows + 1):
-                yield self._midnight(day + timedelta(days=later))
+                append(self._midnight(day + timedelta(days=later)))
+        return out
 
 
 def _per_hour(
