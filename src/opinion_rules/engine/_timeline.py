@@ -346,10 +346,17 @@ class Timeline:
                 if now is not before and (now != before or type(now) is not type(before)):
                     snap[slot] = now
                     changed = True
-        if self._computed and changed:
+        computed = self._computed
+        if computed and (changed or any(slot not in snap for slot in computed)):
+            # Computed slots follow the slots they read (all of them at first,
+            # even those that read constants alone).
             values = self.values
             functions = None if values is None else values.functions
-            snap.update(computed_values(self._computed, snap, functions))
+            for slot, now in computed_values(computed, snap, functions).items():
+                before = snap.get(slot, _UNSEEN)
+                if now is not before and (now != before or type(now) is not type(before)):
+                    snap[slot] = now
+                    changed = True
         return changed
 
     def _fixed_slots(self, t: datetime) -> Snapshot:
