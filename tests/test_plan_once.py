@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import opinion_rules as o
 from opinion_rules.engine._derived import computed_leaves
-from opinion_rules.engine._explain import Labels
+from opinion_rules.engine._explain import Labels, explain
 from opinion_rules.engine._interpret import unknown_slots
 from opinion_rules.engine._ir import Rule, compile_plan, routing_rule
 from opinion_rules.engine._prepared import Prepared, compile_unknown
@@ -201,3 +201,36 @@ def test_grade_refuses_a_naive_instant(work_safety):
 
     with pytest.raises(FactError):
         engine.grade(incident, at=datetime(2026, 11, 20, 12))  # noqa: DTZ001 - naive on purpose
+
+
+@settings(max_examples=20)
+@given(data=st.data())
+def test_remembered_reasons_equal_reasons_worded_afresh(data):
+    """Each rule's reason, remembered by the values it reads, is the one explain words."""
+    plan = data.draw(s.plans()).bound()
+    incident = data.draw(s.incidents(plan))
+    prepared = Prepared(plan, compile_plan(plan))
+    snapshots = _snapshots(plan, incident, data.draw(s.instants(3200)))
+    # 1, 1.0 and True read differently: the same slots with values of each type.
+    snapshots += [dict.fromkeys(snap, value) for snap in snapshots[-1:] for value in (1, 1.0, True)]
+
+    expected = [
+        [explain(r.condition, snap, prepared.labels) for r in prepared.program.rules]
+        for snap in snapshots * 2
+    ]
+
+    assert expected == [
+        [prepared.reason(r.id, snap) for r in prepared.program.rules] for snap in snapshots * 2
+    ]
+
+
+def test_a_fact_value_that_fitted_does_not_excuse_one_that_does_not(work_safety):
+    """The check remembers fitting fact values only: a bad value of the same fact still fails."""
+    engine = o.Engine(work_safety)
+    fits = {"id": "G-4", "discovered_at": cst(20, 9).isoformat()}
+    engine.evaluate({**fits, "facts": {"netizen_concern": "inquiry"}}, at=cst(20, 12))
+
+    with pytest.raises(FactError) as raised:
+        engine.grade({**fits, "facts": {"netizen_concern": "nope"}}, at=cst(20, 12))
+
+    assert "facts.netizen_concern" in str(raised.value)

@@ -26,7 +26,6 @@ from datetime import datetime
 import attrs
 
 from opinion_rules.engine._backend import Backend
-from opinion_rules.engine._explain import explain
 from opinion_rules.engine._grade_history import grade_entry
 from opinion_rules.engine._grading import Grader
 from opinion_rules.engine._ir import (
@@ -72,14 +71,14 @@ def assess(prepared: Prepared, timeline: Timeline, walk: Walk) -> Assessment:
     """
     The assessment at ``timeline.at`` from a walk that has reached it.
     """
-    plan, labels, rules, shape = prepared.plan, prepared.labels, prepared.rules, prepared.shape
+    plan, shape = prepared.plan, prepared.shape
     incident, at = timeline.incident, timeline.at
     first, unknown, grader = walk.first, walk.unknown, walk.grader
     snaps, results, grade_snaps = walk.snaps, walk.results, walk.grade_snaps
 
     def reason(rule_id: str, snap: Snapshot | None = None) -> str:
         _held_at, first_snap = first.since[rule_id]
-        return explain(rules[rule_id].condition, first_snap if snap is None else snap, labels)
+        return prepared.reason(rule_id, first_snap if snap is None else snap)
 
     grade_history = tuple(
         grade_entry(plan, change, grade_snaps, reason) for change in grader.history
@@ -255,7 +254,9 @@ def _needs(prepared: Prepared, unknown: Unknown, rule_id: str, final: Snapshot) 
     (:meth:`Unknown.needs`, with the rule's condition compiled once).
     """
     seen = unknown.span(rule_id)
-    if seen is None or all(final.get(s) is not None for s in prepared.may_need[rule_id]):
+    if seen is None:
+        return []
+    if all(final.get(s) is not None for s in prepared.may_need[rule_id]):
         return []
     find = prepared.unknown[rule_id]
     first, last = seen
@@ -369,7 +370,10 @@ def _undecided(
                         yield u
             yield from _escalated_undecided(plan, grader, item, reported)
     shape = prepared.shape
+    since = first.since
     for c, rule_id in shape.category_rules:
-        yield from item("category", rule_id, c.id, c.name)
+        if rule_id not in since:
+            yield from item("category", rule_id, c.id, c.name)
     for a, rule_id in shape.action_rules:
-        yield from item("action", rule_id, a.id, a.title)
+        if rule_id not in since:
+            yield from item("action", rule_id, a.id, a.title)

@@ -37,6 +37,23 @@ class Change:
     previous: int = -1  # for escalated: the rank it was raised from
 
 
+class Scale:
+    """
+    What a grader reads of its plan, worked out once per engine.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self.ranks: Mapping[str, int] = {g.id: g.rank for g in plan.grades}
+        #: The scale's levels, lowest first: escalation steps count positions.
+        self.levels = sorted(self.ranks.values())
+        self.rules: Mapping[str, str] = {g.id: grade_rule(g.id) for g in plan.grades}
+        #: (grade id, rank, rule) for each grade.
+        self.grades = tuple((g_id, rank, self.rules[g_id]) for g_id, rank in self.ranks.items())
+        #: Observation instants count only for de-escalation by a measure.
+        self.counts_readings = any(r.event is None for r in plan.grading.deescalation)
+        self.metric: Mapping[str, str] = {m.id: m.metric for m in plan.measures}
+
+
 class Grader:
     """
     Follow the driving grade through the change points.
@@ -47,19 +64,26 @@ class Grader:
         plan: Plan,
         events: Sequence[Event],
         observed: Mapping[str, Iterable[datetime]],
+        scale: Scale | None = None,
     ) -> None:
+        scale = Scale(plan) if scale is None else scale
         self.plan = plan
         self.grading = plan.grading
-        self.ranks = {g.id: g.rank for g in plan.grades}
-        # The scale's levels, lowest first: escalation steps count positions.
-        self._levels = sorted(self.ranks.values())
-        self._rules = {g.id: grade_rule(g.id) for g in plan.grades}
+        self.ranks = scale.ranks
+        self._levels = scale.levels
+        self._rules = scale.rules
+        self._grades = scale.grades
+        self._metric = scale.metric
         # Events by instant: step() runs at every change point.
         self._events: dict[datetime, list[Event]] = {}
         for event in events:
             self._events.setdefault(event.at, []).append(event)
-        self._observed = {metric: set(times) for metric, times in observed.items()}
-        self._metric = {m.id: m.metric for m in plan.measures}
+        self._counts_readings = scale.counts_readings
+        self._observed: dict[str, set[datetime]] = (
+            {metric: set(times) for metric, times in observed.items()}
+            if self._counts_readings
+            else {}
+        )
         self.computed = -1
         self.asserted = -1
         self.assertion: Event | None = None
@@ -84,8 +108,20 @@ class Grader:
         """
         for event in events:
             self._events.setdefault(event.at, []).append(event)
+        if not self._counts_readings:
+            return
         for metric, at in observed:
             self._observed.setdefault(metric, set()).add(at)
+
+    def quiet(self, t: datetime) -> bool:
+        """
+        Whether :meth:`step` at *t* with the results of the previous step
+        would change nothing: no event at *t*, and no de-escalation counting
+        readings (or the incident closed).  The grade then moves only when
+        a result does: criteria that held were counted, a lowered grade was
+        settled at once.
+        """
+        return self.closed_at is not None or (t not in self._events and not self._counts_readings)
 
     def step(
         self, t: datetime, results: Mapping[str, bool | None], snapshot: Mapping[str, object]
@@ -96,29 +132,33 @@ class Grader:
         """
         if self.closed_at is not None:
             return
-        now = self._events.get(t, [])
-        for g_id, rank in self.ranks.items():
-            held = results.get(self._rules[g_id]) is True
-            if not held:
-                self._blocked.discard(g_id)
-            elif g_id not in self._blocked:
-                self.computed = max(self.computed, rank)
+        now = self._events.get(t, ())
+        blocked = self._blocked
+        computed = self.computed
+        for g_id, rank, grade in self._grades:
+            if results.get(grade) is not True:
+                blocked.discard(g_id)
+            elif g_id not in blocked and rank > self.computed:
+                self.computed = rank
         for event in now:
             if event.type == "grade_asserted":
                 rank = self.ranks[str(event.grade)]
                 if self.grading.asserted_grade == "latest" or rank > self.asserted:
                     self.asserted = rank
                     self.assertion = event
-        self._move(t)
-        for event in now:
-            for step in self.grading.escalation:
-                if step.event == event.type:
-                    self._escalate(step, event, t)
+        if now or self.computed != computed:
+            # Otherwise the driving grade is the one the last step left.
+            self._move(t)
+        if now:
+            for event in now:
+                for step in self.grading.escalation:
+                    if step.event == event.type:
+                        self._escalate(step, event, t)
         for rule in self.grading.deescalation:
             if self._triggered(rule, t, now, snapshot) and self.rank > self.ranks[rule.to]:
                 self._deescalate(rule, t, results)
         closure = self.grading.closure
-        if closure is not None and any(e.type == closure.event for e in now):
+        if closure is not None and now and any(e.type == closure.event for e in now):
             self.closed_at = t
             if closure.cancel_started:
                 self.cancellations.append((t, f"closure on {closure.event}"))
@@ -202,4 +242,4 @@ class Grader:
             self.cancellations.append((t, f"de-escalation {rule.id}"))
 
 
-__all__ = ["Change", "Grader"]
+__all__ = ["Change", "Grader", "Scale"]

@@ -39,6 +39,9 @@ class IncidentCheck:
         self.grades = {g.id for g in plan.grades}
         self.known_events = event_types(plan) if known_events is None else known_events
         self.moved_by = _moved_by(plan)
+        # Initial facts (name, type, value) already found to fit: most
+        # incidents repeat a few values, and the check is pure.  Bounded.
+        self._fitting: set[tuple[str, type, object]] = set()
 
     def __call__(self, incident: Incident) -> None:
         """
@@ -72,8 +75,16 @@ class IncidentCheck:
                     f"metric {obs.metric!r} is not declared by the plan",
                     expected_names(obs.metric, plan.metrics),
                 )
+        fitting = self._fitting
         for name, value in incident.facts.items():
-            yield from _initial_fact_problems(specs, roles, name, value)
+            simple = type(value) in _SIMPLE
+            if simple and (name, type(value), value) in fitting:
+                continue
+            found = list(_initial_fact_problems(specs, roles, name, value))
+            if found:
+                yield from found
+            elif simple and len(fitting) < _FITTING_BOUND:
+                fitting.add((name, type(value), value))
         grades = self.grades
         asserters = plan.grading.asserted_by
         for i, event in enumerate(incident.events):
@@ -103,6 +114,11 @@ class IncidentCheck:
                     f"role {event.role!r} is not defined by the plan",
                     expected_names(event.role, roles),
                 )
+
+
+#: Fact values remembered as fitting: immutable, hashable, compared by value.
+_SIMPLE = frozenset({str, bool, int, float})
+_FITTING_BOUND = 4096
 
 
 def validate_incident(

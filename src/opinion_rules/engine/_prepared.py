@@ -13,10 +13,22 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from opinion_rules.engine._derived import term_slots, unknown_operands
-from opinion_rules.engine._explain import Labels
+from opinion_rules.engine._explain import Labels, explain
 from opinion_rules.engine._incident_check import IncidentCheck
 from opinion_rules.engine._interpret import Snapshot, compile_node
-from opinion_rules.engine._ir import And, Computed, Leaf, Neg, Node, Or, Program, Rule, grade_rule
+from opinion_rules.engine._ir import (
+    And,
+    Computed,
+    Leaf,
+    Neg,
+    Node,
+    Or,
+    Program,
+    Rule,
+    grade_rule,
+    measure_slot,
+)
+from opinion_rules.engine._matcher import StageMatcher, slots_read
 from opinion_rules.engine._owners import Router
 from opinion_rules.engine._plugin_values import PluginValues
 from opinion_rules.engine._shape import Shape
@@ -57,6 +69,44 @@ class Prepared:
         self.router = Router(plan, self.labels, self.unknown_of)
         self.grade_rules = tuple(grade_rule(g.id) for g in plan.grades)
         self.shape = Shape(plan, program)
+        # Reasons are worded from the values of the slots a rule reads alone:
+        # remembered by those values (a bounded memo; the wording is pure).
+        self._reads: dict[str, tuple[str, ...]] = {
+            r.id: tuple(sorted(set(slots_read(r.condition)) | set(read_slots(r.condition))))
+            for r in program.rules
+        }
+        self._reasons: dict[tuple[object, ...], str] = {}
+        # The grade alone reads the slots of the grade rules and the measures
+        # of de-escalation rules.
+        grade_rules = [self.rules[r] for r in self.grade_rules if r in self.rules]
+        slots: set[str] = set()
+        for rule in grade_rules:
+            slots.update(slots_read(rule.condition), read_slots(rule.condition))
+        lowering = [str(r.measure) for r in plan.grading.deescalation if r.measure is not None]
+        slots.update(measure_slot(m) for m in lowering)
+        #: The layout of the grade-only walk (see :mod:`~opinion_rules.engine._grade_only`).
+        self.grade_shape = self.shape.narrowed(slots)
+        #: The grade rules alone, compiled, for the ``python`` backend's grade-only walk.
+        self.grade_matcher = StageMatcher(grade_rules)
+
+    def reason(self, rule_id: str, snapshot: Snapshot) -> str:
+        """
+        :func:`~opinion_rules.engine._explain.explain` of rule *rule_id* on
+        *snapshot*, remembered by the values of the slots the rule reads
+        (each with its type: ``1``, ``1.0`` and ``True`` read differently).
+        """
+        condition = self.rules[rule_id].condition
+        try:
+            key = (rule_id, *[(type(v), v) for v in map(snapshot.get, self._reads[rule_id])])
+            text = self._reasons.get(key)
+        except TypeError:  # a value that cannot be a key
+            return explain(condition, snapshot, self.labels)
+        if text is None:
+            text = explain(condition, snapshot, self.labels)
+            if len(self._reasons) >= _REASONS_KEPT:
+                self._reasons.clear()
+            self._reasons[key] = text
+        return text
 
     def timeline(self, incident: Incident, at: datetime) -> Timeline:
         """
@@ -69,6 +119,10 @@ class Prepared:
         The unknown slots that keep rule *rule_id* unknown on *snapshot*.
         """
         return self.unknown[rule_id](snapshot)
+
+
+#: How many reasons an engine remembers before it starts afresh.
+_REASONS_KEPT = 4096
 
 
 def read_slots(node: Node) -> Iterator[str]:

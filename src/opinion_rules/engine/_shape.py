@@ -10,9 +10,12 @@ and walk of it shares it (read only).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Collection, Mapping
 
+from opinion_rules.engine._grading import Scale
 from opinion_rules.engine._ir import (
+    Computed,
     Program,
     action_rule,
     category_rule,
@@ -55,12 +58,20 @@ class Shape:
         self.events: tuple[tuple[str, str], ...] = tuple(
             (s, slot_subject(s)) for s in slots if slot_source(s) == "event"
         )
+        #: What a grader reads of the plan.
+        self.scale = Scale(plan)
+        #: The computed comparisons the program reads, by slot.
+        self.computed: Mapping[str, Computed] = program.computed
         #: Every measure of the plan over each metric (read or not: a reading
         #: brings change points for each).
         over: dict[str, list[Measure]] = {}
         for measure in plan.measures:
             over.setdefault(measure.metric, []).append(measure)
         self.over: Mapping[str, tuple[Measure, ...]] = {k: tuple(v) for k, v in over.items()}
+        #: The measures whose change points a walk visits (every one of the plan's).
+        self.pointed: tuple[Measure, ...] = tuple(plan.measures)
+        #: The metrics a timeline indexes (``None``: every metric observed).
+        self.indexed: frozenset[str] | None = None
         #: Rules of ``while`` actions and categories: they can stop holding.
         self.while_rules = frozenset(
             [action_rule(a.id) for a in plan.actions if a.applies == "while"]
@@ -87,3 +98,17 @@ class Shape:
         #: Each action with its rule, and each category with its rule, in plan order.
         self.action_rules = tuple((a, action_rule(a.id)) for a in plan.actions)
         self.category_rules = tuple((c, category_rule(c.id)) for c in plan.categories)
+
+    def narrowed(self, slots: Collection[str]) -> Shape:
+        """
+        This layout with only the measure, fact, event and computed slots of
+        *slots*.  The change points stay those of every measure: a walk of
+        the narrowed layout visits the instants a full walk visits.
+        """
+        narrow = copy.copy(self)
+        narrow.measures = tuple((m, s) for m, s in self.measures if s in slots)
+        narrow.facts = tuple(f for f in self.facts if f[1] in slots)
+        narrow.events = tuple(e for e in self.events if e[0] in slots)
+        narrow.computed = {s: leaf for s, leaf in self.computed.items() if s in slots}
+        narrow.indexed = frozenset(m.metric for m in self.pointed)
+        return narrow

@@ -20,7 +20,7 @@ from opinion_rules.engine._shape import Shape
 from opinion_rules.exceptions import FactError, Problem
 from opinion_rules.model._facts import Event, Incident, Observation
 from opinion_rules.model._plan import Plan
-from opinion_rules.model._series import Combine, Point, SeriesIndex
+from opinion_rules.model._series import Combine, Reading, SeriesIndex
 from opinion_rules.model._series_sweep import SeriesSweep, instant_key
 from opinion_rules.model._windows import Measure
 
@@ -29,6 +29,8 @@ __all__ = ["Snapshot", "Timeline", "validate_evaluation_instant"]
 
 #: Slot values at one instant (see :mod:`opinion_rules.engine._ir`).
 Snapshot = dict[str, object]
+#: A slot not in a snapshot yet.
+_UNSEEN = object()
 
 
 def validate_evaluation_instant(at: object) -> datetime:
@@ -88,16 +90,24 @@ class Timeline:
             self.first_event.setdefault(event.type, event.at)
             if event.type == "action_done" and event.action is not None:
                 self.done_times[event.action].append(event.at)
-        self.indexes = _index(observations, incident.posted_at, plan.tz)
+        indexed = shape.indexed
+        self.indexes = _index(
+            observations if indexed is None else [o for o in observations if o.metric in indexed],
+            incident.posted_at,
+            plan.tz,
+        )
+        #: Observation instants by metric, kept only when a de-escalation
+        #: counts readings (the grader reads them then alone).
         self.observed: dict[str, set[datetime]] = defaultdict(set)
-        for obs in observations:
-            self.observed[obs.metric].add(obs.at)
+        if shape.scale.counts_readings:
+            for obs in observations:
+                self.observed[obs.metric].add(obs.at)
         self.fact_changes = [e for e in self.events if e.type == "fact"]
         # The slots the program reads, named once per engine (see Shape).
         self._measures = shape.measures
         self._facts = shape.facts
         self._events = shape.events
-        self._computed = program.computed
+        self._computed = shape.computed
         # One sweep per metric read: each measure's value kept up to date as
         # the walk moves forward (see opinion_rules.model._series_sweep).
         read: dict[str, list[tuple[Measure, Combine | None]]] = defaultdict(list)
@@ -123,7 +133,7 @@ class Timeline:
         # seen (a new one brings its posting-time zero's instant), and for
         # each measure its instants after *at*, earliest first.
         self._over = shape.over
-        self._series_seen = {_series_of(o) for o in observations}
+        self._series_seen: set[tuple[str, bool, str | None, str | None, str | None]] | None = None
         self._future: dict[str, list[datetime]] | None = None
         # The facts as known at the last snapshot, and how many fact events that applied.
         self._facts_known: dict[str, object] = dict(incident.fact_values())
@@ -133,6 +143,8 @@ class Timeline:
         # instant they were taken at until the next fact applies or the
         # next event flag turns (None: until further notice).
         self._fixed: Snapshot | None = None
+        # The fixed slots refresh() last copied.
+        self._refreshed: Snapshot | None = None
         self._fixed_from: datetime | None = None
         self._fixed_until: datetime | None = None
 
@@ -193,6 +205,24 @@ class Timeline:
             points.add(self.incident.posted_at)
         return sorted(points)
 
+    def past_points(self) -> list[datetime]:
+        """
+        :meth:`change_points`, with nothing kept for instants after *at*.
+        """
+        points: set[datetime] = set()
+        alike: set[tuple[object, ...]] = set()
+        for measure in self.shape.pointed:
+            key = (measure.metric, measure.window, measure.channels, measure.over)
+            if key not in alike:
+                alike.add(key)
+                points.update(self._measure_points(measure))
+        points.update(e.at for e in self.events)
+        points.add(self.incident.discovered_at)
+        if self.incident.posted_at is not None:
+            points.add(self.incident.posted_at)
+        at = self.at
+        return sorted(p for p in points if p <= at)
+
     def change_points(self) -> list[datetime]:
         """
         Every instant up to *at* where the snapshot can differ from the one before.
@@ -216,6 +246,11 @@ class Timeline:
             self.all_points()
         future = self._future
         assert future is not None  # noqa: S101 - all_points() sets it
+        seen = self._series_seen
+        if seen is None:
+            seen = self._series_seen = {
+                _series_of(o) for o in self.incident.observations if o.at <= self.at
+            }
         self.incident, self.at = incident, at
         self._fixed = None  # new events may turn flags or apply facts
         points = [e.at for e in events]
@@ -226,14 +261,16 @@ class Timeline:
                 self.done_times[event.action].append(event.at)
             if event.type == "fact":
                 self.fact_changes.append(event)
-        readings: dict[str, list[tuple[Point, bool]]] = defaultdict(list)
+        readings: dict[str, list[tuple[Reading, bool]]] = defaultdict(list)
+        counts_readings = self.shape.scale.counts_readings
         for obs in observations:
-            self.observed[obs.metric].add(obs.at)
-            point = Point(obs.at, obs.value, obs.site, obs.channel, obs.post)
+            if counts_readings:
+                self.observed[obs.metric].add(obs.at)
+            point: Reading = obs
             total = obs.kind == "total"
             series = _series_of(obs)
-            new = series not in self._series_seen
-            self._series_seen.add(series)
+            new = series not in seen
+            seen.add(series)
             for measure in self._over.get(obs.metric, ()):
                 for p in self._points_of(measure, point, total and new):
                     points.append(p)
@@ -252,7 +289,7 @@ class Timeline:
                 index.add(point, total)
         return points
 
-    def _points_of(self, measure: Measure, point: Point, zero: bool) -> Iterator[datetime]:
+    def _points_of(self, measure: Measure, point: Reading, zero: bool) -> Iterator[datetime]:
         """
         The instants a new reading adds to *measure*'s (as
         :meth:`SeriesIndex.change_points` counts them); *zero*: it starts a
@@ -280,20 +317,58 @@ class Timeline:
         key = instant_key(t)
         snap: Snapshot = {slot: sweep.value(t, key) for slot, sweep in self._measure_sweeps}
         snap.update(self._fixed_slots(t))
-        values = self.values
-        functions = None if values is None else values.functions
-        snap.update(computed_values(self._computed, snap, functions))
+        if self._computed:
+            values = self.values
+            functions = None if values is None else values.functions
+            snap.update(computed_values(self._computed, snap, functions))
         return snap
+
+    def refresh(self, snap: Snapshot, t: datetime) -> bool:
+        """
+        Make *snap* (empty, or refreshed at an earlier instant) what
+        :meth:`snapshot` gives at *t*; return whether a slot changed, as
+        :class:`~opinion_rules.engine._matcher.StageMatch` tells a change
+        (the same object, or equal and of the same type, is no change).
+        """
+        key = instant_key(t)
+        changed = False
+        for slot, sweep in self._measure_sweeps:
+            value = sweep.value(t, key)
+            before = snap.get(slot, _UNSEEN)
+            if value is not before and (value != before or type(value) is not type(before)):
+                snap[slot] = value
+                changed = True
+        fixed = self._fixed_slots(t)
+        if fixed is not self._refreshed:
+            self._refreshed = fixed
+            for slot, now in fixed.items():
+                before = snap.get(slot, _UNSEEN)
+                if now is not before and (now != before or type(now) is not type(before)):
+                    snap[slot] = now
+                    changed = True
+        computed = self._computed
+        if computed and (changed or any(slot not in snap for slot in computed)):
+            # Computed slots follow the slots they read (all of them at first,
+            # even those that read constants alone).
+            values = self.values
+            functions = None if values is None else values.functions
+            for slot, now in computed_values(computed, snap, functions).items():
+                before = snap.get(slot, _UNSEEN)
+                if now is not before and (now != before or type(now) is not type(before)):
+                    snap[slot] = now
+                    changed = True
+        return changed
 
     def _fixed_slots(self, t: datetime) -> Snapshot:
         """
         The fact and event slots at *t*: those of the previous snapshot
         while no fact event applied and no event flag turned since.
         """
-        facts = self._facts_until(t)
         fixed, since, until = self._fixed, self._fixed_from, self._fixed_until
         if fixed is not None and since is not None and since <= t and (until is None or t < until):
+            # No fact applies and no flag turns before *until*.
             return fixed
+        facts = self._facts_until(t)
         fixed = {}
         for fact_id, slot, positions in self._facts:
             value = facts.get(fact_id)
@@ -341,21 +416,25 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
 def _index(
     observations: list[Observation], posted_at: datetime | None, tz: ZoneInfo
 ) -> dict[str, SeriesIndex]:
-    totals: dict[str, dict[tuple[str | None, str | None, str | None], list[Point]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    increments: dict[str, dict[tuple[str | None, str | None, str | None], list[Point]]] = (
-        defaultdict(lambda: defaultdict(list))
-    )
-    for obs in sorted(observations, key=lambda o: o.at):
+    totals: dict[str, dict[tuple[str | None, str | None, str | None], list[Reading]]] = {}
+    increments: dict[str, dict[tuple[str | None, str | None, str | None], list[Reading]]] = {}
+    for obs in sorted(observations, key=_instant):
         target = totals if obs.kind == "total" else increments
-        target[obs.metric][(obs.site, obs.channel, obs.post)].append(
-            Point(obs.at, obs.value, obs.site, obs.channel, obs.post)
-        )
+        by_series = target.get(obs.metric)
+        if by_series is None:
+            by_series = target[obs.metric] = {}
+        key = (obs.site, obs.channel, obs.post)
+        readings = by_series.get(key)
+        if readings is None:
+            by_series[key] = [obs]
+        else:
+            readings.append(obs)
     metrics = set(totals) | set(increments)
     return {
-        metric: SeriesIndex(
-            dict(totals.get(metric, {})), dict(increments.get(metric, {})), posted_at, tz
-        )
+        metric: SeriesIndex(totals.get(metric, {}), increments.get(metric, {}), posted_at, tz)
         for metric in metrics
     }
+
+
+def _instant(obs: Observation) -> datetime:
+    return obs.at

@@ -169,7 +169,7 @@ class Walk:
         shape = timeline.shape
         self.first = FirstHeld(shape.while_rules)
         self.unknown = Unknown()
-        self.grader = Grader(plan, timeline.events, timeline.observed)
+        self.grader = Grader(plan, timeline.events, timeline.observed, shape.scale)
         self.snaps: dict[int, Snapshot] = {}
         self.results: dict[int, Mapping[str, bool | None]] = {1: {}, 2: {}}
         self.grade_snaps: dict[datetime, Snapshot] = {}

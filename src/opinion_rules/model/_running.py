@@ -34,6 +34,14 @@ class Running(Protocol):
     def exact(self) -> Exact: ...
 
 
+def _is_fraction(value: object) -> bool:
+    """
+    ``isinstance(value, Fraction)``, with ints (most values) decided without
+    the slower abstract-class check.
+    """
+    return type(value) is not int and isinstance(value, Fraction)
+
+
 class Total:
     """
     The exact sum of the members: an ``int`` while every member is one, a
@@ -49,12 +57,12 @@ class Total:
         old = self.now.get(key, 0)
         self.now[key] = value
         self._sum += value - old
-        self._fractions += isinstance(value, Fraction) - isinstance(old, Fraction)
+        self._fractions += _is_fraction(value) - _is_fraction(old)
 
     def discard(self, key: Hashable) -> None:
         old = self.now.pop(key, 0)
         self._sum -= old
-        self._fractions -= isinstance(old, Fraction)
+        self._fractions -= _is_fraction(old)
 
     def exact(self) -> Exact:
         return Fraction(self._sum) if self._fractions else int(self._sum)

@@ -8,9 +8,10 @@ and measures mean).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -20,7 +21,39 @@ from opinion_rules.model._windows import Measure
 from opinion_rules.time._arithmetic import TICK
 
 
-__all__ = ["Combine", "Point", "Series", "SeriesIndex", "SeriesKey", "exact", "finish"]
+__all__ = [
+    "Combine",
+    "Point",
+    "Reading",
+    "Series",
+    "SeriesIndex",
+    "SeriesKey",
+    "exact",
+    "finish",
+    "instant_key",
+]
+
+
+class Reading(Protocol):
+    """
+    What an index reads of an observation (a :class:`Point`, or the
+    observation itself: no copy needed).
+    """
+
+    @property
+    def at(self) -> datetime: ...
+
+    @property
+    def value(self) -> float | int: ...
+
+    @property
+    def site(self) -> str | None: ...
+
+    @property
+    def channel(self) -> str | None: ...
+
+    @property
+    def post(self) -> str | None: ...
 
 
 @attrs.frozen
@@ -52,8 +85,8 @@ class SeriesIndex:
 
     def __init__(
         self,
-        totals: dict[_SeriesKey, Sequence[Point]],
-        increments: dict[_SeriesKey, Sequence[Point]],
+        totals: Mapping[_SeriesKey, Sequence[Reading]],
+        increments: Mapping[_SeriesKey, Sequence[Reading]],
         posted_at: datetime | None,
         tz: ZoneInfo,
     ) -> None:
@@ -71,18 +104,40 @@ class SeriesIndex:
                 for i, (key, points) in enumerate(increments.items())
             ),
         ]
-        self._by_key: dict[tuple[bool, _SeriesKey], Series] = {
-            (isinstance(series, _TotalSeries), key): series for key, series in self._series
-        }
         self._counts = [len(totals), len(increments)]
-        self._first_by_channel: dict[str | None, datetime] = {}
-        for key, series in self._series:
-            self._note_first(key[1], series.first)
+        # Worked out when first needed (a walk that only sweeps never asks).
+        self._by_key_map: dict[tuple[bool, _SeriesKey], Series] | None = None
+        self._first_map: dict[str | None, datetime] | None = None
+
+    @property
+    def _by_key(self) -> dict[tuple[bool, _SeriesKey], Series]:
+        """
+        Each series by whether it reads totals, and its key.
+        """
+        if self._by_key_map is None:
+            self._by_key_map = {
+                (isinstance(series, _TotalSeries), key): series for key, series in self._series
+            }
+        return self._by_key_map
+
+    @property
+    def _first_by_channel(self) -> dict[str | None, datetime]:
+        """
+        The earliest observation instant on each channel.
+        """
+        if self._first_map is None:
+            self._first_map = {}
+            for key, series in self._series:
+                self._note_first(key[1], series.first)
+        return self._first_map
 
     def _note_first(self, channel: str | None, first: datetime) -> None:
-        known = self._first_by_channel.get(channel)
+        firsts = self._first_map
+        if firsts is None:
+            return  # worked out from every series when first asked
+        known = firsts.get(channel)
         if known is None or first < known:
-            self._first_by_channel[channel] = first
+            firsts[channel] = first
 
     def entries(self) -> list[tuple[SeriesKey, Series]]:
         """
@@ -90,7 +145,7 @@ class SeriesIndex:
         """
         return list(self._series)
 
-    def add(self, point: Point, total: bool) -> tuple[SeriesKey, Series, bool]:
+    def add(self, point: Reading, total: bool) -> tuple[SeriesKey, Series, bool]:
         """
         Append *point* to its series (a new one if none): a reading of a
         total if *total*, an increment if not.  Return the series' key, the
@@ -279,33 +334,46 @@ class SeriesIndex:
             return max(per_series, default=0)
         return sum(per_series)
 
-    def change_points(self, measure: Measure) -> Iterable[datetime]:
+    def change_points(self, measure: Measure) -> list[datetime]:
         """
-        Instants at which *measure*'s value may change.
+        Instants at which *measure*'s value may change, in the order: each
+        series' readings (each followed by the instant it leaves a rolling
+        window) and its posting-time zero leaving the window, then the ends
+        of the days after days with readings.
         """
         window = measure.window
+        length = window.length
+        channels = measure.channels
+        posts = measure.over == "posts"
         day_windows = {"calendar_day": 1, "sustained": window.days or 0}.get(window.kind, 0)
         days: set[date] = set()
+        out: list[datetime] = []
+        append = out.append
         for (_site, channel, post), series in self._series:
-            if measure.channels and channel not in measure.channels:
+            if channels and channel not in channels:
                 continue
-            if measure.over == "posts" and post is None:
+            if posts and post is None:
                 continue
-            for at in series.times:
-                yield at
-                if window.length is not None:
+            if length is None:
+                out.extend(series.times)
+            else:
+                for at in series.times:
+                    append(at)
                     # The observation leaves the window (t - w, t] at at + w.
-                    yield at + window.length
-                if day_windows:
-                    days.add(at.astimezone(self.tz).date())
+                    append(at + length)
+            if day_windows:
+                tz = self.tz
+                for at in series.times:
+                    days.add(at.astimezone(tz).date())
             zero_at = getattr(series, "zero_at", None)
-            if zero_at is not None and window.length is not None:
+            if zero_at is not None and length is not None:
                 # The posting-time zero baseline leaves the window too.
-                yield zero_at + window.length
+                append(zero_at + length)
         for day in days:
             # A day's amount counts until the window has moved past it.
             for later in range(1, day_windows + 1):
-                yield self._midnight(day + timedelta(days=later))
+                append(self._midnight(day + timedelta(days=later)))
+        return out
 
 
 def _per_hour(
@@ -335,10 +403,10 @@ def _hours(start: datetime, end: datetime) -> Fraction:
 
 
 class _TotalSeries:
-    __slots__ = ("first", "order", "times", "values", "zero_at")
+    __slots__ = ("_keys", "first", "order", "times", "values", "zero_at")
 
     def __init__(
-        self, points: Sequence[Point], posted_at: datetime | None, order: tuple[int, int]
+        self, points: Sequence[Reading], posted_at: datetime | None, order: tuple[int, int]
     ) -> None:
         self.times = [p.at for p in points]
         self.values = [p.value for p in points]
@@ -346,8 +414,19 @@ class _TotalSeries:
         # Incident validation guarantees posted_at <= every observation.
         self.zero_at = posted_at
         self.order = order
+        self._keys: list[int] | None = None
 
-    def append(self, point: Point) -> None:
+    def instant_keys(self) -> list[int]:
+        """
+        The reading instants as :func:`instant_key` gives them (worked out
+        once, for every measure over the series).
+        """
+        keys = self._keys
+        if keys is None or len(keys) != len(self.times):
+            keys = self._keys = [instant_key(t) for t in self.times]
+        return keys
+
+    def append(self, point: Reading) -> None:
         self.times.append(point.at)
         self.values.append(point.value)
 
@@ -386,23 +465,34 @@ class _TotalSeries:
 
 
 class _IncrementSeries:
-    __slots__ = ("_prefix", "_zero_at", "first", "order", "times", "values")
+    __slots__ = ("_keys", "_prefix", "_zero_at", "first", "order", "times", "values")
 
     def __init__(
-        self, points: Sequence[Point], posted_at: datetime | None, order: tuple[int, int]
+        self, points: Sequence[Reading], posted_at: datetime | None, order: tuple[int, int]
     ) -> None:
         self.times: list[datetime] = []
         self.values: list[float | int] = []
         self.first = points[0].at
         self._zero_at = posted_at
         self.order = order
+        self._keys: list[int] | None = None
         # Exact prefix sums: a difference of float prefix sums can differ
         # from the window's true sum and flip a threshold comparison.
         self._prefix: list[Fraction | int] = [0]
         for p in points:
             self.append(p)
 
-    def append(self, point: Point) -> None:
+    def instant_keys(self) -> list[int]:
+        """
+        The reading instants as :func:`instant_key` gives them (worked out
+        once, for every measure over the series).
+        """
+        keys = self._keys
+        if keys is None or len(keys) != len(self.times):
+            keys = self._keys = [instant_key(t) for t in self.times]
+        return keys
+
+    def append(self, point: Reading) -> None:
         self.times.append(point.at)
         self.values.append(point.value)
         self._prefix.append(self._prefix[-1] + exact(point.value))
@@ -428,6 +518,17 @@ class _IncrementSeries:
 Series = _TotalSeries | _IncrementSeries
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def instant_key(t: datetime) -> int:
+    """
+    *t* as microseconds since 1970 UTC: instants of any timezone compared
+    exactly and fast (aware datetimes of different offsets compare slowly).
+    """
+    return (t - _EPOCH) // TICK
+
+
 def exact(value: float) -> Fraction | int:
     """
     The exact value of an observation: floats become fractions.
@@ -439,6 +540,8 @@ def finish(value: Fraction | int) -> float | int:
     """
     Round an exact result once: integers stay integers, the rest are floats.
     """
+    if type(value) is int:  # most values: decided without the abstract-class check
+        return value
     return float(value) if isinstance(value, Fraction) else value
 
 

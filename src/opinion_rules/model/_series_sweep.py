@@ -30,17 +30,18 @@ fresh sweep over all readings gives.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from opinion_rules.model._running import Largest, Running, Sites, SitesAbove, Total
 from opinion_rules.model._series import (
     Combine,
-    Point,
+    Reading,
     Series,
     SeriesIndex,
     SeriesKey,
     finish,
+    instant_key,
 )
 from opinion_rules.model._windows import Measure
 from opinion_rules.time._arithmetic import TICK
@@ -50,15 +51,6 @@ __all__ = ["MeasureSweep", "SeriesSweep", "instant_key"]
 
 #: In the list of instants due: every series is due (a day ended).
 _ALL = -1
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def instant_key(t: datetime) -> int:
-    """
-    *t* as microseconds since 1970 UTC: instants of any timezone compared
-    exactly and fast (aware datetimes of different offsets compare slowly).
-    """
-    return (t - _EPOCH) // TICK
 
 
 class MeasureSweep:
@@ -67,7 +59,13 @@ class MeasureSweep:
     instants; *custom* combines the series for a plug-in's aggregation.
     """
 
-    def __init__(self, index: SeriesIndex, measure: Measure, custom: Combine | None = None) -> None:
+    def __init__(
+        self,
+        index: SeriesIndex,
+        measure: Measure,
+        custom: Combine | None = None,
+        like: MeasureSweep | None = None,
+    ) -> None:
         window = measure.window
         self._index = index
         self._measure = measure
@@ -92,6 +90,7 @@ class MeasureSweep:
         self._first: datetime | None = None
         #: The last instant asked, the value then, and the day it was computed for.
         self.at: datetime | None = None
+        self._at_key: int | None = None
         self._value: float | int | None = None
         self._day: date | None = None
         self._past: dict[date, Any] = {}
@@ -100,9 +99,30 @@ class MeasureSweep:
         self._per_post: dict[str, Total] = {}
         self._known_posts: set[str] = set()
         self._largest_post = Largest()
+        if like is not None:
+            self._follow(like)
+            return
         for key, series in index.entries():
             self._register(key, series)
         self._due.sort()
+
+    def _follow(self, like: MeasureSweep) -> None:
+        """
+        Take the series and instants of *like*, a sweep not yet asked of a
+        measure over the same index, window, channels and grouping (they
+        count the same series and change at the same instants).
+        """
+        self._series = list(like._series)
+        self._sites = list(like._sites)
+        self._post_of = list(like._post_of)
+        self._position = dict(like._position)
+        self._due = list(like._due)
+        self._days_seen = set(like._days_seen)
+        self._first = like._first
+        if self._custom is None and self._kind != "rate" and not self._posts:
+            empty = False if self._seen_only else 0
+            for i, series in enumerate(self._series):
+                self._combined.set(i, self._sites[i], series.order, empty)
 
     # -- the series ------------------------------------------------------------------
 
@@ -126,13 +146,21 @@ class MeasureSweep:
             # An unobserved series is a member too (0 in its window).
             self._combined.set(i, key[0], series.order, False if self._seen_only else 0)
         zero_at = getattr(series, "zero_at", None)
-        if zero_at is not None and self._length_us is not None:
+        length = self._length_us
+        due = self._due
+        if zero_at is not None and length is not None:
             # The posting-time zero leaves the window just after zero_at + length.
-            zero = instant_key(zero_at) + self._length_us
-            self._due.append((zero, i))
-            self._due.append((zero + 1, i))
-        for at in series.times:
-            self._reading(i, at)
+            zero = instant_key(zero_at) + length
+            due.append((zero, i))
+            due.append((zero + 1, i))
+        if self._day_count:
+            for at in series.times:
+                self._reading(i, at)
+            return
+        for at_key in series.instant_keys():
+            due.append((at_key, i))
+            if length is not None:
+                due.append((at_key + length, i))
 
     def _reading(self, i: int, at: datetime) -> None:
         key = instant_key(at)
@@ -174,12 +202,13 @@ class MeasureSweep:
         The value at *t* (*key*: its :func:`instant_key`, if known): what
         ``SeriesIndex.value`` gives.
         """
-        if self.at is not None and t < self.at:
-            return self._index.value(self._measure, t, self._custom)
-        self.at = t
-        due, i = self._due, self._next
         if key is None:
             key = instant_key(t)
+        at_key = self._at_key
+        if at_key is not None and key < at_key:  # t < self.at, compared as integers
+            return self._index.value(self._measure, t, self._custom)
+        self.at, self._at_key = t, key
+        due, i = self._due, self._next
         if i >= len(due) or due[i][0] > key:
             return self._value
         touched: set[int] = set()
@@ -340,9 +369,17 @@ class SeriesSweep:
         self, index: SeriesIndex, measures: Sequence[tuple[Measure, Combine | None]]
     ) -> None:
         self.index = index
-        self.measures = [MeasureSweep(index, measure, custom) for measure, custom in measures]
+        self.measures: list[MeasureSweep] = []
+        # Measures with the same window, channels and grouping count the same
+        # series at the same instants: the first one's are worked out once.
+        first: dict[tuple[object, ...], MeasureSweep] = {}
+        for measure, custom in measures:
+            alike = (measure.window, measure.channels, measure.over)
+            sweep = MeasureSweep(index, measure, custom, first.get(alike))
+            first.setdefault(alike, sweep)
+            self.measures.append(sweep)
 
-    def add(self, readings: Iterable[tuple[Point, bool]]) -> None:
+    def add(self, readings: Iterable[tuple[Reading, bool]]) -> None:
         """
         Append *readings* (a point, and whether it reads a total), in time
         order, each later than every instant a measure was asked at: then
