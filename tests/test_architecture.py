@@ -46,7 +46,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("planfile", "engine"),
     ("authoring", "pictures"),
     ("store",),
-    ("service",),
+    ("service", "backtest"),
     ("cli",),
     ("public",),
 )

@@ -5,4 +5,7 @@
 from opinion_rules.cli._main import main
 
 
-raise SystemExit(main())
+# Guarded: worker processes started by ``spawn`` (the back-test's local
+# runner) import this module again under another name.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -23,6 +23,9 @@ The tree::
     ├── ServiceError                      the HTTP service cannot start: its
     │                                     token file or plans folder is wrong,
     │                                     or its extra is not installed
+    ├── BacktestError                     a back-test cannot run: its source
+    │                                     cannot be read, or its runner is
+    │                                     unavailable (extra, scheduler)
     └── StoreError                        the case store refused a write or a
         │                                 query; nothing was written
         ├── StoreUnavailableError         the database cannot be opened or
@@ -61,6 +64,7 @@ from opinion_rules._problems import Problem
 
 __all__ = [
     "BackendUnavailableError",
+    "BacktestError",
     "CalendarRangeError",
     "ConflictError",
     "DuplicateEntryError",
@@ -304,6 +308,19 @@ class ServiceError(OpinionRulesError):
         self.reason = reason
         self.problems = tuple(problems)
         super().__init__(f"{subject}: {reason}" if not self.problems else reason)
+
+
+class BacktestError(OpinionRulesError):
+    """
+    A back-test (:func:`opinion_rules.backtest.backtest`, ``opinion-rules
+    backtest``) cannot run: its incident source cannot be read (a missing
+    file or folder, a store that cannot be opened is a :class:`StoreError`),
+    its options are wrong, or its runner is unavailable (the ``dask`` extra
+    is not installed, the Dask scheduler cannot be reached).  One bad
+    incident does not stop a back-test: it is reported and skipped.
+
+    .. versionadded:: 0.6.0
+    """
 
 
 # -- case store ------------------------------------------------------------------

@@ -243,6 +243,21 @@ class Incident:
         if problems:
             raise FactError(f"incident {self.id!r}", problems)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The frozen facts (a mapping proxy) do not pickle; the pickle holds
+        # them as a dict, and unpickling validates the incident again.
+        return (
+            Incident,
+            (
+                self.id,
+                self.discovered_at,
+                self.posted_at,
+                dict(self.facts),
+                self.observations,
+                self.events,
+            ),
+        )
+
     @classmethod
     def from_dict(cls, data: object, *, source: str = "incident") -> Incident:
         """
