@@ -237,6 +237,7 @@ PUBLIC = {
         "ChangeGroup",
         "Chunk",
         "ChunkResult",
+        "DaskRunner",
         "Difference",
         "DifferingIncident",
         "Instants",
