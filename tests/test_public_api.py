@@ -231,6 +231,7 @@ PUBLIC = {
     ],
     "opinion_rules.service": ["DEFAULT_MAX_BODY", "create_app", "new_token_file", "serve"],
     "opinion_rules.backtest": [
+        "REPORT_FORMATS",
         "BacktestJob",
         "BacktestReport",
         "Case",
@@ -253,6 +254,7 @@ PUBLIC = {
         "read_folder",
         "read_jsonl",
         "read_store",
+        "render_report",
         "source_kind",
     ],
     "opinion_rules.hookspecs": [

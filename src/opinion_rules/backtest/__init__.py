@@ -27,12 +27,14 @@ from opinion_rules.backtest._job import (
     Instants,
     Skipped,
 )
+from opinion_rules.backtest._render import REPORT_FORMATS, render_report
 from opinion_rules.backtest._run import BacktestReport, ChangeGroup, backtest, chunked
 from opinion_rules.backtest._runners import LocalRunner, Runner, SerialRunner, dask_runner
 from opinion_rules.backtest._sources import read_folder, read_jsonl, read_store, source_kind
 
 
 __all__ = [
+    "REPORT_FORMATS",
     "BacktestJob",
     "BacktestReport",
     "Case",
@@ -55,6 +57,7 @@ __all__ = [
     "read_folder",
     "read_jsonl",
     "read_store",
+    "render_report",
     "source_kind",
 ]
 

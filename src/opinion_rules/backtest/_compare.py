@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -46,8 +47,12 @@ __all__ = ["closing_instant", "compare_chunk", "prepared"]
 _WORDING = frozenset(
     {"clause", "title", "name", "name_en", "label", "notes", "issuer", "version", "source"}
 )
-#: Fields of an action that set who does it, not whether or by when.
-_WHO = frozenset({"owners", "recipients"})
+#: Fields of an action that set who does it.
+_WHO = frozenset({"owners", "recipients", "assignments", "routing", "routing_mode"})
+#: Fields that set whether it applies ("": the action was added or removed).
+_WHETHER = frozenset({"", "condition", "applies"})
+#: Fields that set when it is due and its status.
+_WHEN = frozenset({"", "condition", "applies", "deadline", "overrides", "family"})
 #: Sections whose every change may move a grade or a category.
 _FEEDS = frozenset({"grading", "measures", "parameters", "facts", "events"})
 #: Sections whose every change may move an action's owners.
@@ -111,7 +116,7 @@ def compare_chunk(job: BacktestJob, chunk: Chunk) -> ChunkResult:
                 new = ready.new.evaluate(incident, at=at)
                 found.append((at, old, new))
         except OpinionRulesError as exc:
-            skipped.append(Skipped(case.location, _message(case.location, exc)))
+            skipped.append(_skipped(case, exc))
             continue
         for at, old, new in found:
             compared += 1
@@ -131,7 +136,7 @@ def compare_chunk(job: BacktestJob, chunk: Chunk) -> ChunkResult:
                 )
     return ChunkResult(
         chunk.index,
-        len(chunk.cases),
+        sum(not case.again for case in chunk.cases),
         compared,
         differing,
         skipped,
@@ -181,9 +186,13 @@ def _incident(case: Case) -> Incident:
     return Incident.from_dict(data, source=where)
 
 
-def _message(where: str, exc: OpinionRulesError) -> str:
-    text = str(exc)
-    return text if text.startswith(where) else f"{where}: {text}"
+def _skipped(case: Case, exc: OpinionRulesError) -> Skipped:
+    """The case, located as exactly as the error locates it (``file:line:column``)."""
+    where, text = case.location, str(exc)
+    subject = getattr(exc, "subject", None)
+    if isinstance(subject, str) and re.fullmatch(re.escape(where) + r"(:\d+)+", subject):
+        where = subject
+    return Skipped(where, text if text.startswith(where) else f"{case.location}: {text}")
 
 
 def _grade_id(result: Assessment) -> str | None:
@@ -294,14 +303,12 @@ def _reads_action(change: PlanChange, difference: Difference) -> bool:
     if difference.aspect == "owners":
         if change.section in _ROUTING or change.section == "roles":
             return True
-        return (
-            change.section == "actions"
-            and change.item == difference.item
-            and (change.field in _WHO)
-        )
-    if change.section != "actions" or change.item != difference.item:
-        return False
-    return change.field not in _WHO and change.field != "channel"
+        fields = _WHO
+    elif difference.aspect == "action":
+        fields = _WHETHER
+    else:
+        fields = _WHEN
+    return change.section == "actions" and change.item == difference.item and change.field in fields
 
 
 def _peak_memory() -> int:

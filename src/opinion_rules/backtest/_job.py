@@ -80,7 +80,7 @@ class BacktestJob:
     What a back-test compares: plan versions *old* and *new*, at *at*, with
     one backend and the plug-ins both plans need.  It pickles (the plans
     travel with it) so that every worker builds the same engines; each
-    process builds them once per job (see :attr:`key`).
+    process builds them once per job (see ``key``).
 
     Args:
         old: The plan in force.
@@ -147,10 +147,13 @@ class Case:
         incident: The incident.
         at: The instants to compare it at, when the source decided them
             (a store replays the log as of each listed instant, one case per
-            instant); ``None`` means the job's :attr:`~BacktestJob.at`.
+            instant); ``None`` means the job's ``BacktestJob.at``.
         line: For JSON Lines, the line of *where* the text is.
         problem: Why the source could not read the incident (it is then
             reported as skipped, with its location).
+        again: This incident was given before, as known at another
+            instant (a store's replay at listed instants); it is not
+            counted again among the incidents read.
 
     .. versionadded:: 0.6.0
     """
@@ -162,6 +165,7 @@ class Case:
         default=None, validator=attrs.validators.optional(attrs.validators.ge(1))
     )
     problem: str | None = None
+    again: bool = False
 
     @property
     def location(self) -> str:
@@ -224,9 +228,9 @@ class DifferingIncident:
         old_grade: The grade's id under the old plan (``None``: no grade).
         new_grade: The grade's id under the new plan.
         differences: What differs, grade first, then actions in plan order.
-        changes: The indexes, in :attr:`BacktestReport.diff.changes
-            <opinion_rules.backtest.BacktestReport.diff>`, of the changes the
-            differing results read; empty when no change can be told.
+        changes: The indexes, in the report's ``diff.changes``, of the
+            changes the differing results read; empty when no change can be
+            told.
 
     .. versionadded:: 0.6.0
     """
@@ -268,10 +272,11 @@ class Skipped:
 @attrs.frozen
 class ChunkResult:
     """
-    What comparing one chunk found: the chunk's index, how many cases it
-    held and how many (incident, instant) pairs were compared, the ones
-    that differ, the cases skipped, and the grade pairs (old grade id, new
-    grade id, ``""`` for none) counted over every comparison.  The worker's
+    What comparing one chunk found: the chunk's index, how many incidents
+    it held (cases given ``again`` are not counted) and how many
+    (incident, instant) pairs were compared, the ones that differ, the
+    cases skipped, and the grade pairs (old grade id, new grade id, ``""``
+    for none) counted over every comparison.  The worker's
     CPU time for the chunk, its peak resident memory so far (bytes; 0 where
     the platform does not tell) and its name (``host:pid``) are for
     benchmarks.

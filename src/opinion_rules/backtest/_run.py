@@ -14,7 +14,8 @@ from typing import Any
 
 import attrs
 
-from opinion_rules.authoring._diff import PlanDiff, diff_plans
+from opinion_rules.authoring._diff import PlanDiff
+from opinion_rules.backtest._compare import prepared
 from opinion_rules.backtest._job import (
     BacktestJob,
     Case,
@@ -45,7 +46,7 @@ class ChangeGroup:
     The differing incidents one set of plan changes accounts for.
 
     Args:
-        changes: Indexes into the report's :attr:`~BacktestReport.diff`
+        changes: Indexes into the report's ``BacktestReport.diff``
             changes; empty for the incidents no change can be told for.
         count: How many (incident, instant) pairs.
         examples: The first few, in source order.
@@ -76,11 +77,13 @@ class BacktestReport:
         grade_pairs: ``(old grade, new grade, count)`` over every
             comparison (``""`` for no grade), sorted.
         skipped: How many cases could not be compared.
-        skipped_examples: The first :data:`SKIPPED_LISTED` of them.
+        skipped_examples: The first 100 of them.
         runner: The runner's description.
         cpu_seconds: CPU time spent comparing, summed over workers.
         peak_memory: The largest peak resident memory of a worker (bytes).
         workers: The workers that compared chunks (``host:pid``), sorted.
+        grades: ``(id, name)`` of both plans' grades, lowest first (for
+            tables and charts).
 
     .. versionadded:: 0.6.0
     """
@@ -99,6 +102,7 @@ class BacktestReport:
     cpu_seconds: float
     peak_memory: int
     workers: tuple[str, ...]
+    grades: tuple[tuple[str, str], ...] = ()
 
     def grade_shifts(self) -> dict[tuple[str, str], int]:
         """The comparisons by (old grade, new grade)."""
@@ -182,7 +186,7 @@ def backtest(
     million incidents is never held in memory.  Each is compared at its
     closing instant (its last recorded instant) by default, or at each
     instant of *at*.  An incident that is invalid or does not fit a plan
-    is skipped and counted (see :attr:`BacktestReport.skipped`).
+    is skipped and counted (see ``BacktestReport.skipped``).
 
     Args:
         old: The plan in force.
@@ -205,6 +209,7 @@ def backtest(
     Raises:
         BacktestError: the options are wrong, or the runner cannot run.
         PlanError: a plan cannot be used (e.g. a plug-in is missing).
+        BackendUnavailableError: *backend* cannot run here.
 
     .. versionadded:: 0.6.0
     """
@@ -220,7 +225,9 @@ def backtest(
     except (TypeError, ValueError) as exc:
         raise BacktestError(str(exc)) from None
     runner = SerialRunner() if runner is None else runner
-    summary = _Summary(job, diff_plans(old, new), repr(runner))
+    # Built here first, so that a plan the engine refuses (a plug-in missing,
+    # a backend unavailable) fails before any worker starts.
+    summary = _Summary(job, prepared(job).diff, repr(runner))
     results = runner.run(job, chunked(_cases(incidents), chunk_size))
     for result in _in_order(results):
         summary.add(result, on_differing)
@@ -307,4 +314,13 @@ class _Summary:
             cpu_seconds=self.cpu,
             peak_memory=self.memory,
             workers=tuple(sorted(self.workers)),
+            grades=_grades(self.job),
         )
+
+
+def _grades(job: BacktestJob) -> tuple[tuple[str, str], ...]:
+    found: dict[str, tuple[int, str]] = {}
+    for plan in (job.old, job.new):
+        for grade in plan.grades:
+            found[grade.id] = (grade.rank, grade.name)
+    return tuple((g, name) for g, (_, name) in sorted(found.items(), key=lambda i: i[1][0]))

@@ -29,7 +29,7 @@ class Runner(Protocol):
     Compares the chunks of a back-test somewhere.
 
     **Protocol:** :meth:`run` yields one :class:`ChunkResult` per chunk
-    (in any order: the caller orders them by :attr:`Chunk.index`), each
+    (in any order: the caller orders them by ``Chunk.index``), each
     made by :func:`compare_chunk` on *job* and the chunk, and reads *chunks*
     lazily, holding a bounded number in flight.
 

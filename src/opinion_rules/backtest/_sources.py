@@ -86,7 +86,7 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[Case]:
                 problem = f"the line is longer than {INCIDENT_FILE_BYTES} bytes"
                 yield Case(name, "", line=number, problem=problem)
                 continue
-            yield Case(name, line, line=number)
+            yield Case(name, line.rstrip(b"\r\n"), line=number)
 
 
 def read_folder(path: str | os.PathLike[str]) -> Iterator[Case]:
@@ -131,12 +131,14 @@ def read_store(store: CaseStore, at: Instants | Iterable[datetime] = "closing") 
         if instants == "closing":
             yield Case(where, store.incident(incident_id))
             continue
+        again = False
         for t in instants:
             try:
                 incident = store.incident(incident_id, known_at=t)
             except UnknownIncidentError:
                 continue
-            yield Case(where, incident, at=(t,))
+            yield Case(where, incident, at=(t,), again=again)
+            again = True
 
 
 def count_cases(kind: str, target: str, store: Any = None) -> int | None:

@@ -8,10 +8,14 @@ Exit codes:
 * 1 — ``check``: a plan has errors; ``track``: the case store cannot be
   opened or failed; ``test``: a scenario check failed; ``timeline`` (and
   ``track timeline --out``): matplotlib is missing or the picture cannot
-  be written; ``diff --exit-code``: the plans differ;
+  be written; ``diff --exit-code``: the plans differ; ``backtest
+  --exit-code``: some incident's outcome differs; ``backtest``: the case
+  store cannot be opened;
 * 2 — bad input: the plan, the incident or ``--at`` is wrong, or (``check``)
   a plan file cannot be read or parsed, or (``test``) a scenario file, its
-  plan or its incident cannot be read (one line on stderr, no traceback);
+  plan or its incident cannot be read, or (``backtest``) some incidents are
+  invalid (each named on stderr; the others are compared and reported)
+  (one line on stderr, no traceback);
 * 3 — an evaluation backend failed (a bug; please report it).
 
 ``serve`` exits 0 when stopped (SIGINT, SIGTERM), 2 when its token file,
@@ -29,6 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from opinion_rules._version import __version__
+from opinion_rules.cli._backtest import add_backtest_parser, run_backtest
 from opinion_rules.cli._check import add_check_parser, run_check
 from opinion_rules.cli._diff import add_diff_parser, run_diff
 from opinion_rules.cli._evaluate import add_evaluate_parser, run_evaluate
@@ -58,6 +63,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], int]] = {
     "serve": run_serve,
     "timeline": run_timeline,
     "diff": run_diff,
+    "backtest": run_backtest,
 }
 
 
@@ -82,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     add_serve_parser(commands)
     add_timeline_parser(commands)
     add_diff_parser(commands)
+    add_backtest_parser(commands)
     return parser
 
 
