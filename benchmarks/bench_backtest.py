@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: another cluster may hold 8787
                 silence_logs=50,  # logging.CRITICAL: a benchmark prints figures only
             ) as cluster,
             distributed.Client(cluster, set_as_default=False) as client,

@@ -12,10 +12,12 @@ module.  Without Dask installed the cluster tests skip, except under
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import sys
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +27,7 @@ from hypothesis import strategies as st
 
 import opinion_rules
 from opinion_rules.backtest import DaskRunner, LocalRunner, _dask_runner, backtest, dask_runner
+from opinion_rules.cli._main import main
 from opinion_rules.exceptions import BacktestError
 
 from .conftest import EXAMPLES, ROOT
@@ -43,6 +46,9 @@ def _generator() -> ModuleType:
 
 
 GENERATED = _generator()
+OLD_PATH = EXAMPLES / "plans" / "work_safety.yaml"
+NEW_PATH = EXAMPLES / "revisions" / "work_safety_2025.yaml"
+PAST = EXAMPLES / "revisions" / "past-incidents.jsonl"
 SEED = 2026
 COUNT = 10_000
 #: (rank, clicks in 1 day >, reposts >) of each grade above 一般 under the
@@ -95,9 +101,11 @@ def client() -> Iterator[Any]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI needs Dask for the back-testing tests: {reason}")
         pytest.skip(reason)
+    # The dashboard on any free port: another cluster may hold 8787, and the
+    # warning Dask gives then is an error here.
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster, set_as_default=False) as connected,
     ):
@@ -108,8 +116,8 @@ def client() -> Iterator[Any]:
 def plans() -> tuple[opinion_rules.Plan, opinion_rules.Plan]:
     """The work-safety plan and its 2025 revision."""
     return (
-        opinion_rules.load_plan(EXAMPLES / "plans" / "work_safety.yaml"),
-        opinion_rules.load_plan(EXAMPLES / "revisions" / "work_safety_2025.yaml"),
+        opinion_rules.load_plan(OLD_PATH),
+        opinion_rules.load_plan(NEW_PATH),
     )
 
 
@@ -166,6 +174,43 @@ def test_a_run_from_the_scheduler_address_opens_and_closes_its_own_client(
         report.grade_pairs,
     )
     assert f"DaskRunner({address!r}, in_flight=3, timeout=10)" == report.runner
+
+
+def backtest_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``opinion-rules backtest`` on the bundled revision and past incidents, in-process."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["backtest", "--old", str(OLD_PATH), "--new", str(NEW_PATH), "--incidents", str(PAST)]
+    code = main([*argv, *args], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_the_cli_on_dask_writes_what_a_local_run_writes(client: Any, tmp_path: Path):
+    """backtest --dask ADDRESS gives the same report and JSON Lines as --workers 1."""
+    local = backtest_cli("--workers", "1", "--out", str(tmp_path / "local"))
+    on_dask = backtest_cli("--dask", client.scheduler.address, "--out", str(tmp_path / "dask"))
+
+    assert (0, "") == (on_dask[0], on_dask[2])
+    assert local[1].replace("local", "dask") == on_dask[1]
+    for name in ("differing.jsonl", "report.md"):
+        assert (tmp_path / "local" / name).read_text(encoding="utf-8") == (
+            tmp_path / "dask" / name
+        ).read_text(encoding="utf-8")
+
+
+def test_the_cli_names_an_unreachable_scheduler_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """backtest --dask with no scheduler there is exit 2 and one line naming the address."""
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(_dask_runner, "TIMEOUT", 0.5)
+
+    code, out, err = backtest_cli("--dask", "tcp://127.0.0.1:9")
+
+    assert (2, "") == (code, out)
+    assert err.startswith(
+        "opinion-rules: error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: "
+    )
+    assert 1 == len(err.splitlines())
 
 
 def test_workers_with_another_version_are_refused_before_any_chunk(

@@ -27,6 +27,9 @@ __all__ = ["DaskRunner"]
 
 #: What to install for this runner.
 EXTRA = "pip install 'opinion-rules[dask]'"
+#: Seconds to wait for the scheduler to answer and for a first worker, by
+#: default: enough for a cluster on a network, short enough for a typo.
+TIMEOUT = 10.0
 
 
 def _distributed() -> ModuleType:
@@ -152,7 +155,7 @@ class DaskRunner:
     """
 
     def __init__(
-        self, scheduler: Any, *, in_flight: int | None = None, timeout: float = 10.0
+        self, scheduler: Any, *, in_flight: int | None = None, timeout: float | None = None
     ) -> None:
         if isinstance(scheduler, str):
             if not scheduler.strip():
@@ -164,6 +167,8 @@ class DaskRunner:
             )
         if in_flight is not None:
             _positive("in_flight", in_flight, integer=True)
+        if timeout is None:
+            timeout = TIMEOUT
         _positive("timeout", timeout, integer=False)
         self.scheduler: Any = scheduler
         self.in_flight: int | None = in_flight
