@@ -84,7 +84,7 @@ def _check_workers(client: Any, where: str, timeout: float) -> int:
         versions: dict[str, str] = client.run(worker_version)
     except Exception as exc:  # noqa: BLE001 - whatever the worker raised, the fix is the same
         raise BacktestError(
-            f"the Dask workers at {where} cannot run opinion_rules ({type(exc).__name__}: {exc}); "
+            f"the Dask workers at {where} cannot run opinion_rules ({exc}); "
             f"install opinion-rules {__version__} on every worker"
         ) from None
     wrong = sorted(f"{worker} has {v}" for worker, v in versions.items() if v != __version__)
