@@ -26,7 +26,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import opinion_rules
-from opinion_rules.backtest import DaskRunner, LocalRunner, _dask_runner, backtest, dask_runner
+from opinion_rules.backtest import (
+    BacktestJob,
+    Case,
+    Chunk,
+    DaskRunner,
+    LocalRunner,
+    _dask_runner,
+    backtest,
+    chunked,
+    dask_runner,
+)
 from opinion_rules.cli._main import main
 from opinion_rules.exceptions import BacktestError
 
@@ -174,6 +184,28 @@ def test_a_run_from_the_scheduler_address_opens_and_closes_its_own_client(
         report.grade_pairs,
     )
     assert f"DaskRunner({address!r}, in_flight=3, timeout=10)" == report.runner
+
+
+def test_the_runner_reads_chunks_only_as_results_come_back(
+    client: Any, plans: tuple[opinion_rules.Plan, opinion_rules.Plan]
+):
+    """With in_flight=2, a chunk is read from the source only when a result has come back."""
+    pulled: list[int] = []
+
+    def chunks() -> Iterator[Chunk]:
+        cases = (Case(d["id"], d) for d in GENERATED.incidents(SEED, 24))
+        for chunk in chunked(cases, 4):
+            pulled.append(chunk.index)
+            yield chunk
+
+    results = DaskRunner(client, in_flight=2).run(BacktestJob(*plans), chunks())
+    first = next(results)
+    read_before_the_first = len(pulled)
+    rest = list(results)
+
+    assert 2 == read_before_the_first
+    assert list(range(6)) == sorted(r.index for r in [first, *rest])
+    assert 24 == sum(r.cases for r in [first, *rest])
 
 
 def backtest_cli(*args: str) -> tuple[int, str, str]:
