@@ -38,7 +38,9 @@ It prints, per load and cluster:
   the part spent comparing (``ChunkResult.cpu_seconds``);
 * incidents per CPU-second (incidents / the workers' CPU time) and per wall
   second (noisy on a shared machine; for information);
-* each worker's peak resident memory (``ru_maxrss``) at the end;
+* each worker's peak resident memory (``ru_maxrss``) at the end, and this
+  process's (the client: the chunks in flight, the reports, and the
+  LocalClusters' schedulers, which run in it);
 
 and the ratios ``<load>: 2 workers / 1 worker``, in the form
 ``<label>  <ratio>x`` that ``benchmarks/compare_revisions.py`` reads: the
@@ -81,6 +83,8 @@ OLD = ROOT / "examples" / "plans" / "work_safety.yaml"
 NEW = ROOT / "examples" / "revisions" / "work_safety_2025.yaml"
 CASCADE_CHUNK = 10
 MB = 1024 * 1024
+#: ru_maxrss is in kilobytes on Linux, in bytes on macOS.
+_RSS_UNIT = 1 if sys.platform == "darwin" else 1024
 
 
 def _module(name: str) -> ModuleType:
@@ -148,9 +152,7 @@ def cascades(
 def _usage(client: Any) -> dict[str, tuple[float, int]]:
     """Each worker's (CPU seconds, peak resident bytes) so far, measured in the worker."""
     found = client.run(resource.getrusage, resource.RUSAGE_SELF)
-    # ru_maxrss is in kilobytes on Linux, in bytes on macOS.
-    unit = 1 if sys.platform == "darwin" else 1024
-    return {w: (u.ru_utime + u.ru_stime, u.ru_maxrss * unit) for w, u in found.items()}
+    return {w: (u.ru_utime + u.ru_stime, u.ru_maxrss * _RSS_UNIT) for w, u in found.items()}
 
 
 class Run:
@@ -313,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
             f"({load}: wall-clock speed-up {two.per_wall / one.per_wall:.2f}, "
             "for information: it depends on what else the machine runs)"
         )
+    client_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT
+    print(
+        f"client peak memory  {client_peak / MB:,.0f} MB (this process: the chunks in flight, "
+        "the reports, and the clusters' schedulers)"
+    )
     print(f"mismatches  {'yes' if failed else 'none'} (1 worker != 2 workers)")
     return 1 if failed else 0
 

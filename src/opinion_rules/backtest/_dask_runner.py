@@ -210,12 +210,20 @@ class DaskRunner:
         run = f"opinion-rules-backtest-{job.key[:12]}-{uuid.uuid4().hex[:12]}"
         shared = client.scatter(job, broadcast=True, hash=False)
         pending = distributed.as_completed(loop=client.loop)
+        inputs: dict[Any, Any] = {}
         source = iter(chunks)
 
         def send(count: int) -> None:
             for chunk in itertools.islice(source, count):
+                # The chunk goes to a worker as data, and the task names it:
+                # a task's arguments travel inside the scheduler's messages,
+                # which the scheduler keeps (its recent-message log), so a
+                # long back-test would pile up its incidents there.
+                data = client.scatter(chunk, hash=False)
                 key = f"{run}-{chunk.index}"
-                pending.add(client.submit(compare_chunk, shared, chunk, key=key, pure=False))
+                task = client.submit(compare_chunk, shared, data, key=key, pure=False)
+                inputs[task] = data
+                pending.add(task)
 
         try:
             send(limit)
@@ -229,12 +237,15 @@ class DaskRunner:
                     if failure is None:
                         raise
                     raise failure from exc
+                inputs.pop(future).release()
                 future.release()
                 yield result
                 send(1)
         finally:
             for future in pending.futures:
                 future.cancel()
+            for data in inputs.values():
+                data.release()
             shared.release()
 
     def __repr__(self) -> str:
