@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -291,6 +291,19 @@ def test_without_dask_the_error_names_the_extra(
         "running on Dask needs the dask extra: pip install 'opinion-rules[dask]' "
         "(distributed is not installed)"
     )
+
+
+def test_a_lost_worker_is_a_backtest_error_and_a_bug_is_not():
+    """A cluster failure becomes a BacktestError naming the cluster; any other error is left as it is."""
+    distributed = pytest.importorskip("distributed")
+    worker = SimpleNamespace(address="tcp://10.0.0.7:40123")  # the scheduler's WorkerState
+    lost = distributed.KilledWorker("opinion-rules-backtest-1", worker, 3)
+
+    failure = _dask_runner._failure(distributed, lost, "tcp://10.0.0.5:8786")
+
+    assert failure is not None
+    assert str(failure).startswith("the Dask cluster at tcp://10.0.0.5:8786 failed: KilledWorker: ")
+    assert _dask_runner._failure(distributed, ZeroDivisionError(), "tcp://10.0.0.5:8786") is None
 
 
 @pytest.mark.parametrize(

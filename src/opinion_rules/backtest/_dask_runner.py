@@ -217,8 +217,9 @@ class DaskRunner:
             for chunk in itertools.islice(source, count):
                 # The chunk goes to a worker as data, and the task names it:
                 # a task's arguments travel inside the scheduler's messages,
-                # which the scheduler keeps (its recent-message log), so a
-                # long back-test would pile up its incidents there.
+                # and the scheduler keeps the last 1,000 it sent each worker
+                # (under 1 MB each), which with incidents inside is up to a
+                # gigabyte per worker.
                 data = client.scatter(chunk, hash=False)
                 key = f"{run}-{chunk.index}"
                 task = client.submit(compare_chunk, shared, data, key=key, pure=False)
