@@ -56,7 +56,17 @@ RANK = {room: rank for rank, rooms in enumerate(LAYERS) for room in rooms}
 #: ``import opinion_rules`` works without them.  Nothing else is imported lazily:
 #: an import of the package's own modules inside a function hides a cycle.
 LAZY_ALLOWED = frozenset(
-    {"psycopg", "durable", "durable_rules_engine", "chinese_calendar", "icalendar", "matplotlib"}
+    {
+        "psycopg",
+        "durable",
+        "durable_rules_engine",
+        "chinese_calendar",
+        "icalendar",
+        "matplotlib",
+        # The dask extra: only the Dask runner imports it, when it runs.
+        "dask",
+        "distributed",
+    }
 )
 #: The one lazy import of the package's own: ``serve`` imports the service,
 #: which needs the optional ``service`` extra, only when it runs.

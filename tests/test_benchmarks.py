@@ -24,6 +24,7 @@ from .conftest import ROOT, _durable_importable
 BENCHMARKS = ROOT / "benchmarks"
 CASCADE = ROOT.parent / "shared" / "data" / "weibo-cascades" / "Kashgar.csv"
 DURABLE = _durable_importable()
+DASK = importlib.util.find_spec("distributed") is not None
 
 
 def ratios(text: str) -> list[str]:
@@ -123,6 +124,19 @@ CASES = [
         id="bench_service",
         marks=pytest.mark.skipif(
             not Path("/proc/self/stat").is_file(), reason="reads the server's CPU from /proc"
+        ),
+    ),
+    pytest.param(
+        "bench_backtest.py",
+        ["--incidents", "40", "--cascades", "2", "--chunk-size", "10"],
+        [
+            "generated: 2 workers / 1 worker",
+            *(["cascade: 2 workers / 1 worker"] if CASCADE.is_file() else []),
+        ],
+        id="bench_backtest",
+        marks=pytest.mark.skipif(
+            not DASK and os.environ.get("CI") != "true",
+            reason="Dask is not installed (the dask extra)",
         ),
     ),
     pytest.param(

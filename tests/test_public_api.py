@@ -238,6 +238,7 @@ PUBLIC = {
         "ChangeGroup",
         "Chunk",
         "ChunkResult",
+        "DaskRunner",
         "Difference",
         "DifferingIncident",
         "Instants",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from opinion_rules._public import publish
 from opinion_rules.backtest._compare import closing_instant, compare_chunk
+from opinion_rules.backtest._dask_runner import DaskRunner
 from opinion_rules.backtest._job import (
     BacktestJob,
     Case,
@@ -40,6 +41,7 @@ __all__ = [
     "ChangeGroup",
     "Chunk",
     "ChunkResult",
+    "DaskRunner",
     "Difference",
     "DifferingIncident",
     "Instants",
