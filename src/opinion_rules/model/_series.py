@@ -402,19 +402,15 @@ def _hours(start: datetime, end: datetime) -> Fraction:
     )
 
 
-class _TotalSeries:
-    __slots__ = ("_keys", "first", "order", "times", "values", "zero_at")
+class _Readings:
+    """What both kinds of series keep: the readings' instants and values."""
 
-    def __init__(
-        self, points: Sequence[Reading], posted_at: datetime | None, order: tuple[int, int]
-    ) -> None:
-        self.times = [p.at for p in points]
-        self.values = [p.value for p in points]
-        self.first = self.times[0]
-        # Incident validation guarantees posted_at <= every observation.
-        self.zero_at = posted_at
-        self.order = order
-        self._keys: list[int] | None = None
+    __slots__ = ("_keys", "first", "order", "times", "values")
+    _keys: list[int] | None
+    first: datetime
+    order: tuple[int, int]
+    times: list[datetime]
+    values: list[float | int]
 
     def instant_keys(self) -> list[int]:
         """
@@ -425,6 +421,21 @@ class _TotalSeries:
         if keys is None or len(keys) != len(self.times):
             keys = self._keys = [instant_key(t) for t in self.times]
         return keys
+
+
+class _TotalSeries(_Readings):
+    __slots__ = ("zero_at",)
+
+    def __init__(
+        self, points: Sequence[Reading], posted_at: datetime | None, order: tuple[int, int]
+    ) -> None:
+        self.times = [p.at for p in points]
+        self.values = [p.value for p in points]
+        self.first = self.times[0]
+        # Incident validation guarantees posted_at <= every observation.
+        self.zero_at = posted_at
+        self.order = order
+        self._keys = None
 
     def append(self, point: Reading) -> None:
         self.times.append(point.at)
@@ -464,33 +475,23 @@ class _TotalSeries:
         return _any_in(self.times, start, end)
 
 
-class _IncrementSeries:
-    __slots__ = ("_keys", "_prefix", "_zero_at", "first", "order", "times", "values")
+class _IncrementSeries(_Readings):
+    __slots__ = ("_prefix", "_zero_at")
 
     def __init__(
         self, points: Sequence[Reading], posted_at: datetime | None, order: tuple[int, int]
     ) -> None:
-        self.times: list[datetime] = []
-        self.values: list[float | int] = []
+        self.times = []
+        self.values = []
         self.first = points[0].at
         self._zero_at = posted_at
         self.order = order
-        self._keys: list[int] | None = None
+        self._keys = None
         # Exact prefix sums: a difference of float prefix sums can differ
         # from the window's true sum and flip a threshold comparison.
         self._prefix: list[Fraction | int] = [0]
         for p in points:
             self.append(p)
-
-    def instant_keys(self) -> list[int]:
-        """
-        The reading instants as :func:`instant_key` gives them (worked out
-        once, for every measure over the series).
-        """
-        keys = self._keys
-        if keys is None or len(keys) != len(self.times):
-            keys = self._keys = [instant_key(t) for t in self.times]
-        return keys
 
     def append(self, point: Reading) -> None:
         self.times.append(point.at)
