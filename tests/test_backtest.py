@@ -412,3 +412,41 @@ def test_python_dash_m_does_not_run_again_in_spawned_workers():
     source = (Path(opinion_rules.__file__).parent / "__main__.py").read_text(encoding="utf-8")
 
     assert 'if __name__ == "__main__":\n    raise SystemExit(main())' in source
+
+
+def test_unrelated_plans_are_compared_with_a_warning():
+    """Two plans of different ids: one warning line, a title naming both, no traceback."""
+    other = str(EXAMPLES / "plans" / "civil_affairs.yaml")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [
+            "backtest",
+            "--old",
+            str(OLD_PATH),
+            "--new",
+            other,
+            "--incidents",
+            str(PAST),
+            "--workers",
+            "1",
+            "--lang",
+            "en",
+        ],
+        stdout=out,
+        stderr=err,
+    )
+    assert 2 == code  # the incidents do not fit the other plan: skipped, located
+    assert out.getvalue().startswith(
+        "# Back-test report: work-safety 2023-1 → civil-affairs 2022-1\n"
+    )
+    warning = f"opinion-rules: warning: {other} is plan 'civil-affairs', not a version of 'work-safety': compared anyway"
+    assert warning == err.getvalue().splitlines()[0]
+
+
+def test_a_source_without_incidents_is_said_so(tmp_path: Path):
+    """An empty folder compares nothing and says so on standard error, exit 0."""
+    out, err = io.StringIO(), io.StringIO()
+    args = ["backtest", "--old", str(OLD_PATH), "--new", str(NEW_PATH), "--incidents"]
+    code = main([*args, str(tmp_path), "--workers", "1"], stdout=out, stderr=err)
+    expected = f"opinion-rules: warning: {tmp_path}: no incidents found; nothing was compared\n"
+    assert (0, expected) == (code, err.getvalue())

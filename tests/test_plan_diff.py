@@ -11,7 +11,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opinion_rules as o
@@ -189,3 +189,21 @@ def test_one_field_changed_is_one_change(plan: o.Plan, change):
 
     assert [("changed", *expected)] == [(c.kind, c.section, c.item, c.field) for c in diff.changes]
     assert all(c.zh and c.en for c in diff.changes)
+
+
+def test_a_plan_without_the_old_metrics_reports_them_as_one_change():
+    """Metrics only the old plan lists are one plan-level change, not a crash."""
+    old = load_plan(OLD)
+    new = load_plan(ROOT / "examples" / "plans" / "civil_affairs.yaml")
+    metric_changes = [c for c in diff_plans(old, new).changes if c.field == "metrics"]
+    assert [("changed", "plan", "")] == [(c.kind, c.section, c.item) for c in metric_changes]
+    assert [None] == [c.new for c in metric_changes]
+
+
+@settings(max_examples=20)
+@given(plans(), plans())
+def test_any_two_plans_can_be_compared(old: o.Plan, new: o.Plan):
+    """Two unrelated plans always give a diff whose every change is worded in both languages."""
+    changes = diff_plans(old, new).changes
+    assert [] == [c for c in changes if not (c.zh and c.en)]
+    assert (old.id != new.id) == any(c.field == "id" for c in changes)

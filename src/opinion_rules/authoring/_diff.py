@@ -259,7 +259,9 @@ class _Differ:
                     "grading", "", key, old_grading.get(key), new_grading.get(key), None
                 )
         sections = [k for k in new if isinstance(new[k], list) and k not in _PLAN_FIELDS]
-        sections += [k for k in old if k not in new and isinstance(old[k], list)]
+        sections += [
+            k for k in old if k not in new and isinstance(old[k], list) and k not in _PLAN_FIELDS
+        ]
         for section in sections:
             if section in _NOT_COMPARED:
                 continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 
+from opinion_rules.authoring._diff import PlanDiff
 from opinion_rules.authoring._render_words import LANGUAGES
 from opinion_rules.backtest._job import DifferingIncident
 from opinion_rules.backtest._run import BacktestReport
@@ -58,6 +59,12 @@ _ASPECTS = {
     "status": ("状态", "status"),
     "owners": ("责任单位", "owners"),
 }
+
+
+def _versions(d: PlanDiff) -> str:
+    """ "work-safety 2023-1 → 2025-1", naming the new plan too when its id differs."""
+    new = d.new_version if d.new_id == d.old_id else f"{d.new_id} {d.new_version}"
+    return f"{d.old_id} {d.old_version} → {new}"
 
 
 def _w(key: str, lang: str) -> str:
@@ -135,7 +142,7 @@ def _md_cell(text: str) -> str:
 
 def _markdown(report: BacktestReport, lang: str) -> Iterator[str]:
     d = report.diff
-    yield f"# {_w('title', lang)}: {d.old_id} {d.old_version} → {d.new_version}"
+    yield f"# {_w('title', lang)}: {_versions(d)}"
     yield ""
     yield f"## {_w('summary', lang)}"
     yield ""
@@ -211,8 +218,7 @@ def _e(text: object) -> str:
 
 
 def _html(report: BacktestReport, lang: str) -> str:
-    title = f"{_w('title', lang)}: {report.diff.old_id} {report.diff.old_version} → "
-    title += report.diff.new_version
+    title = f"{_w('title', lang)}: {_versions(report.diff)}"
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',

@@ -128,6 +128,8 @@ def run_backtest(args: argparse.Namespace, io: Streams) -> int:
     at = _instants(args.at)
     plugins = PluginSet(args.plugin)
     old, new = (_plan(args, path, plugins) for path in (args.old, args.new))
+    if old.id != new.id:
+        warn(io.err, f"{args.new} is plan {new.id!r}, not a version of {old.id!r}: compared anyway")
     kind, target = source_kind(args.incidents)
     runner = _runner(args)
     outputs = _outputs(args)
@@ -167,6 +169,8 @@ def run_backtest(args: argparse.Namespace, io: Streams) -> int:
         warn(io.err, f"skipped {skipped.message}")
     if report.skipped > len(report.skipped_examples):
         warn(io.err, f"skipped {report.skipped - len(report.skipped_examples)} more incidents")
+    if report.cases == 0:
+        warn(io.err, f"{args.incidents}: no incidents found; nothing was compared")
     if report.skipped:
         return EXIT_BAD_INPUT
     return EXIT_FAILED if args.exit_code and report.differing else EXIT_OK
