@@ -456,6 +456,7 @@ CLI_OPTIONS = [
 WS_PLAN = str(EXAMPLES / "plans" / "work_safety.yaml")
 WS_INCIDENT = str(EXAMPLES / "incidents" / "work_safety_upgrade.json")
 AT = "2026-11-23T14:00:00+08:00"
+WS_REVISION = str(EXAMPLES / "revisions" / "work_safety_2025.yaml")
 #: One valid command line per command; the fuzzer drops, replaces and adds words.
 COMMANDS = [
     ["evaluate", WS_PLAN, WS_INCIDENT, "--at", AT],
@@ -467,6 +468,7 @@ COMMANDS = [
     ["track", "timeline", "I-1"],
     ["track", "agenda", "--at", AT, "--horizon", "24h"],
     ["track", "audit", "--since", AT],
+    ["diff", WS_PLAN, WS_REVISION, "--json", "--exit-code"],
 ]
 
 
@@ -487,7 +489,8 @@ def argvs(draw: st.DrawFn) -> list[str]:
     return [
         a
         for a in argv
-        if ("postgres" not in a and not a.startswith("/")) or a in (WS_PLAN, WS_INCIDENT)
+        if ("postgres" not in a and not a.startswith("/"))
+        or a in (WS_PLAN, WS_INCIDENT, WS_REVISION)
     ]
 
 
@@ -513,6 +516,28 @@ def test_the_command_line_never_raises(argv: list[str], stdin: str):
     assert code in (0, 1, 2, 3)
     assert "Traceback" not in err.getvalue()
     assert code == 0 or err.getvalue() or out.getvalue()  # check reports on stdout
+
+
+@fuzz(40)
+@given(
+    lines=st.lists(incident_texts(), min_size=1, max_size=3), at=st.sampled_from(["closing", AT])
+)
+def test_backtest_sources_never_raise(lines: list[str], at: str):
+    """Mutated or hostile JSON Lines to back-test are compared or skipped with a located warning, never a traceback."""
+    out, err = io.StringIO(), io.StringIO()
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "past.jsonl"
+        source.write_text(
+            "\n".join(line.replace("\n", " ") for line in lines), "utf-8", "surrogatepass"
+        )
+        argv = ["backtest", "--old", WS_PLAN, "--new", WS_REVISION, "--incidents", str(source)]
+        code = main([*argv, "--at", at, "--workers", "1"], stdout=out, stderr=err)
+
+    assert code in (0, 2)
+    assert "Traceback" not in err.getvalue()
+    problems = [line for line in err.getvalue().splitlines() if "skipped" in line]
+    assert (code == 2) == bool(problems)
+    assert all(f"{source}:" in line or "more incidents" in line for line in problems)
 
 
 # -- the case store ------------------------------------------------------------------------
