@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from opinion_rules.exceptions import BacktestError
 from opinion_rules.store import open_store
 
 from .conftest import EXAMPLES
+from .store_fixtures import fixture_pg_server, fixture_store_target  # noqa: F401 - fixtures
 
 
 OLD_PATH = EXAMPLES / "plans" / "work_safety.yaml"
@@ -107,7 +108,7 @@ def test_a_folder_gives_what_json_lines_give(tmp_path: Path):
     assert ("folder", str(tmp_path)) == source_kind(tmp_path)
 
 
-def _stored(path: Path) -> None:
+def _stored(path: Path | str) -> None:
     with open_store(path) as store:
         key = store.add_plan(OLD)
         for data in lines():
@@ -133,9 +134,12 @@ def _stored(path: Path) -> None:
                 )
 
 
-def test_a_store_replays_each_log_as_of_the_instant(tmp_path: Path):
-    """A store's incidents are rebuilt from their logs: whole at closing, as recorded by each listed instant."""
-    path = tmp_path / "cases.db"
+def test_a_store_replays_each_log_as_of_the_instant(
+    tmp_path: Path, store_target: Callable[[], str]
+):
+    """A store's incidents (SQLite, PostgreSQL) are rebuilt from their logs: whole at closing, as recorded by each listed instant."""
+    path = store_target()
+    postgres = path.startswith("postgresql:")
     _stored(path)
     early = datetime.fromisoformat("2024-03-05T15:02:00+08:00")  # 90 reposts not recorded yet
     late = datetime.fromisoformat("2024-03-05T15:10:00+08:00")
@@ -150,11 +154,12 @@ def test_a_store_replays_each_log_as_of_the_instant(tmp_path: Path):
     # its 90 reposts were not yet recorded.
     assert (1, 2, 1) == (listed.cases, listed.compared, listed.differing)
     assert late == listed.groups[0].examples[0].at
-    assert ("store", str(path)) == source_kind(path)
-    assert ("store", str(path)) == source_kind(f"sqlite:{path}")
+    assert ("store", path) == source_kind(path)
+    source = path if postgres else f"sqlite:{path}"
+    assert ("store", path) == source_kind(source)
     code, out, err = run(
         *("backtest", "--old", str(OLD_PATH), "--new", str(NEW_PATH), "--workers", "1"),
-        *("--incidents", f"sqlite:{path}", "--at", f"{early.isoformat()},{late.isoformat()}"),
+        *("--incidents", source, "--at", f"{early.isoformat()},{late.isoformat()}"),
         *("--jsonl", str(tmp_path / "d.jsonl")),
     )
     assert (0, "1 incident, 2 comparisons, 1 differs, 0 skipped\n", "") == (
