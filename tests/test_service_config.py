@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import io
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ from opinion_rules.service._run import listening_socket
 from opinion_rules.service._tokens import new_token_file, read_tokens
 from opinion_rules.store import open_store
 
+from .conftest import ROOT
 from .service_fixtures import RO, RW, plans_folder, token_file
 
 
@@ -99,6 +101,11 @@ def _plans_with(tmp_path: Path, name: str, text: str) -> Path:
         (["--plans", "{plans}", "--tokens", "{tmp}/missing"], "missing: cannot be read"),
         (["--plans", "{plans}", "--tokens", "{tokens}", "--port", "70000"], "--port: is 70000"),
         (["--plans", "{plans}", "--tokens", "{tokens}", "--max-body", "0"], "--max-body: is 0"),
+        (
+            ["--plans", "{plans}", "--tokens", "{tokens}", "--param", "fever_threshold=37.3"],
+            "parameter 'fever_threshold': is declared by no plan in",
+        ),
+        (["--plans", "{plans}", "--tokens", "{tokens}", "--param", "fever"], "is not NAME=NUMBER"),
     ],
 )
 def test_serve_refuses_wrong_configuration_with_exit_2(
@@ -239,3 +246,17 @@ def test_connections_to_the_service_socket_send_without_delay():
     asyncio.run(asyncio.wait_for(accept_one(), 30))
 
     assert [1] == [1 if flag else 0 for flag in seen]
+
+
+def test_parameters_are_set_on_the_plans_that_declare_them(tmp_path: Path):
+    """serve --param sets a value on each held plan declaring it; the others are held unchanged."""
+    plans = plans_folder(tmp_path)
+    shutil.copy(ROOT / "examples" / "plans" / "cultural_venues.yaml", plans)
+    with open_store(tmp_path / "cases.db") as store:
+        held = load_plans(plans, store, store.plugins, {"fever_threshold": 37.3})
+
+    venues = held.find("cultural-venues", "plan").plan
+    assert [("fever_threshold", 37.3)] == [(p.id, p.value) for p in venues.parameters]
+    assert (
+        opinion_rules.load_plan(plans / "work_safety.yaml") == held.find("work-safety", "plan").plan
+    )

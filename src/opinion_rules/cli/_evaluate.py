@@ -98,6 +98,17 @@ def with_params(plan: Plan, pairs: Sequence[str]) -> Plan:
     Raises:
         PlanValidationError: a pair is not ``NAME=NUMBER``, or names no parameter.
     """
+    values = parse_params(pairs)
+    return plan.with_parameters(**values) if values else plan
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, float]:
+    """
+    The ``--param NAME=NUMBER`` values *pairs* give, by name.
+
+    Raises:
+        PlanValidationError: a pair is not ``NAME=NUMBER``.
+    """
     values: dict[str, float] = {}
     for pair in pairs:
         name, _, text = pair.partition("=")
@@ -106,4 +117,4 @@ def with_params(plan: Plan, pairs: Sequence[str]) -> Plan:
         except ValueError:
             problem = Problem(f"--param {pair}", "is not NAME=NUMBER", "e.g. fever_threshold=37.3")
             raise PlanValidationError("--param", [problem]) from None
-    return plan.with_parameters(**values) if values else plan
+    return values

@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from opinion_rules.cli import _clock
+from opinion_rules.cli._evaluate import parse_params
 from opinion_rules.cli._exits import EXIT_OK
 from opinion_rules.cli._options import add_plugin_option
 from opinion_rules.cli._output import Streams
@@ -95,6 +96,14 @@ def add_serve_parser(commands: Any) -> None:
         choices=("critical", "error", "warning", "info", "debug"),
         help="uvicorn's log level; info logs every request (default: info)",
     )
+    serve.add_argument(
+        "--param",
+        metavar="NAME=NUMBER",
+        action="append",
+        default=[],
+        help="a value for a plan parameter, set on every plan held that declares it, e.g. "
+        "fever_threshold=37.3 (repeatable)",
+    )
     add_plugin_option(serve)
 
 
@@ -137,6 +146,7 @@ def run_serve(args: argparse.Namespace, io: Streams) -> int:
             io.out.write(
                 f"created {args.tokens} with a read-write token for {args.token_name!r}: {secret}\n"
             )
+    kwargs["parameters"] = parse_params(args.param)
     app = service.create_app(
         store, args.plans, args.tokens, clock=_clock.now, plugins=args.plugin, **kwargs
     )

@@ -16,7 +16,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +74,7 @@ def create_app(
     plugins: PluginsArg = None,
     max_body: int = DEFAULT_MAX_BODY,
     threads: int = DEFAULT_THREADS,
+    parameters: Mapping[str, float] | None = None,
 ) -> Starlette:
     """
     The HTTP service as an ASGI application (Starlette), for uvicorn or any
@@ -98,9 +99,15 @@ def create_app(
             write's changes.
         max_body: The largest request body accepted, in bytes.
         threads: How many requests the store works on at once.
+        parameters: Parameter values, each set on every plan held that
+            declares it (:meth:`~opinion_rules.Plan.with_parameters`); a
+            plan whose parameter has no value cannot be evaluated.
+
+            .. versionadded:: 0.6.0
 
     Raises:
-        ServiceError: the token file or the plans folder is wrong.
+        ServiceError: the token file or the plans folder is wrong, or a
+            parameter is declared by no plan held.
         PlanError: a plan file is wrong (located).
         StoreError: the store cannot be opened, or refuses a plan.
         PluginError: a plug-in cannot be enabled.
@@ -114,7 +121,7 @@ def create_app(
     token_table = read_tokens(tokens)
     enabled = plugin_set(plugins)
     with open_store(store, create=True, plugins=enabled) as first:
-        held = load_plans(plans, first, enabled)
+        held = load_plans(plans, first, enabled, parameters)
     workers = Workers(lambda: open_store(store, create=False, plugins=enabled), threads)
     service = _Service(held, token_table, workers, clock, max_body)
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from opinion_rules._suggest import expected_names_capped
+from opinion_rules._suggest import expected_names_capped, one_of
 from opinion_rules.exceptions import (
     FactError,
     PlanConflictError,
@@ -100,14 +101,19 @@ class HeldPlans:
         raise UnknownPlanError(name, expected_names_capped(name, known))
 
 
-def load_plans(folder: str | os.PathLike[str], store: CaseStore, plugins: PluginSet) -> HeldPlans:
+def load_plans(
+    folder: str | os.PathLike[str],
+    store: CaseStore,
+    plugins: PluginSet,
+    parameters: Mapping[str, float] | None = None,
+) -> HeldPlans:
     """
     Read every plan file at the top of *folder* (or the one plan file
-    *folder* names) and store it.
+    *folder* names), set the *parameters* each plan declares, and store it.
 
     Raises:
         ServiceError: *folder* is neither a folder nor a plan file, or
-            holds no plan file.
+            holds no plan file; a parameter is declared by no plan held.
         PlanError: a plan file is wrong (located), or two files hold one
             plan version with different content.
         PluginError: a plan needs a plug-in that is not enabled.
@@ -127,6 +133,8 @@ def load_plans(folder: str | os.PathLike[str], store: CaseStore, plugins: Plugin
         raise ServiceError(
             shown, "is neither a folder nor a file; expected the plan files to hold (a folder)"
         )
+    given = dict(parameters or {})
+    used: set[str] = set()
     held: dict[str, HeldPlan] = {}
     for path in paths:
         if path.suffix.lower() == ".py":
@@ -135,6 +143,11 @@ def load_plans(folder: str | os.PathLike[str], store: CaseStore, plugins: Plugin
         if path.suffix.lower() not in SUFFIXES or not path.is_file():
             continue
         plan = load_plan_file(path, allowed_dirs=[allowed], plugins=plugins)
+        declared = {p.id for p in plan.parameters}
+        used.update(declared)
+        values = {name: v for name, v in given.items() if name in declared}
+        if values:
+            plan = plan.with_parameters(**values)
         key = plan_key(plan)
         if key in held and held[key].plan != plan:
             raise PlanConflictError(key)
@@ -142,4 +155,10 @@ def load_plans(folder: str | os.PathLike[str], store: CaseStore, plugins: Plugin
         held.setdefault(key, HeldPlan(key, path.name, plan))
     if not held:
         raise ServiceError(shown, f"holds no plan file; expected {suffixes} files")
+    unused = sorted(set(given) - used)
+    if unused:
+        expected = one_of(used) if used else "none: no plan held declares a parameter"
+        raise ServiceError(
+            f"parameter {unused[0]!r}", f"is declared by no plan in {shown}; expected {expected}"
+        )
     return HeldPlans(held)
