@@ -254,9 +254,7 @@ def _needs(prepared: Prepared, unknown: Unknown, rule_id: str, final: Snapshot) 
     (:meth:`Unknown.needs`, with the rule's condition compiled once).
     """
     seen = unknown.span(rule_id)
-    if seen is None:
-        return []
-    if all(final.get(s) is not None for s in prepared.may_need[rule_id]):
+    if seen is None or all(final.get(s) is not None for s in prepared.may_need[rule_id]):
         return []
     find = prepared.unknown[rule_id]
     first, last = seen

@@ -64,9 +64,8 @@ class Grader:
         plan: Plan,
         events: Sequence[Event],
         observed: Mapping[str, Iterable[datetime]],
-        scale: Scale | None = None,
+        scale: Scale,
     ) -> None:
-        scale = Scale(plan) if scale is None else scale
         self.plan = plan
         self.grading = plan.grading
         self.ranks = scale.ranks
@@ -149,16 +148,15 @@ class Grader:
         if now or self.computed != computed:
             # Otherwise the driving grade is the one the last step left.
             self._move(t)
-        if now:
-            for event in now:
-                for step in self.grading.escalation:
-                    if step.event == event.type:
-                        self._escalate(step, event, t)
+        for event in now:
+            for step in self.grading.escalation:
+                if step.event == event.type:
+                    self._escalate(step, event, t)
         for rule in self.grading.deescalation:
             if self._triggered(rule, t, now, snapshot) and self.rank > self.ranks[rule.to]:
                 self._deescalate(rule, t, results)
         closure = self.grading.closure
-        if closure is not None and now and any(e.type == closure.event for e in now):
+        if closure is not None and any(e.type == closure.event for e in now):
             self.closed_at = t
             if closure.cancel_started:
                 self.cancellations.append((t, f"closure on {closure.event}"))

@@ -187,11 +187,10 @@ class Timeline:
         """
         points: set[datetime] = set()
         self._future = {}
-        # Measures over one metric with the same window, channels and
-        # grouping change at the same instants (a sum and a site count).
+        # Measures alike (_alike) share their instants.
         alike: dict[tuple[object, ...], list[datetime]] = {}
         for measure in self.plan.measures:
-            key = (measure.metric, measure.window, measure.channels, measure.over)
+            key = _alike(measure)
             later = alike.get(key)
             if later is None:
                 mine = set(self._measure_points(measure))
@@ -199,29 +198,30 @@ class Timeline:
                 later = alike[key] = [p for p in mine if p > self.at]
                 heapq.heapify(later)
             self._future[measure.id] = list(later)
-        points.update(e.at for e in self.events)
-        points.add(self.incident.discovered_at)
-        if self.incident.posted_at is not None:
-            points.add(self.incident.posted_at)
+        points.update(self._incident_points())
         return sorted(points)
 
     def past_points(self) -> list[datetime]:
         """
         :meth:`change_points`, with nothing kept for instants after *at*.
         """
-        points: set[datetime] = set()
+        points = self._incident_points()
         alike: set[tuple[object, ...]] = set()
         for measure in self.shape.pointed:
-            key = (measure.metric, measure.window, measure.channels, measure.over)
+            key = _alike(measure)
             if key not in alike:
                 alike.add(key)
                 points.update(self._measure_points(measure))
-        points.update(e.at for e in self.events)
+        at = self.at
+        return sorted(p for p in points if p <= at)
+
+    def _incident_points(self) -> set[datetime]:
+        """The instants of the events, the discovery and the posting."""
+        points = {e.at for e in self.events}
         points.add(self.incident.discovered_at)
         if self.incident.posted_at is not None:
             points.add(self.incident.posted_at)
-        at = self.at
-        return sorted(p for p in points if p <= at)
+        return points
 
     def change_points(self) -> list[datetime]:
         """
@@ -341,22 +341,14 @@ class Timeline:
         fixed = self._fixed_slots(t)
         if fixed is not self._refreshed:
             self._refreshed = fixed
-            for slot, now in fixed.items():
-                before = snap.get(slot, _UNSEEN)
-                if now is not before and (now != before or type(now) is not type(before)):
-                    snap[slot] = now
-                    changed = True
+            changed = _merge(snap, fixed) or changed
         computed = self._computed
         if computed and (changed or any(slot not in snap for slot in computed)):
             # Computed slots follow the slots they read (all of them at first,
             # even those that read constants alone).
             values = self.values
             functions = None if values is None else values.functions
-            for slot, now in computed_values(computed, snap, functions).items():
-                before = snap.get(slot, _UNSEEN)
-                if now is not before and (now != before or type(now) is not type(before)):
-                    snap[slot] = now
-                    changed = True
+            changed = _merge(snap, computed_values(computed, snap, functions)) or changed
         return changed
 
     def _fixed_slots(self, t: datetime) -> Snapshot:
@@ -438,3 +430,25 @@ def _index(
 
 def _instant(obs: Observation) -> datetime:
     return obs.at
+
+
+def _alike(measure: Measure) -> tuple[object, ...]:
+    """
+    What decides a measure's change points: measures over one metric with
+    the same window, channels and grouping change at the same instants.
+    """
+    return (measure.metric, measure.window, measure.channels, measure.over)
+
+
+def _merge(snap: Snapshot, values: Mapping[str, object]) -> bool:
+    """
+    Put *values* into *snap*; return whether a slot changed (the same
+    object, or equal and of the same type, is no change).
+    """
+    changed = False
+    for slot, now in values.items():
+        before = snap.get(slot, _UNSEEN)
+        if now is not before and (now != before or type(now) is not type(before)):
+            snap[slot] = now
+            changed = True
+    return changed
