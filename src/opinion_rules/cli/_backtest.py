@@ -18,9 +18,10 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any, Self, TextIO
 
-from opinion_rules._writing import write_whole
+from opinion_rules._writing import whole_file, write_whole
 from opinion_rules.authoring._render_words import LANGUAGES
 from opinion_rules.backtest._job import Case, DifferingIncident, Instants
 from opinion_rules.backtest._render import render_report
@@ -256,13 +257,14 @@ class _JsonLines:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.tmp = None if path is None else path.with_name(f".{path.name}.partial")
         self.file: IO[str] | None = None
+        self._open = contextlib.ExitStack()
 
     def __enter__(self) -> Self:
-        if self.tmp is not None:
+        if self.path is not None:
+            whole = whole_file(self.path, prefix=f".{self.path.name}.", text=True)
             try:
-                self.file = self.tmp.open("w", encoding="utf-8")
+                self.file = self._open.enter_context(whole)
             except OSError as exc:
                 raise BacktestError(f"{self.path}: cannot be written ({exc.strerror})") from None
         return self
@@ -272,15 +274,16 @@ class _JsonLines:
             self.file.write(json.dumps(row.to_data(), ensure_ascii=False) + "\n")
 
     def commit(self) -> None:
-        if self.file is not None and self.path is not None and self.tmp is not None:
-            self.file.close()
-            self.tmp.replace(self.path)
-            self.file = None
+        self._open.close()  # renamed into place
+        self.file = None
 
-    def __exit__(self, *exc: object) -> None:
-        if self.file is not None and self.tmp is not None:  # failed: leave nothing behind
-            self.file.close()
-            self.tmp.unlink(missing_ok=True)
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._open.__exit__(kind, error, trace)  # after a failure: removed, nothing left behind
 
 
 class _Progress:
